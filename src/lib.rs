@@ -1,0 +1,7 @@
+//! wsaudit: reads every layer of a WebSocket proxy chain, puts them in one model and says which
+//! one breaks the connection and how to fix it.
+//!
+//! The flow reads top-down: `cli` → `providers` → `model` → `policy` → `report`.
+
+pub mod model;
+pub mod policy;

@@ -1,0 +1,309 @@
+//! The layer chain: client → CDN → load balancer → reverse proxy → app.
+//!
+//! This is the contract between providers (which fill it) and the policy engine (which only
+//! ever sees it as JSON). Field names are stable: add fields, rename none (DESIGN §3).
+
+use super::probe::ProbeFacts;
+use super::seconds::Seconds;
+use super::setting::Setting;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The version of the chain JSON this build reads and writes. Bump on a breaking change.
+pub const SCHEMA_VERSION: &str = "1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Chain {
+    pub schema_version: String,
+    pub target: Target,
+    /// Outermost (closest to the client) first.
+    pub layers: Vec<Layer>,
+    #[serde(default)]
+    pub heartbeat: Option<Heartbeat>,
+    /// Layers that should have been read but could not be: a chain with gaps is an
+    /// incomplete audit (exit 3), never a clean one.
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+    /// Facts a live probe observed, when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub domain: String,
+    #[serde(default = "default_path")]
+    pub path: String,
+    /// `ws` or `wss`: what the client dials.
+    pub scheme: Scheme,
+}
+
+fn default_path() -> String {
+    "/".to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    Ws,
+    Wss,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerKind {
+    Cdn,
+    LoadBalancer,
+    ReverseProxy,
+    App,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    Cloudflare,
+    Cloudfront,
+    Alb,
+    Nlb,
+    Nginx,
+    App,
+    /// Anything a user's own tooling wrote into a chain (HAProxy, Envoy, …).
+    Other,
+}
+
+impl Provider {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Provider::Cloudflare => "cloudflare",
+            Provider::Cloudfront => "cloudfront",
+            Provider::Alb => "alb",
+            Provider::Nlb => "nlb",
+            Provider::Nginx => "nginx",
+            Provider::App => "app",
+            Provider::Other => "other",
+        }
+    }
+}
+
+/// Which traffic resets a layer's idle timer. CloudFront counts only origin→client bytes,
+/// so a heartbeat the client sends and nobody answers does not keep it open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdleResetBy {
+    /// Data in either direction resets the timer (ALB, nginx, Cloudflare per its docs).
+    Either,
+    /// Only bytes from the origin towards the client reset it (CloudFront).
+    ServerToClient,
+    /// Only bytes from the client towards the origin reset it.
+    ClientToServer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebsocketSupport {
+    Enabled,
+    Disabled,
+    Unknown,
+}
+
+/// How a balancing layer keeps a client on one backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stickiness {
+    /// `none`, `ip_hash`, `hash`, `cookie`, `source_ip`, `header`, `route`, `learn`, …
+    pub mode: String,
+    /// Hash key, cookie or header name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_s: Option<Seconds>,
+}
+
+impl Stickiness {
+    pub fn none() -> Self {
+        Stickiness {
+            mode: "none".into(),
+            key: None,
+            ttl_s: None,
+        }
+    }
+}
+
+/// What a layer's access log records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLog {
+    pub enabled: bool,
+    /// Where it goes (a file, an S3 bucket), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// Normalised field names the format records, e.g. `upstream_addr`, `request_time`.
+    #[serde(default)]
+    pub fields: Vec<String>,
+}
+
+/// One hop of the chain, in the provider-neutral vocabulary of DESIGN §3.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    /// Unique within the chain, stable across runs (`cloudfront`, `alb`, `nginx:/ws/`).
+    pub id: String,
+    pub kind: LayerKind,
+    pub provider: Provider,
+    pub name: String,
+    /// ARN, zone id, file path: where this layer is configured.
+    #[serde(default)]
+    pub locator: Option<String>,
+
+    /// Closes an established, idle WebSocket.
+    #[serde(default)]
+    pub idle_timeout: Setting<Seconds>,
+    /// What traffic resets `idle_timeout`.
+    #[serde(default)]
+    pub idle_reset_by: Setting<IdleResetBy>,
+    /// Hard cap on a connection's life regardless of traffic.
+    #[serde(default)]
+    pub max_duration: Setting<Seconds>,
+    /// Idle HTTP keep-alive toward the previous (outer) layer.
+    #[serde(default)]
+    pub client_keepalive: Setting<Seconds>,
+    /// How long this layer keeps an idle pooled connection to the next (inner) layer open
+    /// before reusing it: the other half of the keep-alive 502 race.
+    #[serde(default)]
+    pub upstream_keepalive: Setting<Seconds>,
+    #[serde(default)]
+    pub websocket: Setting<WebsocketSupport>,
+    /// Whether the handshake's `Upgrade` (and, for CDNs, the `Sec-WebSocket-*` headers)
+    /// reaches the next layer.
+    #[serde(default)]
+    pub forwards_upgrade: Setting<bool>,
+    /// The `Connection` header value sent upstream for a WebSocket handshake, after maps and
+    /// variables are resolved (`upgrade`, `close`, `keep-alive`, empty).
+    #[serde(default)]
+    pub connection_header: Setting<String>,
+    /// `1.0`, `1.1`, `2`, `grpc`.
+    #[serde(default)]
+    pub upstream_http_version: Setting<String>,
+    /// Protocols accepted from the previous layer: `http1.1`, `h2`, `h3`.
+    #[serde(default)]
+    pub client_protocols: Setting<Vec<String>>,
+    #[serde(default)]
+    pub tls_to_origin: Setting<bool>,
+    #[serde(default)]
+    pub stickiness: Setting<Stickiness>,
+    /// How many backends this layer balances across.
+    #[serde(default)]
+    pub targets: Setting<u32>,
+    /// How long a deregistered/reloaded backend keeps its connections before they are cut.
+    #[serde(default)]
+    pub drain_timeout: Setting<Seconds>,
+    #[serde(default)]
+    pub buffering: Setting<bool>,
+    #[serde(default)]
+    pub compression: Setting<bool>,
+    #[serde(default)]
+    pub access_log: Setting<AccessLog>,
+}
+
+impl Layer {
+    /// A layer with every setting unknown, for providers to fill in.
+    pub fn new(
+        id: impl Into<String>,
+        kind: LayerKind,
+        provider: Provider,
+        name: impl Into<String>,
+    ) -> Self {
+        Layer {
+            id: id.into(),
+            kind,
+            provider,
+            name: name.into(),
+            locator: None,
+            idle_timeout: Setting::default(),
+            idle_reset_by: Setting::default(),
+            max_duration: Setting::default(),
+            client_keepalive: Setting::default(),
+            upstream_keepalive: Setting::default(),
+            websocket: Setting::default(),
+            forwards_upgrade: Setting::default(),
+            connection_header: Setting::default(),
+            upstream_http_version: Setting::default(),
+            client_protocols: Setting::default(),
+            tls_to_origin: Setting::default(),
+            stickiness: Setting::default(),
+            targets: Setting::default(),
+            drain_timeout: Setting::default(),
+            buffering: Setting::default(),
+            compression: Setting::default(),
+            access_log: Setting::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HeartbeatDirection {
+    /// The server pings (or sends data); the client answers.
+    ServerToClient,
+    /// The client sends; nothing comes back. Protocol pings from the client are answered by
+    /// pongs, which makes them `both`.
+    ClientToServer,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HeartbeatSource {
+    Declared,
+    Probed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    pub interval_s: Seconds,
+    pub direction: HeartbeatDirection,
+    pub source: HeartbeatSource,
+}
+
+/// A layer that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Gap {
+    /// The layer id it would have had (`alb`, `cloudflare`, `nginx`).
+    pub layer: String,
+    pub provider: Provider,
+    pub reason: String,
+    /// A stable short code (`no-credentials`, `access-denied`, `throttled`, `parse-error`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl Chain {
+    pub fn new(target: Target) -> Self {
+        Chain {
+            schema_version: SCHEMA_VERSION.to_string(),
+            target,
+            layers: Vec::new(),
+            heartbeat: None,
+            gaps: Vec::new(),
+            probe: None,
+        }
+    }
+
+    /// The layer with the shortest known idle timeout (the first of equals, i.e. the
+    /// outermost): the one that cuts an idle WebSocket first.
+    pub fn weakest_link(&self) -> Option<(usize, Seconds)> {
+        let mut best: Option<(usize, Seconds)> = None;
+        for (i, l) in self.layers.iter().enumerate() {
+            if let Some(v) = l.idle_timeout.value {
+                if best.is_none_or(|(_, b)| v.0 < b.0) {
+                    best = Some((i, v));
+                }
+            }
+        }
+        best
+    }
+}

@@ -1,0 +1,14 @@
+//! The provider-neutral chain model (DESIGN §3). Providers translate into it; the policy
+//! engine and the reports read only it.
+
+mod chain;
+mod load;
+mod probe;
+mod seconds;
+mod setting;
+
+pub use chain::*;
+pub use load::{load_chain, ChainError};
+pub use probe::*;
+pub use seconds::{parse_duration, Seconds};
+pub use setting::{Origin, Setting};

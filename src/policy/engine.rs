@@ -1,0 +1,439 @@
+//! Loads the Rego rule pack (built-in plus `--policy DIR`) and evaluates it over a chain.
+//!
+//! Rules see only the chain as JSON (`input`) and the thresholds (`data.wsaudit.config`).
+//! What a rule returns is a partial finding (`layer`, `message`, `evidence`, optionally the
+//! `setting` it is about); the engine adds the metadata, resolves the setting's provenance into
+//! a locator, then applies the user's severity overrides and suppressions. Keeping those in
+//! Rust means every rule, built-in or user-written, obeys them the same way.
+
+use super::config::{Config, Suppression};
+use super::finding::{Evaluation, Finding, Locator, SuppressedFinding};
+use super::metadata::RuleMeta;
+use crate::model::{Chain, Origin};
+use serde_json::{json, Value as Json};
+use std::path::Path;
+use thiserror::Error;
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
+}
+
+#[derive(Debug, Error)]
+pub enum PolicyError {
+    #[error("{message}")]
+    Parse { file: String, message: String },
+    #[error("{file}:{line}: {message}")]
+    Metadata {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("rule {id} is defined twice: {first} and {second}")]
+    Duplicate {
+        id: String,
+        first: String,
+        second: String,
+    },
+    #[error("{dir}: {message}")]
+    Io { dir: String, message: String },
+    #[error("rule {rule} ({file}) failed to evaluate: {message}")]
+    Eval {
+        rule: String,
+        file: String,
+        message: String,
+    },
+    #[error("{context}unknown rule id `{id}`{}", suggest(.suggestions))]
+    UnknownRule {
+        id: String,
+        context: String,
+        suggestions: Vec<String>,
+    },
+}
+
+fn suggest(s: &[String]) -> String {
+    if s.is_empty() {
+        " (see `wsaudit rules`)".to_string()
+    } else {
+        format!("; did you mean {}?", s.join(", "))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadedRule {
+    pub meta: RuleMeta,
+    /// `data.wsaudit.rules.ws401`
+    pub package: String,
+    /// The file it was read from (`policies/ws401_…rego` for built-ins).
+    pub file: String,
+    pub builtin: bool,
+}
+
+pub struct RulePack {
+    engine: regorus::Engine,
+    rules: Vec<LoadedRule>,
+}
+
+const RULES_PREFIX: &str = "data.wsaudit.rules.";
+
+impl RulePack {
+    /// The built-in pack, plus every `*.rego` under `user_dir` (tests excluded).
+    pub fn load(user_dir: Option<&Path>) -> Result<RulePack, PolicyError> {
+        let mut sources: Vec<(String, String, bool)> = builtin::BUILTIN_POLICIES
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string(), true))
+            .collect();
+        if let Some(dir) = user_dir {
+            let mut files = Vec::new();
+            collect_rego(dir, &mut files).map_err(|e| PolicyError::Io {
+                dir: dir.display().to_string(),
+                message: e.to_string(),
+            })?;
+            if files.is_empty() {
+                return Err(PolicyError::Io {
+                    dir: dir.display().to_string(),
+                    message: "no .rego files found".into(),
+                });
+            }
+            for f in files {
+                let text = std::fs::read_to_string(&f).map_err(|e| PolicyError::Io {
+                    dir: f.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                sources.push((f.display().to_string(), text, false));
+            }
+        }
+        Self::from_sources(sources)
+    }
+
+    fn from_sources(sources: Vec<(String, String, bool)>) -> Result<RulePack, PolicyError> {
+        let mut engine = regorus::Engine::new();
+        let mut packages = Vec::new();
+        for (file, text, builtin) in &sources {
+            let package =
+                engine
+                    .add_policy(file.clone(), text.clone())
+                    .map_err(|e| PolicyError::Parse {
+                        file: file.clone(),
+                        message: e.to_string(),
+                    })?;
+            if package.starts_with(RULES_PREFIX) {
+                packages.push((package, file.clone(), text.clone(), *builtin));
+            }
+        }
+        let mut rules: Vec<LoadedRule> = Vec::new();
+        for (package, file, text, builtin) in packages {
+            let line = line_of(&text, "metadata");
+            let raw = engine
+                .eval_rule(format!("{package}.metadata"))
+                .map_err(|e| PolicyError::Metadata {
+                    file: file.clone(),
+                    line,
+                    message: format!("cannot evaluate `metadata`: {e}"),
+                })?;
+            let json = serde_json::to_value(&raw).unwrap_or(Json::Null);
+            if json.is_null() || json == json!("<undefined>") {
+                return Err(PolicyError::Metadata {
+                    file,
+                    line: line_of(&text, "package"),
+                    message: format!("{package} defines no `metadata` object (id, title, severity, category, why, remediation, snippet)"),
+                });
+            }
+            let meta: RuleMeta =
+                serde_json::from_value(json).map_err(|e| PolicyError::Metadata {
+                    file: file.clone(),
+                    line,
+                    message: format!("metadata: {e}"),
+                })?;
+            meta.validate().map_err(|m| PolicyError::Metadata {
+                file: file.clone(),
+                line,
+                message: m,
+            })?;
+            if let Some(prev) = rules.iter().find(|r| r.meta.id == meta.id) {
+                return Err(PolicyError::Duplicate {
+                    id: meta.id,
+                    first: prev.file.clone(),
+                    second: file,
+                });
+            }
+            rules.push(LoadedRule {
+                meta,
+                package,
+                file,
+                builtin,
+            });
+        }
+        rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+        Ok(RulePack { engine, rules })
+    }
+
+    pub fn rules(&self) -> &[LoadedRule] {
+        &self.rules
+    }
+
+    pub fn get(&self, id: &str) -> Option<&LoadedRule> {
+        self.rules
+            .iter()
+            .find(|r| r.meta.id.eq_ignore_ascii_case(id))
+    }
+
+    /// An error for an id that names no rule, with the closest ids.
+    pub fn unknown_rule(&self, id: &str, context: &str) -> PolicyError {
+        let mut scored: Vec<(f64, &str)> = self
+            .rules
+            .iter()
+            .map(|r| {
+                (
+                    strsim::jaro_winkler(&id.to_ascii_uppercase(), &r.meta.id),
+                    r.meta.id.as_str(),
+                )
+            })
+            .filter(|(s, _)| *s > 0.7)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        PolicyError::UnknownRule {
+            id: id.to_string(),
+            context: context.to_string(),
+            suggestions: scored
+                .iter()
+                .take(3)
+                .map(|(_, id)| id.to_string())
+                .collect(),
+        }
+    }
+
+    /// Runs every enabled rule over the chain.
+    pub fn evaluate(&mut self, chain: &Chain, config: &Config) -> Result<Evaluation, PolicyError> {
+        let input = serde_json::to_value(chain).expect("the chain model always serializes");
+        self.evaluate_json(chain, &input, config)
+    }
+
+    /// Like `evaluate`, with the chain's JSON already made (benchmarks re-use it).
+    pub fn evaluate_json(
+        &mut self,
+        chain: &Chain,
+        input: &Json,
+        config: &Config,
+    ) -> Result<Evaluation, PolicyError> {
+        self.engine.set_input(regorus::Value::from(input.clone()));
+        self.engine.clear_data();
+        let data = json!({"wsaudit": {"config": config.thresholds}});
+        self.engine
+            .add_data(regorus::Value::from(data))
+            .expect("thresholds are a JSON object");
+
+        let mut raw_findings = Vec::new();
+        let mut evaluated = Vec::new();
+        for rule in &self.rules {
+            if config
+                .disabled_rules
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(&rule.meta.id))
+            {
+                continue;
+            }
+            evaluated.push(rule.meta.id.clone());
+            let out = self
+                .engine
+                .eval_rule(format!("{}.findings", rule.package))
+                .map_err(|e| PolicyError::Eval {
+                    rule: rule.meta.id.clone(),
+                    file: rule.file.clone(),
+                    message: e.to_string(),
+                })?;
+            let out = serde_json::to_value(&out).unwrap_or(Json::Null);
+            let items = match out {
+                Json::Array(a) => a,
+                Json::Null => Vec::new(),
+                Json::String(s) if s == "<undefined>" => Vec::new(),
+                other => {
+                    return Err(PolicyError::Eval {
+                        rule: rule.meta.id.clone(),
+                        file: rule.file.clone(),
+                        message: format!("`findings` must be a set of objects, got {other}"),
+                    })
+                }
+            };
+            for item in items {
+                raw_findings.push(build_finding(rule, item, chain, config)?);
+            }
+        }
+        let layer_pos = |id: &str| {
+            chain
+                .layers
+                .iter()
+                .position(|l| l.id == id)
+                .unwrap_or(usize::MAX)
+        };
+        raw_findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.rule.cmp(&b.rule))
+                .then_with(|| layer_pos(&a.layer).cmp(&layer_pos(&b.layer)))
+                .then_with(|| a.message.cmp(&b.message))
+        });
+        let (findings, suppressed, notices) =
+            apply_suppressions(raw_findings, &config.suppressions, today());
+        Ok(Evaluation {
+            findings,
+            suppressed,
+            notices,
+            rules_evaluated: evaluated,
+        })
+    }
+}
+
+fn build_finding(
+    rule: &LoadedRule,
+    item: Json,
+    chain: &Chain,
+    config: &Config,
+) -> Result<Finding, PolicyError> {
+    let bad = |m: &str| PolicyError::Eval {
+        rule: rule.meta.id.clone(),
+        file: rule.file.clone(),
+        message: m.to_string(),
+    };
+    let obj = item
+        .as_object()
+        .ok_or_else(|| bad("each finding must be an object"))?;
+    let layer = obj
+        .get("layer")
+        .and_then(Json::as_str)
+        .ok_or_else(|| bad("a finding needs a string `layer` (a layer id, or \"chain\")"))?
+        .to_string();
+    let message = obj
+        .get("message")
+        .and_then(Json::as_str)
+        .ok_or_else(|| bad("a finding needs a string `message`"))?
+        .to_string();
+    let evidence = obj.get("evidence").cloned().unwrap_or(Json::Null);
+    let the_layer = chain.layers.iter().find(|l| l.id == layer);
+    let setting = obj.get("setting").and_then(Json::as_str);
+    let locator = match (the_layer, setting) {
+        (Some(l), Some(name)) => locator_for_setting(l, name),
+        (Some(l), None) => l.locator.as_ref().map(|r| Locator::resource(r, None)),
+        (None, _) => None,
+    };
+    let severity = config
+        .severity_overrides
+        .iter()
+        .find(|(id, _)| id.eq_ignore_ascii_case(&rule.meta.id))
+        .map(|(_, s)| *s)
+        .unwrap_or(rule.meta.severity);
+    Ok(Finding {
+        rule: rule.meta.id.clone(),
+        title: rule.meta.title.clone(),
+        severity,
+        category: rule.meta.category.clone(),
+        layer,
+        provider: the_layer.map(|l| l.provider.as_str().to_string()),
+        message,
+        evidence,
+        remediation: rule.meta.remediation.clone(),
+        locator,
+    })
+}
+
+/// Points at the line that set the value, or at the resource whose default applies.
+fn locator_for_setting(layer: &crate::model::Layer, name: &str) -> Option<Locator> {
+    let v = serde_json::to_value(layer).ok()?;
+    let origin: Origin = serde_json::from_value(v.get(name)?.get("origin")?.clone()).ok()?;
+    match origin {
+        Origin::Explicit {
+            locator,
+            line,
+            column,
+            field,
+        } => Some(if line.is_some() {
+            Locator {
+                kind: "file".into(),
+                target: locator,
+                line,
+                column,
+                field,
+            }
+        } else {
+            Locator::resource(&locator, field.or_else(|| Some(name.to_string())))
+        }),
+        _ => layer
+            .locator
+            .as_ref()
+            .map(|r| Locator::resource(r, Some(name.to_string()))),
+    }
+}
+
+pub(crate) fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// Moves findings matched by a live suppression aside. An expired suppression stops
+/// suppressing and says so; one that matched nothing is reported so waivers do not rot.
+pub(crate) fn apply_suppressions(
+    findings: Vec<Finding>,
+    suppressions: &[Suppression],
+    today: time::Date,
+) -> (Vec<Finding>, Vec<SuppressedFinding>, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut suppressed = Vec::new();
+    let mut used = vec![false; suppressions.len()];
+    for f in findings {
+        let hit = suppressions.iter().position(|s| {
+            s.rule.eq_ignore_ascii_case(&f.rule)
+                && s.layer.as_ref().is_none_or(|l| *l == f.layer)
+                && s.expires >= today
+        });
+        match hit {
+            Some(i) => {
+                used[i] = true;
+                suppressed.push(SuppressedFinding {
+                    reason: suppressions[i].reason.clone(),
+                    expires: suppressions[i].expires.to_string(),
+                    finding: f,
+                });
+            }
+            None => kept.push(f),
+        }
+    }
+    let mut notices = Vec::new();
+    for (i, s) in suppressions.iter().enumerate() {
+        let scope = match &s.layer {
+            Some(l) => format!("{} on layer {l}", s.rule),
+            None => s.rule.clone(),
+        };
+        if s.expires < today {
+            notices.push(format!(
+                "{}: the suppression of {scope} expired on {}; its findings are reported again",
+                s.origin, s.expires
+            ));
+        } else if !used[i] {
+            notices.push(format!(
+                "{}: the suppression of {scope} matches no finding; remove it",
+                s.origin
+            ));
+        }
+    }
+    (kept, suppressed, notices)
+}
+
+fn collect_rego(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            collect_rego(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "rego")
+            && !p.to_string_lossy().ends_with("_test.rego")
+        {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(())
+}
+
+fn line_of(text: &str, word: &str) -> usize {
+    text.lines()
+        .position(|l| l.trim_start().starts_with(word))
+        .map(|i| i + 1)
+        .unwrap_or(1)
+}

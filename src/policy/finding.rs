@@ -1,0 +1,78 @@
+use super::severity::Severity;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One problem in the chain, ready for a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    pub rule: String,
+    pub title: String,
+    pub severity: Severity,
+    pub category: String,
+    /// The layer id the finding is about, or `chain` for chain-wide findings.
+    pub layer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    pub message: String,
+    /// The values the rule compared, with their provenance.
+    pub evidence: serde_json::Value,
+    pub remediation: String,
+    /// Where to make the change.
+    pub locator: Option<Locator>,
+}
+
+/// A file position (`kind: file`) or a cloud resource and field (`kind: resource`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Locator {
+    pub kind: String,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl Locator {
+    pub fn resource(target: &str, field: Option<String>) -> Self {
+        Locator {
+            kind: "resource".into(),
+            target: target.to_string(),
+            line: None,
+            column: None,
+            field,
+        }
+    }
+
+    /// `nginx.conf:12`, `arn:…:loadbalancer/app/x (idle_timeout.timeout_seconds)`.
+    pub fn display(&self) -> String {
+        let mut s = self.target.clone();
+        if let Some(l) = self.line {
+            s.push_str(&format!(":{l}"));
+        }
+        if let Some(f) = &self.field {
+            if self.line.is_none() {
+                s.push_str(&format!(" ({f})"));
+            }
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SuppressedFinding {
+    pub reason: String,
+    pub expires: String,
+    pub finding: Finding,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<SuppressedFinding>,
+    /// Things the user should know that are not findings (expired or unused suppressions).
+    pub notices: Vec<String>,
+    /// Rule ids that ran (disabled ones excluded), for JUnit.
+    pub rules_evaluated: Vec<String>,
+}

@@ -1,0 +1,136 @@
+//! Runs every rule's fixtures (`policies/<rule>_test.json`, beside the rule, trivy-checks
+//! style): each `fires` chain must produce a finding of that rule (on the expected layers),
+//! each `passes` chain none. Fixtures go through the real chain loader and config parser, so
+//! they are valid chains, not hand-made Rego inputs.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use wsaudit::model::load_chain;
+use wsaudit::policy::{Config, RulePack};
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixture {
+    rule: String,
+    fires: Vec<Case>,
+    passes: Vec<Case>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    chain: serde_json::Value,
+    /// `wsaudit.toml` text for this case.
+    #[serde(default)]
+    config: Option<String>,
+    #[serde(default)]
+    expect_layers: Option<Vec<String>>,
+    /// A substring every finding's message must contain.
+    #[serde(default)]
+    expect_message: Option<String>,
+}
+
+fn fixtures() -> Vec<(String, Fixture)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with("_test.json") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let f: Fixture = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{name}: not a fixture file: {e}"));
+            out.push((name, f));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn every_builtin_rule_has_firing_and_passing_fixtures() {
+    let pack = RulePack::load(None).unwrap();
+    let fx = fixtures();
+    for rule in pack.rules() {
+        let mine: Vec<_> = fx.iter().filter(|(_, f)| f.rule == rule.meta.id).collect();
+        assert!(
+            !mine.is_empty(),
+            "{} has no *_test.json fixture beside it",
+            rule.meta.id
+        );
+        for (file, f) in mine {
+            assert!(
+                !f.fires.is_empty(),
+                "{file}: no case where {} must fire",
+                f.rule
+            );
+            assert!(
+                !f.passes.is_empty(),
+                "{file}: no case where {} must not fire",
+                f.rule
+            );
+            let stem = file.trim_end_matches("_test.json");
+            assert!(
+                rule.file.ends_with(&format!("{stem}.rego")),
+                "{file} sits beside {stem}.rego but {} is defined in {}",
+                f.rule,
+                rule.file
+            );
+        }
+    }
+}
+
+#[test]
+fn fixtures_fire_and_pass_as_declared() {
+    let mut pack = RulePack::load(None).unwrap();
+    let mut failures = Vec::new();
+    for (file, f) in fixtures() {
+        for (case, must_fire) in f
+            .fires
+            .iter()
+            .map(|c| (c, true))
+            .chain(f.passes.iter().map(|c| (c, false)))
+        {
+            let label = format!("{file} / {}", case.name);
+            let chain = load_chain(&case.chain.to_string(), &label)
+                .unwrap_or_else(|e| panic!("{label}: fixture is not a valid chain: {e}"));
+            let config = match &case.config {
+                Some(t) => Config::parse(t, &label).unwrap().0,
+                None => Config::default(),
+            };
+            let eval = pack
+                .evaluate(&chain, &config)
+                .unwrap_or_else(|e| panic!("{label}: {e}"));
+            let mine: Vec<_> = eval.findings.iter().filter(|x| x.rule == f.rule).collect();
+            if must_fire {
+                if mine.is_empty() {
+                    failures.push(format!("{label}: {} did not fire", f.rule));
+                    continue;
+                }
+                if let Some(want) = &case.expect_layers {
+                    let got: BTreeSet<_> = mine.iter().map(|x| x.layer.clone()).collect();
+                    let want: BTreeSet<_> = want.iter().cloned().collect();
+                    if got != want {
+                        failures.push(format!("{label}: fired on {got:?}, expected {want:?}"));
+                    }
+                }
+                if let Some(sub) = &case.expect_message {
+                    for x in &mine {
+                        if !x.message.contains(sub.as_str()) {
+                            failures
+                                .push(format!("{label}: message {:?} lacks {sub:?}", x.message));
+                        }
+                    }
+                }
+            } else if !mine.is_empty() {
+                failures.push(format!(
+                    "{label}: {} fired but must not: {:?}",
+                    f.rule,
+                    mine.iter().map(|x| &x.message).collect::<Vec<_>>()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
