@@ -319,8 +319,15 @@ fn build_finding(
         .severity_overrides
         .iter()
         .find(|(id, _)| id.eq_ignore_ascii_case(&rule.meta.id))
-        .map(|(_, s)| *s)
-        .unwrap_or(rule.meta.severity);
+        .map(|(_, s)| *s);
+    // A rule may grade one finding differently from its default (an expired certificate versus
+    // one expiring soon); the user's override in wsaudit.toml still wins.
+    let from_rule = match obj.get("severity") {
+        Some(Json::String(s)) => Some(s.parse::<super::Severity>().map_err(|m| bad(&m))?),
+        Some(_) => return Err(bad("`severity` must be a string")),
+        None => None,
+    };
+    let severity = severity.or(from_rule).unwrap_or(rule.meta.severity);
     Ok(Finding {
         rule: rule.meta.id.clone(),
         title: rule.meta.title.clone(),
