@@ -99,6 +99,8 @@ pub enum Command {
     },
     /// Print the man page (roff), generated from this command line definition.
     Man,
+    /// Print the JSON Schema of the JSON report (also published as schema/report.schema.json).
+    Schema,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -60,3 +60,9 @@ pub fn man() -> Result<u8, CommandError> {
     let _ = std::io::stdout().write_all(&buf);
     Ok(super::exit::CLEAN)
 }
+
+pub fn schema() -> Result<u8, CommandError> {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(crate::report::json::schema().as_bytes());
+    Ok(super::exit::CLEAN)
+}

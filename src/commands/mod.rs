@@ -26,5 +26,6 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Explain { id } => docs::explain(&cli.global, &id),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man => docs::man(),
+        Command::Schema => docs::schema(),
     }
 }

@@ -82,7 +82,6 @@ pub struct Config {
     pub source: Option<String>,
 }
 
-
 // The file's shape. Spans let every later check point at a line.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

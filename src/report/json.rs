@@ -6,3 +6,11 @@ pub fn render(report: &Report) -> String {
     s.push('\n');
     s
 }
+
+/// The JSON Schema of `render`'s output, generated from the types so it cannot drift.
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    let mut s = serde_json::to_string_pretty(&schema).expect("a schema is JSON");
+    s.push('\n');
+    s
+}
