@@ -46,7 +46,11 @@ pub fn explain(global: &GlobalArgs, id: &str) -> Result<u8, CommandError> {
 
 pub fn completions(shell: clap_complete::Shell) -> Result<u8, CommandError> {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "wsaudit", &mut std::io::stdout());
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "wsaudit", &mut buf);
+    use std::io::Write;
+    // Written in one go so a closed pipe is ignored rather than a panic inside clap_complete.
+    let _ = std::io::stdout().write_all(&buf);
     Ok(super::exit::CLEAN)
 }
 
