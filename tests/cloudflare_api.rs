@@ -97,10 +97,10 @@ async fn proxied_cname_becomes_a_cdn_layer_with_provenance() {
         assert!(r.url.path().starts_with(API), "{}", r.url);
     }
     // The zone walk asked for ws.example.com before finding example.com.
-    assert!(reqs
-        .iter()
-        .any(|r| r.url.query().unwrap_or("").contains("name=ws.example.com")
-            && r.url.path() == format!("{API}/zones")));
+    assert!(reqs.iter().any(
+        |r| r.url.query().unwrap_or("").contains("name=ws.example.com")
+            && r.url.path() == format!("{API}/zones")
+    ));
 }
 
 #[tokio::test]
@@ -240,7 +240,14 @@ async fn cookie_affinity_is_modelled_with_its_cookie_and_ttl() {
     cf.settings(&[]).await;
 
     let out = read_domain(&cf.client(), "ws.example.com").await;
-    let s = out.layer.as_ref().unwrap().stickiness.value.clone().unwrap();
+    let s = out
+        .layer
+        .as_ref()
+        .unwrap()
+        .stickiness
+        .value
+        .clone()
+        .unwrap();
     assert_eq!(s.mode, "cookie");
     assert_eq!(s.key.as_deref(), Some("__cflb"));
     assert_eq!(s.ttl_s, Some(Seconds(1800.0)));
@@ -326,10 +333,19 @@ async fn a_pinned_zone_id_is_read_directly_and_a_missing_one_is_a_gap() {
         json_status(400, fixture("error_zone_not_found.json")),
     )
     .await;
-    let out = read_domain_in(&cf.client(), "ws.example.com", Some(&ZonePin::parse(missing))).await;
+    let out = read_domain_in(
+        &cf.client(),
+        "ws.example.com",
+        Some(&ZonePin::parse(missing)),
+    )
+    .await;
     assert_eq!(out.presence, Presence::Unknown);
     assert_eq!(out.gaps[0].code.as_deref(), Some("not-found"));
-    assert!(out.gaps[0].reason.contains("1001"), "{}", out.gaps[0].reason);
+    assert!(
+        out.gaps[0].reason.contains("1001"),
+        "{}",
+        out.gaps[0].reason
+    );
     assert!(out.gaps[0].reason.contains(missing));
 }
 

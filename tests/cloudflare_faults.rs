@@ -37,8 +37,11 @@ fn gap_codes(out: &CloudflareOutcome) -> Vec<&str> {
 async fn an_invalid_token_is_a_named_gap() {
     let cf = FakeCloudflare::start().await;
     // Overrides the empty-zone fallback for every zone name.
-    cf.get("/zones", json_status(403, fixture("error_invalid_token.json")))
-        .await;
+    cf.get(
+        "/zones",
+        json_status(403, fixture("error_invalid_token.json")),
+    )
+    .await;
     let out = read_domain(&cf.client(), "ws.example.com").await;
     assert_eq!(out.presence, Presence::Unknown);
     assert_eq!(gap_codes(&out), vec!["invalid-credentials"]);
@@ -51,8 +54,11 @@ async fn an_invalid_token_is_a_named_gap() {
 #[tokio::test]
 async fn missing_credentials_headers_are_a_named_gap() {
     let cf = FakeCloudflare::start().await;
-    cf.get("/zones", json_status(400, fixture("error_missing_auth.json")))
-        .await;
+    cf.get(
+        "/zones",
+        json_status(400, fixture("error_missing_auth.json")),
+    )
+    .await;
     let out = read_domain(&cf.client(), "ws.example.com").await;
     assert_eq!(gap_codes(&out), vec!["invalid-credentials"]);
     assert!(out.gaps[0].reason.contains("9106"));
@@ -146,15 +152,26 @@ async fn a_429_asking_for_too_long_is_a_throttled_gap_at_once() {
     let out = read_domain(&cf.client(), "ws.example.com").await;
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(gap_codes(&out), vec!["throttled"]);
-    assert!(out.gaps[0].reason.contains("3600"), "{}", out.gaps[0].reason);
-    assert_eq!(cf.requests_to("/zones").await, 1, "no retry when told to wait an hour");
+    assert!(
+        out.gaps[0].reason.contains("3600"),
+        "{}",
+        out.gaps[0].reason
+    );
+    assert_eq!(
+        cf.requests_to("/zones").await,
+        1,
+        "no retry when told to wait an hour"
+    );
 }
 
 #[tokio::test]
 async fn a_429_without_retry_after_backs_off_a_bounded_number_of_times() {
     let cf = FakeCloudflare::start().await;
-    cf.get("/zones", json_status(429, fixture("error_rate_limited.json")))
-        .await;
+    cf.get(
+        "/zones",
+        json_status(429, fixture("error_rate_limited.json")),
+    )
+    .await;
     let out = read_domain(&cf.client(), "ws.example.com").await;
     assert_eq!(gap_codes(&out), vec!["throttled"]);
     assert_eq!(cf.requests_to("/zones").await, 3);
@@ -242,7 +259,11 @@ async fn malformed_json_is_a_parse_gap_not_a_panic() {
     .await;
     let out = read_domain(&cf.client(), "ws.example.com").await;
     assert_eq!(gap_codes(&out), vec!["parse-error"]);
-    assert!(out.gaps[0].reason.contains("content"), "{}", out.gaps[0].reason);
+    assert!(
+        out.gaps[0].reason.contains("content"),
+        "{}",
+        out.gaps[0].reason
+    );
 }
 
 #[tokio::test]

@@ -336,7 +336,8 @@ fn parse_base(text: &str) -> Result<Url, CloudflareError> {
 fn is_loopback(url: &Url) -> bool {
     let host = url.host_str().unwrap_or("");
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -364,8 +365,7 @@ mod tests {
     #[test]
     fn debug_and_errors_never_show_the_token() {
         let token = "tok-SECRET-0123456789abcdef";
-        let c =
-            CloudflareClient::new(Some(token.into()), None, ClientOptions::default()).unwrap();
+        let c = CloudflareClient::new(Some(token.into()), None, ClientOptions::default()).unwrap();
         let dump = format!("{c:?} {:#?}", c);
         assert!(!dump.contains(token), "{dump}");
         assert!(dump.contains("[redacted]"));
@@ -383,7 +383,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, "7".parse().unwrap());
         assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(7)));
-        h.insert(RETRY_AFTER, "Wed, 21 Oct 2026 07:28:00 GMT".parse().unwrap());
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2026 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(parse_retry_after(&h), None);
     }
 }

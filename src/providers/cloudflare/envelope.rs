@@ -182,7 +182,10 @@ mod tests {
         let body = r#"{"success":false,"errors":[{"code":9109,"message":"Invalid access token"}],"messages":[],"result":null}"#;
         let err = decode::<Thing>("zones", 400, body).unwrap_err();
         assert_eq!(err.gap_code(), "invalid-credentials");
-        assert!(err.to_string().contains("9109 Invalid access token"), "{err}");
+        assert!(
+            err.to_string().contains("9109 Invalid access token"),
+            "{err}"
+        );
     }
 
     #[test]

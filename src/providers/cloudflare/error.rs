@@ -13,7 +13,10 @@ pub enum CloudflareError {
     Config(String),
     /// The token was refused: missing, malformed, expired, revoked (9106, 9109, 10000, …).
     #[error("Cloudflare rejected the API token (HTTP {status}{}): check CLOUDFLARE_API_TOKEN", codes_text(.errors))]
-    Unauthorized { status: u16, errors: Vec<ApiMessage> },
+    Unauthorized {
+        status: u16,
+        errors: Vec<ApiMessage>,
+    },
     /// The token is valid but may not read this resource, or the plan does not include it.
     #[error("Cloudflare denied access to {what} (HTTP {status}{})", codes_text(.errors))]
     Forbidden {

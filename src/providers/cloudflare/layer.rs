@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 pub const LAYER_ID: &str = "cloudflare";
 
 const WEBSOCKETS_DOC: &str = "https://developers.cloudflare.com/network/websockets/";
-const LIMITS_DOC: &str = "https://developers.cloudflare.com/fundamentals/reference/connection-limits/";
+const LIMITS_DOC: &str =
+    "https://developers.cloudflare.com/fundamentals/reference/connection-limits/";
 const AFFINITY_DOC: &str =
     "https://developers.cloudflare.com/load-balancing/understand-basics/session-affinity/";
 
@@ -300,7 +301,9 @@ fn map_load_balancer(
 }
 
 fn stickiness(lb: &LoadBalancer, lb_loc: &str) -> Setting<Stickiness> {
-    let ttl = lb.session_affinity_ttl.filter(|t| t.is_finite() && *t >= 0.0);
+    let ttl = lb
+        .session_affinity_ttl
+        .filter(|t| t.is_finite() && *t >= 0.0);
     let mode = match lb.session_affinity.as_deref() {
         // Absent: the API's default applies.
         None => {
@@ -349,11 +352,7 @@ fn group_gaps(failures: Vec<(String, CloudflareError)>) -> Vec<Gap> {
             Gap {
                 layer: LAYER_ID.to_string(),
                 provider: Provider::Cloudflare,
-                reason: format!(
-                    "not read: {} ({})",
-                    names.join(", "),
-                    items[0].1
-                ),
+                reason: format!("not read: {} ({})", names.join(", "), items[0].1),
                 code: Some(code.to_string()),
             }
         })

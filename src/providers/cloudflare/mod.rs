@@ -317,8 +317,12 @@ pub async fn read_domain_in(
     }
 
     let settings = settings::read_settings(client, &details.zone.id).await;
-    let proxied_records: Vec<DnsRecord> =
-        details.records.iter().filter(|r| r.proxied).cloned().collect();
+    let proxied_records: Vec<DnsRecord> = details
+        .records
+        .iter()
+        .filter(|r| r.proxied)
+        .cloned()
+        .collect();
     let account = details
         .zone
         .account
@@ -372,10 +376,16 @@ mod tests {
             classify("my-alb-123.eu-west-1.elb.amazonaws.com"),
             NextHopKind::AwsLoadBalancer
         );
-        assert_eq!(classify("d111111abcdef8.cloudfront.net"), NextHopKind::Cloudfront);
+        assert_eq!(
+            classify("d111111abcdef8.cloudfront.net"),
+            NextHopKind::Cloudfront
+        );
         assert_eq!(classify("203.0.113.10"), NextHopKind::IpAddress);
         assert_eq!(classify("2001:db8::1"), NextHopKind::IpAddress);
         assert_eq!(classify("origin.example.com"), NextHopKind::Hostname);
-        assert_eq!(NextHop::new("Origin.Example.com.", "CNAME").host, "origin.example.com");
+        assert_eq!(
+            NextHop::new("Origin.Example.com.", "CNAME").host,
+            "origin.example.com"
+        );
     }
 }

@@ -212,7 +212,12 @@ mod tests {
     fn zone_candidates_walk_down_to_two_labels() {
         assert_eq!(
             candidate_zone_names("ws.eu.example.co.uk"),
-            vec!["ws.eu.example.co.uk", "eu.example.co.uk", "example.co.uk", "co.uk"]
+            vec![
+                "ws.eu.example.co.uk",
+                "eu.example.co.uk",
+                "example.co.uk",
+                "co.uk"
+            ]
         );
         assert_eq!(candidate_zone_names("example.com"), vec!["example.com"]);
         assert_eq!(candidate_zone_names("localhost"), vec!["localhost"]);
