@@ -357,3 +357,51 @@ async fn an_invalid_domain_is_refused_before_any_request() {
     assert_eq!(out.gaps[0].code.as_deref(), Some("invalid-domain"));
     assert!(cf.requests().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_pinned_zone_name_skips_the_walk() {
+    let cf = FakeCloudflare::start().await;
+    cf.proxied_to_alb(&[]).await;
+    let out = read_domain_in(
+        &cf.client(),
+        "ws.example.com",
+        Some(&ZonePin::parse("example.com")),
+    )
+    .await;
+    assert_eq!(out.presence, Presence::Proxied);
+    let walked_host = cf.requests().await.iter().any(|r| {
+        r.url.query().unwrap_or("").contains("name=ws.example.com")
+            && r.url.path() == format!("{API}/zones")
+    });
+    assert!(!walked_host, "a pinned name is looked up alone");
+
+    let out = read_domain_in(
+        &cf.client(),
+        "ws.example.com",
+        Some(&ZonePin::parse("nope.example")),
+    )
+    .await;
+    assert_eq!(out.presence, Presence::Unknown);
+    assert_eq!(out.gaps[0].code.as_deref(), Some("not-found"));
+}
+
+#[tokio::test]
+async fn a_dns_only_load_balancer_points_at_its_pool_origins() {
+    let cf = FakeCloudflare::start().await;
+    cf.zone_example_com().await;
+    cf.records("ws.example.com", "dns_records_empty.json").await;
+    cf.records("*.example.com", "dns_records_empty.json").await;
+    let mut lbs = fixture("load_balancers_page2.json");
+    lbs["result"][0]["proxied"] = json!(false);
+    lbs["result_info"] =
+        json!({"page": 1, "per_page": 25, "count": 1, "total_count": 1, "total_pages": 1});
+    cf.get(&format!("/zones/{ZONE_ID}/load_balancers"), json_ok(lbs))
+        .await;
+    cf.pool().await;
+
+    let out = read_domain(&cf.client(), "ws.example.com").await;
+    assert_eq!(out.presence, Presence::DnsOnly);
+    assert!(out.layer.is_none());
+    let hosts: Vec<_> = out.next_hops.iter().map(|h| h.host.as_str()).collect();
+    assert_eq!(hosts, vec!["ws-1.origin.example.net", "198.51.100.20"]);
+}

@@ -124,7 +124,13 @@ impl CloudflareClient {
             }
         }
         let base = parse_base(base_url.unwrap_or(DEFAULT_API_URL))?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if base.scheme() == "http" {
+            // Clear text is allowed only to loopback (see `parse_base`); an HTTP_PROXY from
+            // the environment must not carry the token off this machine in the clear.
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .timeout(options.request_timeout)
             .connect_timeout(options.request_timeout)
             .user_agent(concat!("wsaudit/", env!("CARGO_PKG_VERSION")))

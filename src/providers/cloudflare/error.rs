@@ -89,7 +89,7 @@ fn codes_text(errors: &[ApiMessage]) -> String {
 
 fn retry_text(retry_after: &Option<Duration>) -> String {
     match retry_after {
-        Some(d) => format!("; it asked to wait {}s more", d.as_secs()),
+        Some(d) => format!("; Retry-After was {} s", d.as_secs()),
         None => String::new(),
     }
 }

@@ -358,3 +358,51 @@ fn group_gaps(failures: Vec<(String, CloudflareError)>) -> Vec<Gap> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_replaces_the_assumption_but_not_a_configured_value() {
+        let mut layer = Layer::new(LAYER_ID, LayerKind::Cdn, Provider::Cloudflare, "z");
+        layer.idle_timeout = Setting::assumed(Seconds(ASSUMED_WS_IDLE_S), "lore", None);
+        apply_probed_idle(
+            &mut layer,
+            Seconds(215.0),
+            "wss://ws.example.com/ws/",
+            Some(3),
+        );
+        assert_eq!(layer.idle_timeout.value, Some(Seconds(215.0)));
+        assert!(matches!(layer.idle_timeout.origin, Origin::Probed { .. }));
+
+        layer.idle_timeout = Setting::explicit_field(Seconds(600.0), "zone/x", "custom");
+        apply_probed_idle(&mut layer, Seconds(215.0), "wss://ws.example.com/ws/", None);
+        assert_eq!(layer.idle_timeout.value, Some(Seconds(600.0)));
+    }
+
+    #[test]
+    fn gaps_are_grouped_by_kind() {
+        let denied = CloudflareError::Forbidden {
+            what: "x".into(),
+            status: 403,
+            errors: Vec::new(),
+        };
+        let slow = CloudflareError::Timeout {
+            what: "y".into(),
+            after: std::time::Duration::from_secs(1),
+        };
+        let gaps = group_gaps(vec![
+            ("http3".into(), denied.clone()),
+            ("ssl".into(), slow),
+            ("proxy_read_timeout".into(), denied),
+        ]);
+        assert_eq!(gaps.len(), 2);
+        let denied = gaps
+            .iter()
+            .find(|g| g.code.as_deref() == Some("access-denied"))
+            .unwrap();
+        assert!(denied.reason.contains("http3, proxy_read_timeout"));
+        assert!(gaps.iter().all(|g| g.layer == "cloudflare"));
+    }
+}

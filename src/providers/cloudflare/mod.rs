@@ -35,7 +35,9 @@ use std::net::IpAddr;
 pub enum Presence {
     /// `CLOUDFLARE_API_TOKEN` is not set: Cloudflare was not consulted.
     NotConsulted,
-    /// No zone visible to the token holds the hostname (the names tried, longest first).
+    /// No zone visible to the token holds the hostname (the names tried, longest first). A
+    /// token scoped to other zones sees the same, so this is "not in Cloudflare as far as
+    /// this token can tell".
     NoZone { tried: Vec<String> },
     /// The record (or load balancer) is DNS-only ("grey cloud"): clients reach the next hop
     /// directly and no Cloudflare limit applies.
