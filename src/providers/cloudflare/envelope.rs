@@ -148,7 +148,7 @@ fn classify_failure(what: &str, status: u16, errors: Vec<ApiMessage>) -> Cloudfl
     if status == 404 || has(NOT_FOUND_CODES) {
         return CloudflareError::NotFound {
             what,
-            status,
+            status: Some(status),
             errors,
         };
     }

@@ -24,10 +24,11 @@ pub enum CloudflareError {
         status: u16,
         errors: Vec<ApiMessage>,
     },
-    #[error("Cloudflare has no {what} (HTTP {status}{})", codes_text(.errors))]
+    #[error("Cloudflare has no {what}{}", not_found_detail(.status, .errors))]
     NotFound {
         what: String,
-        status: u16,
+        /// `None` when the absence was seen in a successful answer (an empty list).
+        status: Option<u16>,
         errors: Vec<ApiMessage>,
     },
     /// 429 that did not clear within the retry budget.
@@ -85,6 +86,13 @@ fn codes_text(errors: &[ApiMessage]) -> String {
         .map(|e| format!("{} {}", e.code, e.message))
         .collect();
     format!(", {}", parts.join("; "))
+}
+
+fn not_found_detail(status: &Option<u16>, errors: &[ApiMessage]) -> String {
+    match status {
+        Some(s) => format!(" (HTTP {s}{})", codes_text(errors)),
+        None => String::new(),
+    }
 }
 
 fn retry_text(retry_after: &Option<Duration>) -> String {

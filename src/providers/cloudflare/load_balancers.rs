@@ -103,14 +103,15 @@ pub(crate) async fn find_load_balancer(
 ) -> Result<Option<LoadBalancer>, CloudflareError> {
     let all: Vec<LoadBalancer> = client
         .get_all(
-            &format!("zones/{zone_id}/load_balancers"),
+            &format!("load balancers of zone {zone_id}"),
             &["zones", zone_id, "load_balancers"],
             &[],
         )
         .await?;
+    // A disabled load balancer answers for nothing; the DNS record serves the name then.
     Ok(all
         .into_iter()
-        .find(|lb| super::zone::normalize_host(&lb.name) == host))
+        .find(|lb| lb.enabled != Some(false) && super::zone::normalize_host(&lb.name) == host))
 }
 
 /// Each pool of the load balancer, read or not, in [`LoadBalancer::pool_ids`] order.

@@ -128,7 +128,7 @@ pub(crate) async fn zone_by_name(
 ) -> Result<Option<Zone>, CloudflareError> {
     let zones: Vec<Zone> = client
         .get_all(
-            &format!("zones?name={name}"),
+            &format!("zone named {name}"),
             &["zones"],
             &[("name", name.to_string()), ("per_page", "50".into())],
         )
@@ -148,7 +148,7 @@ pub(crate) async fn zone_by_pin(
 ) -> Result<Zone, CloudflareError> {
     match pin {
         ZonePin::Id(id) => Ok(client
-            .get::<Zone>(&format!("zones/{id}"), &["zones", id], &[])
+            .get::<Zone>(&format!("zone {id}"), &["zones", id], &[])
             .await?
             .result),
         ZonePin::Name(name) => {
@@ -156,7 +156,7 @@ pub(crate) async fn zone_by_pin(
                 .await?
                 .ok_or_else(|| CloudflareError::NotFound {
                     what: format!("zone named {name} visible to this token"),
-                    status: 200,
+                    status: None,
                     errors: Vec::new(),
                 })
         }
@@ -192,7 +192,7 @@ async fn records_named(
 ) -> Result<Vec<DnsRecord>, CloudflareError> {
     let all: Vec<DnsRecord> = client
         .get_all(
-            &format!("zones/{}/dns_records?name={name}", zone.id),
+            &format!("DNS records named {name} in zone {}", zone.name),
             &["zones", &zone.id, "dns_records"],
             &[("name", name.to_string()), ("per_page", "100".into())],
         )
