@@ -336,3 +336,29 @@ async fn the_token_never_appears_even_when_the_server_echoes_it() {
     all.push_str(&format!("{insecure} {insecure:?}"));
     assert_no_token(&all);
 }
+
+#[tokio::test]
+async fn an_unreadable_pool_leaves_targets_unknown_with_a_gap() {
+    let cf = FakeCloudflare::start().await;
+    cf.zone_example_com().await;
+    cf.records("ws.example.com", "dns_records_empty.json").await;
+    cf.records("*.example.com", "dns_records_empty.json").await;
+    cf.load_balancers("load_balancers_cookie.json").await;
+    cf.get(
+        &format!("/accounts/{ACCOUNT_ID}/load_balancers/pools/{POOL_ID}"),
+        json_status(403, fixture("error_auth_10000.json")),
+    )
+    .await;
+    cf.settings(&[]).await;
+
+    let out = read_domain(&cf.client(), "ws.example.com").await;
+    assert_eq!(out.presence, Presence::Proxied);
+    let layer = out.layer.as_ref().unwrap();
+    assert!(layer.targets.value.is_none());
+    assert!(layer.targets.origin.describe().contains(POOL_ID));
+    // Stickiness comes from the load balancer itself and is still known.
+    assert_eq!(layer.stickiness.value.as_ref().unwrap().mode, "cookie");
+    assert_eq!(gap_codes(&out), vec!["access-denied"]);
+    assert!(out.gaps[0].reason.contains(POOL_ID));
+    assert!(out.next_hops.is_empty());
+}

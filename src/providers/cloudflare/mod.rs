@@ -138,18 +138,23 @@ pub async fn read_domain_in(
     };
 
     let (proxied, next_hops) = if let Some(lb) = &details.load_balancer {
-        match details.zone.account.as_ref().map(|a| a.id.clone()) {
-            Some(account) => {
-                details.pools = load_balancers::read_pools(client, &account, lb).await;
-            }
-            None => gaps.push(gap(
-                "parse-error",
-                format!(
-                    "zone {} has no account id; load balancer pools cannot be read",
-                    details.zone.name
-                ),
-            )),
-        }
+        details.pools = match details.zone.account.as_ref().map(|a| a.id.clone()) {
+            Some(account) => load_balancers::read_pools(client, &account, lb).await,
+            // Pools live under the account; without its id each pool is unreadable, and says
+            // so, rather than looking like a load balancer without pools.
+            None => lb
+                .pool_ids()
+                .into_iter()
+                .map(|id| {
+                    let e = CloudflareError::Malformed {
+                        what: format!("zone {}", details.zone.name),
+                        message: "no `account.id`, so its load balancer pools cannot be read"
+                            .into(),
+                    };
+                    (id, Err(e))
+                })
+                .collect(),
+        };
         let hops = details
             .pools
             .iter()
@@ -188,6 +193,13 @@ pub async fn read_domain_in(
     };
 
     if !proxied {
+        // DNS-only: no layer to hang pool failures on, but the next hops they would have
+        // given are missing, so each is still a gap.
+        for (id, read) in &details.pools {
+            if let Err(e) = read {
+                gaps.push(gap_from(&format!("load balancer pool {id}"), e));
+            }
+        }
         return CloudflareOutcome {
             host,
             presence: Presence::DnsOnly,
