@@ -9,7 +9,12 @@ use wsaudit::providers::probe::{probe, ProbeError, ProbeOptions};
 
 #[tokio::test]
 async fn bad_urls_are_refused_before_any_socket() {
-    for url in ["http://127.0.0.1/", "127.0.0.1:80", "ws://", "wss://exa mple/"] {
+    for url in [
+        "http://127.0.0.1/",
+        "127.0.0.1:80",
+        "ws://",
+        "wss://exa mple/",
+    ] {
         let err = probe(&ProbeOptions::new(url)).await.unwrap_err();
         assert!(matches!(err, ProbeError::BadUrl { .. }), "{url}: {err}");
         assert!(err.is_input_error());
@@ -30,7 +35,10 @@ async fn a_closed_port_is_a_clear_connect_error() {
         .unwrap_err();
     assert!(matches!(err, ProbeError::Connect { .. }), "{err}");
     assert!(!err.is_input_error());
-    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -74,7 +82,10 @@ async fn localhost_resolves_and_a_reset_is_reported_as_rst() {
     o.idle = Some(Duration::from_secs(5));
     let facts = probe(&o).await.expect("probe");
     let c = facts.connect.unwrap();
-    assert!(c.addresses.iter().any(|a| a.starts_with("127.0.0.1")), "{c:?}");
+    assert!(
+        c.addresses.iter().any(|a| a.starts_with("127.0.0.1")),
+        "{c:?}"
+    );
     let idle = facts.idle.unwrap();
     assert_eq!(idle.how, "rst", "{idle:?}");
     let at = idle.closed_after_s.unwrap().0;

@@ -26,7 +26,11 @@ async fn correct_location_answers_101_with_a_valid_accept() {
     assert_eq!(hs.status, 101, "{hs:?}");
     assert!(hs.accept_ok, "{hs:?}");
     assert_eq!(hs.error, None);
-    assert!(hs.headers["server"].starts_with("nginx"), "{:?}", hs.headers);
+    assert!(
+        hs.headers["server"].starts_with("nginx"),
+        "{:?}",
+        hs.headers
+    );
     assert_eq!(facts.fingerprint, vec!["nginx".to_string()]);
     assert!(facts.tls.is_none(), "ws:// has no TLS step");
     let c = facts.connect.expect("connect facts");
@@ -47,7 +51,9 @@ async fn location_without_upgrade_lines_is_reported_as_not_101() {
 
     let mut opts = ProbeOptions::new(nginx.url());
     opts.idle = Some(Duration::from_secs(5));
-    let facts = probe(&opts).await.expect("probe runs; the failure is a fact");
+    let facts = probe(&opts)
+        .await
+        .expect("probe runs; the failure is a fact");
     let hs = facts.handshake.expect("handshake facts");
     assert_ne!(hs.status, 101);
     assert!(hs.status >= 400, "an HTTP error status, got {}", hs.status);

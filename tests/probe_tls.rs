@@ -103,7 +103,11 @@ fn write_ca(pki: &Pki) -> tempfile::NamedTempFile {
 async fn full_chain_verifies_and_the_handshake_follows() {
     let pki = pki();
     let ca = write_ca(&pki);
-    let addr = tls_server(vec![pki.leaf.clone(), pki.intermediate.clone()], &pki.leaf_key).await;
+    let addr = tls_server(
+        vec![pki.leaf.clone(), pki.intermediate.clone()],
+        &pki.leaf_key,
+    )
+    .await;
 
     let facts = probe(&opts(addr, Some(ca.path()))).await.expect("probe");
     let tls = facts.tls.expect("tls facts");
@@ -115,7 +119,11 @@ async fn full_chain_verifies_and_the_handshake_follows() {
     assert!(tls.chain[0].subject.contains("127.0.0.1"));
     assert!(tls.chain[0].issuer.contains("wsaudit test intermediate"));
     assert!(tls.chain[1].issuer.contains("wsaudit test root"));
-    assert!(tls.days_to_expiry.unwrap() > 300, "{:?}", tls.days_to_expiry);
+    assert!(
+        tls.days_to_expiry.unwrap() > 300,
+        "{:?}",
+        tls.days_to_expiry
+    );
     let hs = facts.handshake.expect("handshake after a verified TLS");
     assert_eq!(hs.status, 101);
     assert!(hs.accept_ok);
@@ -127,7 +135,10 @@ async fn full_chain_verifies_and_the_handshake_follows() {
     assert!(!tls.verified);
     assert!(!tls.missing_intermediate, "{tls:?}");
     assert!(tls.error.unwrap().contains("not trusted"));
-    assert!(facts.handshake.is_none(), "nothing is sent over an unverified connection");
+    assert!(
+        facts.handshake.is_none(),
+        "nothing is sent over an unverified connection"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,11 +22,15 @@ pub enum Backend {
     PingEvery(Duration),
     /// Sends a Close frame with this code after the delay.
     CloseAfter(Duration, u16),
+    /// Pings at the first interval, then sends a Close frame with this code after the delay.
+    PingThenClose(Duration, Duration, u16),
 }
 
 /// Serves WebSocket upgrades on a free loopback port until the test's runtime ends.
 pub async fn start_backend(mode: Backend) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind backend");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind backend");
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
@@ -49,6 +53,24 @@ where
             while let Some(Ok(msg)) = ws.next().await {
                 if msg.is_text() || msg.is_binary() {
                     let _ = ws.send(msg).await;
+                }
+            }
+        }
+        Backend::PingThenClose(every, after, code) => {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            let end = tokio::time::sleep(after);
+            tokio::pin!(end);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if ws.send(Message::Ping(b"hb".to_vec().into())).await.is_err() { return; }
+                    }
+                    _ = &mut end => {
+                        let _ = ws.close(Some(CloseFrame { code: CloseCode::from(code), reason: "done".into() })).await;
+                        while let Some(Ok(_)) = ws.next().await {}
+                        return;
+                    }
+                    m = ws.next() => if !matches!(m, Some(Ok(_))) { return },
                 }
             }
         }
@@ -95,7 +117,11 @@ pub fn nginx_bin() -> Option<PathBuf> {
         .into_iter()
         .chain(
             std::env::var_os("PATH")
-                .map(|p| std::env::split_paths(&p).map(|d| d.join("nginx")).collect::<Vec<_>>())
+                .map(|p| {
+                    std::env::split_paths(&p)
+                        .map(|d| d.join("nginx"))
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default(),
         )
         .chain([PathBuf::from("/usr/sbin/nginx")]);
@@ -187,7 +213,8 @@ http {{
                     last_err = format!(
                         "nginx exited ({status}): {}{}",
                         std::fs::read_to_string(&stderr_path).unwrap_or_default(),
-                        std::fs::read_to_string(prefix.path().join("error.log")).unwrap_or_default()
+                        std::fs::read_to_string(prefix.path().join("error.log"))
+                            .unwrap_or_default()
                     );
                     break;
                 }

@@ -24,7 +24,9 @@ const SIGNS: &[(&str, &str, Test)] = &[
     ("envoy", "x-envoy-upstream-service-time", |_| true),
     ("haproxy", "server", |v| v.starts_with("haproxy")),
     ("traefik", "server", |v| v.starts_with("traefik")),
-    ("nginx", "server", |v| v.starts_with("nginx") || v.starts_with("openresty")),
+    ("nginx", "server", |v| {
+        v.starts_with("nginx") || v.starts_with("openresty")
+    }),
 ];
 
 /// The layers recognised, in chain order without repeats, and the header behind each hit.

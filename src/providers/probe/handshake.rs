@@ -216,7 +216,9 @@ pub async fn upgrade(
     }
     if let Some(p) = &facts.subprotocol {
         if !opts.subprotocols.iter().any(|o| o == p) {
-            problems.push(format!("the server chose subprotocol `{p}`, which was not offered"));
+            problems.push(format!(
+                "the server chose subprotocol `{p}`, which was not offered"
+            ));
         }
     }
     if facts.extensions.is_some() {

@@ -7,9 +7,10 @@
 //! becomes the chain's heartbeat. Layers recognised from headers but absent from the chain
 //! become gaps, because the audit then judged a chain with a hop missing.
 
+use super::ProbeTarget;
 use crate::model::{
     Chain, Gap, Heartbeat, HeartbeatDirection, HeartbeatSource, Origin, ProbeFacts, Provider,
-    Seconds, Setting,
+    Scheme, Seconds, Setting, Target,
 };
 
 /// How far (seconds) a measured cut may be from a configured timeout and still be explained
@@ -34,10 +35,7 @@ pub struct MergeOutcome {
 /// Adds `facts` to `chain` (as `chain.probe`) and updates what the measurement settles.
 pub fn merge_probe(chain: &mut Chain, mut facts: ProbeFacts) -> MergeOutcome {
     let mut outcome = MergeOutcome::default();
-    let samples = facts
-        .idle
-        .as_ref()
-        .map(|i| i.samples.len().max(1) as u32);
+    let samples = facts.idle.as_ref().map(|i| i.samples.len().max(1) as u32);
 
     if let Some(idle) = facts.idle.as_mut() {
         if let Some(cut) = idle.closed_after_s {
@@ -101,6 +99,36 @@ pub fn merge_probe(chain: &mut Chain, mut facts: ProbeFacts) -> MergeOutcome {
     outcome
 }
 
+/// The chain of a probe run on its own (`wsaudit probe`): no configured layers, only the live
+/// facts and, when pings were seen, the probed heartbeat. Layers recognised from headers are not
+/// gaps here: nothing else was meant to be read.
+pub fn probe_chain(target: &ProbeTarget, facts: ProbeFacts) -> Chain {
+    let path = target
+        .path_and_query
+        .split('?')
+        .next()
+        .unwrap_or("/")
+        .to_string();
+    let mut chain = Chain::new(Target {
+        domain: target.host_header.clone(),
+        path,
+        scheme: if target.tls { Scheme::Wss } else { Scheme::Ws },
+    });
+    if let Some(interval) = facts
+        .heartbeat
+        .as_ref()
+        .and_then(|h| h.server_ping_interval_s)
+    {
+        chain.heartbeat = Some(Heartbeat {
+            interval_s: interval,
+            direction: HeartbeatDirection::ServerToClient,
+            source: HeartbeatSource::Probed,
+        });
+    }
+    chain.probe = Some(facts);
+    chain
+}
+
 fn within(value: Option<Seconds>, cut: Seconds) -> bool {
     value.is_some_and(|v| (v.0 - cut.0).abs() <= EXPLAIN_TOLERANCE_S)
 }
@@ -148,7 +176,12 @@ mod tests {
         cf.idle_timeout = Setting::assumed(Seconds(100.0), "commonly observed", None);
         let mut alb = Layer::new("alb", LayerKind::LoadBalancer, Provider::Alb, "alb");
         alb.idle_timeout = Setting::explicit_field(Seconds(60.0), "arn:alb", "idle_timeout");
-        let mut ngx = Layer::new("nginx:/ws/", LayerKind::ReverseProxy, Provider::Nginx, "ngx");
+        let mut ngx = Layer::new(
+            "nginx:/ws/",
+            LayerKind::ReverseProxy,
+            Provider::Nginx,
+            "ngx",
+        );
         ngx.idle_timeout = Setting::explicit(Seconds(3600.0), "nginx.conf", Some(12));
         c.layers = vec![cf, alb, ngx];
         c
@@ -173,7 +206,10 @@ mod tests {
         assert_eq!(o.explained_by.as_deref(), Some("alb"));
         let idle = c.probe.unwrap().idle.unwrap();
         assert_eq!(idle.explained_by.as_deref(), Some("alb"));
-        assert!(o.settled.is_empty(), "a configured value is not overwritten");
+        assert!(
+            o.settled.is_empty(),
+            "a configured value is not overwritten"
+        );
     }
 
     #[test]
@@ -183,7 +219,10 @@ mod tests {
         assert_eq!(o.explained_by.as_deref(), Some("cloudflare"));
         assert_eq!(o.settled, vec!["cloudflare".to_string()]);
         assert_eq!(c.layers[0].idle_timeout.value, Some(Seconds(100.8)));
-        assert!(matches!(c.layers[0].idle_timeout.origin, Origin::Probed { .. }));
+        assert!(matches!(
+            c.layers[0].idle_timeout.origin,
+            Origin::Probed { .. }
+        ));
     }
 
     #[test]

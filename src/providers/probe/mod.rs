@@ -18,7 +18,7 @@ mod target;
 mod tls;
 
 pub use fingerprint::fingerprint;
-pub use merge::{merge_probe, MergeOutcome, EXPLAIN_TOLERANCE_S};
+pub use merge::{merge_probe, probe_chain, MergeOutcome, EXPLAIN_TOLERANCE_S};
 pub use target::ProbeTarget;
 
 use crate::model::{
@@ -116,7 +116,10 @@ impl ProbeOptions {
     fn validate(&self) -> Result<(), ProbeError> {
         let bad = |m: String| Err(ProbeError::InvalidOption(m));
         if self.samples == 0 || self.samples > MAX_SAMPLES {
-            return bad(format!("--samples must be 1..={MAX_SAMPLES}, got {}", self.samples));
+            return bad(format!(
+                "--samples must be 1..={MAX_SAMPLES}, got {}",
+                self.samples
+            ));
         }
         if self.connect_timeout.is_zero() {
             return bad("--connect-timeout must be above 0".into());
@@ -290,14 +293,15 @@ async fn extra_sample(d: &Dialer, hold: HoldOptions) -> IdleSample {
     };
     let stream: IoStream = match &d.tls {
         None => Box::new(tcp),
-        Some(setup) => match tls::handshake(setup, tcp, &d.target.host, d.insecure, d.timeout).await
-        {
-            Ok(tls::TlsOutcome {
-                stream: Some(s), ..
-            }) => s,
-            Ok(o) => return failed(o.facts.error.unwrap_or_else(|| "TLS failed".into())),
-            Err(e) => return failed(e.to_string()),
-        },
+        Some(setup) => {
+            match tls::handshake(setup, tcp, &d.target.host, d.insecure, d.timeout).await {
+                Ok(tls::TlsOutcome {
+                    stream: Some(s), ..
+                }) => s,
+                Ok(o) => return failed(o.facts.error.unwrap_or_else(|| "TLS failed".into())),
+                Err(e) => return failed(e.to_string()),
+            }
+        }
     };
     match handshake::upgrade(stream, &d.target, &d.request, d.timeout).await {
         Ok(handshake::HandshakeOutcome {
@@ -342,7 +346,12 @@ fn summarise(
             .copied()
             .unwrap_or("fin")
             .to_string();
-        cut.sort_by(|a, b| a.closed_after_s.unwrap_or_default().0.total_cmp(&b.closed_after_s.unwrap_or_default().0));
+        cut.sort_by(|a, b| {
+            a.closed_after_s
+                .unwrap_or_default()
+                .0
+                .total_cmp(&b.closed_after_s.unwrap_or_default().0)
+        });
         facts.closed_after_s = cut[cut.len() / 2].closed_after_s;
         if let Some(first) = cut.iter().find(|s| s.how == how) {
             facts.close_code = first.close_code;
@@ -398,7 +407,11 @@ mod tests {
     #[test]
     fn one_early_cut_among_survivors_is_not_a_timeout() {
         let (f, _) = summarise(
-            vec![sample("rst", Some(1.0)), sample("open", None), sample("open", None)],
+            vec![
+                sample("rst", Some(1.0)),
+                sample("open", None),
+                sample("open", None),
+            ],
             Duration::from_secs(10),
             None,
         );

@@ -37,7 +37,9 @@ impl ProbeTarget {
         if authority.as_str().contains('@') {
             // Credentials in the URL would be sent nowhere by a WebSocket client; refusing them
             // avoids echoing secrets into reports.
-            return Err(bad("user:password@ in the URL is not supported (use --header)"));
+            return Err(bad(
+                "user:password@ in the URL is not supported (use --header)",
+            ));
         }
         let host = authority
             .host()

@@ -12,7 +12,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -225,7 +227,9 @@ fn classify(setup: &TlsSetup, seen: &Seen, facts: &mut TlsFacts) {
         match X509Certificate::from_der(der.as_ref()) {
             Ok((_, cert)) => parsed.push(cert),
             Err(e) => {
-                facts.error = Some(format!("the server sent a certificate that does not parse: {e}"));
+                facts.error = Some(format!(
+                    "the server sent a certificate that does not parse: {e}"
+                ));
                 return;
             }
         }
