@@ -3,7 +3,7 @@
 
 mod probe_support;
 
-use probe_support::{nginx_bin, start_backend, Backend, Nginx, WS_LOCATION};
+use probe_support::{nginx_bin, rules_fired, start_backend, Backend, Nginx, WS_LOCATION};
 use std::time::Duration;
 use wsaudit::model::Seconds;
 use wsaudit::providers::probe::{probe, ProbeOptions};
@@ -22,6 +22,7 @@ async fn correct_location_answers_101_with_a_valid_accept() {
     let nginx = Nginx::start(&bin, backend, WS_LOCATION);
 
     let facts = probe(&ProbeOptions::new(nginx.url())).await.expect("probe");
+    assert!(!rules_fired(&nginx.url(), facts.clone()).contains(&"WS105".to_string()));
     let hs = facts.handshake.expect("handshake facts");
     assert_eq!(hs.status, 101, "{hs:?}");
     assert!(hs.accept_ok, "{hs:?}");

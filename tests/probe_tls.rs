@@ -3,7 +3,7 @@
 
 mod probe_support;
 
-use probe_support::{serve, Backend};
+use probe_support::{rules_fired, serve, Backend};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
@@ -110,6 +110,12 @@ async fn full_chain_verifies_and_the_handshake_follows() {
     .await;
 
     let facts = probe(&opts(addr, Some(ca.path()))).await.expect("probe");
+    let url = facts.url.clone();
+    let fired = rules_fired(&url, facts.clone());
+    assert!(
+        !fired.iter().any(|r| r == "WS502" || r == "WS105"),
+        "{fired:?}"
+    );
     let tls = facts.tls.expect("tls facts");
     assert!(tls.verified, "{tls:?}");
     assert_eq!(tls.error, None);
@@ -148,6 +154,7 @@ async fn leaf_only_is_reported_as_a_missing_intermediate() {
     let addr = tls_server(vec![pki.leaf.clone()], &pki.leaf_key).await;
 
     let facts = probe(&opts(addr, Some(ca.path()))).await.expect("probe");
+    assert!(rules_fired(&facts.url.clone(), facts.clone()).contains(&"WS502".to_string()));
     let tls = facts.tls.expect("tls facts");
     assert!(!tls.verified);
     assert!(tls.missing_intermediate, "{tls:?}");
@@ -177,6 +184,8 @@ async fn expired_leaf_is_reported_as_expired() {
     .await;
 
     let facts = probe(&opts(addr, Some(ca.path()))).await.expect("probe");
+    let fired = rules_fired(&facts.url.clone(), facts.clone());
+    assert!(fired.contains(&"WS502".to_string()), "{fired:?}");
     let tls = facts.tls.expect("tls facts");
     assert!(!tls.verified);
     assert!(tls.expired, "{tls:?}");

@@ -252,3 +252,14 @@ http {{
 pub const WS_LOCATION: &str = "proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;";
+
+/// The rule ids the built-in pack raises for a `wsaudit probe` run on its own.
+pub fn rules_fired(url: &str, facts: wsaudit::model::ProbeFacts) -> Vec<String> {
+    use wsaudit::providers::probe::{probe_chain, ProbeTarget};
+    let chain = probe_chain(&ProbeTarget::parse(url).unwrap(), facts);
+    let mut pack = wsaudit::policy::RulePack::load(None).expect("built-in pack");
+    let eval = pack
+        .evaluate(&chain, &wsaudit::policy::Config::default())
+        .expect("evaluate");
+    eval.findings.into_iter().map(|f| f.rule).collect()
+}
