@@ -7,9 +7,7 @@ mod support;
 
 use std::process::Command;
 use support::*;
-use wsaudit::providers::nginx::{
-    crossplane_payload, read_config, Config, Disk, Input, NginxError,
-};
+use wsaudit::providers::nginx::{crossplane_payload, read_config, Config, Disk, Input, NginxError};
 
 #[test]
 fn every_fixture_passes_nginx_t() {
@@ -26,7 +24,10 @@ fn every_fixture_passes_nginx_t() {
 #[test]
 fn parse_equals_crossplane_on_every_fixture() {
     let Some(cp) = crossplane() else { return };
-    let mut files: Vec<_> = fixtures().into_iter().map(|d| d.join("nginx.conf")).collect();
+    let mut files: Vec<_> = fixtures()
+        .into_iter()
+        .map(|d| d.join("nginx.conf"))
+        .collect();
     files.push(repo().join("tests/fixtures/nginx-crossplane-only/lua/nginx.conf"));
     for f in files {
         let path = f.to_string_lossy().to_string();
@@ -56,14 +57,22 @@ fn parse_equals_crossplane_on_a_generated_corpus() {
     let dir = tempfile::tempdir().unwrap();
     let st = Command::new("python3")
         .arg(&gen)
-        .args(["--servers", "200", "--no-certs", "--out"])
+        .args(["--servers", "200", "--out"])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let main = dir.path().join("nginx.conf").to_string_lossy().to_string();
     let cfg = Config::read(&Disk, &main).unwrap();
-    assert!(cfg.files.len() > 100, "includes not followed: {}", cfg.files.len());
+    assert!(
+        cfg.files.len() > 100,
+        "includes not followed: {}",
+        cfg.files.len()
+    );
     assert_eq!(crossplane_payload(&cfg), crossplane_parse(&cp, &main));
     if let Some(nginx) = nginx() {
         let (ok, err) = nginx_t(&nginx, std::path::Path::new(&main), dir.path());
@@ -81,10 +90,25 @@ fn error_of(rel: &str) -> (NginxError, String) {
 #[test]
 fn broken_configurations_fail_with_file_line_col() {
     let cases = [
-        ("unbalanced.conf", "", 6, "unexpected end of file, expecting \"}\""),
-        ("unterminated.conf", "", 4, "unexpected end of file, expecting \" to close the string"),
+        (
+            "unbalanced.conf",
+            "",
+            6,
+            "unexpected end of file, expecting \"}\"",
+        ),
+        (
+            "unterminated.conf",
+            "",
+            4,
+            "unexpected end of file, expecting \" to close the string",
+        ),
         ("extra-brace.conf", "", 7, "unexpected \"}\""),
-        ("missing-include.conf", "", 3, "missing.conf\" failed (2: No such file or directory)"),
+        (
+            "missing-include.conf",
+            "",
+            3,
+            "missing.conf\" failed (2: No such file or directory)",
+        ),
         ("cycle/nginx.conf", "b.conf", 1, "include cycle:"),
     ];
     for (rel, file_suffix, line, text) in cases {
@@ -108,7 +132,12 @@ fn broken_configurations_fail_with_file_line_col() {
 #[test]
 fn nginx_t_also_rejects_the_broken_configurations() {
     let Some(nginx) = nginx() else { return };
-    for rel in ["unbalanced.conf", "unterminated.conf", "extra-brace.conf", "missing-include.conf"] {
+    for rel in [
+        "unbalanced.conf",
+        "unterminated.conf",
+        "extra-brace.conf",
+        "missing-include.conf",
+    ] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("logs")).unwrap();
         let conf = dir.path().join("nginx.conf");
@@ -138,7 +167,12 @@ fn includes_follow_nginx_order_and_an_empty_glob_is_fine() {
         .collect();
     assert_eq!(
         names,
-        ["nginx.conf", "10-upstream.conf", "20-site.conf", "websocket.conf"]
+        [
+            "nginx.conf",
+            "10-upstream.conf",
+            "20-site.conf",
+            "websocket.conf"
+        ]
     );
 }
 
@@ -160,7 +194,10 @@ fn nginx_dump_keeps_original_file_names_and_lines() {
     std::fs::write(&dump, &out.stdout).unwrap();
     let from_dump = read_config(&Input::Dump(dump.to_string_lossy().to_string())).unwrap();
     let from_disk = read_config(&Input::File(conf.to_string_lossy().to_string())).unwrap();
-    assert_eq!(crossplane_payload(&from_dump), crossplane_payload(&from_disk));
+    assert_eq!(
+        crossplane_payload(&from_dump),
+        crossplane_payload(&from_disk)
+    );
 }
 
 #[test]

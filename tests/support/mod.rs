@@ -82,7 +82,10 @@ pub fn nginx_t(bin: &Path, conf: &Path, prefix: &Path) -> (bool, String) {
 pub fn crossplane_parse(bin: &Path, conf: &str) -> String {
     let out = Command::new(bin).args(["parse", conf]).output().unwrap();
     assert!(out.status.success(), "crossplane failed on {conf}");
-    String::from_utf8(out.stdout).unwrap().trim_end().to_string()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim_end()
+        .to_string()
 }
 
 /// The directories under tests/fixtures/nginx, each holding an nginx.conf.

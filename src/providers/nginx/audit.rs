@@ -123,7 +123,9 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
         })?;
     let uri = normalize_uri(&q.path);
     let loc = select_location(&server.locations, &uri);
-    let ancestors = loc.map(|l| ancestors_of(&server.locations, l)).unwrap_or_default();
+    let ancestors = loc
+        .map(|l| ancestors_of(&server.locations, l))
+        .unwrap_or_default();
     let place = Placement {
         server,
         ancestors,
@@ -199,7 +201,15 @@ pub fn websocket_layers(cfg: &Config, version: &VersionSource) -> Result<Vec<Lay
     let mut ids = HashSet::new();
     for server in &model.servers {
         let mut stack: Vec<&Location<'_>> = Vec::new();
-        visit(&model, server, &server.locations, &mut stack, version, &mut out, &mut ids)?;
+        visit(
+            &model,
+            server,
+            &server.locations,
+            &mut stack,
+            version,
+            &mut out,
+            &mut ids,
+        )?;
     }
     Ok(out)
 }

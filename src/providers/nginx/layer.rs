@@ -63,8 +63,10 @@ pub struct Placement<'m, 'a> {
 
 impl<'m, 'a> Placement<'m, 'a> {
     pub fn scope<'s>(&'s self, model: &'s HttpModel<'a>) -> Scope<'s, 'a> {
-        let mut levels: Vec<(&'static str, &'s [Dir<'a>])> =
-            vec![("http", &model.http[..]), ("server", &self.server.level[..])];
+        let mut levels: Vec<(&'static str, &'s [Dir<'a>])> = vec![
+            ("http", &model.http[..]),
+            ("server", &self.server.level[..]),
+        ];
         for a in &self.ancestors {
             levels.push(("location", &a.level[..]));
         }
@@ -95,7 +97,7 @@ pub fn build_layer(
     let scope = place.scope(model);
     let server = place.server;
     let (loc_label, loc_pattern, anchor) = match place.location {
-        Some(l) => (l.label(), l.pattern.clone(), l.dir),
+        Some(l) => (l.label(), l.compact(), l.dir),
         None => ("(none)".to_string(), "(none)".to_string(), server.dir),
     };
     let mut layer = Layer::new(
@@ -151,14 +153,20 @@ pub fn build_layer(
             "location (no proxy_pass: nginx answers itself)".into(),
         ),
     };
-    headers(&mut layer, model, &scope, &req, version, tunnels, pass, anchor);
+    headers(
+        &mut layer, model, &scope, &req, version, tunnels, pass, anchor,
+    );
 
     layer.upstream_http_version = match (pass, prefix.as_deref()) {
         (Some(p), Some("grpc")) => explicit("grpc".to_string(), p),
         (Some(_), Some("proxy")) | (None, _) => match scope.scalar("proxy_http_version") {
             Some(d) => explicit(d.arg(0).unwrap_or("").to_string(), d),
             None => {
-                let v = if version.at_least(HTTP11_DEFAULT) { "1.1" } else { "1.0" };
+                let v = if version.at_least(HTTP11_DEFAULT) {
+                    "1.1"
+                } else {
+                    "1.0"
+                };
                 documented(
                     v.to_string(),
                     format!("proxy_http_version defaults to 1.0 before nginx 1.29.7 and 1.1 from it; {vdesc}"),
@@ -232,7 +240,9 @@ fn headers(
         if new_defaults {
             documented(
                 String::new(),
-                format!("no Connection header is sent upstream by default from nginx 1.29.7; {vdesc}"),
+                format!(
+                    "no Connection header is sent upstream by default from nginx 1.29.7; {vdesc}"
+                ),
                 format!("{PROXY_DOC}#proxy_set_header"),
             )
         } else {
@@ -366,7 +376,10 @@ fn balancing(
         };
         let ttl = s
             .args()
-            .find_map(|a| a.strip_prefix("expires=").or_else(|| a.strip_prefix("timeout=")))
+            .find_map(|a| {
+                a.strip_prefix("expires=")
+                    .or_else(|| a.strip_prefix("timeout="))
+            })
             .and_then(|v| parse_nginx_time(v).ok());
         let field = if version.version().is_some() && !version.at_least(STICKY_OPEN_SOURCE) {
             "sticky (commercial subscription only before nginx 1.29.6)".to_string()
@@ -392,7 +405,9 @@ fn balancing(
             m,
         )
     } else {
-        let what = f.method.map_or("round-robin".to_string(), |m| m.name().to_string());
+        let what = f
+            .method
+            .map_or("round-robin".to_string(), |m| m.name().to_string());
         explicit_field(
             Stickiness::none(),
             f.method.unwrap_or(up),
@@ -470,7 +485,11 @@ fn fields_of(format: &str) -> Vec<String> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'$' {
-            let start = if b.get(i + 1) == Some(&b'{') { i + 2 } else { i + 1 };
+            let start = if b.get(i + 1) == Some(&b'{') {
+                i + 2
+            } else {
+                i + 1
+            };
             let n = format[start..]
                 .bytes()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')

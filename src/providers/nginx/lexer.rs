@@ -376,7 +376,12 @@ mod tests {
         let mut lx = Lexer::new(s);
         let mut v = Vec::new();
         while let Some(t) = lx.next_token().unwrap() {
-            v.push((t.owned.clone().unwrap_or_else(|| s[t.start..t.end].to_string()), t.line));
+            v.push((
+                t.owned
+                    .clone()
+                    .unwrap_or_else(|| s[t.start..t.end].to_string()),
+                t.line,
+            ));
         }
         v
     }

@@ -77,6 +77,18 @@ pub struct Location<'a> {
 }
 
 impl Location<'_> {
+    /// The location without spaces, for layer ids: `/ws/`, `=/ws`, `^~/ws/`, `~^/ws`.
+    pub fn compact(&self) -> String {
+        let m = match self.modifier {
+            Modifier::Prefix | Modifier::Named => "",
+            Modifier::Exact => "=",
+            Modifier::NoRegex => "^~",
+            Modifier::Regex => "~",
+            Modifier::RegexCaseless => "~*",
+        };
+        format!("{m}{}", self.pattern)
+    }
+
     /// `/ws/`, `= /ws`, `^~ /ws/`, `~ ^/ws`, `@fallback`: the location as written.
     pub fn label(&self) -> String {
         match self.modifier {
@@ -268,7 +280,9 @@ pub fn parse_listen(d: Dir<'_>) -> Option<Listen> {
     Some(Listen {
         addr,
         port,
-        default_server: flags.iter().any(|f| *f == "default_server" || *f == "default"),
+        default_server: flags
+            .iter()
+            .any(|f| *f == "default_server" || *f == "default"),
         ssl: flags.contains(&"ssl"),
         http2: flags.contains(&"http2"),
     })

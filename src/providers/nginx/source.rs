@@ -246,7 +246,9 @@ impl Dump {
             Some(main) => Ok(Dump { main, files }),
             None => Err(NginxError::BadDump {
                 path: label.to_string(),
-                reason: "no `# configuration file NAME:` section (is this the output of `nginx -T`?)".into(),
+                reason:
+                    "no `# configuration file NAME:` section (is this the output of `nginx -T`?)"
+                        .into(),
             }),
         }
     }
@@ -326,7 +328,10 @@ mod tests {
         let t = "nginx: the configuration file /e/n.conf syntax is ok\n# configuration file /e/n.conf:\nhttp {\n include /e/a/*.conf;\n}\n\n# configuration file /e/a/x.conf:\nserver {}\n\n";
         let d = Dump::parse(t, "dump").unwrap();
         assert_eq!(d.main, "/e/n.conf");
-        assert_eq!(d.read("/e/n.conf").unwrap(), "http {\n include /e/a/*.conf;\n}\n");
+        assert_eq!(
+            d.read("/e/n.conf").unwrap(),
+            "http {\n include /e/a/*.conf;\n}\n"
+        );
         assert_eq!(d.glob("/e/a/*.conf"), vec!["/e/a/x.conf".to_string()]);
         assert!(Dump::looks_like_dump(t));
         assert!(Dump::parse("events {}", "x").is_err());

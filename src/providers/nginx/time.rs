@@ -38,7 +38,9 @@ pub fn parse_nginx_time(text: &str) -> Result<Seconds, String> {
             _ => return Err(format!("invalid time value \"{text}\"")),
         };
         if rank >= last_rank {
-            return Err(format!("invalid time value \"{text}\" (units out of order)"));
+            return Err(format!(
+                "invalid time value \"{text}\" (units out of order)"
+            ));
         }
         last_rank = rank;
         total += n * factor;

@@ -100,11 +100,16 @@ impl<'a> Dir<'a> {
     }
     pub fn args(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
         let f = self.file;
-        f.syms[self.node.args.range()].iter().map(move |s| f.sym(*s))
+        f.syms[self.node.args.range()]
+            .iter()
+            .map(move |s| f.sym(*s))
     }
     pub fn arg(&self, i: usize) -> Option<&'a str> {
         if i < self.node.args.len as usize {
-            Some(self.file.sym(self.file.syms[self.node.args.start as usize + i]))
+            Some(
+                self.file
+                    .sym(self.file.syms[self.node.args.start as usize + i]),
+            )
         } else {
             None
         }
@@ -332,7 +337,10 @@ impl<'s> Reader<'s> {
         loop {
             let Some(t) = lx.next_token()? else {
                 if open.is_some() {
-                    return Err(ReadErr::at_eof(text, "unexpected end of file, expecting \"}\""));
+                    return Err(ReadErr::at_eof(
+                        text,
+                        "unexpected end of file, expecting \"}\"",
+                    ));
                 }
                 break;
             };

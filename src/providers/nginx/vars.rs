@@ -91,12 +91,14 @@ fn variable(
         return String::new();
     }
     if let Some(set) = scope.set_var(name) {
-        e.via.push(format!("{}:{} set ${name}", set.file(), set.line()));
+        e.via
+            .push(format!("{}:{} set ${name}", set.file(), set.line()));
         let v = set.arg(1).unwrap_or("");
         return eval_into(v, model, scope, req, e, depth + 1);
     }
     if let Some(map) = model.maps.get(name) {
-        e.via.push(format!("{}:{} map ${name}", map.file(), map.line()));
+        e.via
+            .push(format!("{}:{} map ${name}", map.file(), map.line()));
         let src = map.arg(0).unwrap_or("");
         let key = eval_into(src, model, scope, req, e, depth + 1);
         let result = map_lookup(model, *map, &key);
