@@ -10,7 +10,9 @@ use super::source::{Disk, Dump, Stdin};
 use super::tree::Config;
 use super::upstream::PASS_DIRECTIVES;
 use super::version::VersionSource;
-use crate::model::Layer;
+use crate::model::{
+    Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Layer, Scheme, Seconds, Target,
+};
 use std::collections::HashSet;
 use std::io::Read;
 
@@ -258,4 +260,26 @@ fn visit<'m, 'a>(
         stack.pop();
     }
     Ok(())
+}
+
+/// A one-layer chain for judging an nginx layer on its own (`wsaudit nginx`): the target is
+/// the server and location the layer was built for, the heartbeat the one the user declared.
+pub fn single_layer_chain(
+    layer: Layer,
+    domain: &str,
+    path: &str,
+    heartbeat: Option<Seconds>,
+) -> Chain {
+    let mut chain = Chain::new(Target {
+        domain: domain.to_string(),
+        path: path.to_string(),
+        scheme: Scheme::Wss,
+    });
+    chain.heartbeat = heartbeat.map(|interval_s| Heartbeat {
+        interval_s,
+        direction: HeartbeatDirection::Both,
+        source: HeartbeatSource::Declared,
+    });
+    chain.layers.push(layer);
+    chain
 }
