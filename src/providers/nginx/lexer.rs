@@ -92,10 +92,11 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    #[inline]
     fn is_space(&self, p: usize) -> bool {
         let b = self.s[p];
         if b < 0x80 {
-            return matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1f);
+            return CLASS[b as usize] == SPACE;
         }
         self.text[p..].chars().next().is_some_and(is_space_char)
     }
@@ -176,6 +177,13 @@ impl<'a> Lexer<'a> {
         }
         let mut by_space = false;
         while self.pos < self.s.len() {
+            // Fast path: plain ASCII bytes cannot end a word or start an escape.
+            while self.pos < self.s.len() && CLASS[self.s[self.pos] as usize] == PLAIN {
+                self.pos += 1;
+            }
+            if self.pos >= self.s.len() {
+                break;
+            }
             let p = self.pos;
             let u = self.unit(p);
             let b = self.s[p];
@@ -356,6 +364,33 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 }
+
+const PLAIN: u8 = 0;
+const SPACE: u8 = 1;
+const SPECIAL: u8 = 2;
+
+/// Byte classes for the word scanner; every byte >= 0x80 takes the slow path.
+static CLASS: [u8; 256] = {
+    let mut t = [SPECIAL; 256];
+    let mut i = 0x21;
+    while i < 0x7f {
+        t[i] = PLAIN;
+        i += 1;
+    }
+    let specials = [b'{', b'}', b';', b'\\', b'$', b'"', b'\'', b'#'];
+    let mut j = 0;
+    while j < specials.len() {
+        t[specials[j] as usize] = SPECIAL;
+        j += 1;
+    }
+    let spaces = [b' ', b'\t', b'\n', b'\r', 0x0b, 0x0c, 0x1c, 0x1d, 0x1e, 0x1f];
+    let mut k = 0;
+    while k < spaces.len() {
+        t[spaces[k] as usize] = SPACE;
+        k += 1;
+    }
+    t
+};
 
 fn char_len(b: u8) -> usize {
     match b {

@@ -254,6 +254,8 @@ struct Reader<'s> {
     /// (from file, to file, where) for cycle detection.
     edges: Vec<(u32, u32, At)>,
     follow: bool,
+    /// The same `include snippets/*.conf` appears in thousands of servers: list it once.
+    globs: HashMap<String, Vec<String>>,
 }
 
 const MAX_DEPTH: u32 = 256;
@@ -275,6 +277,7 @@ impl<'s> Reader<'s> {
             files: vec![empty_file(main)],
             edges: Vec::new(),
             follow: true,
+            globs: HashMap::new(),
         }
     }
 
@@ -377,7 +380,8 @@ impl<'s> Reader<'s> {
                 start: args_start,
                 len: file.syms.len() as u32 - args_start,
             };
-            let dname = sym_text(file, text, name).to_string();
+            let dname = sym_text(file, text, name);
+            let is_include = dname == "include";
             if dname == "if" {
                 args = strip_if_parens(file, text, args);
             }
@@ -390,7 +394,7 @@ impl<'s> Reader<'s> {
                 includes: Span32::default(),
                 is_include: false,
             };
-            if dname == "include" && self.follow {
+            if is_include && self.follow {
                 node.is_include = true;
                 node.includes = self.include(file, fidx, text, &node)?;
             }
@@ -445,8 +449,13 @@ impl<'s> Reader<'s> {
         };
         let mut found: Vec<(String, Option<String>)> = Vec::new();
         if has_magic(&pattern) {
-            for p in self.source.glob(&pattern) {
-                found.push((p, None));
+            let source = self.source;
+            let list = self
+                .globs
+                .entry(pattern.clone())
+                .or_insert_with(|| source.glob(&pattern));
+            for p in list.iter() {
+                found.push((p.clone(), None));
             }
         } else if self.index.contains_key(&pattern) {
             found.push((pattern, None));
