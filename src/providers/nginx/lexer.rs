@@ -383,7 +383,9 @@ static CLASS: [u8; 256] = {
         t[specials[j] as usize] = SPECIAL;
         j += 1;
     }
-    let spaces = [b' ', b'\t', b'\n', b'\r', 0x0b, 0x0c, 0x1c, 0x1d, 0x1e, 0x1f];
+    let spaces = [
+        b' ', b'\t', b'\n', b'\r', 0x0b, 0x0c, 0x1c, 0x1d, 0x1e, 0x1f,
+    ];
     let mut k = 0;
     while k < spaces.len() {
         t[spaces[k] as usize] = SPACE;
