@@ -256,6 +256,7 @@ struct Reader<'s> {
     follow: bool,
     /// The same `include snippets/*.conf` appears in thousands of servers: list it once.
     globs: HashMap<String, Vec<String>>,
+    scratch: Vec<Node>,
 }
 
 const MAX_DEPTH: u32 = 256;
@@ -278,6 +279,7 @@ impl<'s> Reader<'s> {
             edges: Vec::new(),
             follow: true,
             globs: HashMap::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -314,6 +316,10 @@ impl<'s> Reader<'s> {
                 });
             }
             let mut file = empty_file(&path);
+            // Typical configurations hold about one argument per 8 bytes and one directive per
+            // 40: reserving up front avoids regrowing (and re-faulting) the arenas.
+            file.syms.reserve(text.len() / 8);
+            file.nodes.reserve(text.len() / 40);
             let mut lx = Lexer::new(&text);
             let root = self
                 .block(&mut file, fidx, &text, &mut lx, 0, None)
@@ -336,7 +342,9 @@ impl<'s> Reader<'s> {
         depth: u32,
         open: Option<(u32, u32)>,
     ) -> Result<Span32, ReadErr> {
-        let mut local: Vec<Node> = Vec::new();
+        // Children are collected on a shared stack and moved to the arena when the block closes,
+        // so they end up contiguous without a vector per block.
+        let mark = self.scratch.len();
         loop {
             let Some(t) = lx.next_token()? else {
                 if open.is_some() {
@@ -412,11 +420,11 @@ impl<'s> Reader<'s> {
                 )?;
                 node.block = Some(inner);
             }
-            local.push(node);
+            self.scratch.push(node);
         }
         let start = file.nodes.len() as u32;
-        let len = local.len() as u32;
-        file.nodes.append(&mut local);
+        let len = (self.scratch.len() - mark) as u32;
+        file.nodes.extend(self.scratch.drain(mark..));
         Ok(Span32 { start, len })
     }
 

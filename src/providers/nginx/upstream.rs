@@ -62,10 +62,8 @@ pub fn facts<'a>(model: &HttpModel<'a>, up: Dir<'a>) -> UpstreamFacts<'a> {
     let mut f = UpstreamFacts::default();
     for d in model.cfg.expanded(up.children()) {
         match d.name() {
-            "server" => {
-                if !d.args().skip(1).any(|a| a == "backup" || a == "down") {
-                    f.servers += 1;
-                }
+            "server" if !d.args().skip(1).any(|a| a == "backup" || a == "down") => {
+                f.servers += 1;
             }
             "ip_hash" | "hash" | "least_conn" | "random" | "least_time" => f.method = Some(d),
             "sticky" => f.sticky = Some(d),
