@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 /// Reads files and expands globs. The reader never touches the file system directly, so a
 /// dump from another machine resolves its includes exactly like the live tree did.
-pub trait Source {
+pub trait Source: Sync {
     /// The text of one file (invalid UTF-8 replaced, as crossplane does), or why not.
     fn read(&self, path: &str) -> Result<String, String>;
     /// Paths matching a glob pattern, sorted bytewise as glob(3) does in the C locale.
