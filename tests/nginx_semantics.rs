@@ -261,3 +261,13 @@ fn without_a_query_every_websocket_location_is_audited() {
     // /ws/ drops Upgrade but is still audited: its path says WebSocket.
     assert!(ws.iter().any(|l| l.id == "nginx:ws.example.com/ws/"));
 }
+
+#[test]
+fn a_path_without_its_trailing_slash_is_redirected_not_proxied() {
+    let cfg = conf("select");
+    let r = at(&cfg, "ws.example.com", "/socket");
+    assert_eq!(r.redirect.as_deref(), Some("/socket/"));
+    assert_eq!(r.layer.forwards_upgrade.value, Some(false));
+    assert!(explicit(&r.layer.forwards_upgrade.origin).2.contains("301"));
+    assert_eq!(at(&cfg, "ws.example.com", "/socket/").redirect, None);
+}

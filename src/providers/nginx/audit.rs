@@ -101,6 +101,9 @@ pub struct Routed {
     pub location: Option<String>,
     /// Where the chosen location (or server) is written: `file:line`.
     pub at: String,
+    /// nginx answers the path with a 301 to this one instead of proxying it (a proxied
+    /// `location /ws/` and a request for `/ws`); WebSocket clients do not follow redirects.
+    pub redirect: Option<String>,
 }
 
 /// What nginx does for `Host: q.host`, path `q.path`: the server and location it would pick
@@ -124,7 +127,11 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
             message: format!("no server listens on {}:{}", socket.0, socket.1),
         })?;
     let uri = normalize_uri(&q.path);
-    let loc = select_location(&server.locations, &uri);
+    let redirect_to = auto_redirect(&server.locations, &uri);
+    let loc = match redirect_to {
+        Some(l) => Some(l),
+        None => select_location(&server.locations, &uri),
+    };
     let ancestors = loc
         .map(|l| ancestors_of(&server.locations, l))
         .unwrap_or_default();
@@ -133,14 +140,55 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
         ancestors,
         location: loc,
     };
-    let layer = build_layer(&model, &place, version, &q.host, &uri)?;
+    let mut layer = build_layer(&model, &place, version, &q.host, &uri)?;
     let anchor = loc.map_or(server.dir, |l| l.dir);
+    if let Some(l) = redirect_to {
+        layer.forwards_upgrade = crate::model::Setting {
+            value: Some(false),
+            origin: crate::model::Origin::Explicit {
+                locator: l.dir.file().to_string(),
+                line: Some(l.dir.line()),
+                column: Some(l.dir.col()),
+                field: Some(format!(
+                    "location {} (nginx answers {uri} with a 301 to {}; WebSocket clients do not follow redirects)",
+                    l.label(),
+                    l.pattern
+                )),
+            },
+        };
+    }
     Ok(Routed {
         layer,
         server_match: how,
         socket: format!("{}:{}", socket.0, socket.1),
         location: loc.map(Location::label),
         at: format!("{}:{}", anchor.file(), anchor.line()),
+        redirect: redirect_to.map(|l| l.pattern.clone()),
+    })
+}
+
+/// nginx's `auto_redirect`: a request for `/ws` when no location is exactly `/ws` but a
+/// proxied prefix location is `/ws/` gets a 301 to `/ws/`, before any regex is tried.
+fn auto_redirect<'m, 'a>(level: &'m [Location<'a>], uri: &str) -> Option<&'m Location<'a>> {
+    if uri.ends_with('/') {
+        return None;
+    }
+    let exact = level.iter().any(|l| {
+        matches!(
+            l.modifier,
+            Modifier::Exact | Modifier::Prefix | Modifier::NoRegex
+        ) && l.pattern == uri
+    });
+    if exact {
+        return None;
+    }
+    let with_slash = format!("{uri}/");
+    level.iter().find(|l| {
+        matches!(
+            l.modifier,
+            Modifier::Prefix | Modifier::NoRegex | Modifier::Exact
+        ) && l.pattern == with_slash
+            && l.level.iter().any(|d| PASS_DIRECTIVES.contains(&d.name()))
     })
 }
 
