@@ -86,3 +86,100 @@ fn an_included_snippet_is_the_locator_of_its_finding() {
     );
     assert_eq!(loc.line, Some(5));
 }
+
+/// The generated corpus labels each WebSocket location with the mistake it holds (a comment
+/// `# websocket endpoint (variant)` above it): every label must produce its rule, and the
+/// correct variants none of the upgrade rules.
+#[test]
+fn every_websocket_variant_of_a_generated_corpus_gets_its_finding() {
+    use std::collections::HashMap;
+    use wsaudit::providers::nginx::websocket_layers;
+    let gen = repo().join("../shared/bench/gen_nginx_corpus.py");
+    if !gen.is_file() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "{} missing",
+            gen.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("python3")
+        .arg(&gen)
+        .args(["--servers", "300", "--no-certs", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    let main = dir.path().join("nginx.conf").to_string_lossy().to_string();
+    let cfg = read_config(&Input::File(main)).unwrap();
+    let v = VersionSource::Given(NginxVersion(1, 22, 1));
+    let layers = websocket_layers(&cfg, &v).unwrap();
+    let mut labels: HashMap<(String, String), String> = HashMap::new();
+    let mut pack = RulePack::load(None).unwrap();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for layer in layers {
+        let file = layer.locator.clone().unwrap();
+        let pattern = layer.name.rsplit(" location ").next().unwrap().to_string();
+        if !labels.keys().any(|(f, _)| *f == file) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for w in lines.windows(2) {
+                if let Some(rest) = w[0].trim().strip_prefix("# websocket endpoint (") {
+                    let variant = rest.trim_end_matches(')').to_string();
+                    let loc = w[1]
+                        .trim()
+                        .trim_start_matches("location ")
+                        .trim_end_matches(" {");
+                    labels.insert((file.clone(), loc.to_string()), variant);
+                }
+            }
+            labels.insert((file.clone(), String::new()), String::new());
+        }
+        let Some(variant) = labels.get(&(file.clone(), pattern.clone())).cloned() else {
+            continue;
+        };
+        let chain = single_layer_chain(layer, "corpus", "/", Some(Seconds(25.0)));
+        let f = pack
+            .evaluate(&chain, &PolicyConfig::default())
+            .unwrap()
+            .findings;
+        let r = rules(&f);
+        let expect: &[&str] = match variant.as_str() {
+            "missing_upgrade" => &["WS101"],
+            "missing_connection" | "connection_keepalive" => &["WS102"],
+            "missing_http_version" => &["WS103"],
+            _ => &[],
+        };
+        for id in expect {
+            assert!(
+                r.contains(id),
+                "{file} {pattern} ({variant}): {id} missing from {r:?}"
+            );
+        }
+        if expect.is_empty() {
+            for id in ["WS101", "WS102", "WS103"] {
+                assert!(
+                    !r.contains(&id),
+                    "{file} {pattern} ({variant}): unexpected {id}"
+                );
+            }
+        }
+        *seen.entry(variant).or_default() += 1;
+    }
+    for v in [
+        "correct_map",
+        "via_snippet",
+        "literal_upgrade",
+        "missing_upgrade",
+        "missing_connection",
+        "connection_keepalive",
+        "missing_http_version",
+    ] {
+        assert!(
+            seen.get(v).copied().unwrap_or(0) > 0,
+            "no {v} location checked: {seen:?}"
+        );
+    }
+}

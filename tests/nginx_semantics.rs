@@ -271,3 +271,29 @@ fn a_path_without_its_trailing_slash_is_redirected_not_proxied() {
     assert!(explicit(&r.layer.forwards_upgrade.origin).2.contains("301"));
     assert_eq!(at(&cfg, "ws.example.com", "/socket/").redirect, None);
 }
+
+#[test]
+fn the_version_comes_from_the_local_nginx_when_not_given() {
+    let Some(bin) = support::nginx() else { return };
+    let out = std::process::Command::new(&bin).arg("-v").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    let expected = text
+        .split("nginx/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let v = VersionSource::detect(None, Some(&bin.to_string_lossy())).unwrap();
+    assert!(matches!(v, VersionSource::Local(_)), "{v:?}");
+    assert_eq!(v.version().unwrap().to_string(), expected);
+    assert!(matches!(
+        VersionSource::detect(Some("1.29.7"), Some(&bin.to_string_lossy())).unwrap(),
+        VersionSource::Given(NginxVersion(1, 29, 7))
+    ));
+    assert_eq!(
+        VersionSource::detect(None, Some("/nonexistent/nginx")).unwrap(),
+        VersionSource::Assumed
+    );
+    assert!(VersionSource::detect(Some("one.two"), None).is_err());
+}

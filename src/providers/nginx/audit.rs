@@ -229,6 +229,7 @@ const WS_WORDS: &[&str] = &[
     "hub",
     "hubs",
     "realtime",
+    "live",
     "graphql",
     "subscriptions",
     "signalr",
