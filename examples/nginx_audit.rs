@@ -6,8 +6,7 @@
 use std::time::Instant;
 use wsaudit::policy::{Config as PolicyConfig, RulePack};
 use wsaudit::providers::nginx::{
-    crossplane_payload, read_config, single_layer_chain, websocket_layers, Input,
-    VersionSource,
+    crossplane_payload, read_config, single_layer_chain, websocket_layers, Input, VersionSource,
 };
 
 fn main() {
@@ -30,7 +29,11 @@ fn main() {
         return;
     }
     if args.iter().any(|a| a == "--parse-only") {
-        println!("files={} read_ms={:.1}", cfg.files.len(), t_read.as_secs_f64() * 1e3);
+        println!(
+            "files={} read_ms={:.1}",
+            cfg.files.len(),
+            t_read.as_secs_f64() * 1e3
+        );
         return;
     }
     let version = VersionSource::Assumed;
