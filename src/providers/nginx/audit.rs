@@ -5,6 +5,7 @@
 use super::error::NginxError;
 use super::layer::{build_layer, Placement};
 use super::model::{HttpModel, Location, Modifier, Server};
+use super::par::map_chunks;
 use super::select::{normalize_uri, pick_socket, select_location, select_server, ServerMatch};
 use super::source::{Disk, Dump, Stdin};
 use super::tree::Config;
@@ -248,19 +249,31 @@ fn looks_like_websocket(pattern: &str) -> bool {
 /// endpoint by its path, as layers (ids unique within the result).
 pub fn websocket_layers(cfg: &Config, version: &VersionSource) -> Result<Vec<Layer>, NginxError> {
     let model = HttpModel::build(cfg);
+    let chunks = map_chunks(&model.servers, |servers| {
+        let mut out = Vec::new();
+        for server in servers {
+            let mut stack: Vec<&Location<'_>> = Vec::new();
+            visit(
+                &model,
+                server,
+                &server.locations,
+                &mut stack,
+                version,
+                &mut out,
+            )?;
+        }
+        Ok::<_, NginxError>(out)
+    });
     let mut out = Vec::new();
     let mut ids = HashSet::new();
-    for server in &model.servers {
-        let mut stack: Vec<&Location<'_>> = Vec::new();
-        visit(
-            &model,
-            server,
-            &server.locations,
-            &mut stack,
-            version,
-            &mut out,
-            &mut ids,
-        )?;
+    for chunk in chunks {
+        for (mut layer, at) in chunk? {
+            if !ids.insert(layer.id.clone()) {
+                layer.id = format!("{}@{at}", layer.id);
+                ids.insert(layer.id.clone());
+            }
+            out.push(layer);
+        }
     }
     Ok(out)
 }
@@ -271,8 +284,7 @@ fn visit<'m, 'a>(
     level: &'m [Location<'a>],
     stack: &mut Vec<&'m Location<'a>>,
     version: &VersionSource,
-    out: &mut Vec<Layer>,
-    ids: &mut HashSet<String>,
+    out: &mut Vec<(Layer, String)>,
 ) -> Result<(), NginxError> {
     for l in level {
         if l.modifier == Modifier::Named {
@@ -296,16 +308,12 @@ fn visit<'m, 'a>(
                 } else {
                     l.pattern.clone()
                 };
-                let mut layer = build_layer(model, &place, version, server.label(), &uri)?;
-                if !ids.insert(layer.id.clone()) {
-                    layer.id = format!("{}@{}:{}", layer.id, l.dir.file(), l.dir.line());
-                    ids.insert(layer.id.clone());
-                }
-                out.push(layer);
+                let layer = build_layer(model, &place, version, server.label(), &uri)?;
+                out.push((layer, format!("{}:{}", l.dir.file(), l.dir.line())));
             }
         }
         stack.push(l);
-        visit(model, server, &l.nested, stack, version, out, ids)?;
+        visit(model, server, &l.nested, stack, version, out)?;
         stack.pop();
     }
     Ok(())

@@ -2,6 +2,7 @@
 //! tree of each server, and the http-level tables (maps, upstreams, log formats). Built from
 //! the include-expanded configuration; regexes are compiled only when a request needs them.
 
+use super::par::map_chunks;
 use super::tree::{Config, Dir};
 use std::collections::HashMap;
 
@@ -120,9 +121,19 @@ impl<'a> HttpModel<'a> {
             upstreams: HashMap::new(),
             log_formats: HashMap::new(),
         };
+        let server_dirs: Vec<Dir<'a>> = http
+            .iter()
+            .filter(|d| d.name() == "server" && d.is_block())
+            .copied()
+            .collect();
+        model.servers = map_chunks(&server_dirs, |c| {
+            c.iter().map(|d| server(cfg, *d)).collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
         for d in &http {
             match d.name() {
-                "server" if d.is_block() => model.servers.push(server(cfg, *d)),
                 "map" if d.is_block() => {
                     if let Some(var) = d.arg(1) {
                         model
