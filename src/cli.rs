@@ -88,6 +88,9 @@ pub enum Command {
     /// Probe a live endpoint: TLS chain, the 101, who answered, and who cuts an idle
     /// WebSocket when. Touches only the URL given; follows no redirect.
     Probe(ProbeArgs),
+    /// nginx only: the location nginx would pick for --domain/--path, or every WebSocket
+    /// location, judged by the rule pack. `wsaudit nginx parse PATH` prints the parse.
+    Nginx(NginxArgs),
     /// List the rule pack.
     Rules,
     /// Explain one rule: the mechanism, the fix, a snippet.
@@ -160,4 +163,49 @@ pub enum HeartbeatFrom {
     Client,
     /// Both sides, or client pings answered by pongs.
     Both,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct NginxArgs {
+    #[command(subcommand)]
+    pub action: Option<NginxAction>,
+    /// The main configuration file (includes are followed), or - for standard input.
+    #[arg(value_name = "PATH", required_unless_present = "nginx_dump")]
+    pub conf: Option<String>,
+    /// Read the output of `nginx -T` instead (several files in one; - for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub nginx_dump: Option<String>,
+    /// The Host to route, as nginx would pick its server block.
+    #[arg(long, value_name = "D", requires = "path")]
+    pub domain: Option<String>,
+    /// The request path to route, as nginx would pick its location.
+    #[arg(long, value_name = "P", requires = "domain")]
+    pub path: Option<String>,
+    /// The port the request arrives on (default: 443 if any server listens there, else 80).
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// The nginx version the configuration runs on (defaults changed in 1.29.6 and 1.29.7);
+    /// default: `nginx -v` of a local nginx, else the older defaults are assumed.
+    #[arg(long, value_name = "X.Y.Z")]
+    pub nginx_version: Option<String>,
+    /// The app's heartbeat interval (e.g. 25s).
+    #[arg(long, value_name = "DUR")]
+    pub heartbeat: Option<String>,
+    /// Who sends the heartbeat.
+    #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
+    pub heartbeat_from: HeartbeatFrom,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum NginxAction {
+    /// Print the parse as crossplane's JSON payload (`crossplane parse` compatible).
+    Parse {
+        /// The main configuration file, or - for standard input.
+        #[arg(value_name = "PATH", required_unless_present = "nginx_dump")]
+        conf: Option<String>,
+        /// Read the output of `nginx -T` instead.
+        #[arg(long, value_name = "FILE")]
+        nginx_dump: Option<String>,
+    },
 }

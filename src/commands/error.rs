@@ -1,5 +1,6 @@
 use crate::model::ChainError;
 use crate::policy::{ConfigError, PolicyError};
+use crate::providers::nginx::NginxError;
 use thiserror::Error;
 
 /// Everything that stops a command before it can audit: exit code 2.
@@ -11,6 +12,8 @@ pub enum CommandError {
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Chain(#[from] ChainError),
+    #[error(transparent)]
+    Nginx(#[from] NginxError),
     #[error("{0}")]
     Usage(String),
     /// A bad URL or option, or a target that could not be reached at all.

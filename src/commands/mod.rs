@@ -5,6 +5,7 @@ mod audit;
 mod context;
 mod docs;
 mod error;
+mod nginx;
 mod probe;
 
 pub use context::{Context, Judged};
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
     match cli.command {
         Command::Audit(args) => audit::run(&cli.global, &args),
         Command::Probe(args) => probe::run(&cli.global, &args),
+        Command::Nginx(args) => nginx::run(&cli.global, &args),
         Command::Rules => docs::rules(&cli.global),
         Command::Explain { id } => docs::explain(&cli.global, &id),
         Command::Completions { shell } => docs::completions(shell),

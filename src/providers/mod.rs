@@ -3,4 +3,5 @@
 //! read its layer returns a `Gap` saying exactly why, so the rest of the chain is still audited.
 
 pub mod cloudflare;
+pub mod nginx;
 pub mod probe;

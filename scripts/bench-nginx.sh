@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): parse + audit of every WebSocket location on generated trees, against
+# `crossplane parse` on the same trees, wall time and peak memory from /usr/bin/time -v.
+#   scripts/bench-nginx.sh [SERVERS...]      (default: 10000 50000)
+# Needs python3, crossplane (WSAUDIT_CROSSPLANE_BIN or on PATH) and GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000 50000)
+gen="../shared/bench/gen_nginx_corpus.py"
+[ -f "$gen" ] || { echo "missing $gen" >&2; exit 2; }
+cp_bin="${WSAUDIT_CROSSPLANE_BIN:-$(command -v crossplane || true)}"
+[ -x "$cp_bin" ] || { echo "crossplane not found (set WSAUDIT_CROSSPLANE_BIN)" >&2; exit 2; }
+cargo build --release --example nginx_audit >/dev/null
+bin=target/release/examples/nginx_audit
+work="${WSAUDIT_BENCH_DIR:-target/bench-nginx}"
+mkdir -p "$work"
+
+measure() { # prints "seconds maxrss_kb"
+  /usr/bin/time -v "$@" 2>"$work/time.txt" >"$work/out.txt"
+  awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; w=s}
+              /Maximum resident set size/ {m=$2} END {print w, m}' "$work/time.txt"
+}
+
+printf '%-8s %-28s %-10s %-10s %-8s %-8s\n' servers what seconds MiB time_x mem_x
+for n in "${sizes[@]}"; do
+  dir="$work/c$n"
+  [ -f "$dir/nginx.conf" ] || python3 "$gen" --servers "$n" --out "$dir" >/dev/null
+  read -r cs cm < <(measure "$cp_bin" parse "$dir/nginx.conf")
+  best_s=999999; best_m=0
+  for _ in 1 2 3; do
+    read -r ws wm < <(measure "$bin" "$dir/nginx.conf")
+    if awk "BEGIN{exit !($ws < $best_s)}"; then best_s=$ws; best_m=$wm; fi
+  done
+  summary=$(cat "$work/out.txt")
+  read -r js jm < <(measure "$bin" "$dir/nginx.conf" --judge)
+  printf '%-8s %-28s %-10s %-10s\n' "$n" "crossplane parse" "$cs" "$((cm / 1024))"
+  printf '%-8s %-28s %-10s %-10s %-8s %-8s\n' "$n" "wsaudit parse+layers" "$best_s" "$((best_m / 1024))" \
+    "$(awk "BEGIN{printf \"%.1f\", $cs/$best_s}")" "$(awk "BEGIN{printf \"%.2f\", $best_m/$cm}")"
+  printf '%-8s %-28s %-10s %-10s\n' "$n" "wsaudit + rule pack" "$js" "$((jm / 1024))"
+  echo "         ($summary)"
+  echo "         (judged: $(cat "$work/out.txt"))"
+done

@@ -1,0 +1,125 @@
+//! `wsaudit nginx PATH [--domain D --path P]`: the nginx layer alone. With a domain and path,
+//! the location nginx would pick, judged; without, every location that proxies WebSockets,
+//! each judged on its own (cross-layer rules never compare two unrelated locations).
+//! `wsaudit nginx parse PATH` prints the parse as crossplane's JSON.
+
+use super::audit::heartbeat_flag;
+use super::{CommandError, Context};
+use crate::cli::{GlobalArgs, NginxAction, NginxArgs};
+use crate::model::{Chain, Scheme, Target};
+use crate::policy::Evaluation;
+use crate::providers::nginx::{
+    crossplane_payload, read_config, route, single_layer_chain, websocket_layers, Input, Query,
+    VersionSource,
+};
+use crate::report::Report;
+
+fn input(conf: Option<&str>, dump: Option<&str>) -> Result<Input, CommandError> {
+    match (conf, dump) {
+        (_, Some(d)) => Ok(Input::Dump(d.to_string())),
+        (Some(c), None) => Ok(Input::File(c.to_string())),
+        (None, None) => Err(CommandError::Usage(
+            "give the nginx configuration PATH or --nginx-dump FILE".into(),
+        )),
+    }
+}
+
+pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
+    if let Some(NginxAction::Parse { conf, nginx_dump }) = &args.action {
+        let cfg = read_config(&input(conf.as_deref(), nginx_dump.as_deref())?)?;
+        let ctx_free = crossplane_payload(&cfg) + "\n";
+        return write_plain(global, &ctx_free);
+    }
+    let mut ctx = Context::load(global)?;
+    let cfg = read_config(&input(args.conf.as_deref(), args.nginx_dump.as_deref())?)?;
+    let nginx_bin = std::env::var("WSAUDIT_NGINX_BIN").ok();
+    let version = VersionSource::detect(args.nginx_version.as_deref(), nginx_bin.as_deref())?;
+    ctx.debug(&format!(
+        "{} files read; {}",
+        cfg.files.len(),
+        version.describe()
+    ));
+    let heartbeat = heartbeat_flag(args.heartbeat.as_deref(), args.heartbeat_from)?;
+
+    if let (Some(domain), Some(path)) = (&args.domain, &args.path) {
+        let routed = route(
+            &cfg,
+            &Query {
+                host: domain.clone(),
+                path: path.clone(),
+                port: args.port,
+            },
+            &version,
+        )?;
+        ctx.info(&format!(
+            "{domain}{path}: server {:?} on {}, location {} ({})",
+            routed.server_match,
+            routed.socket,
+            routed
+                .location
+                .as_deref()
+                .unwrap_or("(none: nginx answers 404)"),
+            routed.at
+        ));
+        let mut chain = single_layer_chain(routed.layer, domain, path, None);
+        ctx.apply_heartbeat(&mut chain, heartbeat);
+        let judged = ctx.judge(chain)?;
+        return ctx.emit(&judged);
+    }
+
+    let layers = websocket_layers(&cfg, &version)?;
+    ctx.info(&format!(
+        "{} WebSocket locations in {} files",
+        layers.len(),
+        cfg.files.len()
+    ));
+    // Each location is judged as its own one-layer chain; the report shows them together.
+    let mut all = Chain::new(Target {
+        domain: "*".into(),
+        path: "*".into(),
+        scheme: Scheme::Wss,
+    });
+    let mut merged = Evaluation::default();
+    for layer in layers {
+        let mut chain = single_layer_chain(layer.clone(), "*", "*", None);
+        ctx.apply_heartbeat(&mut chain, heartbeat);
+        all.heartbeat = chain.heartbeat.clone();
+        let ev = ctx.pack.evaluate(&chain, &ctx.config)?;
+        merged.findings.extend(ev.findings);
+        merged.suppressed.extend(ev.suppressed);
+        for n in ev.notices {
+            if !merged.notices.contains(&n) {
+                merged.notices.push(n);
+            }
+        }
+        if merged.rules_evaluated.is_empty() {
+            merged.rules_evaluated = ev.rules_evaluated;
+        }
+        all.layers.push(layer);
+    }
+    for n in &merged.notices {
+        ctx.info(n);
+    }
+    let report = Report::new(
+        all,
+        merged.findings,
+        merged.suppressed,
+        merged.notices,
+        merged.rules_evaluated,
+        super::context::fail_on_severity(global.fail_on),
+    );
+    ctx.emit(&super::Judged { report })
+}
+
+fn write_plain(global: &GlobalArgs, text: &str) -> Result<u8, CommandError> {
+    match &global.output {
+        Some(p) => std::fs::write(p, text).map_err(|e| CommandError::io(p.display(), e))?,
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,342 @@
+//! The provider's entry points: read a configuration from a file, a dump or stdin; pick the
+//! location nginx would use for a domain and path; or list every location that proxies
+//! WebSockets. Each comes back as chain layers, ready for the rule pack.
+
+use super::error::NginxError;
+use super::layer::{build_layer, Placement};
+use super::model::{HttpModel, Location, Modifier, Server};
+use super::par::map_chunks;
+use super::select::{normalize_uri, pick_socket, select_location, select_server, ServerMatch};
+use super::source::{Disk, Dump, Stdin};
+use super::tree::Config;
+use super::upstream::PASS_DIRECTIVES;
+use super::version::VersionSource;
+use crate::model::{
+    Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Layer, Scheme, Seconds, Target,
+};
+use std::collections::HashSet;
+use std::io::Read;
+
+/// Where the configuration comes from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A main file; includes are followed on disk relative to its directory.
+    File(String),
+    /// The output of `nginx -T`, several files in one.
+    Dump(String),
+    /// Standard input: one file, or a dump when it looks like one.
+    Stdin,
+}
+
+/// Reads the configuration and everything it includes.
+pub fn read_config(input: &Input) -> Result<Config, NginxError> {
+    match input {
+        Input::File(p) if p == "-" => read_config(&Input::Stdin),
+        Input::File(p) => Config::read(&Disk, p),
+        Input::Dump(p) => {
+            let text = if p == "-" {
+                read_stdin()?
+            } else {
+                Disk.read_text(p)?
+            };
+            let dump = Dump::parse(&text, p)?;
+            let main = dump.main.clone();
+            Config::read(&dump, &main)
+        }
+        Input::Stdin => {
+            let text = read_stdin()?;
+            if Dump::looks_like_dump(&text) {
+                let dump = Dump::parse(&text, "-")?;
+                let main = dump.main.clone();
+                Config::read(&dump, &main)
+            } else {
+                let src = Stdin {
+                    name: "-".into(),
+                    text,
+                };
+                Config::read(&src, "-")
+            }
+        }
+    }
+}
+
+fn read_stdin() -> Result<String, NginxError> {
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut buf)
+        .map_err(|e| NginxError::Unreadable {
+            path: "-".into(),
+            reason: super::source::os_reason(&e),
+        })?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+impl Disk {
+    fn read_text(&self, p: &str) -> Result<String, NginxError> {
+        use super::source::Source;
+        self.read(p).map_err(|reason| NginxError::Unreadable {
+            path: p.to_string(),
+            reason,
+        })
+    }
+}
+
+/// A request to route: `Host` and path, optionally the port it arrives on.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub host: String,
+    pub path: String,
+    /// Default: 443 when any server listens there, else 80, else the first port.
+    pub port: Option<u16>,
+}
+
+/// The location nginx picks for a query, as a layer.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    pub layer: Layer,
+    /// `ws.example.com` (exact), `*.example.com` (leading wildcard), … or `default`.
+    pub server_match: ServerMatch,
+    /// `host:port` of the chosen server's socket.
+    pub socket: String,
+    /// The location as written (`/ws/`, `~ ^/socket`), None when no location matched.
+    pub location: Option<String>,
+    /// Where the chosen location (or server) is written: `file:line`.
+    pub at: String,
+    /// nginx answers the path with a 301 to this one instead of proxying it (a proxied
+    /// `location /ws/` and a request for `/ws`); WebSocket clients do not follow redirects.
+    pub redirect: Option<String>,
+}
+
+/// What nginx does for `Host: q.host`, path `q.path`: the server and location it would pick
+/// and the resulting layer.
+pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed, NginxError> {
+    let model = HttpModel::build(cfg);
+    let socket = pick_socket(&model, q.port).ok_or_else(|| NginxError::Invalid {
+        file: cfg.files[0].path.clone(),
+        line: 1,
+        col: 1,
+        message: match q.port {
+            Some(p) => format!("no server listens on port {p}"),
+            None => "no http server block".into(),
+        },
+    })?;
+    let (server, how) =
+        select_server(&model, &socket, &q.host).ok_or_else(|| NginxError::Invalid {
+            file: cfg.files[0].path.clone(),
+            line: 1,
+            col: 1,
+            message: format!("no server listens on {}:{}", socket.0, socket.1),
+        })?;
+    let uri = normalize_uri(&q.path);
+    let redirect_to = auto_redirect(&server.locations, &uri);
+    let loc = match redirect_to {
+        Some(l) => Some(l),
+        None => select_location(&server.locations, &uri),
+    };
+    let ancestors = loc
+        .map(|l| ancestors_of(&server.locations, l))
+        .unwrap_or_default();
+    let place = Placement {
+        server,
+        ancestors,
+        location: loc,
+    };
+    let mut layer = build_layer(&model, &place, version, &q.host, &uri)?;
+    let anchor = loc.map_or(server.dir, |l| l.dir);
+    if let Some(l) = redirect_to {
+        layer.forwards_upgrade = crate::model::Setting {
+            value: Some(false),
+            origin: crate::model::Origin::Explicit {
+                locator: l.dir.file().to_string(),
+                line: Some(l.dir.line()),
+                column: Some(l.dir.col()),
+                field: Some(format!(
+                    "location {} (nginx answers {uri} with a 301 to {}; WebSocket clients do not follow redirects)",
+                    l.label(),
+                    l.pattern
+                )),
+            },
+        };
+    }
+    Ok(Routed {
+        layer,
+        server_match: how,
+        socket: format!("{}:{}", socket.0, socket.1),
+        location: loc.map(Location::label),
+        at: format!("{}:{}", anchor.file(), anchor.line()),
+        redirect: redirect_to.map(|l| l.pattern.clone()),
+    })
+}
+
+/// nginx's `auto_redirect`: a request for `/ws` when no location is exactly `/ws` but a
+/// proxied prefix location is `/ws/` gets a 301 to `/ws/`, before any regex is tried.
+fn auto_redirect<'m, 'a>(level: &'m [Location<'a>], uri: &str) -> Option<&'m Location<'a>> {
+    if uri.ends_with('/') {
+        return None;
+    }
+    let exact = level.iter().any(|l| {
+        matches!(
+            l.modifier,
+            Modifier::Exact | Modifier::Prefix | Modifier::NoRegex
+        ) && l.pattern == uri
+    });
+    if exact {
+        return None;
+    }
+    let with_slash = format!("{uri}/");
+    level.iter().find(|l| {
+        matches!(
+            l.modifier,
+            Modifier::Prefix | Modifier::NoRegex | Modifier::Exact
+        ) && l.pattern == with_slash
+            && l.level.iter().any(|d| PASS_DIRECTIVES.contains(&d.name()))
+    })
+}
+
+/// The enclosing locations of `target`, outermost first.
+fn ancestors_of<'m, 'a>(level: &'m [Location<'a>], target: &Location<'a>) -> Vec<&'m Location<'a>> {
+    fn walk<'m, 'a>(
+        level: &'m [Location<'a>],
+        target: &Location<'a>,
+        path: &mut Vec<&'m Location<'a>>,
+    ) -> bool {
+        for l in level {
+            if std::ptr::eq(l, target) {
+                return true;
+            }
+            path.push(l);
+            if walk(&l.nested, target, path) {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    let mut path = Vec::new();
+    walk(level, target, &mut path);
+    path
+}
+
+/// Path words that mark a WebSocket endpoint even when `Upgrade` is (wrongly) not forwarded.
+const WS_WORDS: &[&str] = &[
+    "ws",
+    "wss",
+    "websocket",
+    "websockets",
+    "socket",
+    "sockets",
+    "sockjs",
+    "cable",
+    "hub",
+    "hubs",
+    "realtime",
+    "live",
+    "graphql",
+    "subscriptions",
+    "signalr",
+    "stomp",
+    "mqtt",
+];
+
+fn looks_like_websocket(pattern: &str) -> bool {
+    pattern
+        .to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| WS_WORDS.contains(&w))
+}
+
+/// Every location that proxies and either forwards `Upgrade` or looks like a WebSocket
+/// endpoint by its path, as layers (ids unique within the result).
+pub fn websocket_layers(cfg: &Config, version: &VersionSource) -> Result<Vec<Layer>, NginxError> {
+    let model = HttpModel::build(cfg);
+    let chunks = map_chunks(&model.servers, |servers| {
+        let mut out = Vec::new();
+        for server in servers {
+            let mut stack: Vec<&Location<'_>> = Vec::new();
+            visit(
+                &model,
+                server,
+                &server.locations,
+                &mut stack,
+                version,
+                &mut out,
+            )?;
+        }
+        Ok::<_, NginxError>(out)
+    });
+    let mut out = Vec::new();
+    let mut ids = HashSet::new();
+    for chunk in chunks {
+        for (mut layer, at) in chunk? {
+            if !ids.insert(layer.id.clone()) {
+                layer.id = format!("{}@{at}", layer.id);
+                ids.insert(layer.id.clone());
+            }
+            out.push(layer);
+        }
+    }
+    Ok(out)
+}
+
+fn visit<'m, 'a>(
+    model: &'m HttpModel<'a>,
+    server: &'m Server<'a>,
+    level: &'m [Location<'a>],
+    stack: &mut Vec<&'m Location<'a>>,
+    version: &VersionSource,
+    out: &mut Vec<(Layer, String)>,
+) -> Result<(), NginxError> {
+    for l in level {
+        if l.modifier == Modifier::Named {
+            continue;
+        }
+        let proxies = l.level.iter().any(|d| PASS_DIRECTIVES.contains(&d.name()));
+        if proxies {
+            let place = Placement {
+                server,
+                ancestors: stack.clone(),
+                location: Some(l),
+            };
+            let scope = place.scope(model);
+            let forwards = scope.array("proxy_set_header").is_some_and(|(list, _)| {
+                list.iter()
+                    .any(|d| d.arg(0).is_some_and(|a| a.eq_ignore_ascii_case("upgrade")))
+            });
+            if forwards || looks_like_websocket(&l.pattern) {
+                let uri = if matches!(l.modifier, Modifier::Regex | Modifier::RegexCaseless) {
+                    "/".to_string()
+                } else {
+                    l.pattern.clone()
+                };
+                let layer = build_layer(model, &place, version, server.label(), &uri)?;
+                out.push((layer, format!("{}:{}", l.dir.file(), l.dir.line())));
+            }
+        }
+        stack.push(l);
+        visit(model, server, &l.nested, stack, version, out)?;
+        stack.pop();
+    }
+    Ok(())
+}
+
+/// A one-layer chain for judging an nginx layer on its own (`wsaudit nginx`): the target is
+/// the server and location the layer was built for, the heartbeat the one the user declared.
+pub fn single_layer_chain(
+    layer: Layer,
+    domain: &str,
+    path: &str,
+    heartbeat: Option<Seconds>,
+) -> Chain {
+    let mut chain = Chain::new(Target {
+        domain: domain.to_string(),
+        path: path.to_string(),
+        scheme: Scheme::Wss,
+    });
+    chain.heartbeat = heartbeat.map(|interval_s| Heartbeat {
+        interval_s,
+        direction: HeartbeatDirection::Both,
+        source: HeartbeatSource::Declared,
+    });
+    chain.layers.push(layer);
+    chain
+}

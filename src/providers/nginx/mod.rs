@@ -1,0 +1,32 @@
+//! The nginx provider: reads a configuration the way nginx does (includes, `nginx -T` dumps,
+//! server and location selection, directive inheritance, maps) and turns the locations that
+//! proxy WebSockets into chain layers.
+//!
+//! Entry points: [`read_config`] (file, dump or stdin), then [`route`] for "what does nginx
+//! do for `Host: D`, path `P`" or [`websocket_layers`] for every WebSocket location;
+//! [`crossplane_payload`] shows the parse itself.
+
+mod audit;
+mod error;
+mod json;
+mod layer;
+mod lexer;
+mod model;
+mod par;
+mod scope;
+mod select;
+mod source;
+mod time;
+mod tree;
+mod upstream;
+mod vars;
+mod version;
+
+pub use audit::{read_config, route, single_layer_chain, websocket_layers, Input, Query, Routed};
+pub use error::NginxError;
+pub use json::crossplane_payload;
+pub use select::ServerMatch;
+pub use source::{Disk, Dump, Source, Stdin};
+pub use time::parse_nginx_time;
+pub use tree::{Block, ConfFile, Config, Dir};
+pub use version::{parse_version, NginxVersion, VersionSource};
