@@ -134,3 +134,28 @@ fn fixtures_fire_and_pass_as_declared() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+#[test]
+fn the_builtin_pack_runs_on_the_vm_and_agrees_with_the_interpreter() {
+    // The fixtures above run on the VM; this pins that, and checks the interpreter path (used
+    // when a user rule cannot be compiled) reaches the same verdict on every fixture.
+    let pack = RulePack::load(None).unwrap();
+    assert!(
+        pack.uses_vm(),
+        "the built-in pack must compile for regorus' VM"
+    );
+    let mut vm = pack;
+    let mut interp = RulePack::load(None).unwrap().without_vm();
+    for (file, f) in fixtures() {
+        for case in f.fires.iter().chain(f.passes.iter()) {
+            let chain = load_chain(&case.chain.to_string(), &file).unwrap();
+            let config = match &case.config {
+                Some(t) => Config::parse(t, &file).unwrap().0,
+                None => Config::default(),
+            };
+            let a = vm.evaluate(&chain, &config).unwrap().findings;
+            let b = interp.evaluate(&chain, &config).unwrap().findings;
+            assert_eq!(a, b, "{file} / {}", case.name);
+        }
+    }
+}

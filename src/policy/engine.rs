@@ -18,6 +18,11 @@ mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
 }
 
+/// The built-in pack's files (path, text), as embedded in the binary.
+pub fn builtin_sources() -> &'static [(&'static str, &'static str)] {
+    builtin::BUILTIN_POLICIES
+}
+
 #[derive(Debug, Error)]
 pub enum PolicyError {
     #[error("{message}")]
@@ -71,12 +76,30 @@ pub struct LoadedRule {
 pub struct RulePack {
     engine: regorus::Engine,
     rules: Vec<LoadedRule>,
+    /// The pack compiled for regorus' VM: about 3x faster than the tree interpreter on the
+    /// built-in pack. `None` when a user rule uses something the VM compiler does not support;
+    /// the interpreter then does the work (and always names the failing rule on errors).
+    vm: Option<regorus::rvm::RegoVM>,
     /// The `data` document currently loaded into the engine.
     data: Option<Json>,
 }
 
 const RULES_PREFIX: &str = "data.wsaudit.rules.";
 const AGGREGATE_RULE: &str = "data.wsaudit_aggregate.findings";
+
+/// Compiles the loaded modules (aggregate entry point) for regorus' VM.
+fn compile_vm(engine: &mut regorus::Engine) -> Option<regorus::rvm::RegoVM> {
+    let entry: regorus::Rc<str> = AGGREGATE_RULE.into();
+    let compiled = engine.compile_with_entrypoint(&entry).ok()?;
+    let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
+        &compiled,
+        &[AGGREGATE_RULE],
+    )
+    .ok()?;
+    let mut vm = regorus::rvm::RegoVM::new_with_policy(compiled);
+    vm.load_program(program);
+    Some(vm)
+}
 
 /// A generated module collecting every rule's findings into one object. Array comprehensions
 /// keep a rule with no findings an empty list rather than undefined (which would make the
@@ -196,9 +219,11 @@ impl RulePack {
                 file: "(generated aggregate)".into(),
                 message: e.to_string(),
             })?;
+        let vm = compile_vm(&mut engine);
         Ok(RulePack {
             engine,
             rules,
+            vm,
             data: None,
         })
     }
@@ -220,6 +245,17 @@ impl RulePack {
             file: "-".into(),
             message: aggregate_error,
         }
+    }
+
+    /// The same pack evaluated by the interpreter only (for comparisons and diagnosis).
+    pub fn without_vm(mut self) -> Self {
+        self.vm = None;
+        self
+    }
+
+    /// Whether evaluation runs on regorus' VM (else on its interpreter).
+    pub fn uses_vm(&self) -> bool {
+        self.vm.is_some()
     }
 
     pub fn rules(&self) -> &[LoadedRule] {
@@ -270,23 +306,44 @@ impl RulePack {
         input: &Json,
         config: &Config,
     ) -> Result<Evaluation, PolicyError> {
-        self.engine.set_input(regorus::Value::from(input.clone()));
-        // Replacing data makes regorus re-analyse every module (several ms), so it is done
-        // only when the thresholds change, not per chain.
+        // Replacing data makes the interpreter re-analyse every module (several ms), so it is
+        // done only when the thresholds change, not per chain.
         let data = json!({"wsaudit": {"config": config.thresholds}});
         if self.data.as_ref() != Some(&data) {
             self.engine.clear_data();
             self.engine
                 .add_data(regorus::Value::from(data.clone()))
                 .expect("thresholds are a JSON object");
+            if let Some(vm) = &mut self.vm {
+                if vm.set_data(regorus::Value::from(data.clone())).is_err() {
+                    self.vm = None;
+                }
+            }
             self.data = Some(data);
         }
 
         // All rules in one evaluation: the lib's derived values (effective idle timeout, the
-        // cutter, …) are computed once instead of once per rule, which is most of the cost.
-        let all = match self.engine.eval_rule(AGGREGATE_RULE.to_string()) {
+        // cutter, …) are computed once instead of once per rule.
+        let input = regorus::Value::from(input.clone());
+        let result = match &mut self.vm {
+            Some(vm) => {
+                vm.set_input(input.clone());
+                vm.execute_entry_point_by_name(AGGREGATE_RULE)
+                    .map_err(|e| e.to_string())
+            }
+            None => {
+                self.engine.set_input(input.clone());
+                self.engine
+                    .eval_rule(AGGREGATE_RULE.to_string())
+                    .map_err(|e| e.to_string())
+            }
+        };
+        let all = match result {
             Ok(v) => serde_json::to_value(&v).unwrap_or(Json::Null),
-            Err(e) => return Err(self.blame(e.to_string())),
+            Err(e) => {
+                self.engine.set_input(input);
+                return Err(self.blame(e));
+            }
         };
         let mut raw_findings = Vec::new();
         let mut evaluated = Vec::new();
