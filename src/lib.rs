@@ -3,6 +3,7 @@
 //!
 //! The flow reads top-down: `cli` → `providers` → `model` → `policy` → `report`.
 
+pub mod discover;
 pub mod model;
 pub mod policy;
 pub mod providers;

@@ -1,3 +1,9 @@
 //! Provider adapters: each reads one kind of layer through its real client and translates it
 //! into the chain model. Providers never format output and never judge; a provider that cannot
 //! read its layer returns a `Gap` saying exactly why, so the rest of the chain is still audited.
+
+pub mod alb;
+pub mod aws;
+pub mod cloudfront;
+pub mod pattern;
+pub mod route53;
