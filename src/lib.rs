@@ -3,7 +3,10 @@
 //!
 //! The flow reads top-down: `cli` → `providers` → `model` → `policy` → `report`.
 
+pub mod cli;
+pub mod commands;
 pub mod discover;
 pub mod model;
 pub mod policy;
 pub mod providers;
+pub mod report;

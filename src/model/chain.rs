@@ -25,9 +25,21 @@ pub struct Chain {
     /// incomplete audit (exit 3), never a clean one.
     #[serde(default)]
     pub gaps: Vec<Gap>,
+    /// Providers that were deliberately not read (not configured, no credentials given for
+    /// them): unlike gaps, they do not make the audit incomplete, but the report lists them so
+    /// nobody mistakes "not looked at" for "fine".
+    #[serde(default)]
+    pub not_consulted: Vec<NotConsulted>,
     /// Facts a live probe observed, when one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotConsulted {
+    pub provider: Provider,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -289,6 +301,7 @@ impl Chain {
             layers: Vec::new(),
             heartbeat: None,
             gaps: Vec::new(),
+            not_consulted: Vec::new(),
             probe: None,
         }
     }

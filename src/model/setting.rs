@@ -167,6 +167,18 @@ impl Origin {
         }
     }
 
+    /// Where to look, in a few words: the file and line or resource for explicit values, the
+    /// kind of origin otherwise (the documented text stays in the JSON report).
+    pub fn short(&self) -> String {
+        match self {
+            Origin::Explicit { .. } => self.describe(),
+            Origin::Default { .. } => "documented default".to_string(),
+            Origin::Assumed { .. } => "assumed (not published)".to_string(),
+            Origin::Probed { .. } => "measured by probe".to_string(),
+            Origin::Unknown { .. } => "-".to_string(),
+        }
+    }
+
     /// A short tag for tables: "set", "default", "assumed", "probed", "unknown".
     pub fn tag(&self) -> &'static str {
         match self {

@@ -65,7 +65,7 @@ pub struct Suppression {
     pub origin: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HeartbeatDecl {
     pub interval: Seconds,
     pub direction: HeartbeatDirection,
@@ -80,12 +80,6 @@ pub struct Config {
     pub heartbeat: Option<HeartbeatDecl>,
     /// Where it was read from, for messages.
     pub source: Option<String>,
-}
-
-impl Default for HeartbeatDirection {
-    fn default() -> Self {
-        HeartbeatDirection::ServerToClient
-    }
 }
 
 // The file's shape. Spans let every later check point at a line.
@@ -244,7 +238,7 @@ impl Config {
                     .map_err(|m| at(h.interval.span().start, format!("heartbeat.interval: {m}")))?;
                 Some(HeartbeatDecl {
                     interval,
-                    direction: h.direction.unwrap_or_default(),
+                    direction: h.direction.unwrap_or(HeartbeatDirection::ServerToClient),
                 })
             }
         };

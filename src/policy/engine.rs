@@ -114,7 +114,7 @@ impl RulePack {
                     .add_policy(file.clone(), text.clone())
                     .map_err(|e| PolicyError::Parse {
                         file: file.clone(),
-                        message: e.to_string(),
+                        message: tidy_rego_error(&e.to_string()),
                     })?;
             if package.starts_with(RULES_PREFIX) {
                 packages.push((package, file.clone(), text.clone(), *builtin));
@@ -123,20 +123,27 @@ impl RulePack {
         let mut rules: Vec<LoadedRule> = Vec::new();
         for (package, file, text, builtin) in packages {
             let line = line_of(&text, "metadata");
-            let raw = engine
-                .eval_rule(format!("{package}.metadata"))
-                .map_err(|e| PolicyError::Metadata {
-                    file: file.clone(),
-                    line,
-                    message: format!("cannot evaluate `metadata`: {e}"),
-                })?;
+            let missing = || {
+                PolicyError::Metadata {
+                file: file.clone(),
+                line: line_of(&text, "package"),
+                message: format!("{package} defines no `metadata` object (id, title, severity, category, why, remediation, snippet)"),
+            }
+            };
+            let raw = match engine.eval_rule(format!("{package}.metadata")) {
+                Ok(v) => v,
+                Err(e) if e.to_string().contains("not a valid rule path") => return Err(missing()),
+                Err(e) => {
+                    return Err(PolicyError::Metadata {
+                        file: file.clone(),
+                        line,
+                        message: format!("cannot evaluate `metadata`: {e}"),
+                    })
+                }
+            };
             let json = serde_json::to_value(&raw).unwrap_or(Json::Null);
             if json.is_null() || json == json!("<undefined>") {
-                return Err(PolicyError::Metadata {
-                    file,
-                    line: line_of(&text, "package"),
-                    message: format!("{package} defines no `metadata` object (id, title, severity, category, why, remediation, snippet)"),
-                });
+                return Err(missing());
             }
             let meta: RuleMeta =
                 serde_json::from_value(json).map_err(|e| PolicyError::Metadata {
@@ -443,4 +450,32 @@ fn line_of(text: &str, word: &str) -> usize {
         .position(|l| l.trim_start().starts_with(word))
         .map(|i| i + 1)
         .unwrap_or(1)
+}
+
+/// regorus reports `\n--> file:10:1\n   |\n10 | }\n   | ^\nerror: expecting expression`;
+/// users get `file:10:1: expecting expression` first, the excerpt after.
+fn tidy_rego_error(raw: &str) -> String {
+    let trimmed = raw.trim();
+    let location = trimmed
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("--> "))
+        .map(str::trim);
+    let message = trimmed
+        .lines()
+        .rev()
+        .find_map(|l| l.trim_start().strip_prefix("error: "))
+        .map(str::trim);
+    match (location, message) {
+        (Some(loc), Some(msg)) => {
+            let excerpt: Vec<&str> = trimmed
+                .lines()
+                .filter(|l| {
+                    l.trim_start()
+                        .starts_with(|c: char| c.is_ascii_digit() || c == '|')
+                })
+                .collect();
+            format!("{loc}: {msg}\n{}", excerpt.join("\n"))
+        }
+        _ => trimmed.to_string(),
+    }
 }

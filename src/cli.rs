@@ -1,0 +1,126 @@
+//! The command line (DESIGN §1), defined once with clap: help, completions and the man page are
+//! generated from it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wsaudit",
+    version,
+    about = "Audits WebSocket proxy chains and says which layer breaks the connection",
+    long_about = "wsaudit reads every layer between a WebSocket client and the app (CDN, load \
+balancer, nginx), puts them in one chain model, and runs a rule pack over it: which layer cuts \
+idle connections first, which one drops the Upgrade headers, where stickiness or protocol is \
+wrong, and what to change.",
+    after_help = "Exit codes: 0 nothing at or above --fail-on; 1 a finding at or above it; \
+2 usage, config or input error (nothing audited); 3 the audit is incomplete (a layer could not \
+be read) and no finding reached --fail-on."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Report format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, global = true, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Settings file (default: ./wsaudit.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A directory of extra Rego rules, in the form of the built-in pack.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub policy: Option<PathBuf>,
+    /// More detail on standard error (-vv for debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on standard error.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Colour in table output (NO_COLOR is honoured).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// No progress messages on standard error.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+    Sarif,
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Judge a saved chain (JSON from `--format json`, or a chain document) with the rule pack.
+    Audit(AuditArgs),
+    /// List the rule pack.
+    Rules,
+    /// Explain one rule: the mechanism, the fix, a snippet.
+    Explain {
+        /// Rule id, e.g. WS401.
+        id: String,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from this command line definition.
+    Man,
+    /// Print the JSON Schema of the JSON report (also published as schema/report.schema.json).
+    Schema,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// The chain JSON file, or - for standard input.
+    pub file: PathBuf,
+    /// The app's heartbeat interval (e.g. 25s), overriding the chain's and the config's.
+    #[arg(long, value_name = "DUR")]
+    pub heartbeat: Option<String>,
+    /// Who sends the heartbeat.
+    #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
+    pub heartbeat_from: HeartbeatFrom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HeartbeatFrom {
+    /// Server pings or messages (the client answers).
+    Server,
+    /// Client messages nobody answers.
+    Client,
+    /// Both sides, or client pings answered by pongs.
+    Both,
+}

@@ -1,0 +1,191 @@
+//! What every judging command shares: the settings file, the rule pack, the report writer and
+//! the exit code.
+
+use super::error::CommandError;
+use super::exit;
+use crate::cli::{ColorChoice, FailOn, Format, GlobalArgs};
+use crate::model::{Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Seconds};
+use crate::policy::{Config, Evaluation, RulePack, Severity};
+use crate::report::{self, RenderOptions, Report};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+pub struct Context {
+    pub global: GlobalArgs,
+    pub config: Config,
+    pub pack: RulePack,
+}
+
+/// A chain with its verdict, ready to render.
+pub struct Judged {
+    pub report: Report,
+}
+
+impl Context {
+    /// Reads `--config` (or `./wsaudit.toml` when present) and the rule pack (plus `--policy`),
+    /// and checks that every rule id the settings name exists.
+    pub fn load(global: &GlobalArgs) -> Result<Context, CommandError> {
+        let pack = RulePack::load(global.policy.as_deref())?;
+        let config_path: Option<PathBuf> = match &global.config {
+            Some(p) => Some(p.clone()),
+            None => {
+                let default = Path::new("wsaudit.toml");
+                default.exists().then(|| default.to_path_buf())
+            }
+        };
+        let config = match config_path {
+            None => Config::default(),
+            Some(p) => {
+                let (config, refs) = Config::load(&p)?;
+                for r in refs {
+                    if pack.get(&r.id).is_none() {
+                        return Err(pack
+                            .unknown_rule(
+                                &r.id,
+                                &format!("{}:{}:{}: ", p.display(), r.line, r.column),
+                            )
+                            .into());
+                    }
+                }
+                config
+            }
+        };
+        Ok(Context {
+            global: global.clone(),
+            config,
+            pack,
+        })
+    }
+
+    /// Progress and diagnostics go to standard error, never into a report.
+    pub fn info(&self, msg: &str) {
+        if !self.global.quiet && !self.global.no_progress {
+            eprintln!("wsaudit: {msg}");
+        }
+    }
+
+    pub fn debug(&self, msg: &str) {
+        if self.global.verbose >= 2 && !self.global.quiet {
+            eprintln!("wsaudit: debug: {msg}");
+        }
+    }
+
+    /// The heartbeat the user declared (flag, then wsaudit.toml) replaces whatever the chain
+    /// carries, except a probed one, which is what actually happened.
+    pub fn apply_heartbeat(&self, chain: &mut Chain, flag: Option<(Seconds, HeartbeatDirection)>) {
+        let declared = flag.or_else(|| {
+            self.config
+                .heartbeat
+                .as_ref()
+                .map(|h| (h.interval, h.direction))
+        });
+        let probed = matches!(
+            chain.heartbeat,
+            Some(Heartbeat {
+                source: HeartbeatSource::Probed,
+                ..
+            })
+        );
+        if let (Some((interval, direction)), false) = (declared, probed) {
+            chain.heartbeat = Some(Heartbeat {
+                interval_s: interval,
+                direction,
+                source: HeartbeatSource::Declared,
+            });
+        }
+    }
+
+    pub fn judge(&mut self, chain: Chain) -> Result<Judged, CommandError> {
+        let Evaluation {
+            findings,
+            suppressed,
+            notices,
+            rules_evaluated,
+        } = self.pack.evaluate(&chain, &self.config)?;
+        for n in &notices {
+            self.info(n);
+        }
+        let fail_on = fail_on_severity(self.global.fail_on);
+        let report = Report::new(
+            chain,
+            findings,
+            suppressed,
+            notices,
+            rules_evaluated,
+            fail_on,
+        );
+        Ok(Judged { report })
+    }
+
+    /// Renders the report in the chosen format, writes it, and returns the exit code.
+    pub fn emit(&self, judged: &Judged) -> Result<u8, CommandError> {
+        let opts = RenderOptions {
+            color: self.use_color(),
+            width: terminal_width(),
+        };
+        let rules: Vec<_> = self.pack.rules().iter().map(|r| r.meta.clone()).collect();
+        let text = match self.global.format {
+            Format::Table => report::table::render(&judged.report, &opts),
+            Format::Json => report::json::render(&judged.report),
+            Format::Markdown => report::markdown::render(&judged.report),
+            Format::Sarif => report::sarif::render(&judged.report, &rules),
+            Format::Junit => report::junit::render(&judged.report),
+        };
+        self.write(&text)?;
+        Ok(judged.report.summary.exit_code)
+    }
+
+    pub fn write(&self, text: &str) -> Result<(), CommandError> {
+        match &self.global.output {
+            Some(path) => {
+                std::fs::write(path, text).map_err(|e| CommandError::io(path.display(), e))
+            }
+            None => {
+                let mut out = std::io::stdout().lock();
+                // A closed pipe (`| head`) is not an error worth a message.
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+                Ok(())
+            }
+        }
+    }
+
+    fn use_color(&self) -> bool {
+        if self.global.output.is_some() {
+            return false;
+        }
+        match self.global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+pub fn fail_on_severity(f: FailOn) -> Option<Severity> {
+    match f {
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::High => Some(Severity::High),
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::Never => None,
+    }
+}
+
+/// A fixed width when not on a terminal keeps piped and saved tables byte-stable.
+fn terminal_width() -> Option<u16> {
+    if std::io::stdout().is_terminal() {
+        None
+    } else {
+        Some(120)
+    }
+}
+
+#[allow(dead_code)]
+fn _exit_codes_are_distinct() {
+    const _: () = assert!(exit::CLEAN != exit::FINDINGS && exit::INPUT_ERROR != exit::INCOMPLETE);
+}

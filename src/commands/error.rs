@@ -1,0 +1,27 @@
+use crate::model::ChainError;
+use crate::policy::{ConfigError, PolicyError};
+use thiserror::Error;
+
+/// Everything that stops a command before it can audit: exit code 2.
+#[derive(Debug, Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+}
+
+impl CommandError {
+    pub fn io(path: impl std::fmt::Display, e: std::io::Error) -> Self {
+        CommandError::Io {
+            path: path.to_string(),
+            message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! What each subcommand does: read inputs, build or load the chain, judge it, report it.
+//! Every command returns the process exit code of DESIGN §1 or a `CommandError` (exit 2).
+
+mod audit;
+mod context;
+mod docs;
+mod error;
+
+pub use context::{Context, Judged};
+pub use error::CommandError;
+
+use crate::cli::{Cli, Command};
+
+/// Exit codes of DESIGN §1.
+pub mod exit {
+    pub const CLEAN: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const INPUT_ERROR: u8 = 2;
+    pub const INCOMPLETE: u8 = 3;
+}
+
+pub fn run(cli: Cli) -> Result<u8, CommandError> {
+    match cli.command {
+        Command::Audit(args) => audit::run(&cli.global, &args),
+        Command::Rules => docs::rules(&cli.global),
+        Command::Explain { id } => docs::explain(&cli.global, &id),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man => docs::man(),
+        Command::Schema => docs::schema(),
+    }
+}

@@ -1,0 +1,87 @@
+//! JUnit XML for CI dashboards: one test case per rule × layer, failed where that rule found
+//! something on that layer. Chain-wide findings (layer `chain`) get a case of their own.
+
+use super::Report;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+
+pub fn render(report: &Report) -> String {
+    let mut layers: Vec<String> = report.chain.layers.iter().map(|l| l.id.clone()).collect();
+    layers.push("chain".to_string());
+    let mut cases = Vec::new();
+    for rule in &report.rules_evaluated {
+        for layer in &layers {
+            let hits: Vec<_> = report
+                .findings
+                .iter()
+                .filter(|f| &f.rule == rule && &f.layer == layer)
+                .collect();
+            // Chain-level cases exist only where a rule reported at chain level, so that
+            // layer-scoped rules do not get a meaningless extra pass.
+            if layer == "chain" && hits.is_empty() {
+                continue;
+            }
+            cases.push((rule.clone(), layer.clone(), hits));
+        }
+    }
+    let failures = cases.iter().filter(|c| !c.2.is_empty()).count();
+    let errors = report.chain.gaps.len();
+
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    let mut suites = BytesStart::new("testsuites");
+    suites.push_attribute(("name", "wsaudit"));
+    suites.push_attribute(("tests", (cases.len() + errors).to_string().as_str()));
+    suites.push_attribute(("failures", failures.to_string().as_str()));
+    suites.push_attribute(("errors", errors.to_string().as_str()));
+    let _ = w.write_event(Event::Start(suites));
+    let mut suite = BytesStart::new("testsuite");
+    let target = report.target_url();
+    suite.push_attribute(("name", target.as_str()));
+    suite.push_attribute(("tests", (cases.len() + errors).to_string().as_str()));
+    suite.push_attribute(("failures", failures.to_string().as_str()));
+    suite.push_attribute(("errors", errors.to_string().as_str()));
+    let _ = w.write_event(Event::Start(suite));
+    for (rule, layer, hits) in &cases {
+        let mut tc = BytesStart::new("testcase");
+        let name = format!("{rule} on {layer}");
+        let class = format!("wsaudit.{rule}");
+        tc.push_attribute(("name", name.as_str()));
+        tc.push_attribute(("classname", class.as_str()));
+        if hits.is_empty() {
+            let _ = w.write_event(Event::Empty(tc));
+            continue;
+        }
+        let _ = w.write_event(Event::Start(tc));
+        for f in hits {
+            let mut fail = BytesStart::new("failure");
+            fail.push_attribute(("message", f.message.as_str()));
+            fail.push_attribute(("type", f.severity.as_str()));
+            let _ = w.write_event(Event::Start(fail));
+            let mut body = format!("{}\nFix: {}", f.message, f.remediation);
+            if let Some(l) = &f.locator {
+                body.push_str(&format!("\nAt: {}", l.display()));
+            }
+            let _ = w.write_event(Event::Text(BytesText::new(&body)));
+            let _ = w.write_event(Event::End(BytesEnd::new("failure")));
+        }
+        let _ = w.write_event(Event::End(BytesEnd::new("testcase")));
+    }
+    for g in &report.chain.gaps {
+        let mut tc = BytesStart::new("testcase");
+        let name = format!("read {}", g.layer);
+        tc.push_attribute(("name", name.as_str()));
+        tc.push_attribute(("classname", "wsaudit.read"));
+        let _ = w.write_event(Event::Start(tc));
+        let mut err = BytesStart::new("error");
+        err.push_attribute(("message", g.reason.as_str()));
+        err.push_attribute(("type", g.code.as_deref().unwrap_or("unreadable")));
+        let _ = w.write_event(Event::Empty(err));
+        let _ = w.write_event(Event::End(BytesEnd::new("testcase")));
+    }
+    let _ = w.write_event(Event::End(BytesEnd::new("testsuite")));
+    let _ = w.write_event(Event::End(BytesEnd::new("testsuites")));
+    let mut s = String::from_utf8(w.into_inner()).expect("quick-xml writes UTF-8");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,95 @@
+//! Paste-ready for a ticket: headline, chain table, findings with their fixes.
+
+use super::{idle_cell, Report};
+
+pub fn render(report: &Report) -> String {
+    let mut o = String::new();
+    o.push_str(&format!("## wsaudit: `{}`\n\n", report.target_url()));
+    o.push_str(&format!("**{}**\n\n", capitalise(&report.headline())));
+    o.push_str("### Chain (client first)\n\n");
+    o.push_str("| # | Layer | Provider | Idle timeout | Set at |\n|---|---|---|---|---|\n");
+    let cutter = report.summary.cuts_first.as_deref();
+    for (i, l) in report.chain.layers.iter().enumerate() {
+        let idle = if Some(l.id.as_str()) == cutter {
+            format!("**{}** (cuts first)", idle_cell(l))
+        } else {
+            idle_cell(l)
+        };
+        o.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            i + 1,
+            cell(&l.name),
+            l.provider.as_str(),
+            idle,
+            cell(&l.idle_timeout.origin.short())
+        ));
+    }
+    for g in &report.chain.gaps {
+        o.push_str(&format!(
+            "| ? | {} | {} | **not read** | {} |\n",
+            cell(&g.layer),
+            g.provider.as_str(),
+            cell(&g.reason)
+        ));
+    }
+    o.push('\n');
+    match &report.chain.heartbeat {
+        Some(h) => o.push_str(&format!("Heartbeat: every {}.\n\n", h.interval_s)),
+        None => o.push_str("Heartbeat: none declared.\n\n"),
+    }
+    if report.findings.is_empty() {
+        o.push_str("### Findings\n\nNone.\n");
+    } else {
+        o.push_str("### Findings\n\n");
+        for f in &report.findings {
+            o.push_str(&format!(
+                "#### {} ({}) on `{}`: {}\n\n",
+                f.rule, f.severity, f.layer, f.title
+            ));
+            o.push_str(&format!("{}\n\n", f.message));
+            if let Some(l) = &f.locator {
+                o.push_str(&format!("- Change at: `{}`\n", l.display()));
+            }
+            o.push_str(&format!("- Fix: {}\n", f.remediation));
+            o.push_str(&format!("- Details: `wsaudit explain {}`\n\n", f.rule));
+        }
+    }
+    if !report.suppressed.is_empty() {
+        o.push_str("### Suppressed\n\n");
+        for s in &report.suppressed {
+            o.push_str(&format!(
+                "- {} on `{}`: {} (until {})\n",
+                s.finding.rule, s.finding.layer, s.reason, s.expires
+            ));
+        }
+        o.push('\n');
+    }
+    if !report.notices.is_empty() {
+        o.push_str("### Notices\n\n");
+        for n in &report.notices {
+            o.push_str(&format!("- {n}\n"));
+        }
+        o.push('\n');
+    }
+    if !report.chain.not_consulted.is_empty() {
+        o.push_str("### Not consulted\n\n");
+        for n in &report.chain.not_consulted {
+            o.push_str(&format!("- {}: {}\n", n.provider.as_str(), n.reason));
+        }
+        o.push('\n');
+    }
+    o
+}
+
+/// Escapes what would break a Markdown table cell.
+pub fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}

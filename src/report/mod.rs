@@ -1,0 +1,201 @@
+//! Reports (DESIGN §2): render a judged chain. Reports read the chain and the findings only;
+//! they never fetch anything.
+
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod rules;
+pub mod sarif;
+pub mod table;
+
+use crate::model::{Chain, ProbeFacts, Seconds, SCHEMA_VERSION};
+use crate::policy::{Finding, Severity, SuppressedFinding};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// The JSON report document: one object on standard output.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Report {
+    pub schema_version: String,
+    pub tool: Tool,
+    pub chain: Chain,
+    pub findings: Vec<Finding>,
+    /// Findings a live suppression in wsaudit.toml set aside, with its reason.
+    pub suppressed: Vec<SuppressedFinding>,
+    /// Expired or unused suppressions and similar things to act on.
+    pub notices: Vec<String>,
+    pub summary: Summary,
+    /// The live probe's facts, when one ran (also in `chain.probe`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeFacts>,
+    /// Rule ids that ran, for JUnit's rule × layer cases.
+    #[serde(skip)]
+    pub rules_evaluated: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct SeverityCounts {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Summary {
+    pub findings: SeverityCounts,
+    pub total: usize,
+    pub suppressed: usize,
+    /// The chain's shortest known idle timeout.
+    pub effective_idle_s: Option<Seconds>,
+    /// The layer that cuts an idle WebSocket first.
+    pub cuts_first: Option<String>,
+    /// A layer could not be read: the verdict covers only what was.
+    pub incomplete: bool,
+    /// `info` … `critical`, or `never`.
+    pub fail_on: String,
+    /// A finding reached `fail_on`.
+    pub failed: bool,
+    /// The process exit code this report produced (DESIGN §1).
+    pub exit_code: u8,
+}
+
+impl Report {
+    pub fn new(
+        chain: Chain,
+        findings: Vec<Finding>,
+        suppressed: Vec<SuppressedFinding>,
+        notices: Vec<String>,
+        rules_evaluated: Vec<String>,
+        fail_on: Option<Severity>,
+    ) -> Report {
+        let mut counts = SeverityCounts::default();
+        for f in &findings {
+            match f.severity {
+                Severity::Critical => counts.critical += 1,
+                Severity::High => counts.high += 1,
+                Severity::Medium => counts.medium += 1,
+                Severity::Low => counts.low += 1,
+                Severity::Info => counts.info += 1,
+            }
+        }
+        let failed = fail_on.is_some_and(|t| findings.iter().any(|f| f.severity >= t));
+        let incomplete = !chain.gaps.is_empty();
+        let exit_code = if failed {
+            1
+        } else if incomplete {
+            3
+        } else {
+            0
+        };
+        let weakest = chain.weakest_link();
+        let summary = Summary {
+            findings: counts,
+            total: findings.len(),
+            suppressed: suppressed.len(),
+            effective_idle_s: weakest.map(|(_, t)| t),
+            cuts_first: weakest.map(|(i, _)| chain.layers[i].id.clone()),
+            incomplete,
+            fail_on: fail_on
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "never".into()),
+            failed,
+            exit_code,
+        };
+        Report {
+            schema_version: SCHEMA_VERSION.to_string(),
+            tool: Tool {
+                name: "wsaudit".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            probe: chain.probe.clone(),
+            chain,
+            findings,
+            suppressed,
+            notices,
+            summary,
+            rules_evaluated,
+        }
+    }
+
+    /// `wss://ws.example.com/ws/`
+    pub fn target_url(&self) -> String {
+        let t = &self.chain.target;
+        let scheme = match t.scheme {
+            crate::model::Scheme::Ws => "ws",
+            crate::model::Scheme::Wss => "wss",
+        };
+        format!("{scheme}://{}{}", t.domain, t.path)
+    }
+
+    /// One sentence for the top of a table or ticket.
+    pub fn headline(&self) -> String {
+        let s = &self.summary;
+        let mut parts = Vec::new();
+        for (n, name) in [
+            (s.findings.critical, "critical"),
+            (s.findings.high, "high"),
+            (s.findings.medium, "medium"),
+            (s.findings.low, "low"),
+            (s.findings.info, "info"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {name}"));
+            }
+        }
+        let counts = if parts.is_empty() {
+            "no findings".to_string()
+        } else {
+            format!(
+                "{} finding{}: {}",
+                s.total,
+                if s.total == 1 { "" } else { "s" },
+                parts.join(", ")
+            )
+        };
+        let cut = match (&s.cuts_first, s.effective_idle_s) {
+            (Some(id), Some(t)) => {
+                let name = self
+                    .chain
+                    .layers
+                    .iter()
+                    .find(|l| &l.id == id)
+                    .map(|l| format!("{} ({})", l.name, l.provider.as_str()))
+                    .unwrap_or_else(|| id.clone());
+                format!("; idle WebSockets are cut first by {name} after {t}")
+            }
+            _ => "; no layer's idle timeout is known".to_string(),
+        };
+        let incomplete = if s.incomplete {
+            format!(
+                "; INCOMPLETE: {} layer{} could not be read",
+                self.chain.gaps.len(),
+                if self.chain.gaps.len() == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        };
+        format!("{counts}{cut}{incomplete}")
+    }
+}
+
+pub struct RenderOptions {
+    pub color: bool,
+    /// Table width; `None` lets the terminal decide.
+    pub width: Option<u16>,
+}
+
+/// The idle timeout of a layer for display: `60 s (default)`, `unknown`.
+pub fn idle_cell(l: &crate::model::Layer) -> String {
+    match l.idle_timeout.value {
+        Some(v) => format!("{v} ({})", l.idle_timeout.origin.tag()),
+        None => "unknown".to_string(),
+    }
+}

@@ -1,0 +1,144 @@
+//! The on-call view: the chain outermost→innermost with each layer's idle timeout and the
+//! weakest link marked, then the findings by severity.
+
+use super::{idle_cell, RenderOptions, Report};
+use crate::policy::Severity;
+use comfy_table::{
+    presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table,
+};
+
+pub fn render(report: &Report, opts: &RenderOptions) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("wsaudit: {}\n", report.target_url()));
+    out.push_str(&format!("{}\n\n", report.headline()));
+
+    let mut chain = new_table(opts);
+    chain.set_header(vec!["#", "Layer", "Provider", "Idle timeout", "Set at", ""]);
+    let cutter = report.summary.cuts_first.as_deref();
+    out.push_str("Chain (client first):\n");
+    for (i, l) in report.chain.layers.iter().enumerate() {
+        let weakest = Some(l.id.as_str()) == cutter;
+        let mark = if weakest { "<- cuts first" } else { "" };
+        let mut mark_cell = Cell::new(mark);
+        if weakest && opts.color {
+            mark_cell = mark_cell.fg(Color::Red).add_attribute(Attribute::Bold);
+        }
+        chain.add_row(vec![
+            Cell::new(i + 1),
+            Cell::new(&l.name),
+            Cell::new(l.provider.as_str()),
+            Cell::new(idle_cell(l)),
+            Cell::new(l.idle_timeout.origin.short()),
+            mark_cell,
+        ]);
+    }
+    for g in &report.chain.gaps {
+        chain.add_row(vec![
+            Cell::new("?"),
+            Cell::new(&g.layer),
+            Cell::new(g.provider.as_str()),
+            Cell::new("NOT READ"),
+            Cell::new(&g.reason),
+            Cell::new(""),
+        ]);
+    }
+    out.push_str(&chain.to_string());
+    out.push('\n');
+    match &report.chain.heartbeat {
+        Some(h) => out.push_str(&format!(
+            "Heartbeat: every {} ({}, {})\n",
+            h.interval_s,
+            serde_json::to_value(h.direction)
+                .unwrap()
+                .as_str()
+                .unwrap_or(""),
+            serde_json::to_value(h.source)
+                .unwrap()
+                .as_str()
+                .unwrap_or("")
+        )),
+        None => out.push_str("Heartbeat: none declared (--heartbeat or wsaudit.toml)\n"),
+    }
+    for n in &report.chain.not_consulted {
+        out.push_str(&format!(
+            "Not consulted: {} ({})\n",
+            n.provider.as_str(),
+            n.reason
+        ));
+    }
+    out.push('\n');
+
+    if report.findings.is_empty() {
+        out.push_str("Findings: none\n");
+    } else {
+        out.push_str(&format!("Findings ({}):\n", report.findings.len()));
+        let mut t = new_table(opts);
+        t.set_header(vec!["Severity", "Rule", "Layer", "Finding", "Change at"]);
+        for f in &report.findings {
+            let mut sev = Cell::new(f.severity.as_str().to_uppercase());
+            if opts.color {
+                sev = sev.fg(severity_color(f.severity));
+            }
+            t.add_row(vec![
+                sev,
+                Cell::new(&f.rule),
+                Cell::new(&f.layer),
+                Cell::new(&f.message),
+                Cell::new(f.locator.as_ref().map(|l| l.display()).unwrap_or_default()),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+        out.push_str("Run `wsaudit explain RULE` for the mechanism and the fix.\n");
+    }
+    if !report.suppressed.is_empty() {
+        out.push_str(&format!("\nSuppressed ({}):\n", report.suppressed.len()));
+        for s in &report.suppressed {
+            out.push_str(&format!(
+                "  {} on {}: {} (until {})\n",
+                s.finding.rule, s.finding.layer, s.reason, s.expires
+            ));
+        }
+    }
+    if !report.notices.is_empty() {
+        out.push_str("\nNotices:\n");
+        for n in &report.notices {
+            out.push_str(&format!("  {n}\n"));
+        }
+    }
+    if !report.chain.gaps.is_empty() {
+        out.push_str("\nIncomplete: these layers could not be read:\n");
+        for g in &report.chain.gaps {
+            out.push_str(&format!(
+                "  {} ({}): {}\n",
+                g.layer,
+                g.provider.as_str(),
+                g.reason
+            ));
+        }
+    }
+    out
+}
+
+fn new_table(opts: &RenderOptions) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(w) = opts.width {
+        t.set_width(w);
+    }
+    if !opts.color {
+        t.force_no_tty();
+    }
+    t
+}
+
+fn severity_color(s: Severity) -> Color {
+    match s {
+        Severity::Critical => Color::Magenta,
+        Severity::High => Color::Red,
+        Severity::Medium => Color::Yellow,
+        Severity::Low => Color::Cyan,
+        Severity::Info => Color::Grey,
+    }
+}
