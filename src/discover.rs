@@ -7,7 +7,9 @@
 //! CLI adds one task per configured provider (`aws_task` here; nginx, Cloudflare and the live
 //! probe add theirs the same way); layers are then ordered outermost first.
 
-use crate::model::{Chain, Gap, Heartbeat, Layer, LayerKind, Provider, Scheme, Target};
+use crate::model::{
+    Chain, Gap, Heartbeat, Layer, LayerKind, NotConsulted, Provider, Scheme, Target,
+};
 use crate::providers::alb::{read_alb, AlbReading, AlbRequest, AlbSelector};
 use crate::providers::aws::{
     aws_configured_in_env, is_elb_dns, region_from_arn, region_from_elb_dns, sdk_loader, AwsClients,
@@ -55,19 +57,12 @@ impl ChainRequest {
     }
 }
 
-/// A layer that was not read because nothing configures it: not a gap, not a failure.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NotConsulted {
-    pub layer: String,
-    pub provider: Provider,
-    pub reason: String,
-}
-
 /// What one provider task found.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderOutput {
     pub layers: Vec<Layer>,
     pub gaps: Vec<Gap>,
+    /// Layers not read because nothing configures them (not gaps).
     pub not_consulted: Vec<NotConsulted>,
 }
 
@@ -89,11 +84,11 @@ pub struct ProviderTiming {
     pub elapsed: Duration,
 }
 
-/// The discovered chain and how discovery went.
+/// The discovered chain (its `not_consulted` lists the layers nothing configures) and how
+/// discovery went.
 #[derive(Debug, Clone)]
 pub struct Discovered {
     pub chain: Chain,
-    pub not_consulted: Vec<NotConsulted>,
     pub timings: Vec<ProviderTiming>,
     /// Wall time of the whole discovery.
     pub elapsed: Duration,
@@ -115,12 +110,15 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
                 gaps: task
                     .layers
                     .iter()
-                    .map(|(layer, provider)| {
-                        AwsError::Deadline {
-                            what: layer.clone(),
-                            seconds: req.timeout.as_secs_f64(),
-                        }
-                        .to_gap(layer, *provider)
+                    .map(|(layer, provider)| Gap {
+                        layer: layer.clone(),
+                        provider: *provider,
+                        reason: format!(
+                            "the {} provider did not finish within {} s (--timeout)",
+                            task.name,
+                            req.timeout.as_secs_f64()
+                        ),
+                        code: Some("timeout".into()),
                     })
                     .collect(),
                 ..Default::default()
@@ -142,18 +140,16 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
         scheme: req.scheme,
     });
     chain.heartbeat = req.heartbeat.clone();
-    let mut not_consulted = Vec::new();
     let mut timings = Vec::new();
     for (timing, out) in results {
         timings.push(timing);
         chain.layers.extend(out.layers);
         chain.gaps.extend(out.gaps);
-        not_consulted.extend(out.not_consulted);
+        chain.not_consulted.extend(out.not_consulted);
     }
     chain.layers.sort_by_key(layer_rank);
     Discovered {
         chain,
-        not_consulted,
         timings,
         elapsed: started.elapsed(),
     }
@@ -204,7 +200,7 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
     let clients = AwsClients::new(sdk);
     let bounded = |what: &'static str| {
         let seconds = req.timeout.as_secs_f64();
-        move |_| AwsError::Deadline {
+        move |_: tokio::time::error::Elapsed| AwsError::Deadline {
             what: what.to_string(),
             seconds,
         }
@@ -221,7 +217,6 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
                 out.gaps.push(e.to_gap(layer, provider));
             } else {
                 out.not_consulted.push(NotConsulted {
-                    layer: layer.into(),
                     provider,
                     reason: "no AWS credentials in the environment (AWS_PROFILE, keys, SSO, instance role)"
                         .into(),
@@ -263,8 +258,12 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
     let (mut cf, dns, pinned) = tokio::join!(cloudfront, route53, pinned_alb);
 
     // A Route 53 alias to a distribution whose aliases did not name the domain.
-    if let (Ok(None), Some(Ok(Some(DnsTarget::CloudFront(name))))) = (&cf, &dns) {
-        cf = read_cf(&cf_client, req, DistributionSelector::DomainName(name.clone()), opts, deadline).await;
+    let cf_by_dns = match (&cf, &dns) {
+        (Ok(None), Some(Ok(Some(DnsTarget::CloudFront(name))))) => Some(name.clone()),
+        _ => None,
+    };
+    if let Some(name) = cf_by_dns {
+        cf = read_cf(&cf_client, req, DistributionSelector::DomainName(name), opts, deadline).await;
     }
 
     // Where the load balancer comes from, decided by what CloudFront and Route 53 said.
@@ -305,7 +304,6 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
             out.layers.push(reading.layer);
         }
         Ok(None) => out.not_consulted.push(NotConsulted {
-            layer: "cloudfront".into(),
             provider: Provider::Cloudfront,
             reason: format!(
                 "no CloudFront distribution has {} as an alternate domain name",
@@ -343,7 +341,6 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
         }
         (None, AlbPlan::NotConsulted(reason)) => {
             out.not_consulted.push(NotConsulted {
-                layer: "alb".into(),
                 provider: Provider::Alb,
                 reason,
             });

@@ -62,7 +62,7 @@ async fn domain_to_cloudfront_to_alb_rule_to_target_group() {
     let found = discover(&req, vec![aws_task(&req, AwsSource::Config(sdk), opts)]).await;
     let chain = &found.chain;
     assert!(chain.gaps.is_empty(), "{:?}", chain.gaps);
-    assert!(found.not_consulted.is_empty(), "{:?}", found.not_consulted);
+    assert!(found.chain.not_consulted.is_empty(), "{:?}", found.chain.not_consulted);
     let ids: Vec<&str> = chain.layers.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(ids, ["cloudfront", "alb"]);
     assert_eq!(chain.layers[0].locator.as_deref().unwrap().rsplit('/').next(), Some(s.dist.as_str()));
@@ -102,8 +102,8 @@ async fn route53_alias_leads_to_the_alb_without_cloudfront() {
     assert_eq!(found.chain.layers.len(), 1);
     assert_eq!(found.chain.layers[0].locator.as_deref(), Some(lb.arn.as_str()));
     assert_eq!(found.chain.layers[0].targets.value, Some(3));
-    assert_eq!(found.not_consulted.len(), 1);
-    assert_eq!(found.not_consulted[0].provider, Provider::Cloudfront);
+    assert_eq!(found.chain.not_consulted.len(), 1);
+    assert_eq!(found.chain.not_consulted[0].provider, Provider::Cloudfront);
 }
 
 #[tokio::test]
@@ -115,7 +115,7 @@ async fn unconfigured_layers_are_not_consulted_not_gaps() {
     let found = discover(&req, vec![aws_task(&req, AwsSource::Config(sdk), opts)]).await;
     assert!(found.chain.layers.is_empty());
     assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
-    let mut providers: Vec<Provider> = found.not_consulted.iter().map(|n| n.provider).collect();
+    let mut providers: Vec<Provider> = found.chain.not_consulted.iter().map(|n| n.provider).collect();
     providers.sort_by_key(|p| p.as_str());
     assert_eq!(providers, [Provider::Alb, Provider::Cloudfront]);
 }

@@ -54,7 +54,7 @@ fn assert_no_secrets(found: &Discovered) {
     let text = format!(
         "{}{:?}{:?}",
         serde_json::to_string(&found.chain).unwrap(),
-        found.not_consulted,
+        found.chain.not_consulted,
         found.chain.gaps
     );
     assert!(!text.contains(TEST_SECRET) && !text.contains(TEST_KEY_ID), "credential in output: {text}");

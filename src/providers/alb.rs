@@ -128,17 +128,12 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
     let mut lb = lb;
     lb.attributes = attributes;
 
-    let mut listener = choose_listener(&listeners, req.port).map(|l| l.0.clone());
+    let mut listener = None;
     let mut rule = None;
-    if let Some(l) = listener.as_mut() {
-        let sdk_listener = &listeners
-            .iter()
-            .find(|x| x.0.arn == l.arn)
-            .expect("chosen from the list")
-            .1;
+    if let Some((chosen, sdk_listener)) = choose_listener(&listeners, req.port) {
+        let mut l = chosen.clone();
         if lb.kind == LbKind::Network {
-            let tcp = l.protocol.as_deref() == Some("TCP");
-            if tcp {
+            if l.protocol.as_deref() == Some("TCP") {
                 l.attributes = listener_attributes(client, &l.arn).await?;
             }
             // NLB listeners have no rules: the default action applies to every connection.
@@ -152,8 +147,20 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
             });
         } else {
             let all = describe_rules(client, &l.arn, req.page_size).await?;
-            rule = pick_rule(&all, &req.host, &req.path).cloned();
+            // DescribeRules lists the default rule too; the listener's default actions stand in
+            // for it if a response leaves it out.
+            rule = pick_rule(&all, &req.host, &req.path).cloned().or_else(|| {
+                let (action, forward) = terminal_action(sdk_listener.default_actions());
+                Some(Rule {
+                    arn: l.arn.clone(),
+                    priority: RulePriority::Default,
+                    conditions: Vec::new(),
+                    action,
+                    forward,
+                })
+            });
         }
+        listener = Some(l);
     }
 
     let target_groups = match rule.as_ref().and_then(|r| r.forward.as_ref()) {
@@ -223,7 +230,6 @@ async fn find_load_balancer(
         AlbSelector::DnsName(dns) => {
             let want = normalize_dns(dns);
             let mut marker = None;
-            let mut hit = None;
             loop {
                 let out = client
                     .describe_load_balancers()
@@ -232,17 +238,16 @@ async fn find_load_balancer(
                     .send()
                     .await
                     .map_err(|e| classify(e, ACTION))?;
-                hit = out
+                let hit = out
                     .load_balancers()
                     .iter()
                     .find(|lb| lb.dns_name().is_some_and(|d| normalize_dns(d) == want))
                     .cloned();
                 marker = out.next_marker().filter(|m| !m.is_empty()).map(str::to_string);
                 if hit.is_some() || marker.is_none() {
-                    break;
+                    break hit;
                 }
             }
-            hit
         }
     };
     let what = match selector {

@@ -290,7 +290,7 @@ where
             }
         }
         SdkError::TimeoutError(_) => AwsError::Timeout { action },
-        SdkError::ResponseError(ctx) => {
+        SdkError::ResponseError(_) => {
             if status.is_some_and(|s| s >= 500) {
                 AwsError::ServerError {
                     action,
@@ -299,7 +299,7 @@ where
             } else {
                 AwsError::Malformed {
                     action,
-                    detail: short(&chain_text(ctx.err().as_ref())),
+                    detail: short(&chain_text(&err)),
                 }
             }
         }

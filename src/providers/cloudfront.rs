@@ -261,6 +261,9 @@ async fn find_distribution(
     }
 }
 
+// `ForwardedValues` is deprecated in favour of policies, but distributions that still use it
+// are exactly the ones whose headers must be read from it.
+#[allow(deprecated)]
 fn snapshot(
     dist: &t::Distribution,
     config: &t::DistributionConfig,

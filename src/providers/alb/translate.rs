@@ -370,3 +370,108 @@ fn stickiness(s: &AlbSnapshot, tgs: &[&TargetGroupSnapshot]) -> Setting<Stickine
     };
     Setting::explicit_field(value, &tg.arn, "stickiness.type")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Origin;
+    use crate::providers::alb::{
+        Forward, ListenerSnapshot, LoadBalancerSnapshot, Rule, RulePriority, TargetGroupRef,
+    };
+
+    fn snapshot(kind: LbKind, protocol: &str, tgs: Vec<TargetGroupSnapshot>) -> AlbSnapshot {
+        let listener = ListenerSnapshot {
+            arn: "arn:listener".into(),
+            port: Some(443),
+            protocol: Some(protocol.into()),
+            attributes: BTreeMap::new(),
+        };
+        AlbSnapshot {
+            lb: LoadBalancerSnapshot {
+                arn: "arn:lb".into(),
+                name: "web".into(),
+                dns_name: "web-1.us-east-1.elb.amazonaws.com".into(),
+                kind,
+                attributes: BTreeMap::new(),
+            },
+            listeners: vec![listener.clone()],
+            listener: Some(listener),
+            rule: Some(Rule {
+                arn: "arn:rule".into(),
+                priority: RulePriority::Number(1),
+                conditions: vec![],
+                action: "forward".into(),
+                forward: Some(Forward {
+                    target_groups: tgs
+                        .iter()
+                        .map(|t| TargetGroupRef {
+                            arn: t.arn.clone(),
+                            weight: t.weight,
+                        })
+                        .collect(),
+                    group_stickiness: None,
+                }),
+            }),
+            target_groups: tgs,
+        }
+    }
+
+    fn tg(arn: &str, version: Option<&str>, weight: Option<i32>, targets: u32) -> TargetGroupSnapshot {
+        TargetGroupSnapshot {
+            arn: arn.into(),
+            name: arn.into(),
+            protocol: Some("HTTP".into()),
+            protocol_version: version.map(str::to_string),
+            target_type: Some("ip".into()),
+            weight,
+            attributes: BTreeMap::new(),
+            targets,
+        }
+    }
+
+    #[test]
+    fn absent_attributes_are_documented_defaults() {
+        let l = to_layer(&snapshot(LbKind::Application, "HTTPS", vec![tg("a", None, None, 2)]));
+        assert_eq!(l.idle_timeout.value, Some(Seconds(60.0)));
+        assert!(matches!(l.idle_timeout.origin, Origin::Default { .. }));
+        assert_eq!(l.upstream_keepalive, l.idle_timeout);
+        assert_eq!(l.client_protocols.value.unwrap(), vec!["http1.1", "h2"]);
+        assert_eq!(l.upstream_http_version.value.as_deref(), Some("1.1"));
+        assert_eq!(l.stickiness.value.unwrap().mode, "none");
+        assert_eq!(l.tls_to_origin.value, Some(false));
+    }
+
+    #[test]
+    fn weighted_groups_report_the_least_favourable_and_skip_weight_zero() {
+        let s = snapshot(
+            LbKind::Application,
+            "HTTP",
+            vec![
+                tg("h1", Some("HTTP1"), Some(90), 2),
+                tg("h2", Some("HTTP2"), Some(10), 1),
+                tg("off", Some("GRPC"), Some(0), 5),
+            ],
+        );
+        let l = to_layer(&s);
+        assert_eq!(l.upstream_http_version.value.as_deref(), Some("2"));
+        assert_eq!(l.targets.value, Some(3));
+        assert_eq!(l.stickiness.value.unwrap().mode, "none");
+    }
+
+    #[test]
+    fn nlb_tls_listener_has_a_fixed_idle_timeout() {
+        let l = to_layer(&snapshot(LbKind::Network, "TLS", vec![tg("t", None, None, 1)]));
+        assert_eq!((l.id.as_str(), l.provider), ("nlb", Provider::Nlb));
+        assert_eq!(l.idle_timeout.value, Some(Seconds(350.0)));
+        assert!(l.upstream_http_version.value.is_none());
+    }
+
+    #[test]
+    fn a_non_numeric_attribute_is_unknown_not_a_default() {
+        let mut s = snapshot(LbKind::Application, "HTTP", vec![tg("a", None, None, 1)]);
+        s.lb.attributes
+            .insert("idle_timeout.timeout_seconds".into(), "soon".into());
+        let l = to_layer(&s);
+        assert!(l.idle_timeout.value.is_none());
+    }
+}
