@@ -35,7 +35,7 @@ fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn as_refs(env: &[(&'static str, String)]) -> Vec<(&'static str, &str)> {
+fn as_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 

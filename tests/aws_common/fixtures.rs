@@ -1,5 +1,8 @@
 //! Resource builders: everything is created through the real SDK clients against the
 //! emulator, the way an operator's tooling would create it.
+// Legacy `ForwardedValues`/`MinTTL` are deprecated in the API but still accepted, and the
+// provider must read distributions that use them.
+#![allow(deprecated)]
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudfront::types as cf;
@@ -96,7 +99,6 @@ pub async fn target_group(
                             .id(format!("10.0.0.{}", 10 + i))
                             .port(8080)
                             .build()
-                            .unwrap()
                     })
                     .collect(),
             ))
@@ -125,7 +127,6 @@ pub fn forward(tg: &str) -> elb::Action {
         .r#type(elb::ActionTypeEnum::Forward)
         .target_group_arn(tg)
         .build()
-        .unwrap()
 }
 
 pub fn weighted(tgs: &[(&str, i32)], group_stickiness: bool) -> elb::Action {
@@ -151,7 +152,6 @@ pub fn weighted(tgs: &[(&str, i32)], group_stickiness: bool) -> elb::Action {
                 .build(),
         )
         .build()
-        .unwrap()
 }
 
 pub async fn listener(
@@ -281,8 +281,7 @@ pub async fn distribution(
                 None => b.s3_origin_config(
                     cf::S3OriginConfig::builder()
                         .origin_access_identity("")
-                        .build()
-                        .unwrap(),
+                        .build(),
                 ),
             };
             b.build().unwrap()
