@@ -12,8 +12,8 @@ use crate::model::{
 };
 use crate::providers::alb::{read_alb, AlbReading, AlbRequest, AlbSelector};
 use crate::providers::aws::{
-    aws_configured_in_env, is_elb_dns, region_from_arn, region_from_elb_dns, sdk_loader, AwsClients,
-    AwsError, AwsOptions,
+    aws_configured_in_env, is_elb_dns, region_from_arn, region_from_elb_dns, sdk_loader,
+    AwsClients, AwsError, AwsOptions,
 };
 use crate::providers::cloudfront::{
     read_cloudfront, CloudFrontReading, CloudFrontRequest, DistributionSelector,
@@ -173,7 +173,7 @@ pub enum AwsSource {
     /// `aws-config`'s standard chain: environment, profiles, SSO, IMDS, `AWS_ENDPOINT_URL`.
     StandardChain,
     /// An already loaded configuration (tests point it at the emulator this way).
-    Config(SdkConfig),
+    Config(Box<SdkConfig>),
 }
 
 /// The AWS task: CloudFront (by alias or `--cloudfront`) and the load balancer behind it (by
@@ -195,7 +195,7 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
     let mut out = ProviderOutput::default();
     let sdk = match source {
         AwsSource::StandardChain => sdk_loader(opts).load().await,
-        AwsSource::Config(c) => c,
+        AwsSource::Config(c) => *c,
     };
     let clients = AwsClients::new(sdk);
     let bounded = |what: &'static str| {
@@ -251,8 +251,16 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
         let pin = req.alb.as_ref()?;
         let port = default_port(req.scheme);
         Some(
-            read_alb_in_region(&clients, req, AlbSelector::from_pin(pin), &req.domain, port, opts, deadline)
-                .await,
+            read_alb_in_region(
+                &clients,
+                req,
+                AlbSelector::from_pin(pin),
+                &req.domain,
+                port,
+                opts,
+                deadline,
+            )
+            .await,
         )
     };
     let (mut cf, dns, pinned) = tokio::join!(cloudfront, route53, pinned_alb);
@@ -263,7 +271,14 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
         _ => None,
     };
     if let Some(name) = cf_by_dns {
-        cf = read_cf(&cf_client, req, DistributionSelector::DomainName(name), opts, deadline).await;
+        cf = read_cf(
+            &cf_client,
+            req,
+            DistributionSelector::DomainName(name),
+            opts,
+            deadline,
+        )
+        .await;
     }
 
     // Where the load balancer comes from, decided by what CloudFront and Route 53 said.

@@ -53,24 +53,49 @@ async fn chain_command_discovers_cloudfront_and_the_alb() {
     let sdk = sdk_config(&moto, &fast_options()).await;
     let domain = format!("ws.{}.test", unique("cli"));
     let lb = fixtures::load_balancer(&sdk, &moto, &unique("cli"), false).await;
-    let tg = fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
+    let tg =
+        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
     fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;
     fixtures::distribution(
         &sdk,
         &[&domain],
-        &[Orig { id: "alb", domain: &lb.dns, custom: Some((OriginProtocolPolicy::HttpOnly, 30, 5)) }],
-        &[Behavior { pattern: None, origin: "alb", origin_request_policy: None, headers: &["*"] }],
+        &[Orig {
+            id: "alb",
+            domain: &lb.dns,
+            custom: Some((OriginProtocolPolicy::HttpOnly, 30, 5)),
+        }],
+        &[Behavior {
+            pattern: None,
+            origin: "alb",
+            origin_request_policy: None,
+            headers: &["*"],
+        }],
         HttpVersion::Http2,
     )
     .await;
 
     let env = aws_env(&moto);
     let out = wsaudit(
-        &["chain", "--domain", &domain, "--path", "/ws/", "--format", "json", "--fail-on", "never"],
+        &[
+            "chain",
+            "--domain",
+            &domain,
+            "--path",
+            "/ws/",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
         &as_refs(&env),
     );
     assert_no_secret(&out);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     let layers: Vec<&str> = report["chain"]["layers"]
         .as_array()
@@ -80,7 +105,10 @@ async fn chain_command_discovers_cloudfront_and_the_alb() {
         .collect();
     assert_eq!(layers, ["cloudfront", "alb"]);
     assert_eq!(report["chain"]["layers"][1]["idle_timeout"]["value"], 60);
-    assert_eq!(report["chain"]["layers"][1]["idle_timeout"]["origin"]["kind"], "default");
+    assert_eq!(
+        report["chain"]["layers"][1]["idle_timeout"]["origin"]["kind"],
+        "default"
+    );
     assert_eq!(report["chain"]["gaps"].as_array().unwrap().len(), 0);
 }
 
@@ -90,11 +118,24 @@ fn an_unreadable_layer_exits_3_and_names_why() {
     let env = aws_env(&moto);
     let missing = unique("missing");
     let out = wsaudit(
-        &["chain", "--domain", "nothing.invalid", "--alb", &missing, "--format", "json"],
+        &[
+            "chain",
+            "--domain",
+            "nothing.invalid",
+            "--alb",
+            &missing,
+            "--format",
+            "json",
+        ],
         &as_refs(&env),
     );
     assert_no_secret(&out);
-    assert_eq!(out.status.code(), Some(3), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let gap = &report["chain"]["gaps"][0];
     assert_eq!(gap["layer"], "alb");
@@ -105,10 +146,23 @@ fn an_unreadable_layer_exits_3_and_names_why() {
 #[test]
 fn without_credentials_pinned_layers_are_gaps_and_others_not_consulted() {
     let out = wsaudit(
-        &["chain", "--domain", "ws.example.invalid", "--cloudfront", "E123", "--format", "json"],
+        &[
+            "chain",
+            "--domain",
+            "ws.example.invalid",
+            "--cloudfront",
+            "E123",
+            "--format",
+            "json",
+        ],
         &[("AWS_REGION", "us-east-1")],
     );
-    assert_eq!(out.status.code(), Some(3), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let codes: Vec<&str> = report["chain"]["gaps"]
         .as_array()
@@ -119,17 +173,40 @@ fn without_credentials_pinned_layers_are_gaps_and_others_not_consulted() {
     assert_eq!(codes, ["no-credentials", "no-credentials"]);
 
     // Nothing pinned and nothing configured: the AWS layers are not consulted, not gaps.
-    let out = wsaudit(&["chain", "--domain", "ws.example.invalid", "--format", "json"], &[]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = wsaudit(
+        &[
+            "chain",
+            "--domain",
+            "ws.example.invalid",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["chain"]["gaps"].as_array().unwrap().len(), 0);
-    assert_eq!(report["chain"]["not_consulted"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        report["chain"]["not_consulted"].as_array().unwrap().len(),
+        2
+    );
 }
 
 #[test]
 fn bad_flags_are_usage_errors() {
-    let out = wsaudit(&["chain", "--domain", "ws.example.com", "--path", "ws"], &[]);
+    let out = wsaudit(
+        &["chain", "--domain", "ws.example.com", "--path", "ws"],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(2));
-    let out = wsaudit(&["chain", "--domain", "ws.example.com", "--timeout", "soon"], &[]);
+    let out = wsaudit(
+        &["chain", "--domain", "ws.example.com", "--timeout", "soon"],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(2));
 }

@@ -27,15 +27,29 @@ async fn stack(sdk: &aws_config::SdkConfig, moto: &str) -> Stack {
     let tag = unique("st");
     let domain = format!("ws.{tag}.test");
     let lb = fixtures::load_balancer(sdk, moto, &unique("disc"), false).await;
-    let other = fixtures::target_group(sdk, &lb, &unique("o"), ProtocolEnum::Http, None, 1, &[]).await;
-    let ws_tg = fixtures::target_group(sdk, &lb, &unique("w"), ProtocolEnum::Http, Some("HTTP1"), 2, &[]).await;
+    let other =
+        fixtures::target_group(sdk, &lb, &unique("o"), ProtocolEnum::Http, None, 1, &[]).await;
+    let ws_tg = fixtures::target_group(
+        sdk,
+        &lb,
+        &unique("w"),
+        ProtocolEnum::Http,
+        Some("HTTP1"),
+        2,
+        &[],
+    )
+    .await;
     let l = fixtures::listener(sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&other)).await;
     fixtures::rule(sdk, &l, 10, &[&domain], &["/ws/*"], forward(&ws_tg)).await;
     let origin_dns = format!("dualstack.{}", lb.dns.to_uppercase());
     let (dist, _) = fixtures::distribution(
         sdk,
         &[&domain],
-        &[Orig { id: "alb", domain: &origin_dns, custom: Some((OriginProtocolPolicy::HttpOnly, 30, 5)) }],
+        &[Orig {
+            id: "alb",
+            domain: &origin_dns,
+            custom: Some((OriginProtocolPolicy::HttpOnly, 30, 5)),
+        }],
         &[
             Behavior {
                 pattern: Some("/ws/*"),
@@ -43,12 +57,22 @@ async fn stack(sdk: &aws_config::SdkConfig, moto: &str) -> Stack {
                 origin_request_policy: None,
                 headers: &["Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version"],
             },
-            Behavior { pattern: None, origin: "alb", origin_request_policy: None, headers: &[] },
+            Behavior {
+                pattern: None,
+                origin: "alb",
+                origin_request_policy: None,
+                headers: &[],
+            },
         ],
         HttpVersion::Http2,
     )
     .await;
-    Stack { domain, lb, ws_tg, dist }
+    Stack {
+        domain,
+        lb,
+        ws_tg,
+        dist,
+    }
 }
 
 #[tokio::test]
@@ -59,16 +83,36 @@ async fn domain_to_cloudfront_to_alb_rule_to_target_group() {
     let s = stack(&sdk, &moto).await;
 
     let req = ChainRequest::new(&s.domain, "/ws/live");
-    let found = discover(&req, vec![aws_task(&req, AwsSource::Config(sdk), opts)]).await;
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
     let chain = &found.chain;
     assert!(chain.gaps.is_empty(), "{:?}", chain.gaps);
-    assert!(found.chain.not_consulted.is_empty(), "{:?}", found.chain.not_consulted);
+    assert!(
+        found.chain.not_consulted.is_empty(),
+        "{:?}",
+        found.chain.not_consulted
+    );
     let ids: Vec<&str> = chain.layers.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(ids, ["cloudfront", "alb"]);
-    assert_eq!(chain.layers[0].locator.as_deref().unwrap().rsplit('/').next(), Some(s.dist.as_str()));
+    assert_eq!(
+        chain.layers[0]
+            .locator
+            .as_deref()
+            .unwrap()
+            .rsplit('/')
+            .next(),
+        Some(s.dist.as_str())
+    );
     let alb = &chain.layers[1];
     assert_eq!(alb.locator.as_deref(), Some(s.lb.arn.as_str()));
-    assert_eq!(alb.targets.value, Some(2), "the rule's target group, not the default");
+    assert_eq!(
+        alb.targets.value,
+        Some(2),
+        "the rule's target group, not the default"
+    );
     assert_eq!(alb.idle_timeout.value, Some(Seconds(60.0)));
     match &alb.targets.origin {
         wsaudit::model::Origin::Explicit { locator, .. } => assert_eq!(locator, &s.ws_tg),
@@ -91,16 +135,24 @@ async fn route53_alias_leads_to_the_alb_without_cloudfront() {
     let zone = format!("{}.test", unique("r53"));
     let domain = format!("ws.{zone}");
     let lb = fixtures::load_balancer(&sdk, &moto, &unique("r53lb"), false).await;
-    let tg = fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 3, &[]).await;
+    let tg =
+        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 3, &[]).await;
     fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;
     fixtures::alias_record(&sdk, &zone, &domain, &format!("dualstack.{}.", lb.dns)).await;
 
     let mut req = ChainRequest::new(&domain, "/");
     req.scheme = wsaudit::model::Scheme::Ws;
-    let found = discover(&req, vec![aws_task(&req, AwsSource::Config(sdk), opts)]).await;
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
     assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
     assert_eq!(found.chain.layers.len(), 1);
-    assert_eq!(found.chain.layers[0].locator.as_deref(), Some(lb.arn.as_str()));
+    assert_eq!(
+        found.chain.layers[0].locator.as_deref(),
+        Some(lb.arn.as_str())
+    );
     assert_eq!(found.chain.layers[0].targets.value, Some(3));
     assert_eq!(found.chain.not_consulted.len(), 1);
     assert_eq!(found.chain.not_consulted[0].provider, Provider::Cloudfront);
@@ -112,10 +164,19 @@ async fn unconfigured_layers_are_not_consulted_not_gaps() {
     let opts = fast_options();
     let sdk = sdk_config(&moto, &opts).await;
     let req = ChainRequest::new(format!("{}.invalid", unique("none")), "/");
-    let found = discover(&req, vec![aws_task(&req, AwsSource::Config(sdk), opts)]).await;
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
     assert!(found.chain.layers.is_empty());
     assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
-    let mut providers: Vec<Provider> = found.chain.not_consulted.iter().map(|n| n.provider).collect();
+    let mut providers: Vec<Provider> = found
+        .chain
+        .not_consulted
+        .iter()
+        .map(|n| n.provider)
+        .collect();
     providers.sort_by_key(|p| p.as_str());
     assert_eq!(providers, [Provider::Alb, Provider::Cloudfront]);
 }
@@ -129,7 +190,12 @@ fn slow_stand_in(delay: Duration) -> ProviderTask {
         run: Box::pin(async move {
             tokio::time::sleep(delay).await;
             ProviderOutput {
-                layers: vec![Layer::new("nginx", LayerKind::ReverseProxy, Provider::Nginx, "nginx")],
+                layers: vec![Layer::new(
+                    "nginx",
+                    LayerKind::ReverseProxy,
+                    Provider::Nginx,
+                    "nginx",
+                )],
                 ..Default::default()
             }
         }),
@@ -159,14 +225,20 @@ async fn pinned_layers_and_providers_are_read_concurrently() {
     req.regions = vec!["us-east-1".into()];
     let found = discover(
         &req,
-        vec![aws_task(&req, AwsSource::Config(slow_sdk), opts), slow_stand_in(delay)],
+        vec![
+            aws_task(&req, AwsSource::Config(Box::new(slow_sdk)), opts),
+            slow_stand_in(delay),
+        ],
     )
     .await;
     assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
     let ids: Vec<&str> = found.chain.layers.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(ids, ["cloudfront", "alb", "nginx"], "outermost first");
     assert_eq!(proxy.count("DescribeLoadBalancers"), 1);
-    eprintln!("chain wall time with three {delay:?} providers: {:?}", found.elapsed);
+    eprintln!(
+        "chain wall time with three {delay:?} providers: {:?}",
+        found.elapsed
+    );
     assert!(found.elapsed >= delay, "{:?}", found.elapsed);
     assert!(
         found.elapsed < delay * 2,

@@ -24,17 +24,30 @@ async fn stack(moto: &str) -> Stack {
     let sdk = sdk_config(moto, &fast_options()).await;
     let domain = format!("ws.{}.test", unique("flt"));
     let lb = fixtures::load_balancer(&sdk, moto, &unique("flt"), false).await;
-    let tg = fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
+    let tg =
+        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
     fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;
     fixtures::distribution(
         &sdk,
         &[&domain],
-        &[Orig { id: "alb", domain: &lb.dns, custom: Some((OriginProtocolPolicy::HttpsOnly, 30, 5)) }],
-        &[Behavior { pattern: None, origin: "alb", origin_request_policy: None, headers: &["*"] }],
+        &[Orig {
+            id: "alb",
+            domain: &lb.dns,
+            custom: Some((OriginProtocolPolicy::HttpsOnly, 30, 5)),
+        }],
+        &[Behavior {
+            pattern: None,
+            origin: "alb",
+            origin_request_policy: None,
+            headers: &["*"],
+        }],
         HttpVersion::Http2,
     )
     .await;
-    Stack { domain, lb_name: lb.name }
+    Stack {
+        domain,
+        lb_name: lb.name,
+    }
 }
 
 /// Discovers through the proxy with the ALB pinned, so a CloudFront fault cannot hide it.
@@ -45,7 +58,11 @@ async fn run(proxy: &Proxy, s: &Stack, timeout: Duration) -> Discovered {
     req.alb = Some(s.lb_name.clone());
     req.regions = vec!["us-east-1".into()];
     req.timeout = timeout;
-    let found = discover(&req, vec![aws_task(&req, AwsSource::Config(sdk), opts)]).await;
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
     assert_no_secrets(&found);
     found
 }
@@ -57,7 +74,10 @@ fn assert_no_secrets(found: &Discovered) {
         found.chain.not_consulted,
         found.chain.gaps
     );
-    assert!(!text.contains(TEST_SECRET) && !text.contains(TEST_KEY_ID), "credential in output: {text}");
+    assert!(
+        !text.contains(TEST_SECRET) && !text.contains(TEST_KEY_ID),
+        "credential in output: {text}"
+    );
 }
 
 fn gap<'a>(found: &'a Discovered, layer: &str) -> &'a Gap {
@@ -77,11 +97,23 @@ fn has_layer(found: &Discovered, id: &str) -> bool {
 async fn transient_throttling_is_retried_with_backoff() {
     let Some(moto) = moto_url() else { return };
     let s = stack(&moto).await;
-    let proxy = Proxy::start(&moto, vec![Rule::first(2, "DescribeLoadBalancerAttributes", Fault::Throttle)]).await;
+    let proxy = Proxy::start(
+        &moto,
+        vec![Rule::first(
+            2,
+            "DescribeLoadBalancerAttributes",
+            Fault::Throttle,
+        )],
+    )
+    .await;
     let found = run(&proxy, &s, Duration::from_secs(20)).await;
     assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
     assert!(has_layer(&found, "alb") && has_layer(&found, "cloudfront"));
-    assert_eq!(proxy.count("DescribeLoadBalancerAttributes"), 3, "two throttled, one through");
+    assert_eq!(
+        proxy.count("DescribeLoadBalancerAttributes"),
+        3,
+        "two throttled, one through"
+    );
 }
 
 #[tokio::test]
@@ -92,7 +124,11 @@ async fn persistent_throttling_is_a_named_gap_and_cloudfront_is_still_read() {
     let found = run(&proxy, &s, Duration::from_secs(20)).await;
     let g = gap(&found, "alb");
     assert_eq!(g.code.as_deref(), Some("throttled"));
-    assert!(g.reason.contains("elasticloadbalancing:DescribeRules"), "{}", g.reason);
+    assert!(
+        g.reason.contains("elasticloadbalancing:DescribeRules"),
+        "{}",
+        g.reason
+    );
     assert_eq!(proxy.count("DescribeRules"), 3, "max attempts");
     assert!(has_layer(&found, "cloudfront") && !has_layer(&found, "alb"));
 }
@@ -101,11 +137,20 @@ async fn persistent_throttling_is_a_named_gap_and_cloudfront_is_still_read() {
 async fn access_denied_names_the_refused_action_and_is_not_retried() {
     let Some(moto) = moto_url() else { return };
     let s = stack(&moto).await;
-    let proxy = Proxy::start(&moto, vec![Rule::always("DescribeTargetGroups", Fault::AccessDenied)]).await;
+    let proxy = Proxy::start(
+        &moto,
+        vec![Rule::always("DescribeTargetGroups", Fault::AccessDenied)],
+    )
+    .await;
     let found = run(&proxy, &s, Duration::from_secs(20)).await;
     let g = gap(&found, "alb");
     assert_eq!(g.code.as_deref(), Some("access-denied"));
-    assert!(g.reason.contains("elasticloadbalancing:DescribeTargetGroups"), "{}", g.reason);
+    assert!(
+        g.reason
+            .contains("elasticloadbalancing:DescribeTargetGroups"),
+        "{}",
+        g.reason
+    );
     assert_eq!(proxy.count("DescribeTargetGroups"), 1);
     assert!(has_layer(&found, "cloudfront"));
 }
@@ -114,7 +159,11 @@ async fn access_denied_names_the_refused_action_and_is_not_retried() {
 async fn server_errors_and_garbage_are_gaps_on_cloudfront_only() {
     let Some(moto) = moto_url() else { return };
     let s = stack(&moto).await;
-    let proxy = Proxy::start(&moto, vec![Rule::always("/distribution/", Fault::ServerError)]).await;
+    let proxy = Proxy::start(
+        &moto,
+        vec![Rule::always("/distribution/", Fault::ServerError)],
+    )
+    .await;
     let found = run(&proxy, &s, Duration::from_secs(20)).await;
     let g = gap(&found, "cloudfront");
     assert_eq!(g.code.as_deref(), Some("server-error"), "{}", g.reason);
@@ -122,10 +171,19 @@ async fn server_errors_and_garbage_are_gaps_on_cloudfront_only() {
     assert_eq!(proxy.count("/distribution/"), 3, "5xx answers are retried");
     assert!(has_layer(&found, "alb"), "the pinned ALB is still read");
 
-    let garbage = Proxy::start(&moto, vec![Rule::always("GET /2020-05-31/distribution", Fault::Garbage)]).await;
+    let garbage = Proxy::start(
+        &moto,
+        vec![Rule::always("GET /2020-05-31/distribution", Fault::Garbage)],
+    )
+    .await;
     let found = run(&garbage, &s, Duration::from_secs(20)).await;
     let g = gap(&found, "cloudfront");
-    assert_eq!(g.code.as_deref(), Some("malformed-response"), "{}", g.reason);
+    assert_eq!(
+        g.code.as_deref(),
+        Some("malformed-response"),
+        "{}",
+        g.reason
+    );
     assert!(g.reason.contains("cloudfront:ListDistributions"));
     assert!(has_layer(&found, "alb"));
 }
@@ -134,12 +192,22 @@ async fn server_errors_and_garbage_are_gaps_on_cloudfront_only() {
 async fn a_stalled_call_hits_the_provider_deadline() {
     let Some(moto) = moto_url() else { return };
     let s = stack(&moto).await;
-    let proxy = Proxy::start(&moto, vec![Rule::always("DescribeListeners", Fault::Delay(Duration::from_secs(8)))]).await;
+    let proxy = Proxy::start(
+        &moto,
+        vec![Rule::always(
+            "DescribeListeners",
+            Fault::Delay(Duration::from_secs(8)),
+        )],
+    )
+    .await;
     let started = Instant::now();
     let found = run(&proxy, &s, Duration::from_secs(2)).await;
     let elapsed = started.elapsed();
     assert_eq!(gap(&found, "alb").code.as_deref(), Some("timeout"));
-    assert!(elapsed < Duration::from_secs(4), "deadline not enforced: {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(4),
+        "deadline not enforced: {elapsed:?}"
+    );
     assert!(has_layer(&found, "cloudfront"));
 }
 
@@ -166,8 +234,27 @@ async fn missing_credentials_are_gaps_when_aws_layers_are_pinned() {
         .await;
     let mut req = ChainRequest::new("ws.example.test", "/");
     req.alb = Some("some-alb".into());
-    let found = discover(&req, vec![aws_task(&req, AwsSource::Config(sdk), fast_options())]).await;
+    let found = discover(
+        &req,
+        vec![aws_task(
+            &req,
+            AwsSource::Config(Box::new(sdk)),
+            fast_options(),
+        )],
+    )
+    .await;
     assert!(found.chain.layers.is_empty());
-    let codes: Vec<_> = found.chain.gaps.iter().map(|g| (g.layer.as_str(), g.code.as_deref())).collect();
-    assert_eq!(codes, [("cloudfront", Some("no-credentials")), ("alb", Some("no-credentials"))]);
+    let codes: Vec<_> = found
+        .chain
+        .gaps
+        .iter()
+        .map(|g| (g.layer.as_str(), g.code.as_deref()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("cloudfront", Some("no-credentials")),
+            ("alb", Some("no-credentials"))
+        ]
+    );
 }

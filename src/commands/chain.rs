@@ -32,7 +32,11 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
 
 /// The request the flags describe, validated (exit 2 on a bad value).
 pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
-    let domain = args.domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let domain = args
+        .domain
+        .trim()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
     if domain.is_empty()
         || domain
             .chars()
@@ -49,8 +53,8 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
             args.path
         )));
     }
-    let timeout =
-        parse_duration(&args.timeout).map_err(|m| CommandError::Usage(format!("--timeout: {m}")))?;
+    let timeout = parse_duration(&args.timeout)
+        .map_err(|m| CommandError::Usage(format!("--timeout: {m}")))?;
     if timeout.0 <= 0.0 {
         return Err(CommandError::Usage("--timeout must be above zero".into()));
     }
@@ -69,5 +73,9 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
 /// One task per provider, run concurrently by `discover`. Extension point: the nginx,
 /// Cloudflare and probe providers add their task here from their own flags.
 pub fn provider_tasks(req: &ChainRequest) -> Vec<ProviderTask> {
-    vec![aws_task(req, AwsSource::StandardChain, AwsOptions::default())]
+    vec![aws_task(
+        req,
+        AwsSource::StandardChain,
+        AwsOptions::default(),
+    )]
 }

@@ -187,9 +187,9 @@ fn choose_listener(
     port.and_then(|p| by_port(i32::from(p)))
         .or_else(|| by_port(443))
         .or_else(|| {
-            listeners.iter().find(|l| {
-                matches!(l.0.protocol.as_deref(), Some("HTTPS") | Some("TLS"))
-            })
+            listeners
+                .iter()
+                .find(|l| matches!(l.0.protocol.as_deref(), Some("HTTPS") | Some("TLS")))
         })
         .or_else(|| by_port(80))
         .or_else(|| listeners.first())
@@ -206,7 +206,8 @@ async fn find_load_balancer(
         .region()
         .map(|r| r.to_string())
         .unwrap_or_default();
-    let not_found = |what: String| AwsError::NotFound(format!("no load balancer {what} in {region}"));
+    let not_found =
+        |what: String| AwsError::NotFound(format!("no load balancer {what} in {region}"));
     let found = match selector {
         AlbSelector::Arn(arn) | AlbSelector::Name(arn) => {
             let call = client.describe_load_balancers();
@@ -243,7 +244,10 @@ async fn find_load_balancer(
                     .iter()
                     .find(|lb| lb.dns_name().is_some_and(|d| normalize_dns(d) == want))
                     .cloned();
-                marker = out.next_marker().filter(|m| !m.is_empty()).map(str::to_string);
+                marker = out
+                    .next_marker()
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_string);
                 if hit.is_some() || marker.is_none() {
                     break hit;
                 }
@@ -270,7 +274,9 @@ async fn find_load_balancer(
     })
 }
 
-fn kv<'a>(pairs: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>) -> BTreeMap<String, String> {
+fn kv<'a>(
+    pairs: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> BTreeMap<String, String> {
     pairs
         .filter_map(|(k, v)| Some((k?.to_string(), v.unwrap_or("").to_string())))
         .collect()
@@ -324,7 +330,10 @@ async fn listeners(
             };
             all.push((snap, l.clone()));
         }
-        marker = out.next_marker().filter(|m| !m.is_empty()).map(str::to_string);
+        marker = out
+            .next_marker()
+            .filter(|m| !m.is_empty())
+            .map(str::to_string);
         if marker.is_none() {
             return Ok(all);
         }
@@ -348,7 +357,10 @@ async fn describe_rules(
             .await
             .map_err(|e| classify(e, "elasticloadbalancing:DescribeRules"))?;
         all.extend(out.rules().iter().map(convert_rule));
-        marker = out.next_marker().filter(|m| !m.is_empty()).map(str::to_string);
+        marker = out
+            .next_marker()
+            .filter(|m| !m.is_empty())
+            .map(str::to_string);
         if marker.is_none() {
             return Ok(all);
         }

@@ -122,7 +122,10 @@ pub fn aws_configured_in_env() -> bool {
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_ENDPOINT_URL",
     ];
-    if VARS.iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty())) {
+    if VARS
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+    {
         return true;
     }
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
@@ -382,7 +385,10 @@ pub fn region_from_elb_dns(dns: &str) -> Option<String> {
     let i = labels.iter().position(|l| *l == "elb")?;
     let looks_like_region = |s: &str| {
         let parts: Vec<&str> = s.split('-').collect();
-        parts.len() >= 3 && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        parts.len() >= 3
+            && parts
+                .last()
+                .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
     };
     if i >= 1 && looks_like_region(labels[i - 1]) {
         return Some(labels[i - 1].to_string());
@@ -403,7 +409,9 @@ pub fn is_elb_dns(dns: &str) -> bool {
 /// Lower case, no trailing dot, no `dualstack.` prefix: how ELB DNS names are compared.
 pub fn normalize_dns(dns: &str) -> String {
     let d = dns.trim().trim_end_matches('.').to_ascii_lowercase();
-    d.strip_prefix("dualstack.").map(str::to_string).unwrap_or(d)
+    d.strip_prefix("dualstack.")
+        .map(str::to_string)
+        .unwrap_or(d)
 }
 
 /// The region in an ARN (`arn:aws:elasticloadbalancing:eu-west-1:…`).

@@ -178,10 +178,12 @@ pub async fn read_cloudfront(
         action: "cloudfront:GetDistribution".into(),
         detail: "no Distribution in the response".into(),
     })?;
-    let config = dist.distribution_config().ok_or_else(|| AwsError::Malformed {
-        action: "cloudfront:GetDistribution".into(),
-        detail: "no DistributionConfig in the response".into(),
-    })?;
+    let config = dist
+        .distribution_config()
+        .ok_or_else(|| AwsError::Malformed {
+            action: "cloudfront:GetDistribution".into(),
+            detail: "no DistributionConfig in the response".into(),
+        })?;
     let mut snapshot = snapshot(dist, config, &req.path)?;
 
     let mut gaps = Vec::new();
@@ -269,7 +271,10 @@ fn snapshot(
     config: &t::DistributionConfig,
     path: &str,
 ) -> Result<DistributionSnapshot, AwsError> {
-    let behaviors: &[t::CacheBehavior] = config.cache_behaviors().map(|b| b.items()).unwrap_or_default();
+    let behaviors: &[t::CacheBehavior] = config
+        .cache_behaviors()
+        .map(|b| b.items())
+        .unwrap_or_default();
     let behavior = match pick_behavior(behaviors.iter().map(|b| b.path_pattern()), path) {
         Some(i) => {
             let b = &behaviors[i];
@@ -284,10 +289,12 @@ fn snapshot(
             }
         }
         None => {
-            let b = config.default_cache_behavior().ok_or_else(|| AwsError::Malformed {
-                action: "cloudfront:GetDistribution".into(),
-                detail: "no DefaultCacheBehavior".into(),
-            })?;
+            let b = config
+                .default_cache_behavior()
+                .ok_or_else(|| AwsError::Malformed {
+                    action: "cloudfront:GetDistribution".into(),
+                    detail: "no DefaultCacheBehavior".into(),
+                })?;
             BehaviorSnapshot {
                 path_pattern: None,
                 target_origin_id: b.target_origin_id().to_string(),
@@ -307,24 +314,35 @@ fn snapshot(
         .unwrap_or_default()
         .iter()
         .find(|g| g.id() == behavior.target_origin_id)
-        .and_then(|g| g.members()?.items().first().map(|m| m.origin_id().to_string()))
+        .and_then(|g| {
+            g.members()?
+                .items()
+                .first()
+                .map(|m| m.origin_id().to_string())
+        })
         .unwrap_or_else(|| behavior.target_origin_id.clone());
-    let origin = origins.iter().find(|o| o.id() == origin_id).map(|o| OriginSnapshot {
-        id: o.id().to_string(),
-        domain_name: o.domain_name().to_string(),
-        custom: o.custom_origin_config().map(|c| CustomOrigin {
-            http_port: c.http_port(),
-            https_port: c.https_port(),
-            protocol_policy: c.origin_protocol_policy().as_str().to_string(),
-            read_timeout: c.origin_read_timeout(),
-            keepalive_timeout: c.origin_keepalive_timeout(),
-        }),
-    });
+    let origin = origins
+        .iter()
+        .find(|o| o.id() == origin_id)
+        .map(|o| OriginSnapshot {
+            id: o.id().to_string(),
+            domain_name: o.domain_name().to_string(),
+            custom: o.custom_origin_config().map(|c| CustomOrigin {
+                http_port: c.http_port(),
+                https_port: c.https_port(),
+                protocol_policy: c.origin_protocol_policy().as_str().to_string(),
+                read_timeout: c.origin_read_timeout(),
+                keepalive_timeout: c.origin_keepalive_timeout(),
+            }),
+        });
     Ok(DistributionSnapshot {
         id: dist.id().to_string(),
         arn: dist.arn().to_string(),
         domain_name: dist.domain_name().to_string(),
-        aliases: config.aliases().map(|a| a.items().to_vec()).unwrap_or_default(),
+        aliases: config
+            .aliases()
+            .map(|a| a.items().to_vec())
+            .unwrap_or_default(),
         http_version: config.http_version().map(|v| v.as_str().to_string()),
         logging: config.logging().map(|l| {
             let dest = if l.prefix().is_empty() {

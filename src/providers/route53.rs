@@ -57,7 +57,10 @@ pub async fn resolve_record(
                 return Ok(Some(DnsTarget::from_name(alias.dns_name())));
             }
             (RrType::Cname, _) => {
-                cname = r.resource_records().first().map(|v| DnsTarget::from_name(v.value()));
+                cname = r
+                    .resource_records()
+                    .first()
+                    .map(|v| DnsTarget::from_name(v.value()));
             }
             _ => {}
         }

@@ -26,25 +26,38 @@ async fn ec2_call(endpoint: &str, region: &str, params: &[(&str, &str)]) -> Stri
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    let mut s = TcpStream::connect(&hostport).await.expect("connect to moto");
+    let mut s = TcpStream::connect(&hostport)
+        .await
+        .expect("connect to moto");
     s.write_all(req.as_bytes()).await.expect("write");
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.expect("read");
     let text = String::from_utf8_lossy(&out).to_string();
-    assert!(text.starts_with("HTTP/1.") && text[9..12] == *"200", "EC2 call failed: {text}");
+    assert!(
+        text.starts_with("HTTP/1.") && text[9..12] == *"200",
+        "EC2 call failed: {text}"
+    );
     text
 }
 
 fn tag(text: &str, name: &str) -> String {
     let open = format!("<{name}>");
-    let start = text.find(&open).unwrap_or_else(|| panic!("no <{name}> in {text}")) + open.len();
+    let start = text
+        .find(&open)
+        .unwrap_or_else(|| panic!("no <{name}> in {text}"))
+        + open.len();
     let end = text[start..].find('<').expect("closing tag") + start;
     text[start..end].to_string()
 }
 
 /// Creates a VPC with two subnets in two availability zones; returns the VPC and subnet ids.
 pub async fn vpc(endpoint: &str, region: &str) -> (String, Vec<String>) {
-    let vpc = ec2_call(endpoint, region, &[("Action", "CreateVpc"), ("CidrBlock", "10.0.0.0/16")]).await;
+    let vpc = ec2_call(
+        endpoint,
+        region,
+        &[("Action", "CreateVpc"), ("CidrBlock", "10.0.0.0/16")],
+    )
+    .await;
     let vpc_id = tag(&vpc, "vpcId");
     let mut ids = Vec::new();
     for (i, az) in ["a", "b"].iter().enumerate() {

@@ -58,7 +58,12 @@ pub async fn lb_attributes(sdk: &SdkConfig, arn: &str, attrs: &[(&str, &str)]) {
         .set_attributes(Some(
             attrs
                 .iter()
-                .map(|(k, v)| elb::LoadBalancerAttribute::builder().key(*k).value(*v).build())
+                .map(|(k, v)| {
+                    elb::LoadBalancerAttribute::builder()
+                        .key(*k)
+                        .value(*v)
+                        .build()
+                })
                 .collect(),
         ))
         .send()
@@ -88,7 +93,10 @@ pub async fn target_group(
         .send()
         .await
         .expect("create target group");
-    let arn = out.target_groups()[0].target_group_arn().unwrap().to_string();
+    let arn = out.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
     if targets > 0 {
         c.register_targets()
             .target_group_arn(&arn)
@@ -112,7 +120,12 @@ pub async fn target_group(
             .set_attributes(Some(
                 attrs
                     .iter()
-                    .map(|(k, v)| elb::TargetGroupAttribute::builder().key(*k).value(*v).build())
+                    .map(|(k, v)| {
+                        elb::TargetGroupAttribute::builder()
+                            .key(*k)
+                            .value(*v)
+                            .build()
+                    })
                     .collect(),
             ))
             .send()
@@ -287,7 +300,10 @@ pub async fn distribution(
             b.build().unwrap()
         })
         .collect::<Vec<_>>();
-    let default = behaviors.iter().find(|b| b.pattern.is_none()).expect("a default behavior");
+    let default = behaviors
+        .iter()
+        .find(|b| b.pattern.is_none())
+        .expect("a default behavior");
     let default = cf::DefaultCacheBehavior::builder()
         .target_origin_id(default.origin)
         .viewer_protocol_policy(cf::ViewerProtocolPolicy::RedirectToHttps)

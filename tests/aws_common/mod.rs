@@ -67,7 +67,11 @@ pub fn unique(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let s = format!("{prefix}-{:x}{:x}{n}", std::process::id() % 0xffff, nanos % 0xfffff);
+    let s = format!(
+        "{prefix}-{:x}{:x}{n}",
+        std::process::id() % 0xffff,
+        nanos % 0xfffff
+    );
     s.chars().take(32).collect()
 }
 
@@ -107,6 +111,9 @@ pub fn assert_finding(findings: &[Finding], pack: &RulePack, rule: &str, layer: 
             .iter()
             .any(|f| f.rule == rule && layer.is_none_or(|l| f.layer == l)),
         "expected {rule} on {layer:?}, got {:?}",
-        findings.iter().map(|f| (&f.rule, &f.layer)).collect::<Vec<_>>()
+        findings
+            .iter()
+            .map(|f| (&f.rule, &f.layer))
+            .collect::<Vec<_>>()
     );
 }

@@ -70,7 +70,9 @@ impl Drop for Proxy {
 
 impl Proxy {
     pub async fn start(upstream: &str, rules: Vec<Rule>) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let upstream = upstream
             .trim_start_matches("http://")
@@ -177,11 +179,16 @@ async fn serve(mut sock: TcpStream, upstream: &str, st: Arc<Mutex<State>>) -> st
         })
     };
     let reply = match fault {
-        Some(Fault::Throttle) => response(400, "text/xml", &error_doc("Throttling", "Rate exceeded")),
+        Some(Fault::Throttle) => {
+            response(400, "text/xml", &error_doc("Throttling", "Rate exceeded"))
+        }
         Some(Fault::AccessDenied) => response(
             403,
             "text/xml",
-            &error_doc("AccessDenied", "User is not authorized to perform this action"),
+            &error_doc(
+                "AccessDenied",
+                "User is not authorized to perform this action",
+            ),
         ),
         Some(Fault::ServerError) => response(500, "text/plain", "upstream exploded"),
         Some(Fault::Garbage) => response(200, "text/xml", "\u{1}\u{2}not xml at all {{{"),

@@ -18,10 +18,15 @@ pub enum Condition {
     Host(Vec<String>),
     Path(Vec<String>),
     Method(Vec<String>),
-    Header { name: String, values: Vec<String> },
+    Header {
+        name: String,
+        values: Vec<String>,
+    },
     /// A condition a handshake's host and path cannot decide (query string, source IP): it
     /// does not match, and the rule is skipped as ALB would for most clients.
-    Undecidable { field: String },
+    Undecidable {
+        field: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

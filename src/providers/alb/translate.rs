@@ -33,9 +33,7 @@ fn seconds_attr(
 ) -> Setting<Seconds> {
     match attrs.get(key) {
         Some(v) => match v.trim().parse::<f64>() {
-            Ok(n) if n.is_finite() && n >= 0.0 => {
-                Setting::explicit_field(Seconds(n), locator, key)
-            }
+            Ok(n) if n.is_finite() && n >= 0.0 => Setting::explicit_field(Seconds(n), locator, key),
             _ => Setting::unknown(format!("{key} is {v:?}, not a number of seconds")),
         },
         None => Setting::default_documented(Seconds(default), documented, source),
@@ -43,7 +41,9 @@ fn seconds_attr(
 }
 
 fn bool_attr(attrs: &BTreeMap<String, String>, key: &str) -> Option<bool> {
-    attrs.get(key).map(|v| v.trim().eq_ignore_ascii_case("true"))
+    attrs
+        .get(key)
+        .map(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 pub(super) fn to_layer(s: &AlbSnapshot) -> Layer {
@@ -130,7 +130,11 @@ fn nlb_layer(s: &AlbSnapshot) -> Layer {
     let mut layer = Layer::new("nlb", LayerKind::LoadBalancer, Provider::Nlb, &lb.name);
     layer.locator = Some(lb.arn.clone());
     if let Some(listener) = &s.listener {
-        let proto = listener.protocol.as_deref().unwrap_or("").to_ascii_uppercase();
+        let proto = listener
+            .protocol
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_uppercase();
         layer.idle_timeout = match proto.as_str() {
             "TCP" => seconds_attr(
                 &listener.attributes,
@@ -163,15 +167,13 @@ fn nlb_layer(s: &AlbSnapshot) -> Layer {
         "NLB forwards TCP; the WebSocket handshake passes through untouched",
         NLB_IDLE_DOC,
     );
-    layer.forwards_upgrade = Setting::default_documented(
-        true,
-        "layer 4: headers are not touched",
-        NLB_IDLE_DOC,
-    );
+    layer.forwards_upgrade =
+        Setting::default_documented(true, "layer 4: headers are not touched", NLB_IDLE_DOC);
     layer.access_log = access_log(&lb.attributes, &lb.arn);
     fill_target_side(&mut layer, s);
     // A layer-4 balancer does not choose an HTTP version; the client's passes through.
-    layer.upstream_http_version = Setting::unknown("layer 4: the client's HTTP version passes through");
+    layer.upstream_http_version =
+        Setting::unknown("layer 4: the client's HTTP version passes through");
     layer
 }
 
@@ -182,10 +184,12 @@ fn access_log(attrs: &BTreeMap<String, String>, arn: &str) -> Setting<AccessLog>
             let destination = attrs
                 .get("access_logs.s3.bucket")
                 .filter(|b| !b.is_empty())
-                .map(|b| match attrs.get("access_logs.s3.prefix").filter(|p| !p.is_empty()) {
-                    Some(p) => format!("s3://{b}/{p}"),
-                    None => format!("s3://{b}"),
-                });
+                .map(
+                    |b| match attrs.get("access_logs.s3.prefix").filter(|p| !p.is_empty()) {
+                        Some(p) => format!("s3://{b}/{p}"),
+                        None => format!("s3://{b}"),
+                    },
+                );
             // ELB access log entries always carry the target address and the processing times.
             let fields = if enabled {
                 ["client_addr", "upstream_addr", "request_time", "status"]
@@ -220,7 +224,11 @@ fn access_log(attrs: &BTreeMap<String, String>, arn: &str) -> Setting<AccessLog>
 /// With a weighted forward the least favourable target group speaks for the layer, since any
 /// handshake may land on it.
 fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
-    let tgs: Vec<&TargetGroupSnapshot> = s.target_groups.iter().filter(|t| t.weight != Some(0)).collect();
+    let tgs: Vec<&TargetGroupSnapshot> = s
+        .target_groups
+        .iter()
+        .filter(|t| t.weight != Some(0))
+        .collect();
     let Some(first) = tgs.first() else {
         let why = match &s.rule {
             Some(r) if r.action != "forward" => format!(
@@ -264,7 +272,8 @@ fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
     });
     let tls_tg = plain.unwrap_or(first);
     if let Some(p) = &tls_tg.protocol {
-        layer.tls_to_origin = Setting::explicit_field(plain.is_none(), &tls_tg.arn, format!("Protocol {p}"));
+        layer.tls_to_origin =
+            Setting::explicit_field(plain.is_none(), &tls_tg.arn, format!("Protocol {p}"));
     }
 
     layer.stickiness = stickiness(s, &tgs);
@@ -273,8 +282,16 @@ fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
     layer.targets = if tgs.len() == 1 {
         Setting::explicit_field(total, &first.arn, "DescribeTargetHealth")
     } else {
-        let locator = s.rule.as_ref().map(|r| r.arn.as_str()).unwrap_or(&first.arn);
-        Setting::explicit_field(total, locator, "forward target groups (DescribeTargetHealth)")
+        let locator = s
+            .rule
+            .as_ref()
+            .map(|r| r.arn.as_str())
+            .unwrap_or(&first.arn);
+        Setting::explicit_field(
+            total,
+            locator,
+            "forward target groups (DescribeTargetHealth)",
+        )
     };
 
     layer.drain_timeout = tgs
@@ -416,7 +433,12 @@ mod tests {
         }
     }
 
-    fn tg(arn: &str, version: Option<&str>, weight: Option<i32>, targets: u32) -> TargetGroupSnapshot {
+    fn tg(
+        arn: &str,
+        version: Option<&str>,
+        weight: Option<i32>,
+        targets: u32,
+    ) -> TargetGroupSnapshot {
         TargetGroupSnapshot {
             arn: arn.into(),
             name: arn.into(),
@@ -431,7 +453,11 @@ mod tests {
 
     #[test]
     fn absent_attributes_are_documented_defaults() {
-        let l = to_layer(&snapshot(LbKind::Application, "HTTPS", vec![tg("a", None, None, 2)]));
+        let l = to_layer(&snapshot(
+            LbKind::Application,
+            "HTTPS",
+            vec![tg("a", None, None, 2)],
+        ));
         assert_eq!(l.idle_timeout.value, Some(Seconds(60.0)));
         assert!(matches!(l.idle_timeout.origin, Origin::Default { .. }));
         assert_eq!(l.upstream_keepalive, l.idle_timeout);
@@ -460,7 +486,11 @@ mod tests {
 
     #[test]
     fn nlb_tls_listener_has_a_fixed_idle_timeout() {
-        let l = to_layer(&snapshot(LbKind::Network, "TLS", vec![tg("t", None, None, 1)]));
+        let l = to_layer(&snapshot(
+            LbKind::Network,
+            "TLS",
+            vec![tg("t", None, None, 1)],
+        ));
         assert_eq!((l.id.as_str(), l.provider), ("nlb", Provider::Nlb));
         assert_eq!(l.idle_timeout.value, Some(Seconds(350.0)));
         assert!(l.upstream_http_version.value.is_none());

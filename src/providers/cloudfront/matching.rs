@@ -58,7 +58,10 @@ mod tests {
 
     #[test]
     fn aliases() {
-        assert_eq!(alias_rank("ws.example.com", "WS.example.com."), Some(usize::MAX));
+        assert_eq!(
+            alias_rank("ws.example.com", "WS.example.com."),
+            Some(usize::MAX)
+        );
         assert!(alias_rank("*.example.com", "ws.example.com").is_some());
         assert!(alias_rank("*.example.com", "a.b.example.com").is_some());
         assert_eq!(alias_rank("*.example.com", "example.com"), None);
@@ -83,11 +86,20 @@ mod tests {
     fn header_policies() {
         let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert!(policy_forwards_ws("allViewer", &[]));
-        assert!(policy_forwards_ws("allViewerAndWhitelistCloudFront", &h(&["CloudFront-Viewer-Country"])));
-        assert!(policy_forwards_ws("whitelist", &h(&["sec-websocket-key", "Sec-WebSocket-Version"])));
+        assert!(policy_forwards_ws(
+            "allViewerAndWhitelistCloudFront",
+            &h(&["CloudFront-Viewer-Country"])
+        ));
+        assert!(policy_forwards_ws(
+            "whitelist",
+            &h(&["sec-websocket-key", "Sec-WebSocket-Version"])
+        ));
         assert!(!policy_forwards_ws("whitelist", &h(&["Sec-WebSocket-Key"])));
         assert!(policy_forwards_ws("allExcept", &h(&["Host"])));
-        assert!(!policy_forwards_ws("allExcept", &h(&["Sec-WebSocket-Version"])));
+        assert!(!policy_forwards_ws(
+            "allExcept",
+            &h(&["Sec-WebSocket-Version"])
+        ));
         assert!(!policy_forwards_ws("none", &[]));
         assert!(legacy_forwards_ws(&h(&["*"])));
         assert!(!legacy_forwards_ws(&h(&["Origin"])));

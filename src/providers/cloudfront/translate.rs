@@ -14,7 +14,11 @@ const CONFIG_DOC: &str =
     "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionConfig.html";
 
 pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
-    let name = s.aliases.first().cloned().unwrap_or_else(|| s.domain_name.clone());
+    let name = s
+        .aliases
+        .first()
+        .cloned()
+        .unwrap_or_else(|| s.domain_name.clone());
     let mut layer = Layer::new("cloudfront", LayerKind::Cdn, Provider::Cloudfront, name);
     layer.locator = Some(s.arn.clone());
 
