@@ -1,4 +1,8 @@
 # Helpers shared by the rule pack: reading settings, the effective idle timeout, wording.
+#
+# Every helper here must stay total over any valid chain: an empty `layers` list, a chain with
+# no known timeout, no heartbeat or no probe makes a helper undefined, never an error, and no
+# helper has two bodies that can produce different values (a conflict is an evaluation error).
 package wsaudit.lib
 
 import rego.v1
@@ -6,14 +10,19 @@ import rego.v1
 # A setting whose value is known (explicit, default, assumed or probed).
 known(s) if s.value != null
 
-# "60 s (default)", "3600 s (nginx.conf:12)", "100 s (assumed)".
+# "60 s (default)", "3600 s (nginx.conf:12)", "100 s (assumed, not published)".
 describe_seconds(s) := sprintf("%v s (%s)", [s.value, origin_text(s.origin)])
 
 describe_value(s) := sprintf("%v (%s)", [s.value, origin_text(s.origin)])
 
+# Where a value comes from, in a few words: the file and line, the resource and its field,
+# or the kind of origin.
 origin_text(o) := sprintf("%s:%v", [o.locator, o.line]) if {
 	o.kind == "explicit"
-	o.line
+	is_number(o.line)
+} else := sprintf("%s %s", [o.locator, o.field]) if {
+	o.kind == "explicit"
+	is_string(o.field)
 } else := o.locator if {
 	o.kind == "explicit"
 } else := "default" if {
@@ -32,7 +41,7 @@ idle_layers := [{"pos": i, "layer": l, "t": l.idle_timeout.value} |
 	l.idle_timeout.value != null
 ]
 
-# The chain's effective idle timeout: the shortest known one.
+# The chain's effective idle timeout: the shortest known one (undefined when none is known).
 effective_idle := min({x.t | some x in idle_layers})
 
 # The layer that cuts an idle WebSocket first (the outermost of equals).
@@ -41,6 +50,45 @@ cutter := [x | some x in idle_layers; x.t == effective_idle][0]
 # What resets a layer's idle timer; unknown means "either direction" (the common case).
 reset_by(layer) := layer.idle_reset_by.value if layer.idle_reset_by.value != null
 else := "either"
+
+# Whether traffic in heartbeat direction `dir` resets `layer`'s idle timer. A heartbeat in
+# both directions (a protocol ping answered by a pong) resets every layer.
+heartbeat_resets(layer, dir) if dir == "both"
+
+heartbeat_resets(layer, _) if reset_by(layer) == "either"
+
+heartbeat_resets(layer, dir) if reset_by(layer) == dir
+
+# The heartbeat the chain declares; failing that, the server pings a live probe observed
+# (server-originated, so server_to_client). Undefined when there is neither.
+heartbeat := input.heartbeat if {
+	input.heartbeat != null
+} else := {
+	"interval_s": input.probe.heartbeat.server_ping_interval_s,
+	"direction": "server_to_client",
+	"source": "probed",
+} if {
+	input.probe.heartbeat.server_ping_interval_s != null
+}
+
+# "origin→client" for the wording of directions (a heartbeat's or an idle timer's).
+direction_text(d) := "origin→client" if d == "server_to_client"
+else := "client→origin" if d == "client_to_server"
+else := "both directions" if d == "both"
+else := "either direction"
+
+# A string setting's value lower-cased and trimmed; undefined when unknown.
+norm(s) := lower(trim_space(s.value)) if is_string(s.value)
+
+# Whether a list of names from wsaudit.toml names this layer (by id, name or locator).
+names_layer(list, layer) if layer.id in list
+
+names_layer(list, layer) if layer.name in list
+
+names_layer(list, layer) if {
+	is_string(layer.locator)
+	layer.locator in list
+}
 
 config := data.wsaudit.config
 

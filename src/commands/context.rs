@@ -2,7 +2,6 @@
 //! the exit code.
 
 use super::error::CommandError;
-use super::exit;
 use crate::cli::{ColorChoice, FailOn, Format, GlobalArgs};
 use crate::model::{Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Seconds};
 use crate::policy::{Config, Evaluation, RulePack, Severity};
@@ -183,9 +182,4 @@ fn terminal_width() -> Option<u16> {
     } else {
         Some(120)
     }
-}
-
-#[allow(dead_code)]
-fn _exit_codes_are_distinct() {
-    const _: () = assert!(exit::CLEAN != exit::FINDINGS && exit::INPUT_ERROR != exit::INCOMPLETE);
 }

@@ -55,13 +55,10 @@ pub fn load_chain(text: &str, source_name: &str) -> Result<Chain, ChainError> {
         let path = e.path().to_string();
         ChainError::Shape {
             source_name: source_name.to_string(),
-            path: if path == "." {
-                prefix
-                    .trim_end_matches('.')
-                    .to_string()
-                    .if_empty("(document)")
-            } else {
-                format!("{prefix}{path}")
+            path: match (path.as_str(), prefix) {
+                (".", "") => "(document)".to_string(),
+                (".", p) => p.trim_end_matches('.').to_string(),
+                (_, p) => format!("{p}{path}"),
             },
             message: e.into_inner().to_string(),
         }
@@ -72,19 +69,6 @@ fn strip_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),
-    }
-}
-
-trait IfEmpty {
-    fn if_empty(self, alt: &str) -> String;
-}
-impl IfEmpty for String {
-    fn if_empty(self, alt: &str) -> String {
-        if self.is_empty() {
-            alt.to_string()
-        } else {
-            self
-        }
     }
 }
 

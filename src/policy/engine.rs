@@ -71,9 +71,28 @@ pub struct LoadedRule {
 pub struct RulePack {
     engine: regorus::Engine,
     rules: Vec<LoadedRule>,
+    /// The `data` document currently loaded into the engine.
+    data: Option<Json>,
 }
 
 const RULES_PREFIX: &str = "data.wsaudit.rules.";
+const AGGREGATE_RULE: &str = "data.wsaudit_aggregate.findings";
+
+/// A generated module collecting every rule's findings into one object. Array comprehensions
+/// keep a rule with no findings an empty list rather than undefined (which would make the
+/// whole object undefined).
+fn aggregate_module(rules: &[LoadedRule]) -> String {
+    let mut m = String::from("package wsaudit_aggregate\n\nimport rego.v1\n\nfindings := {\n");
+    for r in rules {
+        let leaf = r.package.trim_start_matches(RULES_PREFIX);
+        m.push_str(&format!(
+            "\t{leaf:?}: [f | some f in {}.findings],\n",
+            r.package
+        ));
+    }
+    m.push_str("}\n");
+    m
+}
 
 impl RulePack {
     /// The built-in pack, plus every `*.rego` under `user_dir` (tests excluded).
@@ -171,7 +190,36 @@ impl RulePack {
             });
         }
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
-        Ok(RulePack { engine, rules })
+        engine
+            .add_policy("(generated aggregate)".into(), aggregate_module(&rules))
+            .map_err(|e| PolicyError::Parse {
+                file: "(generated aggregate)".into(),
+                message: e.to_string(),
+            })?;
+        Ok(RulePack {
+            engine,
+            rules,
+            data: None,
+        })
+    }
+
+    /// The aggregate evaluation failed: find the rule whose own evaluation fails, so the
+    /// message names it and its file.
+    fn blame(&mut self, aggregate_error: String) -> PolicyError {
+        for rule in &self.rules {
+            if let Err(e) = self.engine.eval_rule(format!("{}.findings", rule.package)) {
+                return PolicyError::Eval {
+                    rule: rule.meta.id.clone(),
+                    file: rule.file.clone(),
+                    message: e.to_string(),
+                };
+            }
+        }
+        PolicyError::Eval {
+            rule: "(rule pack)".into(),
+            file: "-".into(),
+            message: aggregate_error,
+        }
     }
 
     pub fn rules(&self) -> &[LoadedRule] {
@@ -223,12 +271,23 @@ impl RulePack {
         config: &Config,
     ) -> Result<Evaluation, PolicyError> {
         self.engine.set_input(regorus::Value::from(input.clone()));
-        self.engine.clear_data();
+        // Replacing data makes regorus re-analyse every module (several ms), so it is done
+        // only when the thresholds change, not per chain.
         let data = json!({"wsaudit": {"config": config.thresholds}});
-        self.engine
-            .add_data(regorus::Value::from(data))
-            .expect("thresholds are a JSON object");
+        if self.data.as_ref() != Some(&data) {
+            self.engine.clear_data();
+            self.engine
+                .add_data(regorus::Value::from(data.clone()))
+                .expect("thresholds are a JSON object");
+            self.data = Some(data);
+        }
 
+        // All rules in one evaluation: the lib's derived values (effective idle timeout, the
+        // cutter, …) are computed once instead of once per rule, which is most of the cost.
+        let all = match self.engine.eval_rule(AGGREGATE_RULE.to_string()) {
+            Ok(v) => serde_json::to_value(&v).unwrap_or(Json::Null),
+            Err(e) => return Err(self.blame(e.to_string())),
+        };
         let mut raw_findings = Vec::new();
         let mut evaluated = Vec::new();
         for rule in &self.rules {
@@ -240,26 +299,17 @@ impl RulePack {
                 continue;
             }
             evaluated.push(rule.meta.id.clone());
-            let out = self
-                .engine
-                .eval_rule(format!("{}.findings", rule.package))
-                .map_err(|e| PolicyError::Eval {
-                    rule: rule.meta.id.clone(),
-                    file: rule.file.clone(),
-                    message: e.to_string(),
-                })?;
-            let out = serde_json::to_value(&out).unwrap_or(Json::Null);
-            let items = match out {
-                Json::Array(a) => a,
-                Json::Null => Vec::new(),
-                Json::String(s) if s == "<undefined>" => Vec::new(),
-                other => {
+            let leaf = rule.package.trim_start_matches(RULES_PREFIX);
+            let items = match all.get(leaf) {
+                Some(Json::Array(a)) => a.clone(),
+                Some(other) => {
                     return Err(PolicyError::Eval {
                         rule: rule.meta.id.clone(),
                         file: rule.file.clone(),
                         message: format!("`findings` must be a set of objects, got {other}"),
                     })
                 }
+                None => Vec::new(),
             };
             for item in items {
                 raw_findings.push(build_finding(rule, item, chain, config)?);

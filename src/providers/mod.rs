@@ -4,6 +4,7 @@
 
 pub mod alb;
 pub mod aws;
+pub mod cloudflare;
 pub mod cloudfront;
 pub mod pattern;
 pub mod route53;

@@ -1,0 +1,72 @@
+package wsaudit.rules.ws403
+
+import data.wsaudit.lib
+import rego.v1
+
+metadata := {
+	"id": "WS403",
+	"title": "A backend's keep-alive is shorter than its proxy's (502 race)",
+	"severity": "medium",
+	"category": "align",
+	"why": concat(" ", [
+		"A load balancer or proxy keeps idle connections to its backends open and reuses them for",
+		"later requests. If the backend closes an idle keep-alive connection before the proxy stops",
+		"reusing it, the proxy can send a request down a connection the backend has just closed (FIN",
+		"or RST in flight) and answers the client with 502. AWS documents this for ALB and asks for",
+		"the target's keep-alive timeout to be larger than the load balancer's idle timeout, which",
+		"applies to the target-side connection too (provider-facts §1, \"Classic 502 race\"). Common",
+		"framework defaults lose the race against a 60 s ALB: Node.js `keepAliveTimeout` 5 s, Gunicorn",
+		"`keepalive` 2 s, Puma `persistent_timeout` 20 s. The 502s are sporadic and hit plain requests",
+		"and WebSocket handshakes alike (a failed handshake is a reconnect the user notices); an",
+		"upgraded WebSocket itself is not affected, since it is no longer an idle keep-alive connection.",
+	]),
+	"remediation": "Make the backend's idle keep-alive timeout longer than the time the layer in front of it keeps pooled connections (for an ALB its idle timeout), e.g. 65 s behind a 60 s ALB; or shorten the proxy's upstream keep-alive below the backend's.",
+	"snippet": concat("\n", [
+		"// Node.js behind a 60 s ALB (headersTimeout must exceed keepAliveTimeout)",
+		"server.keepAliveTimeout = 65_000;",
+		"server.headersTimeout = 66_000;",
+		"# Gunicorn",
+		"gunicorn --keep-alive 65 app:app",
+		"# nginx as the backend (default 75s) / as the proxy (upstream keepalive_timeout, default 60s)",
+		"keepalive_timeout 75s;",
+		"upstream app { server 10.0.1.10:3000; keepalive 32; keepalive_timeout 4s; }",
+	]),
+	"references": [
+		"https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html",
+		"https://www.flightcontrol.dev/docs/troubleshooting/load-balancer-502-keepalive-timeout",
+		"https://nginx.org/en/docs/http/ngx_http_upstream_module.html#keepalive_timeout",
+		"https://nginx.org/en/docs/http/ngx_http_core_module.html#keepalive_timeout",
+	],
+}
+
+# How long `layer` keeps an idle pooled connection to the next layer. An ALB has no separate
+# setting: its idle timeout applies to the target-side connection as well (provider-facts §1).
+pool(layer) := {"setting": "upstream_keepalive", "s": layer.upstream_keepalive} if {
+	is_number(layer.upstream_keepalive.value)
+} else := {"setting": "idle_timeout", "s": layer.idle_timeout} if {
+	layer.provider == "alb"
+	is_number(layer.idle_timeout.value)
+}
+
+findings contains f if {
+	some i, outer in input.layers
+	inner := input.layers[i + 1]
+	is_number(inner.client_keepalive.value)
+	inner.client_keepalive.value > 0 # 0 turns keep-alive off: every response says Connection: close
+	p := pool(outer)
+	inner.client_keepalive.value < p.s.value
+	f := {
+		"layer": inner.id,
+		"setting": "client_keepalive",
+		"message": sprintf("%s closes idle keep-alive connections after %s while %s may reuse them for %s: %s can send a request or WebSocket handshake on a connection the backend just closed and answer the client 502", [
+			lib.label(inner), lib.describe_seconds(inner.client_keepalive),
+			lib.label(outer), lib.describe_seconds(p.s), outer.name,
+		]),
+		"evidence": {
+			"client_keepalive": lib.evidence_setting(inner.client_keepalive),
+			"proxy": outer.id,
+			"proxy_setting": p.setting,
+			"proxy_keepalive": lib.evidence_setting(p.s),
+		},
+	}
+}

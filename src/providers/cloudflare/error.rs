@@ -1,0 +1,103 @@
+//! Everything that can go wrong talking to the Cloudflare API, and the stable gap code each
+//! one becomes. No variant ever holds the API token: messages that come from the server are
+//! passed through [`super::client::CloudflareClient`]'s redaction before they land here.
+
+use super::envelope::ApiMessage;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum CloudflareError {
+    /// `WSAUDIT_CLOUDFLARE_API_URL` or `CLOUDFLARE_API_TOKEN` cannot be used as given.
+    #[error("Cloudflare API configuration: {0}")]
+    Config(String),
+    /// The token was refused: missing, malformed, expired, revoked (9106, 9109, 10000, …).
+    #[error("Cloudflare rejected the API token (HTTP {status}{}): check CLOUDFLARE_API_TOKEN", codes_text(.errors))]
+    Unauthorized {
+        status: u16,
+        errors: Vec<ApiMessage>,
+    },
+    /// The token is valid but may not read this resource, or the plan does not include it.
+    #[error("Cloudflare denied access to {what} (HTTP {status}{})", codes_text(.errors))]
+    Forbidden {
+        what: String,
+        status: u16,
+        errors: Vec<ApiMessage>,
+    },
+    #[error("Cloudflare has no {what}{}", not_found_detail(.status, .errors))]
+    NotFound {
+        what: String,
+        /// `None` when the absence was seen in a successful answer (an empty list).
+        status: Option<u16>,
+        errors: Vec<ApiMessage>,
+    },
+    /// 429 that did not clear within the retry budget.
+    #[error("Cloudflare API rate limit (HTTP 429) on {what} after {attempts} attempt(s){}", retry_text(.retry_after))]
+    RateLimited {
+        what: String,
+        attempts: u32,
+        /// What the last answer's `Retry-After` asked for, when it had one.
+        retry_after: Option<Duration>,
+    },
+    /// 5xx that did not clear within the retry budget.
+    #[error("Cloudflare API server error HTTP {status} on {what}")]
+    Server { what: String, status: u16 },
+    #[error("Cloudflare API did not answer {what} within {}s", .after.as_secs_f64())]
+    Timeout { what: String, after: Duration },
+    #[error("cannot reach the Cloudflare API for {what}: {message}")]
+    Network { what: String, message: String },
+    /// The body is not the documented v4 envelope, or `result` has an unexpected shape.
+    #[error("Cloudflare API answered {what} with an unexpected body: {message}")]
+    Malformed { what: String, message: String },
+    /// `success: false` with an error this client has no better name for.
+    #[error("Cloudflare API refused {what} (HTTP {status}{})", codes_text(.errors))]
+    Api {
+        what: String,
+        status: u16,
+        errors: Vec<ApiMessage>,
+    },
+}
+
+impl CloudflareError {
+    /// The stable short code a `Gap` carries (DESIGN §3: `no-credentials`, `access-denied`,
+    /// `throttled`, `parse-error`, …).
+    pub fn gap_code(&self) -> &'static str {
+        match self {
+            CloudflareError::Config(_) => "config-error",
+            CloudflareError::Unauthorized { .. } => "invalid-credentials",
+            CloudflareError::Forbidden { .. } => "access-denied",
+            CloudflareError::NotFound { .. } => "not-found",
+            CloudflareError::RateLimited { .. } => "throttled",
+            CloudflareError::Server { .. } => "server-error",
+            CloudflareError::Timeout { .. } => "timeout",
+            CloudflareError::Network { .. } => "network-error",
+            CloudflareError::Malformed { .. } => "parse-error",
+            CloudflareError::Api { .. } => "api-error",
+        }
+    }
+}
+
+fn codes_text(errors: &[ApiMessage]) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{} {}", e.code, e.message))
+        .collect();
+    format!(", {}", parts.join("; "))
+}
+
+fn not_found_detail(status: &Option<u16>, errors: &[ApiMessage]) -> String {
+    match status {
+        Some(s) => format!(" (HTTP {s}{})", codes_text(errors)),
+        None => String::new(),
+    }
+}
+
+fn retry_text(retry_after: &Option<Duration>) -> String {
+    match retry_after {
+        Some(d) => format!("; Retry-After was {} s", d.as_secs()),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,408 @@
+//! Translates what the API said into the chain model's CDN layer: every value with its
+//! provenance, every value Cloudflare does not publish labelled as such.
+
+use super::error::CloudflareError;
+use super::load_balancers::{pool_locator, LoadBalancer, Pool};
+use super::settings::ZoneSettings;
+use super::zone::{DnsRecord, Zone};
+use crate::model::{
+    Gap, IdleResetBy, Layer, LayerKind, Origin, Provider, Seconds, Setting, Stickiness,
+    WebsocketSupport,
+};
+use std::collections::BTreeMap;
+
+/// The id of the Cloudflare layer in a chain (there is at most one).
+pub const LAYER_ID: &str = "cloudflare";
+
+const WEBSOCKETS_DOC: &str = "https://developers.cloudflare.com/network/websockets/";
+const LIMITS_DOC: &str =
+    "https://developers.cloudflare.com/fundamentals/reference/connection-limits/";
+const AFFINITY_DOC: &str =
+    "https://developers.cloudflare.com/load-balancing/understand-basics/session-affinity/";
+
+/// Cloudflare does not publish its WebSocket idle timeout. About 100 s of silence is what
+/// operators commonly report (it matches the historic 100 s proxy read timeout); one 2026
+/// probe saw no fixed value at all. It is modelled as an assumption, never as a default, so a
+/// finding built on it says so, and a live probe can replace it.
+pub const ASSUMED_WS_IDLE_S: f64 = 100.0;
+
+/// Cookie Cloudflare Load Balancing uses for `cookie` and `ip_cookie` affinity.
+const AFFINITY_COOKIE: &str = "__cflb";
+
+/// Where the hostname's traffic goes after the edge.
+pub(crate) enum Backends<'a> {
+    /// Proxied A/AAAA/CNAME records of the hostname.
+    Records(&'a [DnsRecord]),
+    /// A Cloudflare load balancer named like the hostname, and its pools as read.
+    LoadBalancer {
+        lb: &'a LoadBalancer,
+        account_id: &'a str,
+        pools: &'a [(String, Result<Pool, CloudflareError>)],
+    },
+}
+
+pub(crate) fn build_layer(
+    zone: &Zone,
+    settings: &ZoneSettings,
+    backends: &Backends<'_>,
+) -> (Layer, Vec<Gap>) {
+    let mut layer = Layer::new(LAYER_ID, LayerKind::Cdn, Provider::Cloudflare, &zone.name);
+    layer.locator = Some(format!("zone/{}", zone.id));
+    let mut failures: Vec<(String, CloudflareError)> = Vec::new();
+    for (id, read) in &settings.reads {
+        if let Err(e) = read {
+            failures.push((id.clone(), e.clone()));
+        }
+    }
+
+    let ws = settings.str_value("websockets");
+    layer.websocket = match ws {
+        Some("on") => explicit(WebsocketSupport::Enabled, settings, "websockets"),
+        Some("off") => explicit(WebsocketSupport::Disabled, settings, "websockets"),
+        _ => unreadable(settings, "websockets"),
+    };
+    // The zone toggle is the only switch: with it on, the Upgrade handshake is passed to the
+    // origin with no further configuration (Cloudflare WebSockets docs).
+    layer.forwards_upgrade = match ws {
+        Some("on") => explicit(true, settings, "websockets"),
+        Some("off") => explicit(false, settings, "websockets"),
+        _ => unreadable(settings, "websockets"),
+    };
+
+    // `off` and `flexible` reach the origin over plain HTTP: a `wss://` client gets `ws` to
+    // the origin. `full`, `strict` (and Enterprise's `origin_pull`) use TLS.
+    layer.tls_to_origin = match settings.str_value("ssl") {
+        Some("off" | "flexible") => explicit(false, settings, "ssl"),
+        Some("full" | "strict" | "origin_pull") => explicit(true, settings, "ssl"),
+        _ => unreadable(settings, "ssl"),
+    };
+
+    layer.client_protocols = client_protocols(settings);
+
+    layer.upstream_http_version = match settings.str_value("origin_max_http_version") {
+        Some("1") => explicit("1.1".to_string(), settings, "origin_max_http_version"),
+        // "2" lets ordinary requests use HTTP/2 to the origin; whether upgraded WebSockets
+        // then still go over HTTP/1.1 is not documented, so no version is claimed for them.
+        Some("2") => Setting::unknown(format!(
+            "{} is \"2\"; Cloudflare does not document which HTTP version carries WebSocket \
+             upgrades to the origin then",
+            settings.locator("origin_max_http_version")
+        )),
+        _ => unreadable(settings, "origin_max_http_version"),
+    };
+
+    layer.idle_timeout = Setting::assumed(
+        Seconds(ASSUMED_WS_IDLE_S),
+        idle_basis(settings),
+        Some(WEBSOCKETS_DOC),
+    );
+    layer.idle_reset_by = Setting::default_documented(
+        IdleResetBy::Either,
+        "closed when no data flows in either direction",
+        WEBSOCKETS_DOC,
+    );
+    layer.max_duration = Setting::unknown(
+        "Cloudflare publishes no maximum WebSocket duration; edge restarts during releases \
+         close connections regardless",
+    );
+    layer.client_keepalive = Setting::default_documented(
+        Seconds(400.0),
+        "HTTP/1.1 keep-alive and HTTP/2 idle between client and Cloudflare: 400 s",
+        LIMITS_DOC,
+    );
+    layer.upstream_keepalive = Setting::default_documented(
+        Seconds(900.0),
+        "idle pooled connection from Cloudflare to the origin: 900 s",
+        LIMITS_DOC,
+    );
+
+    match backends {
+        Backends::Records(records) => map_records(&mut layer, zone, records),
+        Backends::LoadBalancer {
+            lb,
+            account_id,
+            pools,
+        } => map_load_balancer(&mut layer, zone, lb, account_id, pools, &mut failures),
+    }
+
+    (layer, group_gaps(failures))
+}
+
+/// A live probe measured when the edge closed an idle WebSocket. Replaces the assumption
+/// (or an unknown) with the measurement; a value read from configuration is kept, since a
+/// probe cut may come from another layer. The caller decides the cut was Cloudflare's.
+pub fn apply_probed_idle(layer: &mut Layer, measured: Seconds, url: &str, samples: Option<u32>) {
+    if matches!(
+        layer.idle_timeout.origin,
+        Origin::Assumed { .. } | Origin::Unknown { .. }
+    ) {
+        layer.idle_timeout = Setting::probed(measured, url, samples);
+    }
+}
+
+fn explicit<T>(value: T, settings: &ZoneSettings, id: &str) -> Setting<T> {
+    Setting::explicit_field(value, settings.locator(id), "value")
+}
+
+/// Unknown, saying whether the setting could not be read or held a value this build does not
+/// recognise (the failed read itself becomes a gap).
+fn unreadable<T>(settings: &ZoneSettings, id: &str) -> Setting<T> {
+    match settings.get(id) {
+        Some(Ok(v)) => Setting::unknown(format!(
+            "{} has a value wsaudit does not recognise: {}",
+            settings.locator(id),
+            v.value
+        )),
+        Some(Err(e)) => Setting::unknown(format!("{} not read: {e}", settings.locator(id))),
+        None => Setting::unknown(format!("{} not read", settings.locator(id))),
+    }
+}
+
+fn client_protocols(settings: &ZoneSettings) -> Setting<Vec<String>> {
+    let on = |id: &str| match settings.str_value(id) {
+        Some("on") => Some(true),
+        Some("off") => Some(false),
+        _ => None,
+    };
+    match (on("http2"), on("http3")) {
+        (Some(h2), Some(h3)) => {
+            let mut p = vec!["http1.1".to_string()];
+            if h2 {
+                p.push("h2".into());
+            }
+            if h3 {
+                p.push("h3".into());
+            }
+            Setting::explicit_field(
+                p,
+                format!("zone/{}/settings", settings.zone_id),
+                "http2, http3",
+            )
+        }
+        (None, _) => unreadable(settings, "http2"),
+        (_, None) => unreadable(settings, "http3"),
+    }
+}
+
+fn idle_basis(settings: &ZoneSettings) -> String {
+    let mut basis = format!(
+        "Cloudflare does not publish its WebSocket idle timeout; about {ASSUMED_WS_IDLE_S} s of \
+         silence is commonly observed (Enterprise zones can have a custom value set by \
+         Cloudflare); a live probe measures it"
+    );
+    if let Some(Ok(v)) = settings.get("proxy_read_timeout") {
+        let editable = match v.editable {
+            Some(true) => ", editable on this plan",
+            Some(false) => ", not editable on this plan",
+            None => "",
+        };
+        basis.push_str(&format!(
+            ". The zone's proxy_read_timeout is {} s{editable} ({}); it governs HTTP responses \
+             and is not documented to apply to upgraded WebSockets",
+            v.value,
+            settings.locator("proxy_read_timeout")
+        ));
+    }
+    basis
+}
+
+fn map_records(layer: &mut Layer, zone: &Zone, records: &[DnsRecord]) {
+    let mut contents: Vec<&str> = records.iter().map(|r| r.content.as_str()).collect();
+    contents.sort_unstable();
+    contents.dedup();
+    let (locator, field) = match records {
+        [one] => (
+            format!(
+                "zone/{}/dns_records/{}",
+                zone.id,
+                one.id.as_deref().unwrap_or("?")
+            ),
+            "content".to_string(),
+        ),
+        _ => (
+            format!("zone/{}/dns_records", zone.id),
+            format!(
+                "{} records named {}",
+                records.len(),
+                records.first().map(|r| r.name.as_str()).unwrap_or("")
+            ),
+        ),
+    };
+    layer.targets = Setting::explicit_field(contents.len() as u32, locator, field);
+    // Several proxied records are balanced by Cloudflare without any affinity: pinning a
+    // client to one origin exists only in Load Balancing.
+    layer.stickiness = Setting::default_documented(
+        Stickiness::none(),
+        "DNS records have no session affinity; it exists only with Cloudflare Load Balancing",
+        AFFINITY_DOC,
+    );
+}
+
+fn map_load_balancer(
+    layer: &mut Layer,
+    zone: &Zone,
+    lb: &LoadBalancer,
+    account_id: &str,
+    pools: &[(String, Result<Pool, CloudflareError>)],
+    failures: &mut Vec<(String, CloudflareError)>,
+) {
+    let lb_loc = lb.locator(&zone.id);
+    layer.stickiness = stickiness(lb, &lb_loc);
+    layer.drain_timeout = match lb
+        .session_affinity_attributes
+        .as_ref()
+        .and_then(|a| a.drain_duration)
+    {
+        Some(d) if d.is_finite() && d >= 0.0 => Setting::explicit_field(
+            Seconds(d),
+            lb_loc.clone(),
+            "session_affinity_attributes.drain_duration",
+        ),
+        _ => Setting::unknown(format!(
+            "{lb_loc} sets no session_affinity_attributes.drain_duration"
+        )),
+    };
+
+    let mut addresses: Vec<&str> = Vec::new();
+    let mut unread = Vec::new();
+    for (id, read) in pools {
+        match read {
+            Ok(pool) if pool.enabled != Some(false) => addresses.extend(
+                pool.origins
+                    .iter()
+                    .filter(|o| o.is_enabled())
+                    .map(|o| o.address.as_str()),
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                unread.push(id.as_str());
+                failures.push((format!("load balancer pool {id}"), e.clone()));
+            }
+        }
+    }
+    addresses.sort_unstable();
+    addresses.dedup();
+    layer.targets = if pools.is_empty() {
+        Setting::unknown(format!("{lb_loc} names no pools"))
+    } else if unread.is_empty() {
+        let ids: Vec<&str> = pools.iter().map(|(id, _)| id.as_str()).collect();
+        let locator = match ids.as_slice() {
+            [one] => pool_locator(account_id, one),
+            _ => lb_loc.clone(),
+        };
+        Setting::explicit_field(
+            addresses.len() as u32,
+            locator,
+            format!("enabled origins of pools {}", ids.join(", ")),
+        )
+    } else {
+        Setting::unknown(format!("pools {} not read", unread.join(", ")))
+    };
+}
+
+fn stickiness(lb: &LoadBalancer, lb_loc: &str) -> Setting<Stickiness> {
+    let ttl = lb
+        .session_affinity_ttl
+        .filter(|t| t.is_finite() && *t >= 0.0);
+    let mode = match lb.session_affinity.as_deref() {
+        // Absent: the API's default applies.
+        None => {
+            return Setting::default_documented(
+                Stickiness::none(),
+                "session_affinity defaults to none",
+                AFFINITY_DOC,
+            )
+        }
+        Some("" | "none") => Stickiness::none(),
+        // The documented TTL defaults: 23 h for cookie affinities, 30 min for header affinity.
+        Some(m @ ("cookie" | "ip_cookie")) => Stickiness {
+            mode: m.to_string(),
+            key: Some(AFFINITY_COOKIE.into()),
+            ttl_s: Some(Seconds(ttl.unwrap_or(82_800.0))),
+        },
+        Some("header") => Stickiness {
+            mode: "header".into(),
+            key: lb
+                .session_affinity_attributes
+                .as_ref()
+                .map(|a| a.headers.join(","))
+                .filter(|h| !h.is_empty()),
+            ttl_s: Some(Seconds(ttl.unwrap_or(1_800.0))),
+        },
+        Some(other) => Stickiness {
+            mode: other.to_string(),
+            key: None,
+            ttl_s: ttl.map(Seconds),
+        },
+    };
+    Setting::explicit_field(mode, lb_loc, "session_affinity")
+}
+
+/// One gap per kind of failure, naming every setting it hit, so a token without the zone
+/// settings permission gives one "access denied" gap, not seven.
+fn group_gaps(failures: Vec<(String, CloudflareError)>) -> Vec<Gap> {
+    let mut by_code: BTreeMap<&'static str, Vec<(String, CloudflareError)>> = BTreeMap::new();
+    for (what, e) in failures {
+        by_code.entry(e.gap_code()).or_default().push((what, e));
+    }
+    by_code
+        .into_iter()
+        .map(|(code, items)| {
+            let names: Vec<&str> = items.iter().map(|(w, _)| w.as_str()).collect();
+            Gap {
+                layer: LAYER_ID.to_string(),
+                provider: Provider::Cloudflare,
+                reason: format!("not read: {} ({})", names.join(", "), items[0].1),
+                code: Some(code.to_string()),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_replaces_the_assumption_but_not_a_configured_value() {
+        let mut layer = Layer::new(LAYER_ID, LayerKind::Cdn, Provider::Cloudflare, "z");
+        layer.idle_timeout = Setting::assumed(Seconds(ASSUMED_WS_IDLE_S), "lore", None);
+        apply_probed_idle(
+            &mut layer,
+            Seconds(215.0),
+            "wss://ws.example.com/ws/",
+            Some(3),
+        );
+        assert_eq!(layer.idle_timeout.value, Some(Seconds(215.0)));
+        assert!(matches!(layer.idle_timeout.origin, Origin::Probed { .. }));
+
+        layer.idle_timeout = Setting::explicit_field(Seconds(600.0), "zone/x", "custom");
+        apply_probed_idle(&mut layer, Seconds(215.0), "wss://ws.example.com/ws/", None);
+        assert_eq!(layer.idle_timeout.value, Some(Seconds(600.0)));
+    }
+
+    #[test]
+    fn gaps_are_grouped_by_kind() {
+        let denied = CloudflareError::Forbidden {
+            what: "x".into(),
+            status: 403,
+            errors: Vec::new(),
+        };
+        let slow = CloudflareError::Timeout {
+            what: "y".into(),
+            after: std::time::Duration::from_secs(1),
+        };
+        let gaps = group_gaps(vec![
+            ("http3".into(), denied.clone()),
+            ("ssl".into(), slow),
+            ("proxy_read_timeout".into(), denied),
+        ]);
+        assert_eq!(gaps.len(), 2);
+        let denied = gaps
+            .iter()
+            .find(|g| g.code.as_deref() == Some("access-denied"))
+            .unwrap();
+        assert!(denied.reason.contains("http3, proxy_read_timeout"));
+        assert!(gaps.iter().all(|g| g.layer == "cloudflare"));
+    }
+}

@@ -1,0 +1,196 @@
+//! A loopback HTTP server answering in Cloudflare API v4 shapes (fixtures in
+//! `tests/fixtures/cloudflare/`, sources in its README), and a client pointed at it.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wsaudit::providers::cloudflare::{ClientOptions, CloudflareClient};
+
+/// A token with a recognisable shape, so a leak anywhere is easy to search for.
+pub const TOKEN: &str = "wsaudit-test-token-Zq7XkP2mVb9RtL4cN8sJ";
+pub const ZONE_ID: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+pub const ACCOUNT_ID: &str = "01a7362d577a6c3019a474fd6f485823";
+pub const POOL_ID: &str = "17b5962d775c646f3f9725cbc7a53df4";
+pub const API: &str = "/client/v4";
+
+pub fn fixture(name: &str) -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cloudflare")
+        .join(name);
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// `GET /zones/{id}/settings/{id}` answer (API reference, "Get zone setting").
+pub fn setting_body(id: &str, value: Value, editable: bool) -> Value {
+    json!({
+        "success": true,
+        "errors": [],
+        "messages": [],
+        "result": {
+            "id": id,
+            "value": value,
+            "editable": editable,
+            "modified_on": "2014-01-01T05:20:00.12345Z"
+        }
+    })
+}
+
+/// Retries and timeouts shortened so fault tests finish in well under a second each; the
+/// logic is the same as with the defaults.
+pub fn fast_options() -> ClientOptions {
+    ClientOptions {
+        request_timeout: Duration::from_secs(3),
+        max_attempts: 3,
+        max_retry_wait: Duration::from_secs(2),
+        backoff: Duration::from_millis(10),
+        max_pages: 5,
+    }
+}
+
+pub struct FakeCloudflare {
+    pub server: MockServer,
+}
+
+impl FakeCloudflare {
+    pub async fn start() -> Self {
+        let server = MockServer::start().await;
+        // Any zone name not mounted explicitly exists nowhere (an empty page, as the API
+        // answers a name filter with no match).
+        Mock::given(method("GET"))
+            .and(path(format!("{API}/zones")))
+            .respond_with(json_ok(fixture("zones_empty.json")))
+            .with_priority(100)
+            .mount(&server)
+            .await;
+        FakeCloudflare { server }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("{}{API}", self.server.uri())
+    }
+
+    pub fn client(&self) -> CloudflareClient {
+        self.client_with(fast_options())
+    }
+
+    pub fn client_with(&self, options: ClientOptions) -> CloudflareClient {
+        CloudflareClient::new(Some(TOKEN.into()), Some(&self.base_url()), options).unwrap()
+    }
+
+    pub async fn zone_example_com(&self) {
+        self.get_query(
+            "/zones",
+            ("name", "example.com"),
+            json_ok(fixture("zones_example_com.json")),
+        )
+        .await;
+    }
+
+    pub async fn records(&self, name: &str, fixture_name: &str) {
+        self.get_query(
+            &format!("/zones/{ZONE_ID}/dns_records"),
+            ("name", name),
+            json_ok(fixture(fixture_name)),
+        )
+        .await;
+    }
+
+    pub async fn load_balancers(&self, fixture_name: &str) {
+        self.get(
+            &format!("/zones/{ZONE_ID}/load_balancers"),
+            json_ok(fixture(fixture_name)),
+        )
+        .await;
+    }
+
+    pub async fn pool(&self) {
+        self.get(
+            &format!("/accounts/{ACCOUNT_ID}/load_balancers/pools/{POOL_ID}"),
+            json_ok(fixture("pool_web.json")),
+        )
+        .await;
+    }
+
+    /// Zone settings as a WebSocket-friendly Pro zone has them, with overrides.
+    pub async fn settings(&self, overrides: &[(&str, Value)]) {
+        let mut values: Vec<(&str, Value, bool)> = vec![
+            ("websockets", json!("on"), true),
+            ("ssl", json!("strict"), true),
+            ("min_tls_version", json!("1.2"), true),
+            ("http2", json!("on"), false),
+            ("http3", json!("on"), true),
+            ("origin_max_http_version", json!("1"), true),
+            // Readable on every plan, editable only on Enterprise.
+            ("proxy_read_timeout", json!(100), false),
+        ];
+        for (id, v) in overrides {
+            if let Some(slot) = values.iter_mut().find(|(i, _, _)| i == id) {
+                slot.1 = v.clone();
+            }
+        }
+        for (id, v, editable) in values {
+            self.setting_response(id, json_ok(setting_body(id, v, editable)))
+                .await;
+        }
+    }
+
+    pub async fn setting_response(&self, id: &str, resp: ResponseTemplate) {
+        self.get(&format!("/zones/{ZONE_ID}/settings/{id}"), resp)
+            .await;
+    }
+
+    /// Mounted ahead of earlier mounts on the same path (wiremock: lower priority wins).
+    pub async fn get(&self, p: &str, resp: ResponseTemplate) {
+        Mock::given(method("GET"))
+            .and(path(format!("{API}{p}")))
+            .respond_with(resp)
+            .with_priority(10)
+            .mount(&self.server)
+            .await;
+    }
+
+    pub async fn get_query(&self, p: &str, q: (&str, &str), resp: ResponseTemplate) {
+        Mock::given(method("GET"))
+            .and(path(format!("{API}{p}")))
+            .and(query_param(q.0, q.1))
+            .respond_with(resp)
+            .with_priority(10)
+            .mount(&self.server)
+            .await;
+    }
+
+    pub async fn requests(&self) -> Vec<Request> {
+        self.server.received_requests().await.unwrap_or_default()
+    }
+
+    pub async fn requests_to(&self, p: &str) -> usize {
+        let full = format!("{API}{p}");
+        self.requests()
+            .await
+            .iter()
+            .filter(|r| r.url.path() == full)
+            .count()
+    }
+
+    /// The standard proxied setup: zone example.com, `ws.example.com` CNAME → ALB, proxied,
+    /// no load balancers, WebSocket-friendly settings.
+    pub async fn proxied_to_alb(&self, overrides: &[(&str, Value)]) {
+        self.zone_example_com().await;
+        self.records("ws.example.com", "dns_records_ws_cname_proxied.json")
+            .await;
+        self.load_balancers("load_balancers_empty.json").await;
+        self.settings(overrides).await;
+    }
+}
+
+pub fn json_ok(body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+pub fn json_status(status: u16, body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
