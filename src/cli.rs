@@ -87,6 +87,9 @@ pub enum Command {
     Chain(ChainArgs),
     /// Judge a saved chain (JSON from `--format json`, or a chain document) with the rule pack.
     Audit(AuditArgs),
+    /// Probe a live endpoint: TLS chain, the 101, who answered, and who cuts an idle
+    /// WebSocket when. Touches only the URL given; follows no redirect.
+    Probe(ProbeArgs),
     /// List the rule pack.
     Rules,
     /// Explain one rule: the mechanism, the fix, a snippet.
@@ -144,6 +147,40 @@ pub struct ChainArgs {
     /// Total time each provider may take (e.g. 30s); a provider still running then is a gap.
     #[arg(long, value_name = "DUR", default_value = "30s")]
     pub timeout: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// `ws://` or `wss://` URL: the only address probed.
+    pub url: String,
+    /// Extra request header, repeatable (`-H "Authorization: Bearer …"`).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// `Origin` header, as a browser would send it.
+    #[arg(long, value_name = "URL")]
+    pub origin: Option<String>,
+    /// Subprotocol to offer, repeatable, in order of preference.
+    #[arg(long = "subprotocol", value_name = "NAME")]
+    pub subprotocols: Vec<String>,
+    /// Go on after a failed certificate verification (still reported).
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+    /// Trust only the CA certificates in this PEM file instead of the public roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Bound for each of DNS, TCP connect, TLS and the upgrade answer.
+    #[arg(long, value_name = "DUR", default_value = "10s")]
+    pub connect_timeout: String,
+    /// Hold the connection idle until something cuts it, at most MAX (e.g. 600s).
+    #[arg(long, value_name = "MAX")]
+    pub idle: Option<String>,
+    /// Idle connections held at once, for confidence (at most 32).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "idle")]
+    pub samples: u32,
+    /// Ping from the client this often during the hold, to show a client heartbeat keeps it
+    /// open.
+    #[arg(long, value_name = "DUR", requires = "idle")]
+    pub client_ping: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,6 +13,9 @@ pub enum CommandError {
     Chain(#[from] ChainError),
     #[error("{0}")]
     Usage(String),
+    /// A bad URL or option, or a target that could not be reached at all.
+    #[error(transparent)]
+    Probe(#[from] crate::providers::probe::ProbeError),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
 }

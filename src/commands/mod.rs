@@ -6,6 +6,7 @@ mod chain;
 mod context;
 mod docs;
 mod error;
+mod probe;
 
 pub use chain::{chain_request, provider_tasks};
 pub use context::{Context, Judged};
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
     match cli.command {
         Command::Chain(args) => chain::run(&cli.global, &args),
         Command::Audit(args) => audit::run(&cli.global, &args),
+        Command::Probe(args) => probe::run(&cli.global, &args),
         Command::Rules => docs::rules(&cli.global),
         Command::Explain { id } => docs::explain(&cli.global, &id),
         Command::Completions { shell } => docs::completions(shell),

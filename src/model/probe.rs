@@ -20,6 +20,43 @@ pub struct ProbeFacts {
     /// Layers recognised from response headers (`cloudflare`, `cloudfront`, `alb`, `nginx`).
     #[serde(default)]
     pub fingerprint: Vec<String>,
+    /// Which header recognised each layer, so a reader can check the claim.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fingerprint_evidence: Vec<FingerprintHit>,
+    /// What DNS answered and which address was dialled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<ConnectFacts>,
+    /// Milliseconds spent in each step up to the `101`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<ProbeTimings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct FingerprintHit {
+    pub layer: String,
+    /// `header: value` as received.
+    pub header: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct ConnectFacts {
+    /// Every address DNS returned, in the order tried.
+    pub addresses: Vec<String>,
+    /// The address the connection was made to.
+    pub peer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct ProbeTimings {
+    pub dns_ms: f64,
+    pub connect_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ms: Option<f64>,
+    /// From sending the upgrade request to the end of the response headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_ms: Option<f64>,
+    /// From the start (DNS) to the end of the response headers.
+    pub total_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -39,6 +76,13 @@ pub struct TlsFacts {
     pub alpn: Option<String>,
     #[serde(default)]
     pub chain: Vec<CertSummary>,
+    /// `TLSv1_3`, `TLSv1_2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The verification was skipped on request (`--insecure`): `verified` still says what a
+    /// verifying client would have concluded.
+    #[serde(default)]
+    pub insecure: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -59,6 +103,12 @@ pub struct HandshakeFacts {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_snippet: Option<String>,
+    /// `Sec-WebSocket-Protocol` the server chose, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subprotocol: Option<String>,
+    /// `Sec-WebSocket-Extensions` the server answered with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -72,9 +122,41 @@ pub struct IdleFacts {
     /// The layer whose configured idle timeout explains the cut (within 1 s), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explained_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_reason: Option<String>,
+    /// The longest the probe was allowed to hold (`--idle`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_hold_s: Option<Seconds>,
+    /// Interval of the pings the probe itself sent (`--client-ping`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ping_s: Option<Seconds>,
+    /// Every connection held (`--samples`); the fields above summarise them (median cut,
+    /// most common way of closing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<IdleSample>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct IdleSample {
+    pub closed_after_s: Option<Seconds>,
+    pub how: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_code: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_reason: Option<String>,
+    /// Why this sample could not be held (its handshake failed), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub server_pings: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_ping_interval_s: Option<Seconds>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ProbeHeartbeat {
     pub server_ping_interval_s: Option<Seconds>,
+    /// Ping frames the server sent during the hold, over all samples.
+    #[serde(default)]
+    pub server_pings: u32,
 }

@@ -7,4 +7,5 @@ pub mod aws;
 pub mod cloudflare;
 pub mod cloudfront;
 pub mod pattern;
+pub mod probe;
 pub mod route53;

@@ -37,6 +37,13 @@ pub fn render(report: &Report) -> String {
         Some(h) => o.push_str(&format!("Heartbeat: every {}.\n\n", h.interval_s)),
         None => o.push_str("Heartbeat: none declared.\n\n"),
     }
+    if let Some(p) = &report.probe {
+        o.push_str(&format!("### Live probe (`{}`)\n\n", p.url));
+        for l in super::probe::lines(p) {
+            o.push_str(&format!("- {}\n", l.trim()));
+        }
+        o.push('\n');
+    }
     if report.findings.is_empty() {
         o.push_str("### Findings\n\nNone.\n");
     } else {

@@ -4,6 +4,7 @@
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod probe;
 pub mod rules;
 pub mod sarif;
 pub mod table;

@@ -59,6 +59,12 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         )),
         None => out.push_str("Heartbeat: none declared (--heartbeat or wsaudit.toml)\n"),
     }
+    if let Some(p) = &report.probe {
+        out.push_str(&format!("\nLive probe ({}):\n", p.url));
+        for l in super::probe::lines(p) {
+            out.push_str(&format!("  {l}\n"));
+        }
+    }
     for n in &report.chain.not_consulted {
         out.push_str(&format!(
             "Not consulted: {} ({})\n",
