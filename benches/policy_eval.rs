@@ -50,7 +50,7 @@ fn six_layer_chain(i: usize) -> Chain {
         ng1 = idle(3600, "explicit"),
         ng2 = idle(60 + i % 120, "explicit"),
         ka = idle(75, "default"),
-        tls = if i % 3 == 0 { "false" } else { "true" },
+        tls = if i.is_multiple_of(3) { "false" } else { "true" },
         targets = 1 + i % 3,
     );
     load_chain(&text, "bench").expect("bench chain is valid")

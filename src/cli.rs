@@ -83,6 +83,8 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Discover and read the whole chain for a domain and path (CloudFront, ALB, …), then judge it.
+    Chain(ChainArgs),
     /// Judge a saved chain (JSON from `--format json`, or a chain document) with the rule pack.
     Audit(AuditArgs),
     /// Probe a live endpoint: TLS chain, the 101, who answered, and who cuts an idle
@@ -119,6 +121,63 @@ pub struct AuditArgs {
     /// Who sends the heartbeat.
     #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
     pub heartbeat_from: HeartbeatFrom,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ChainArgs {
+    /// The domain WebSocket clients connect to, e.g. ws.example.com.
+    #[arg(long)]
+    pub domain: String,
+    /// The WebSocket path (decides the CloudFront behavior, ALB rule and nginx location).
+    #[arg(long, default_value = "/")]
+    pub path: String,
+    /// The app's heartbeat interval (e.g. 25s), overriding the config's.
+    #[arg(long, value_name = "DUR")]
+    pub heartbeat: Option<String>,
+    /// Who sends the heartbeat.
+    #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
+    pub heartbeat_from: HeartbeatFrom,
+    /// Read this load balancer instead of discovering it (name or ARN).
+    #[arg(long, value_name = "NAME|ARN")]
+    pub alb: Option<String>,
+    /// Read this CloudFront distribution instead of discovering it.
+    #[arg(long, value_name = "ID")]
+    pub cloudfront: Option<String>,
+    /// Regions to search for a load balancer whose region is not in its DNS name or ARN
+    /// (default: AWS_REGION).
+    #[arg(long, value_name = "REGION,...", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Total time each provider may take (e.g. 30s); a provider still running then is a gap.
+    #[arg(long, value_name = "DUR", default_value = "30s")]
+    pub timeout: String,
+    /// What clients dial.
+    #[arg(long, value_enum, default_value_t = SchemeArg::Wss)]
+    pub scheme: SchemeArg,
+    /// Read Cloudflare's zone NAME or ID instead of finding it from the domain.
+    #[arg(long, value_name = "NAME|ID")]
+    pub cloudflare_zone: Option<String>,
+    /// The nginx main file (includes followed; - for standard input).
+    /// Default: /etc/nginx/nginx.conf when it exists.
+    #[arg(long, value_name = "PATH", conflicts_with = "nginx_dump")]
+    pub nginx_conf: Option<String>,
+    /// The output of `nginx -T` (several files in one; - for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub nginx_dump: Option<String>,
+    /// The nginx version whose defaults apply (else `nginx -v`, else the older defaults).
+    #[arg(long, value_name = "X.Y.Z")]
+    pub nginx_version: Option<String>,
+    /// Add live facts: probe the endpoint (handshake, TLS) and match what it sees to the chain.
+    #[arg(long)]
+    pub probe: bool,
+    /// With --probe: also hold an idle WebSocket up to MAX and attribute the cut to a layer.
+    #[arg(long, value_name = "MAX", requires = "probe")]
+    pub probe_idle: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemeArg {
+    Ws,
+    Wss,
 }
 
 #[derive(Debug, Clone, Args)]

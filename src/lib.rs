@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod discover;
 pub mod model;
 pub mod policy;
 pub mod providers;

@@ -2,12 +2,14 @@
 //! Every command returns the process exit code of DESIGN §1 or a `CommandError` (exit 2).
 
 mod audit;
+mod chain;
 mod context;
 mod docs;
 mod error;
 mod nginx;
 mod probe;
 
+pub use chain::{chain_request, provider_tasks};
 pub use context::{Context, Judged};
 pub use error::CommandError;
 
@@ -23,6 +25,7 @@ pub mod exit {
 
 pub fn run(cli: Cli) -> Result<u8, CommandError> {
     match cli.command {
+        Command::Chain(args) => chain::run(&cli.global, &args),
         Command::Audit(args) => audit::run(&cli.global, &args),
         Command::Probe(args) => probe::run(&cli.global, &args),
         Command::Nginx(args) => nginx::run(&cli.global, &args),

@@ -81,6 +81,8 @@ pub enum Provider {
     Nlb,
     Nginx,
     App,
+    /// The live probe (a gap when it could not run).
+    Probe,
     /// Anything a user's own tooling wrote into a chain (HAProxy, Envoy, …).
     Other,
 }
@@ -94,6 +96,7 @@ impl Provider {
             Provider::Nlb => "nlb",
             Provider::Nginx => "nginx",
             Provider::App => "app",
+            Provider::Probe => "probe",
             Provider::Other => "other",
         }
     }

@@ -2,6 +2,11 @@
 //! into the chain model. Providers never format output and never judge; a provider that cannot
 //! read its layer returns a `Gap` saying exactly why, so the rest of the chain is still audited.
 
+pub mod alb;
+pub mod aws;
 pub mod cloudflare;
+pub mod cloudfront;
 pub mod nginx;
+pub mod pattern;
 pub mod probe;
+pub mod route53;

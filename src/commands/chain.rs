@@ -1,0 +1,156 @@
+//! `wsaudit chain --domain D --path P`: discover the layers serving a WebSocket endpoint, read
+//! them concurrently, and judge the chain like `audit` judges a saved one.
+
+use super::audit::heartbeat_flag;
+use super::{CommandError, Context};
+use crate::cli::SchemeArg;
+use crate::cli::{ChainArgs, GlobalArgs};
+use crate::discover::{
+    aws_task, cloudflare_task, discover, nginx_task, AwsSource, ChainRequest, NginxSource,
+    ProviderTask, DEFAULT_NGINX_CONF,
+};
+use crate::model::{parse_duration, Gap, Provider, Scheme};
+use crate::providers::aws::AwsOptions;
+use crate::providers::cloudflare::{CloudflareClient, ZonePin};
+use crate::providers::nginx::Input;
+use crate::providers::probe::{merge_probe, probe, ProbeOptions};
+use std::time::Duration;
+
+pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
+    let mut ctx = Context::load(global)?;
+    let req = chain_request(args)?;
+    let flag = heartbeat_flag(args.heartbeat.as_deref(), args.heartbeat_from)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::Usage(format!("cannot start the async runtime: {e}")))?;
+    ctx.info(&format!("reading the chain for {}{}", req.domain, req.path));
+    let tasks = provider_tasks(&req, args);
+    let probe_opts = probe_options(&req, args)?;
+    // The probe runs beside the providers: an idle hold of minutes should not wait for them.
+    let (found, probed) = runtime.block_on(async {
+        let probing = async {
+            match &probe_opts {
+                Some(o) => Some(probe(o).await),
+                None => None,
+            }
+        };
+        tokio::join!(discover(&req, tasks), probing)
+    });
+    for t in &found.timings {
+        ctx.debug(&format!("provider {} took {:?}", t.name, t.elapsed));
+    }
+    ctx.debug(&format!("chain read in {:?}", found.elapsed));
+    let mut chain = found.chain;
+    match probed {
+        None => {}
+        Some(Ok(facts)) => {
+            let merged = merge_probe(&mut chain, facts);
+            if let Some(layer) = merged.explained_by {
+                ctx.info(&format!("the measured idle cut matches {layer}"));
+            }
+        }
+        Some(Err(e)) => chain.gaps.push(Gap {
+            layer: "probe".into(),
+            provider: Provider::Probe,
+            reason: e.to_string(),
+            code: Some("probe-failed".into()),
+        }),
+    }
+    ctx.apply_heartbeat(&mut chain, flag);
+    let judged = ctx.judge(chain)?;
+    ctx.emit(&judged)
+}
+
+/// The request the flags describe, validated (exit 2 on a bad value).
+pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
+    let domain = args
+        .domain
+        .trim()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if domain.is_empty()
+        || domain
+            .chars()
+            .any(|c| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '*'))
+    {
+        return Err(CommandError::Usage(format!(
+            "--domain {:?}: expected a host name such as ws.example.com",
+            args.domain
+        )));
+    }
+    if !args.path.starts_with('/') {
+        return Err(CommandError::Usage(format!(
+            "--path {:?}: must start with /",
+            args.path
+        )));
+    }
+    let timeout = parse_duration(&args.timeout)
+        .map_err(|m| CommandError::Usage(format!("--timeout: {m}")))?;
+    if timeout.0 <= 0.0 {
+        return Err(CommandError::Usage("--timeout must be above zero".into()));
+    }
+    Ok(ChainRequest {
+        domain,
+        path: args.path.clone(),
+        scheme: match args.scheme {
+            SchemeArg::Ws => Scheme::Ws,
+            SchemeArg::Wss => Scheme::Wss,
+        },
+        heartbeat: None,
+        alb: args.alb.clone(),
+        cloudfront: args.cloudfront.clone(),
+        regions: args.regions.clone(),
+        timeout: Duration::from_secs_f64(timeout.0),
+    })
+}
+
+/// One task per provider, run concurrently by `discover`.
+pub fn provider_tasks(req: &ChainRequest, args: &ChainArgs) -> Vec<ProviderTask> {
+    let nginx = nginx_source(args);
+    let cloudflare = CloudflareClient::from_env().map_err(|e| e.to_string());
+    let pin = args.cloudflare_zone.as_deref().map(ZonePin::parse);
+    vec![
+        cloudflare_task(req, cloudflare, pin),
+        aws_task(req, AwsSource::StandardChain, AwsOptions::default()),
+        nginx_task(req, nginx),
+    ]
+}
+
+fn nginx_source(args: &ChainArgs) -> Option<NginxSource> {
+    let input = match (&args.nginx_conf, &args.nginx_dump) {
+        (Some(conf), _) => Input::File(conf.clone()),
+        (None, Some(dump)) => Input::Dump(dump.clone()),
+        (None, None) if std::path::Path::new(DEFAULT_NGINX_CONF).exists() => {
+            Input::File(DEFAULT_NGINX_CONF.to_string())
+        }
+        (None, None) => return None,
+    };
+    Some(NginxSource {
+        input,
+        version: args.nginx_version.clone(),
+        nginx_bin: std::env::var("WSAUDIT_NGINX_BIN").ok(),
+    })
+}
+
+/// `--probe [--probe-idle MAX]`: the URL clients dial, probed like `wsaudit probe` does.
+fn probe_options(
+    req: &ChainRequest,
+    args: &ChainArgs,
+) -> Result<Option<ProbeOptions>, CommandError> {
+    if !args.probe {
+        return Ok(None);
+    }
+    let scheme = match req.scheme {
+        Scheme::Ws => "ws",
+        Scheme::Wss => "wss",
+    };
+    let mut o = ProbeOptions::new(format!("{scheme}://{}{}", req.domain, req.path));
+    if let Some(idle) = &args.probe_idle {
+        let d =
+            parse_duration(idle).map_err(|m| CommandError::Usage(format!("--probe-idle: {m}")))?;
+        o.idle = Some(Duration::from_secs_f64(d.0));
+    }
+    Ok(Some(o))
+}

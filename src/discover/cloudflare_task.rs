@@ -1,0 +1,70 @@
+//! The Cloudflare task of `wsaudit chain`: the zone, the record and, when it is proxied, the
+//! CDN layer.
+
+use super::{ChainRequest, ProviderOutput, ProviderTask};
+use crate::model::{Gap, NotConsulted, Provider};
+use crate::providers::cloudflare::{read_domain_in, CloudflareClient, Presence, ZonePin};
+
+pub fn cloudflare_task(
+    req: &ChainRequest,
+    client: Result<CloudflareClient, String>,
+    pin: Option<ZonePin>,
+) -> ProviderTask {
+    let req = req.clone();
+    ProviderTask {
+        name: "cloudflare",
+        layers: vec![("cloudflare".into(), Provider::Cloudflare)],
+        run: Box::pin(async move { read_cloudflare(&req, client, pin).await }),
+    }
+}
+
+async fn read_cloudflare(
+    req: &ChainRequest,
+    client: Result<CloudflareClient, String>,
+    pin: Option<ZonePin>,
+) -> ProviderOutput {
+    let mut out = ProviderOutput::default();
+    let client = match client {
+        Ok(c) => c,
+        Err(reason) => {
+            out.gaps.push(Gap {
+                layer: "cloudflare".into(),
+                provider: Provider::Cloudflare,
+                reason,
+                code: Some("config-error".into()),
+            });
+            return out;
+        }
+    };
+    let outcome = read_domain_in(&client, &req.domain, pin.as_ref()).await;
+    match &outcome.presence {
+        Presence::NotConsulted => out.not_consulted.push(NotConsulted {
+            provider: Provider::Cloudflare,
+            reason: "CLOUDFLARE_API_TOKEN is not set".into(),
+        }),
+        Presence::NoZone { tried } => out.not_consulted.push(NotConsulted {
+            provider: Provider::Cloudflare,
+            reason: format!(
+                "no zone visible to the token holds {} (tried {})",
+                req.domain,
+                tried.join(", ")
+            ),
+        }),
+        Presence::DnsOnly => out.not_consulted.push(NotConsulted {
+            provider: Provider::Cloudflare,
+            reason: format!(
+                "the record for {} is DNS-only (not proxied): Cloudflare is not in the path{}",
+                req.domain,
+                outcome
+                    .next_hops
+                    .first()
+                    .map(|h| format!("; clients go straight to {}", h.host))
+                    .unwrap_or_default()
+            ),
+        }),
+        _ => {}
+    }
+    out.layers.extend(outcome.layer);
+    out.gaps.extend(outcome.gaps);
+    out
+}

@@ -1,0 +1,474 @@
+//! From a domain and path to the chain: which layers serve it, read concurrently.
+//!
+//! Discovery is a list of provider tasks run at the same time, each bounded by the request's
+//! deadline, so the chain takes about as long as the slowest provider rather than the sum.
+//! A task reports the layers it read, the gaps it could not fill (a named fault on that layer,
+//! never an abort), and the layers it did not consult because they are not configured. The
+//! CLI adds one task per configured provider (`aws_task` here; nginx, Cloudflare and the live
+//! probe add theirs the same way); layers are then ordered outermost first.
+
+mod cloudflare_task;
+mod nginx_task;
+
+pub use cloudflare_task::cloudflare_task;
+pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};
+
+use crate::model::{
+    Chain, Gap, Heartbeat, Layer, LayerKind, NotConsulted, Provider, Scheme, Target,
+};
+use crate::providers::alb::{read_alb, AlbReading, AlbRequest, AlbSelector};
+use crate::providers::aws::{
+    aws_configured_in_env, is_elb_dns, region_from_arn, region_from_elb_dns, sdk_loader,
+    AwsClients, AwsError, AwsOptions,
+};
+use crate::providers::cloudfront::{
+    read_cloudfront, CloudFrontReading, CloudFrontRequest, DistributionSelector,
+};
+use crate::providers::route53::{resolve_record, DnsTarget};
+use aws_config::SdkConfig;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+/// What `wsaudit chain` was asked (DESIGN §1).
+#[derive(Debug, Clone)]
+pub struct ChainRequest {
+    pub domain: String,
+    /// Defaults to `/`.
+    pub path: String,
+    pub scheme: Scheme,
+    pub heartbeat: Option<Heartbeat>,
+    /// `--alb NAME|ARN`: skip discovery for the load balancer.
+    pub alb: Option<String>,
+    /// `--cloudfront ID`: skip discovery for the distribution.
+    pub cloudfront: Option<String>,
+    /// `--regions`: where to look for a load balancer whose region is not otherwise known.
+    pub regions: Vec<String>,
+    /// `--timeout`: the total deadline of each provider.
+    pub timeout: Duration,
+}
+
+impl ChainRequest {
+    pub fn new(domain: impl Into<String>, path: impl Into<String>) -> Self {
+        ChainRequest {
+            domain: domain.into(),
+            path: path.into(),
+            scheme: Scheme::Wss,
+            heartbeat: None,
+            alb: None,
+            cloudfront: None,
+            regions: Vec::new(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What one provider task found.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderOutput {
+    pub layers: Vec<Layer>,
+    pub gaps: Vec<Gap>,
+    /// Layers not read because nothing configures them (not gaps).
+    pub not_consulted: Vec<NotConsulted>,
+}
+
+pub type ProviderFuture = Pin<Box<dyn Future<Output = ProviderOutput> + Send>>;
+
+/// One provider's read, ready to run next to the others.
+pub struct ProviderTask {
+    /// `aws`, `nginx`, `cloudflare`, `probe`.
+    pub name: &'static str,
+    /// The layers this task would fill: a task still running at the deadline leaves a gap on
+    /// each.
+    pub layers: Vec<(String, Provider)>,
+    pub run: ProviderFuture,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderTiming {
+    pub name: &'static str,
+    pub elapsed: Duration,
+}
+
+/// The discovered chain (its `not_consulted` lists the layers nothing configures) and how
+/// discovery went.
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    pub chain: Chain,
+    pub timings: Vec<ProviderTiming>,
+    /// Wall time of the whole discovery.
+    pub elapsed: Duration,
+}
+
+/// Extra time a task gets past the request deadline before it is abandoned: tasks enforce the
+/// deadline themselves and need a moment to turn it into gaps.
+const GRACE: Duration = Duration::from_millis(500);
+
+/// Runs every task concurrently and assembles the chain, outermost layer first.
+pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovered {
+    let started = Instant::now();
+    let limit = req.timeout + GRACE;
+    let runs = tasks.into_iter().map(|task| async move {
+        let t0 = Instant::now();
+        let out = match tokio::time::timeout(limit, task.run).await {
+            Ok(out) => out,
+            Err(_) => ProviderOutput {
+                gaps: task
+                    .layers
+                    .iter()
+                    .map(|(layer, provider)| Gap {
+                        layer: layer.clone(),
+                        provider: *provider,
+                        reason: format!(
+                            "the {} provider did not finish within {} s (--timeout)",
+                            task.name,
+                            req.timeout.as_secs_f64()
+                        ),
+                        code: Some("timeout".into()),
+                    })
+                    .collect(),
+                ..Default::default()
+            },
+        };
+        (
+            ProviderTiming {
+                name: task.name,
+                elapsed: t0.elapsed(),
+            },
+            out,
+        )
+    });
+    let results = futures_util::future::join_all(runs).await;
+
+    let mut chain = Chain::new(Target {
+        domain: req.domain.clone(),
+        path: req.path.clone(),
+        scheme: req.scheme,
+    });
+    chain.heartbeat = req.heartbeat.clone();
+    let mut timings = Vec::new();
+    for (timing, out) in results {
+        timings.push(timing);
+        chain.layers.extend(out.layers);
+        chain.gaps.extend(out.gaps);
+        chain.not_consulted.extend(out.not_consulted);
+    }
+    chain.layers.sort_by_key(layer_rank);
+    Discovered {
+        chain,
+        timings,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Position from the client inwards: Cloudflare fronts CloudFront when both exist.
+fn layer_rank(l: &Layer) -> u8 {
+    match (l.kind, l.provider) {
+        (LayerKind::Cdn, Provider::Cloudflare) => 0,
+        (LayerKind::Cdn, Provider::Cloudfront) => 1,
+        (LayerKind::Cdn, _) => 2,
+        (LayerKind::LoadBalancer, _) => 3,
+        (LayerKind::ReverseProxy, _) => 4,
+        (LayerKind::App, _) => 5,
+    }
+}
+
+/// Where the AWS configuration comes from.
+#[derive(Debug, Clone)]
+pub enum AwsSource {
+    /// `aws-config`'s standard chain: environment, profiles, SSO, IMDS, `AWS_ENDPOINT_URL`.
+    StandardChain,
+    /// An already loaded configuration (tests point it at the emulator this way).
+    Config(Box<SdkConfig>),
+}
+
+/// The AWS task: CloudFront (by alias or `--cloudfront`) and the load balancer behind it (by
+/// the origin's DNS name, a Route 53 record, or `--alb`).
+pub fn aws_task(req: &ChainRequest, source: AwsSource, opts: AwsOptions) -> ProviderTask {
+    let req = req.clone();
+    ProviderTask {
+        name: "aws",
+        layers: vec![
+            ("cloudfront".into(), Provider::Cloudfront),
+            ("alb".into(), Provider::Alb),
+        ],
+        run: Box::pin(async move { read_aws(&req, source, &opts).await }),
+    }
+}
+
+async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> ProviderOutput {
+    let deadline = tokio::time::Instant::now() + req.timeout;
+    let mut out = ProviderOutput::default();
+    let sdk = match source {
+        AwsSource::StandardChain => sdk_loader(opts).load().await,
+        AwsSource::Config(c) => *c,
+    };
+    let clients = AwsClients::new(sdk);
+    let bounded = |what: &'static str| {
+        let seconds = req.timeout.as_secs_f64();
+        move |_: tokio::time::error::Elapsed| AwsError::Deadline {
+            what: what.to_string(),
+            seconds,
+        }
+    };
+
+    let creds = tokio::time::timeout_at(deadline, clients.check_credentials())
+        .await
+        .map_err(bounded("AWS credentials"))
+        .and_then(|r| r);
+    if let Err(e) = creds {
+        let expected = req.alb.is_some() || req.cloudfront.is_some() || aws_configured_in_env();
+        for (layer, provider) in [("cloudfront", Provider::Cloudfront), ("alb", Provider::Alb)] {
+            if expected {
+                out.gaps.push(e.to_gap(layer, provider));
+            } else {
+                out.not_consulted.push(NotConsulted {
+                    provider,
+                    reason: "no AWS credentials in the environment (AWS_PROFILE, keys, SSO, instance role)"
+                        .into(),
+                });
+            }
+        }
+        return out;
+    }
+
+    let cf_client = clients.cloudfront();
+    let cloudfront = async {
+        let selector = match &req.cloudfront {
+            Some(id) => DistributionSelector::Id(id.clone()),
+            None => DistributionSelector::Alias(req.domain.clone()),
+        };
+        read_cf(&cf_client, req, selector, opts, deadline).await
+    };
+    // Route 53 only matters when nothing is pinned; it runs alongside CloudFront.
+    let route53 = async {
+        if req.alb.is_some() || req.cloudfront.is_some() {
+            return None;
+        }
+        let r53 = clients.route53();
+        Some(
+            tokio::time::timeout_at(deadline, resolve_record(&r53, &req.domain, opts.page_size))
+                .await
+                .map_err(bounded("Route 53"))
+                .and_then(|r| r),
+        )
+    };
+    let pinned_alb = async {
+        let pin = req.alb.as_ref()?;
+        let port = default_port(req.scheme);
+        Some(
+            read_alb_in_region(
+                &clients,
+                req,
+                AlbSelector::from_pin(pin),
+                &req.domain,
+                port,
+                opts,
+                deadline,
+            )
+            .await,
+        )
+    };
+    let (mut cf, dns, pinned) = tokio::join!(cloudfront, route53, pinned_alb);
+
+    // A Route 53 alias to a distribution whose aliases did not name the domain.
+    let cf_by_dns = match (&cf, &dns) {
+        (Ok(None), Some(Ok(Some(DnsTarget::CloudFront(name))))) => Some(name.clone()),
+        _ => None,
+    };
+    if let Some(name) = cf_by_dns {
+        cf = read_cf(
+            &cf_client,
+            req,
+            DistributionSelector::DomainName(name),
+            opts,
+            deadline,
+        )
+        .await;
+    }
+
+    // Where the load balancer comes from, decided by what CloudFront and Route 53 said.
+    let mut plan = AlbPlan::NotConsulted(format!(
+        "no CloudFront origin or Route 53 record for {} points at a load balancer (pin one with --alb)",
+        req.domain
+    ));
+    let mut cf_decided = false;
+    match cf {
+        Ok(Some(reading)) => {
+            cf_decided = true;
+            let snap = &reading.snapshot;
+            plan = match &snap.origin {
+                Some(o) if is_elb_dns(&o.domain_name) => {
+                    let port = o
+                        .custom
+                        .as_ref()
+                        .and_then(|c| u16::try_from(c.port(req.scheme)).ok())
+                        .unwrap_or(default_port(req.scheme));
+                    AlbPlan::Read(
+                        AlbSelector::DnsName(o.domain_name.clone()),
+                        snap.origin_host(&req.domain),
+                        port,
+                    )
+                }
+                Some(o) => AlbPlan::NotConsulted(format!(
+                    "the CloudFront origin {} for {} is not a load balancer",
+                    o.domain_name,
+                    snap.behavior.label()
+                )),
+                None => AlbPlan::NotConsulted(format!(
+                    "{} targets origin {}, which the distribution does not define",
+                    snap.behavior.label(),
+                    snap.behavior.target_origin_id
+                )),
+            };
+            out.gaps.extend(reading.gaps);
+            out.layers.push(reading.layer);
+        }
+        Ok(None) => out.not_consulted.push(NotConsulted {
+            provider: Provider::Cloudfront,
+            reason: format!(
+                "no CloudFront distribution has {} as an alternate domain name",
+                req.domain
+            ),
+        }),
+        Err(e) => {
+            cf_decided = true;
+            plan = AlbPlan::Unknown;
+            out.gaps.push(e.to_gap("cloudfront", Provider::Cloudfront));
+        }
+    }
+    if !cf_decided {
+        match dns {
+            Some(Ok(Some(DnsTarget::Elb(name)))) => {
+                plan = AlbPlan::Read(
+                    AlbSelector::DnsName(name),
+                    req.domain.clone(),
+                    default_port(req.scheme),
+                )
+            }
+            // Route 53 could not be read: whether a load balancer is behind is unknown.
+            Some(Err(e)) => {
+                out.gaps.push(e.to_gap("alb", Provider::Alb));
+                plan = AlbPlan::Unknown;
+            }
+            _ => {}
+        }
+    }
+
+    let alb = match (pinned, plan) {
+        (Some(r), _) => Some(r),
+        (None, AlbPlan::Read(selector, host, port)) => {
+            Some(read_alb_in_region(&clients, req, selector, &host, port, opts, deadline).await)
+        }
+        (None, AlbPlan::NotConsulted(reason)) => {
+            out.not_consulted.push(NotConsulted {
+                provider: Provider::Alb,
+                reason,
+            });
+            None
+        }
+        (None, AlbPlan::Unknown) => None,
+    };
+    match alb {
+        Some(Ok(reading)) => out.layers.push(reading.layer),
+        Some(Err(e)) => out.gaps.push(e.to_gap("alb", Provider::Alb)),
+        None => {}
+    }
+    out
+}
+
+enum AlbPlan {
+    /// Read the load balancer named so, for this `Host`, on this listener port.
+    Read(AlbSelector, String, u16),
+    NotConsulted(String),
+    /// An upstream read failed; its gap already says why the load balancer is unknown.
+    Unknown,
+}
+
+fn default_port(scheme: Scheme) -> u16 {
+    match scheme {
+        Scheme::Wss => 443,
+        Scheme::Ws => 80,
+    }
+}
+
+async fn read_cf(
+    client: &aws_sdk_cloudfront::Client,
+    req: &ChainRequest,
+    selector: DistributionSelector,
+    opts: &AwsOptions,
+    deadline: tokio::time::Instant,
+) -> Result<Option<CloudFrontReading>, AwsError> {
+    let cf_req = CloudFrontRequest {
+        selector,
+        path: req.path.clone(),
+        scheme: req.scheme,
+        page_size: opts.page_size,
+    };
+    tokio::time::timeout_at(deadline, read_cloudfront(client, &cf_req))
+        .await
+        .unwrap_or_else(|_| {
+            Err(AwsError::Deadline {
+                what: "CloudFront".into(),
+                seconds: req.timeout.as_secs_f64(),
+            })
+        })
+}
+
+/// Reads the load balancer in the region its DNS name or ARN names, else in `AWS_REGION`, else
+/// in every `--regions` entry at once (the first that has it wins).
+async fn read_alb_in_region(
+    clients: &AwsClients,
+    req: &ChainRequest,
+    selector: AlbSelector,
+    host: &str,
+    port: u16,
+    opts: &AwsOptions,
+    deadline: tokio::time::Instant,
+) -> Result<AlbReading, AwsError> {
+    let known = match &selector {
+        AlbSelector::DnsName(d) => region_from_elb_dns(d),
+        AlbSelector::Arn(a) => region_from_arn(a),
+        AlbSelector::Name(_) => None,
+    };
+    let regions: Vec<String> = match known {
+        Some(r) => vec![r],
+        None if !req.regions.is_empty() => req.regions.clone(),
+        None => clients.default_region().into_iter().collect(),
+    };
+    if regions.is_empty() {
+        return Err(AwsError::NoRegion {
+            what: "the load balancer".into(),
+        });
+    }
+    let alb_req = AlbRequest {
+        selector,
+        host: host.to_string(),
+        path: req.path.clone(),
+        port: Some(port),
+        page_size: opts.page_size,
+    };
+    let attempts = regions.iter().map(|r| {
+        let client = clients.elbv2(r);
+        let alb_req = &alb_req;
+        async move { read_alb(&client, alb_req).await }
+    });
+    let all = tokio::time::timeout_at(deadline, futures_util::future::join_all(attempts))
+        .await
+        .map_err(|_| AwsError::Deadline {
+            what: "the load balancer".into(),
+            seconds: req.timeout.as_secs_f64(),
+        })?;
+    let mut first_err = None;
+    let mut not_found = Vec::new();
+    for r in all {
+        match r {
+            Ok(reading) => return Ok(reading),
+            Err(AwsError::NotFound(m)) => not_found.push(m),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err.unwrap_or_else(|| AwsError::NotFound(not_found.join("; "))))
+}

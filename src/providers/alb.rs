@@ -1,0 +1,520 @@
+//! Application and Network Load Balancers (ELBv2), read through `aws-sdk-elasticloadbalancingv2`.
+//!
+//! One read: find the load balancer (ARN, name or DNS name), its attributes and listeners,
+//! the listener a client reaches, the rule ALB would apply to the WebSocket handshake, the
+//! target group(s) it forwards to with their attributes and registered targets. Only
+//! `Describe*` calls are made. Independent calls run concurrently.
+
+mod rules;
+mod translate;
+
+pub use rules::{pick_rule, Condition, Forward, Rule, RulePriority, TargetGroupRef};
+
+use crate::model::Layer;
+use crate::providers::aws::{classify, normalize_dns, AwsError};
+use aws_sdk_elasticloadbalancingv2::types as t;
+use aws_sdk_elasticloadbalancingv2::Client;
+use futures_util::future::try_join_all;
+use std::collections::BTreeMap;
+
+/// How the load balancer is named.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlbSelector {
+    Arn(String),
+    Name(String),
+    /// Its `DNSName` (case-insensitive, `dualstack.` prefix and trailing dot tolerated).
+    DnsName(String),
+}
+
+impl AlbSelector {
+    /// `--alb NAME|ARN`.
+    pub fn from_pin(pin: &str) -> Self {
+        if pin.starts_with("arn:") {
+            AlbSelector::Arn(pin.to_string())
+        } else {
+            AlbSelector::Name(pin.to_string())
+        }
+    }
+}
+
+/// What to read and for which handshake.
+#[derive(Debug, Clone)]
+pub struct AlbRequest {
+    pub selector: AlbSelector,
+    /// The `Host` of the handshake as the load balancer sees it.
+    pub host: String,
+    pub path: String,
+    /// The listener port the previous hop connects to, when known (CloudFront's origin port,
+    /// 443 for `wss`, 80 for `ws`). Without a listener on it the most likely one is used.
+    pub port: Option<u16>,
+    pub page_size: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LbKind {
+    Application,
+    Network,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadBalancerSnapshot {
+    pub arn: String,
+    pub name: String,
+    pub dns_name: String,
+    pub kind: LbKind,
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenerSnapshot {
+    pub arn: String,
+    pub port: Option<i32>,
+    pub protocol: Option<String>,
+    /// Listener attributes (read for NLB: `tcp.idle_timeout.seconds`).
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetGroupSnapshot {
+    pub arn: String,
+    pub name: String,
+    pub protocol: Option<String>,
+    /// `HTTP1`, `HTTP2`, `GRPC` (ALB only).
+    pub protocol_version: Option<String>,
+    pub target_type: Option<String>,
+    pub weight: Option<i32>,
+    pub attributes: BTreeMap<String, String>,
+    /// Registered targets (any health state).
+    pub targets: u32,
+}
+
+/// Everything read, free of SDK types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlbSnapshot {
+    pub lb: LoadBalancerSnapshot,
+    pub listeners: Vec<ListenerSnapshot>,
+    /// The listener the handshake reaches.
+    pub listener: Option<ListenerSnapshot>,
+    /// The rule ALB applies to the handshake (the default rule included).
+    pub rule: Option<Rule>,
+    pub target_groups: Vec<TargetGroupSnapshot>,
+}
+
+impl AlbSnapshot {
+    /// `load_balancing.algorithm.type` of the first target group that receives traffic.
+    pub fn algorithm(&self) -> Option<&str> {
+        self.target_groups
+            .iter()
+            .find(|t| t.weight != Some(0))
+            .and_then(|t| t.attributes.get("load_balancing.algorithm.type"))
+            .map(String::as_str)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlbReading {
+    pub layer: Layer,
+    pub snapshot: AlbSnapshot,
+}
+
+/// Reads one load balancer and translates it into a layer (`alb` or `nlb`).
+pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, AwsError> {
+    let lb = find_load_balancer(client, &req.selector, req.page_size).await?;
+    let (attributes, listeners) = tokio::try_join!(
+        lb_attributes(client, &lb.arn),
+        listeners(client, &lb.arn, req.page_size)
+    )?;
+    let mut lb = lb;
+    lb.attributes = attributes;
+
+    let mut listener = None;
+    let mut rule = None;
+    if let Some((chosen, sdk_listener)) = choose_listener(&listeners, req.port) {
+        let mut l = chosen.clone();
+        if lb.kind == LbKind::Network {
+            if l.protocol.as_deref() == Some("TCP") {
+                l.attributes = listener_attributes(client, &l.arn).await?;
+            }
+            // NLB listeners have no rules: the default action applies to every connection.
+            let (action, forward) = terminal_action(sdk_listener.default_actions());
+            rule = Some(Rule {
+                arn: l.arn.clone(),
+                priority: RulePriority::Default,
+                conditions: Vec::new(),
+                action,
+                forward,
+            });
+        } else {
+            let all = describe_rules(client, &l.arn, req.page_size).await?;
+            // DescribeRules lists the default rule too; the listener's default actions stand in
+            // for it if a response leaves it out.
+            rule = pick_rule(&all, &req.host, &req.path).cloned().or_else(|| {
+                let (action, forward) = terminal_action(sdk_listener.default_actions());
+                Some(Rule {
+                    arn: l.arn.clone(),
+                    priority: RulePriority::Default,
+                    conditions: Vec::new(),
+                    action,
+                    forward,
+                })
+            });
+        }
+        listener = Some(l);
+    }
+
+    let target_groups = match rule.as_ref().and_then(|r| r.forward.as_ref()) {
+        Some(f) => target_groups(client, f).await?,
+        None => Vec::new(),
+    };
+    let snapshot = AlbSnapshot {
+        lb,
+        listeners: listeners.into_iter().map(|l| l.0).collect(),
+        listener,
+        rule,
+        target_groups,
+    };
+    let layer = translate::to_layer(&snapshot);
+    Ok(AlbReading { layer, snapshot })
+}
+
+/// The listener a client reaches: the given port, else 443/HTTPS, else 80, else the first.
+fn choose_listener(
+    listeners: &[(ListenerSnapshot, t::Listener)],
+    port: Option<u16>,
+) -> Option<&(ListenerSnapshot, t::Listener)> {
+    let by_port = |p: i32| listeners.iter().find(|l| l.0.port == Some(p));
+    port.and_then(|p| by_port(i32::from(p)))
+        .or_else(|| by_port(443))
+        .or_else(|| {
+            listeners
+                .iter()
+                .find(|l| matches!(l.0.protocol.as_deref(), Some("HTTPS") | Some("TLS")))
+        })
+        .or_else(|| by_port(80))
+        .or_else(|| listeners.first())
+}
+
+async fn find_load_balancer(
+    client: &Client,
+    selector: &AlbSelector,
+    page_size: Option<i32>,
+) -> Result<LoadBalancerSnapshot, AwsError> {
+    const ACTION: &str = "elasticloadbalancing:DescribeLoadBalancers";
+    let region = client
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let not_found =
+        |what: String| AwsError::NotFound(format!("no load balancer {what} in {region}"));
+    let found = match selector {
+        AlbSelector::Arn(arn) | AlbSelector::Name(arn) => {
+            let call = client.describe_load_balancers();
+            let call = match selector {
+                AlbSelector::Arn(_) => call.load_balancer_arns(arn),
+                _ => call.names(arn),
+            };
+            match call.send().await {
+                Ok(out) => out.load_balancers().first().cloned(),
+                Err(e) => {
+                    let err = classify(e, ACTION);
+                    if matches!(&err, AwsError::Service { code, .. } if code == "LoadBalancerNotFound")
+                    {
+                        None
+                    } else {
+                        return Err(err);
+                    }
+                }
+            }
+        }
+        AlbSelector::DnsName(dns) => {
+            let want = normalize_dns(dns);
+            let mut marker = None;
+            loop {
+                let out = client
+                    .describe_load_balancers()
+                    .set_marker(marker)
+                    .set_page_size(page_size)
+                    .send()
+                    .await
+                    .map_err(|e| classify(e, ACTION))?;
+                let hit = out
+                    .load_balancers()
+                    .iter()
+                    .find(|lb| lb.dns_name().is_some_and(|d| normalize_dns(d) == want))
+                    .cloned();
+                marker = out
+                    .next_marker()
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_string);
+                if hit.is_some() || marker.is_none() {
+                    break hit;
+                }
+            }
+        }
+    };
+    let what = match selector {
+        AlbSelector::Arn(a) => a.clone(),
+        AlbSelector::Name(n) => format!("named {n}"),
+        AlbSelector::DnsName(d) => format!("with DNS name {d}"),
+    };
+    let lb = found.ok_or_else(|| not_found(what))?;
+    let kind = match lb.r#type() {
+        Some(t::LoadBalancerTypeEnum::Network) => LbKind::Network,
+        Some(t::LoadBalancerTypeEnum::Application) | None => LbKind::Application,
+        Some(_) => LbKind::Other,
+    };
+    Ok(LoadBalancerSnapshot {
+        arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
+        name: lb.load_balancer_name().unwrap_or_default().to_string(),
+        dns_name: lb.dns_name().unwrap_or_default().to_string(),
+        kind,
+        attributes: BTreeMap::new(),
+    })
+}
+
+fn kv<'a>(
+    pairs: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> BTreeMap<String, String> {
+    pairs
+        .filter_map(|(k, v)| Some((k?.to_string(), v.unwrap_or("").to_string())))
+        .collect()
+}
+
+async fn lb_attributes(client: &Client, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = client
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .send()
+        .await
+        .map_err(|e| classify(e, "elasticloadbalancing:DescribeLoadBalancerAttributes"))?;
+    Ok(kv(out.attributes().iter().map(|a| (a.key(), a.value()))))
+}
+
+async fn listener_attributes(
+    client: &Client,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = client
+        .describe_listener_attributes()
+        .listener_arn(arn)
+        .send()
+        .await
+        .map_err(|e| classify(e, "elasticloadbalancing:DescribeListenerAttributes"))?;
+    Ok(kv(out.attributes().iter().map(|a| (a.key(), a.value()))))
+}
+
+async fn listeners(
+    client: &Client,
+    lb_arn: &str,
+    page_size: Option<i32>,
+) -> Result<Vec<(ListenerSnapshot, t::Listener)>, AwsError> {
+    let mut all = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = client
+            .describe_listeners()
+            .load_balancer_arn(lb_arn)
+            .set_marker(marker)
+            .set_page_size(page_size)
+            .send()
+            .await
+            .map_err(|e| classify(e, "elasticloadbalancing:DescribeListeners"))?;
+        for l in out.listeners() {
+            let snap = ListenerSnapshot {
+                arn: l.listener_arn().unwrap_or_default().to_string(),
+                port: l.port(),
+                protocol: l.protocol().map(|p| p.as_str().to_string()),
+                attributes: BTreeMap::new(),
+            };
+            all.push((snap, l.clone()));
+        }
+        marker = out
+            .next_marker()
+            .filter(|m| !m.is_empty())
+            .map(str::to_string);
+        if marker.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+async fn describe_rules(
+    client: &Client,
+    listener_arn: &str,
+    page_size: Option<i32>,
+) -> Result<Vec<Rule>, AwsError> {
+    let mut all = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = client
+            .describe_rules()
+            .listener_arn(listener_arn)
+            .set_marker(marker)
+            .set_page_size(page_size)
+            .send()
+            .await
+            .map_err(|e| classify(e, "elasticloadbalancing:DescribeRules"))?;
+        all.extend(out.rules().iter().map(convert_rule));
+        marker = out
+            .next_marker()
+            .filter(|m| !m.is_empty())
+            .map(str::to_string);
+        if marker.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+fn convert_rule(r: &t::Rule) -> Rule {
+    let (action, forward) = terminal_action(r.actions());
+    Rule {
+        arn: r.rule_arn().unwrap_or_default().to_string(),
+        priority: rules::parse_priority(r.priority(), r.is_default().unwrap_or(false)),
+        conditions: r.conditions().iter().map(convert_condition).collect(),
+        action,
+        forward,
+    }
+}
+
+fn convert_condition(c: &t::RuleCondition) -> Condition {
+    let field = c.field().unwrap_or_default();
+    // Newer APIs carry values in a typed config; older rules only in `Values`.
+    let pick = |typed: Option<&[String]>| -> Vec<String> {
+        match typed {
+            Some(v) if !v.is_empty() => v.to_vec(),
+            _ => c.values().to_vec(),
+        }
+    };
+    match field {
+        "host-header" => {
+            let cfg = c.host_header_config();
+            if cfg.is_some_and(|h| !h.regex_values().is_empty()) {
+                return Condition::Undecidable {
+                    field: "host-header (regex)".into(),
+                };
+            }
+            Condition::Host(pick(cfg.map(|h| h.values())))
+        }
+        "path-pattern" => {
+            let cfg = c.path_pattern_config();
+            if cfg.is_some_and(|p| !p.regex_values().is_empty()) {
+                return Condition::Undecidable {
+                    field: "path-pattern (regex)".into(),
+                };
+            }
+            Condition::Path(pick(cfg.map(|p| p.values())))
+        }
+        "http-request-method" => {
+            Condition::Method(pick(c.http_request_method_config().map(|m| m.values())))
+        }
+        "http-header" => match c.http_header_config() {
+            Some(h) => Condition::Header {
+                name: h.http_header_name().unwrap_or_default().to_string(),
+                values: h.values().to_vec(),
+            },
+            None => Condition::Undecidable {
+                field: field.to_string(),
+            },
+        },
+        other => Condition::Undecidable {
+            field: other.to_string(),
+        },
+    }
+}
+
+/// The action that ends the list (authentication actions come first) and its forward.
+fn terminal_action(actions: &[t::Action]) -> (String, Option<Forward>) {
+    let mut sorted: Vec<&t::Action> = actions.iter().collect();
+    sorted.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
+    let Some(last) = sorted.last() else {
+        return ("none".into(), None);
+    };
+    let kind = last
+        .r#type()
+        .map(|t| t.as_str().to_string())
+        .unwrap_or_default();
+    if kind != "forward" {
+        return (kind, None);
+    }
+    let forward = match last.forward_config() {
+        Some(cfg) if !cfg.target_groups().is_empty() => Forward {
+            target_groups: cfg
+                .target_groups()
+                .iter()
+                .filter_map(|tg| {
+                    Some(TargetGroupRef {
+                        arn: tg.target_group_arn()?.to_string(),
+                        weight: tg.weight(),
+                    })
+                })
+                .collect(),
+            group_stickiness: cfg
+                .target_group_stickiness_config()
+                .map(|s| (s.enabled().unwrap_or(false), s.duration_seconds())),
+        },
+        _ => Forward {
+            target_groups: last
+                .target_group_arn()
+                .map(|arn| TargetGroupRef {
+                    arn: arn.to_string(),
+                    weight: None,
+                })
+                .into_iter()
+                .collect(),
+            group_stickiness: None,
+        },
+    };
+    (kind, Some(forward))
+}
+
+async fn target_groups(client: &Client, f: &Forward) -> Result<Vec<TargetGroupSnapshot>, AwsError> {
+    let arns: Vec<String> = f.target_groups.iter().map(|t| t.arn.clone()).collect();
+    if arns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = client
+        .describe_target_groups()
+        .set_target_group_arns(Some(arns))
+        .send()
+        .await
+        .map_err(|e| classify(e, "elasticloadbalancing:DescribeTargetGroups"))?;
+    let details = try_join_all(out.target_groups().iter().map(|tg| async move {
+        let arn = tg.target_group_arn().unwrap_or_default();
+        let (attrs, health) = tokio::try_join!(
+            async {
+                client
+                    .describe_target_group_attributes()
+                    .target_group_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| classify(e, "elasticloadbalancing:DescribeTargetGroupAttributes"))
+            },
+            async {
+                client
+                    .describe_target_health()
+                    .target_group_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| classify(e, "elasticloadbalancing:DescribeTargetHealth"))
+            }
+        )?;
+        Ok::<_, AwsError>(TargetGroupSnapshot {
+            arn: arn.to_string(),
+            name: tg.target_group_name().unwrap_or_default().to_string(),
+            protocol: tg.protocol().map(|p| p.as_str().to_string()),
+            protocol_version: tg.protocol_version().map(str::to_string),
+            target_type: tg.target_type().map(|t| t.as_str().to_string()),
+            weight: f
+                .target_groups
+                .iter()
+                .find(|r| r.arn == arn)
+                .and_then(|r| r.weight),
+            attributes: kv(attrs.attributes().iter().map(|a| (a.key(), a.value()))),
+            targets: u32::try_from(health.target_health_descriptions().len()).unwrap_or(u32::MAX),
+        })
+    }))
+    .await?;
+    Ok(details)
+}

@@ -1,0 +1,507 @@
+//! ELBv2 facts (a snapshot, free of SDK types) → one chain `Layer`.
+//!
+//! Every attribute AWS returns becomes an explicit setting on its ARN and key. An attribute
+//! that is absent gets AWS's documented default, marked as such: real AWS always returns its
+//! defaults, but the emulator (and older load balancers for newer keys) may omit them, and
+//! "60 s because nobody set it" is exactly what a finding has to be able to say.
+
+use super::{AlbSnapshot, LbKind, TargetGroupSnapshot};
+use crate::model::{
+    AccessLog, IdleResetBy, Layer, LayerKind, Provider, Seconds, Setting, Stickiness,
+    WebsocketSupport,
+};
+use std::collections::BTreeMap;
+
+const LB_ATTRS_DOC: &str =
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html";
+const TG_ATTRS_DOC: &str =
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupAttribute.html";
+const ALB_LISTENERS_DOC: &str =
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html";
+const ALB_TG_DOC: &str =
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html";
+const NLB_IDLE_DOC: &str =
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html";
+
+fn seconds_attr(
+    attrs: &BTreeMap<String, String>,
+    key: &str,
+    locator: &str,
+    default: f64,
+    documented: &str,
+    source: &str,
+) -> Setting<Seconds> {
+    match attrs.get(key) {
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() && n >= 0.0 => Setting::explicit_field(Seconds(n), locator, key),
+            _ => Setting::unknown(format!("{key} is {v:?}, not a number of seconds")),
+        },
+        None => Setting::default_documented(Seconds(default), documented, source),
+    }
+}
+
+fn bool_attr(attrs: &BTreeMap<String, String>, key: &str) -> Option<bool> {
+    attrs
+        .get(key)
+        .map(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+pub(super) fn to_layer(s: &AlbSnapshot) -> Layer {
+    match s.lb.kind {
+        LbKind::Network => nlb_layer(s),
+        _ => alb_layer(s),
+    }
+}
+
+fn alb_layer(s: &AlbSnapshot) -> Layer {
+    let lb = &s.lb;
+    let mut layer = Layer::new("alb", LayerKind::LoadBalancer, Provider::Alb, &lb.name);
+    layer.locator = Some(lb.arn.clone());
+    layer.idle_timeout = seconds_attr(
+        &lb.attributes,
+        "idle_timeout.timeout_seconds",
+        &lb.arn,
+        60.0,
+        "ALB idle timeout 60 s (idle_timeout.timeout_seconds, 1-4000 s)",
+        LB_ATTRS_DOC,
+    );
+    layer.idle_reset_by = Setting::default_documented(
+        IdleResetBy::Either,
+        "any data byte in either direction resets the ALB idle timeout (HTTP/2 PING frames do not)",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html",
+    );
+    layer.max_duration =
+        Setting::unknown("AWS documents no maximum WebSocket connection duration for ALB");
+    layer.client_keepalive = seconds_attr(
+        &lb.attributes,
+        "client_keep_alive.seconds",
+        &lb.arn,
+        3600.0,
+        "ALB HTTP client keepalive 3600 s (client_keep_alive.seconds)",
+        LB_ATTRS_DOC,
+    );
+    // The ALB idle timeout governs its connections to targets too: it is the ALB's half of
+    // the keep-alive 502 race against the backend's own keep-alive.
+    layer.upstream_keepalive = layer.idle_timeout.clone();
+    layer.websocket = Setting::default_documented(
+        WebsocketSupport::Enabled,
+        "ALB supports WebSockets natively on HTTP and HTTPS listeners",
+        ALB_LISTENERS_DOC,
+    );
+    layer.forwards_upgrade = Setting::default_documented(
+        true,
+        "ALB passes the HTTP/1.1 Upgrade handshake to the target",
+        ALB_LISTENERS_DOC,
+    );
+    if let Some(listener) = &s.listener {
+        let https = listener
+            .protocol
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case("HTTPS"));
+        layer.client_protocols = if !https {
+            Setting::explicit_field(vec!["http1.1".to_string()], &listener.arn, "Protocol")
+        } else {
+            match bool_attr(&lb.attributes, "routing.http2.enabled") {
+                Some(true) => Setting::explicit_field(
+                    vec!["http1.1".into(), "h2".into()],
+                    &lb.arn,
+                    "routing.http2.enabled",
+                ),
+                Some(false) => Setting::explicit_field(
+                    vec!["http1.1".into()],
+                    &lb.arn,
+                    "routing.http2.enabled",
+                ),
+                None => Setting::default_documented(
+                    vec!["http1.1".into(), "h2".into()],
+                    "HTTPS listeners accept HTTP/2 (routing.http2.enabled defaults to true)",
+                    LB_ATTRS_DOC,
+                ),
+            }
+        };
+    }
+    layer.access_log = access_log(&lb.attributes, &lb.arn);
+    fill_target_side(&mut layer, s);
+    layer
+}
+
+fn nlb_layer(s: &AlbSnapshot) -> Layer {
+    let lb = &s.lb;
+    let mut layer = Layer::new("nlb", LayerKind::LoadBalancer, Provider::Nlb, &lb.name);
+    layer.locator = Some(lb.arn.clone());
+    if let Some(listener) = &s.listener {
+        let proto = listener
+            .protocol
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        layer.idle_timeout = match proto.as_str() {
+            "TCP" => seconds_attr(
+                &listener.attributes,
+                "tcp.idle_timeout.seconds",
+                &listener.arn,
+                350.0,
+                "NLB TCP listener idle timeout 350 s (tcp.idle_timeout.seconds, 60-6000 s)",
+                NLB_IDLE_DOC,
+            ),
+            "TLS" => Setting::default_documented(
+                Seconds(350.0),
+                "NLB TLS listeners have a fixed 350 s idle timeout",
+                NLB_IDLE_DOC,
+            ),
+            "UDP" | "TCP_UDP" => Setting::default_documented(
+                Seconds(120.0),
+                "NLB UDP flows idle out after 120 s",
+                NLB_IDLE_DOC,
+            ),
+            other => Setting::unknown(format!("NLB listener protocol {other:?}")),
+        };
+    }
+    layer.idle_reset_by = Setting::default_documented(
+        IdleResetBy::Either,
+        "data in either direction, and TCP keepalive packets, reset the NLB idle timeout",
+        NLB_IDLE_DOC,
+    );
+    layer.websocket = Setting::default_documented(
+        WebsocketSupport::Enabled,
+        "NLB forwards TCP; the WebSocket handshake passes through untouched",
+        NLB_IDLE_DOC,
+    );
+    layer.forwards_upgrade =
+        Setting::default_documented(true, "layer 4: headers are not touched", NLB_IDLE_DOC);
+    layer.access_log = access_log(&lb.attributes, &lb.arn);
+    fill_target_side(&mut layer, s);
+    // A layer-4 balancer does not choose an HTTP version; the client's passes through.
+    layer.upstream_http_version =
+        Setting::unknown("layer 4: the client's HTTP version passes through");
+    layer
+}
+
+fn access_log(attrs: &BTreeMap<String, String>, arn: &str) -> Setting<AccessLog> {
+    const KEY: &str = "access_logs.s3.enabled";
+    match bool_attr(attrs, KEY) {
+        Some(enabled) => {
+            let destination = attrs
+                .get("access_logs.s3.bucket")
+                .filter(|b| !b.is_empty())
+                .map(
+                    |b| match attrs.get("access_logs.s3.prefix").filter(|p| !p.is_empty()) {
+                        Some(p) => format!("s3://{b}/{p}"),
+                        None => format!("s3://{b}"),
+                    },
+                );
+            // ELB access log entries always carry the target address and the processing times.
+            let fields = if enabled {
+                ["client_addr", "upstream_addr", "request_time", "status"]
+                    .map(String::from)
+                    .to_vec()
+            } else {
+                Vec::new()
+            };
+            Setting::explicit_field(
+                AccessLog {
+                    enabled,
+                    destination,
+                    fields,
+                },
+                arn,
+                KEY,
+            )
+        }
+        None => Setting::default_documented(
+            AccessLog {
+                enabled: false,
+                destination: None,
+                fields: Vec::new(),
+            },
+            "ELB access logs are disabled by default (access_logs.s3.enabled)",
+            LB_ATTRS_DOC,
+        ),
+    }
+}
+
+/// Target-group facts: protocol version, TLS to targets, stickiness, target count, draining.
+/// With a weighted forward the least favourable target group speaks for the layer, since any
+/// handshake may land on it.
+fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
+    let tgs: Vec<&TargetGroupSnapshot> = s
+        .target_groups
+        .iter()
+        .filter(|t| t.weight != Some(0))
+        .collect();
+    let Some(first) = tgs.first() else {
+        let why = match &s.rule {
+            Some(r) if r.action != "forward" => format!(
+                "the matching rule's action is {} (no target group)",
+                r.action
+            ),
+            Some(_) => "the matching rule forwards to no target group".to_string(),
+            None => "no listener rule matches the domain and path".to_string(),
+        };
+        layer.targets = match &s.rule {
+            Some(r) => Setting::explicit_field(0, &r.arn, "Actions"),
+            None => Setting::unknown(why.clone()),
+        };
+        layer.upstream_http_version = Setting::unknown(why);
+        return;
+    };
+
+    // Upstream HTTP version: HTTP1 unless a target group says otherwise.
+    let worst = tgs
+        .iter()
+        .find(|t| {
+            t.protocol_version
+                .as_deref()
+                .is_some_and(|v| !v.eq_ignore_ascii_case("HTTP1"))
+        })
+        .unwrap_or(first);
+    layer.upstream_http_version = match worst.protocol_version.as_deref() {
+        Some(v) => Setting::explicit_field(http_version(v), &worst.arn, "ProtocolVersion"),
+        None if s.lb.kind == LbKind::Application => Setting::default_documented(
+            "1.1".to_string(),
+            "target groups speak HTTP/1.1 unless ProtocolVersion says HTTP2 or GRPC",
+            ALB_TG_DOC,
+        ),
+        None => Setting::default(),
+    };
+
+    let plain = tgs.iter().find(|t| {
+        !t.protocol
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case("HTTPS") || p.eq_ignore_ascii_case("TLS"))
+    });
+    let tls_tg = plain.unwrap_or(first);
+    if let Some(p) = &tls_tg.protocol {
+        layer.tls_to_origin =
+            Setting::explicit_field(plain.is_none(), &tls_tg.arn, format!("Protocol {p}"));
+    }
+
+    layer.stickiness = stickiness(s, &tgs);
+
+    let total: u32 = tgs.iter().map(|t| t.targets).sum();
+    layer.targets = if tgs.len() == 1 {
+        Setting::explicit_field(total, &first.arn, "DescribeTargetHealth")
+    } else {
+        let locator = s
+            .rule
+            .as_ref()
+            .map(|r| r.arn.as_str())
+            .unwrap_or(&first.arn);
+        Setting::explicit_field(
+            total,
+            locator,
+            "forward target groups (DescribeTargetHealth)",
+        )
+    };
+
+    layer.drain_timeout = tgs
+        .iter()
+        .map(|t| {
+            seconds_attr(
+                &t.attributes,
+                "deregistration_delay.timeout_seconds",
+                &t.arn,
+                300.0,
+                "deregistration delay 300 s (deregistration_delay.timeout_seconds, 0-3600 s)",
+                TG_ATTRS_DOC,
+            )
+        })
+        .min_by(|a, b| {
+            let v = |s: &Setting<Seconds>| s.value.map(|x| x.0).unwrap_or(f64::INFINITY);
+            v(a).total_cmp(&v(b))
+        })
+        .unwrap_or_default();
+}
+
+fn http_version(protocol_version: &str) -> String {
+    match protocol_version.to_ascii_uppercase().as_str() {
+        "HTTP1" => "1.1".into(),
+        "HTTP2" => "2".into(),
+        "GRPC" => "grpc".into(),
+        other => other.to_ascii_lowercase(),
+    }
+}
+
+fn stickiness(s: &AlbSnapshot, tgs: &[&TargetGroupSnapshot]) -> Setting<Stickiness> {
+    // Across several weighted target groups a client stays put only if group-level
+    // stickiness is on as well.
+    if tgs.len() > 1 {
+        let group = s
+            .rule
+            .as_ref()
+            .and_then(|r| r.forward.as_ref())
+            .and_then(|f| f.group_stickiness);
+        if group.is_none_or(|(enabled, _)| !enabled) {
+            let locator = s.rule.as_ref().map(|r| r.arn.clone()).unwrap_or_default();
+            return Setting::explicit_field(
+                Stickiness::none(),
+                locator,
+                "ForwardConfig.TargetGroupStickinessConfig.Enabled",
+            );
+        }
+    }
+    let tg = tgs[0];
+    let a = &tg.attributes;
+    let Some(enabled) = bool_attr(a, "stickiness.enabled") else {
+        return Setting::default_documented(
+            Stickiness::none(),
+            "target group stickiness is disabled by default (stickiness.enabled)",
+            TG_ATTRS_DOC,
+        );
+    };
+    if !enabled {
+        return Setting::explicit_field(Stickiness::none(), &tg.arn, "stickiness.enabled");
+    }
+    let kind = a
+        .get("stickiness.type")
+        .map(|t| t.to_ascii_lowercase())
+        .unwrap_or_else(|| {
+            if s.lb.kind == LbKind::Network {
+                "source_ip".into()
+            } else {
+                "lb_cookie".into()
+            }
+        });
+    let ttl = |key: &str| {
+        a.get(key)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .or(Some(86400.0))
+            .map(Seconds)
+    };
+    let value = match kind.as_str() {
+        "lb_cookie" => Stickiness {
+            mode: "cookie".into(),
+            key: Some("AWSALB".into()),
+            ttl_s: ttl("stickiness.lb_cookie.duration_seconds"),
+        },
+        "app_cookie" => Stickiness {
+            mode: "cookie".into(),
+            key: a.get("stickiness.app_cookie.cookie_name").cloned(),
+            ttl_s: ttl("stickiness.app_cookie.duration_seconds"),
+        },
+        other => Stickiness {
+            mode: other.to_string(),
+            key: None,
+            ttl_s: None,
+        },
+    };
+    Setting::explicit_field(value, &tg.arn, "stickiness.type")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Origin;
+    use crate::providers::alb::{
+        Forward, ListenerSnapshot, LoadBalancerSnapshot, Rule, RulePriority, TargetGroupRef,
+    };
+
+    fn snapshot(kind: LbKind, protocol: &str, tgs: Vec<TargetGroupSnapshot>) -> AlbSnapshot {
+        let listener = ListenerSnapshot {
+            arn: "arn:listener".into(),
+            port: Some(443),
+            protocol: Some(protocol.into()),
+            attributes: BTreeMap::new(),
+        };
+        AlbSnapshot {
+            lb: LoadBalancerSnapshot {
+                arn: "arn:lb".into(),
+                name: "web".into(),
+                dns_name: "web-1.us-east-1.elb.amazonaws.com".into(),
+                kind,
+                attributes: BTreeMap::new(),
+            },
+            listeners: vec![listener.clone()],
+            listener: Some(listener),
+            rule: Some(Rule {
+                arn: "arn:rule".into(),
+                priority: RulePriority::Number(1),
+                conditions: vec![],
+                action: "forward".into(),
+                forward: Some(Forward {
+                    target_groups: tgs
+                        .iter()
+                        .map(|t| TargetGroupRef {
+                            arn: t.arn.clone(),
+                            weight: t.weight,
+                        })
+                        .collect(),
+                    group_stickiness: None,
+                }),
+            }),
+            target_groups: tgs,
+        }
+    }
+
+    fn tg(
+        arn: &str,
+        version: Option<&str>,
+        weight: Option<i32>,
+        targets: u32,
+    ) -> TargetGroupSnapshot {
+        TargetGroupSnapshot {
+            arn: arn.into(),
+            name: arn.into(),
+            protocol: Some("HTTP".into()),
+            protocol_version: version.map(str::to_string),
+            target_type: Some("ip".into()),
+            weight,
+            attributes: BTreeMap::new(),
+            targets,
+        }
+    }
+
+    #[test]
+    fn absent_attributes_are_documented_defaults() {
+        let l = to_layer(&snapshot(
+            LbKind::Application,
+            "HTTPS",
+            vec![tg("a", None, None, 2)],
+        ));
+        assert_eq!(l.idle_timeout.value, Some(Seconds(60.0)));
+        assert!(matches!(l.idle_timeout.origin, Origin::Default { .. }));
+        assert_eq!(l.upstream_keepalive, l.idle_timeout);
+        assert_eq!(l.client_protocols.value.unwrap(), vec!["http1.1", "h2"]);
+        assert_eq!(l.upstream_http_version.value.as_deref(), Some("1.1"));
+        assert_eq!(l.stickiness.value.unwrap().mode, "none");
+        assert_eq!(l.tls_to_origin.value, Some(false));
+    }
+
+    #[test]
+    fn weighted_groups_report_the_least_favourable_and_skip_weight_zero() {
+        let s = snapshot(
+            LbKind::Application,
+            "HTTP",
+            vec![
+                tg("h1", Some("HTTP1"), Some(90), 2),
+                tg("h2", Some("HTTP2"), Some(10), 1),
+                tg("off", Some("GRPC"), Some(0), 5),
+            ],
+        );
+        let l = to_layer(&s);
+        assert_eq!(l.upstream_http_version.value.as_deref(), Some("2"));
+        assert_eq!(l.targets.value, Some(3));
+        assert_eq!(l.stickiness.value.unwrap().mode, "none");
+    }
+
+    #[test]
+    fn nlb_tls_listener_has_a_fixed_idle_timeout() {
+        let l = to_layer(&snapshot(
+            LbKind::Network,
+            "TLS",
+            vec![tg("t", None, None, 1)],
+        ));
+        assert_eq!((l.id.as_str(), l.provider), ("nlb", Provider::Nlb));
+        assert_eq!(l.idle_timeout.value, Some(Seconds(350.0)));
+        assert!(l.upstream_http_version.value.is_none());
+    }
+
+    #[test]
+    fn a_non_numeric_attribute_is_unknown_not_a_default() {
+        let mut s = snapshot(LbKind::Application, "HTTP", vec![tg("a", None, None, 1)]);
+        s.lb.attributes
+            .insert("idle_timeout.timeout_seconds".into(), "soon".into());
+        let l = to_layer(&s);
+        assert!(l.idle_timeout.value.is_none());
+    }
+}

@@ -1,0 +1,392 @@
+//! Amazon CloudFront, read through `aws-sdk-cloudfront`.
+//!
+//! One read: the distribution whose alternate domain names match the host (or a pinned ID),
+//! the cache behavior CloudFront would use for the path, its origin, and whether the
+//! behavior's origin request policy (or legacy `ForwardedValues`) forwards the WebSocket
+//! handshake headers. Only `List*`/`Get*` calls are made.
+
+mod matching;
+mod translate;
+
+pub use matching::{alias_rank, legacy_forwards_ws, pick_behavior, policy_forwards_ws, WS_HEADERS};
+
+use crate::model::{Gap, Layer, Provider, Scheme};
+use crate::providers::aws::{classify, AwsError};
+use aws_sdk_cloudfront::types as t;
+use aws_sdk_cloudfront::Client;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DistributionSelector {
+    /// `--cloudfront ID`.
+    Id(String),
+    /// The viewer's host: matched against alternate domain names (exact, then wildcard).
+    Alias(String),
+    /// The distribution's own `dxxxx.cloudfront.net` name (from a DNS record).
+    DomainName(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct CloudFrontRequest {
+    pub selector: DistributionSelector,
+    pub path: String,
+    /// What the viewer dials: decides `match-viewer` origin protocol policies.
+    pub scheme: Scheme,
+    pub page_size: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomOrigin {
+    pub http_port: i32,
+    pub https_port: i32,
+    /// `http-only`, `match-viewer`, `https-only`.
+    pub protocol_policy: String,
+    pub read_timeout: Option<i32>,
+    pub keepalive_timeout: Option<i32>,
+}
+
+impl CustomOrigin {
+    /// Whether CloudFront connects to this origin over TLS for a viewer using `scheme`.
+    pub fn uses_tls(&self, scheme: Scheme) -> bool {
+        match self.protocol_policy.as_str() {
+            "https-only" => true,
+            "match-viewer" => scheme == Scheme::Wss,
+            _ => false,
+        }
+    }
+
+    /// The origin port CloudFront connects to for a viewer using `scheme`.
+    pub fn port(&self, scheme: Scheme) -> i32 {
+        if self.uses_tls(scheme) {
+            self.https_port
+        } else {
+            self.http_port
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OriginSnapshot {
+    pub id: String,
+    pub domain_name: String,
+    /// `None` for S3 and VPC origins.
+    pub custom: Option<CustomOrigin>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BehaviorSnapshot {
+    /// `None` for the default behavior.
+    pub path_pattern: Option<String>,
+    pub target_origin_id: String,
+    pub viewer_protocol_policy: String,
+    pub origin_request_policy_id: Option<String>,
+    /// Legacy `ForwardedValues.Headers`, when the behavior uses them.
+    pub forwarded_headers: Option<Vec<String>>,
+}
+
+impl BehaviorSnapshot {
+    /// How reports name it: `CacheBehaviors[/ws/*]` or `DefaultCacheBehavior`.
+    pub fn label(&self) -> String {
+        match &self.path_pattern {
+            Some(p) => format!("CacheBehaviors[{p}]"),
+            None => "DefaultCacheBehavior".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicySnapshot {
+    pub id: String,
+    pub name: String,
+    /// `none`, `whitelist`, `allViewer`, `allViewerAndWhitelistCloudFront`, `allExcept`.
+    pub header_behavior: String,
+    pub headers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistributionSnapshot {
+    pub id: String,
+    pub arn: String,
+    pub domain_name: String,
+    pub aliases: Vec<String>,
+    /// `http1.1`, `http2`, `http3`, `http2and3`.
+    pub http_version: Option<String>,
+    /// `Logging.Enabled` and `s3://bucket/prefix`.
+    pub logging: Option<(bool, String)>,
+    pub behavior: BehaviorSnapshot,
+    pub origin: Option<OriginSnapshot>,
+    pub policy: Option<PolicySnapshot>,
+}
+
+impl DistributionSnapshot {
+    /// The `Host` the origin sees for a viewer request to `viewer_host`: the viewer's when the
+    /// behavior forwards it (all-viewer policies, `Host` listed), else the origin's own domain
+    /// name. An ALB behind CloudFront matches its host-header rules against this.
+    pub fn origin_host(&self, viewer_host: &str) -> String {
+        let listed = |h: &[String]| h.iter().any(|x| x.eq_ignore_ascii_case("Host") || x == "*");
+        let forwards = match (&self.policy, &self.behavior.forwarded_headers) {
+            (Some(p), _) => match p.header_behavior.as_str() {
+                "allViewer" | "allViewerAndWhitelistCloudFront" => true,
+                "whitelist" => listed(&p.headers),
+                "allExcept" => !listed(&p.headers),
+                _ => false,
+            },
+            // An unreadable policy: assume the common all-viewer setup for WebSockets.
+            (None, _) if self.behavior.origin_request_policy_id.is_some() => true,
+            (None, Some(h)) => listed(h),
+            (None, None) => false,
+        };
+        match (&self.origin, forwards) {
+            (Some(o), false) => o.domain_name.clone(),
+            _ => viewer_host.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudFrontReading {
+    pub layer: Layer,
+    pub snapshot: DistributionSnapshot,
+    /// Parts that could not be read (the origin request policy) while the rest was.
+    pub gaps: Vec<Gap>,
+}
+
+/// Reads the distribution for the request. `Ok(None)`: no distribution has the host as an
+/// alternate domain name (CloudFront is not in this chain).
+pub async fn read_cloudfront(
+    client: &Client,
+    req: &CloudFrontRequest,
+) -> Result<Option<CloudFrontReading>, AwsError> {
+    let id = match &req.selector {
+        DistributionSelector::Id(id) => id.clone(),
+        other => match find_distribution(client, other, req.page_size).await? {
+            Some(id) => id,
+            None => return Ok(None),
+        },
+    };
+    let out = client
+        .get_distribution()
+        .id(&id)
+        .send()
+        .await
+        .map_err(|e| match classify(e, "cloudfront:GetDistribution") {
+            AwsError::Service { code, .. } if code == "NoSuchDistribution" => {
+                AwsError::NotFound(format!("no CloudFront distribution with ID {id}"))
+            }
+            other => other,
+        })?;
+    let dist = out.distribution().ok_or_else(|| AwsError::Malformed {
+        action: "cloudfront:GetDistribution".into(),
+        detail: "no Distribution in the response".into(),
+    })?;
+    let config = dist
+        .distribution_config()
+        .ok_or_else(|| AwsError::Malformed {
+            action: "cloudfront:GetDistribution".into(),
+            detail: "no DistributionConfig in the response".into(),
+        })?;
+    let mut snapshot = snapshot(dist, config, &req.path)?;
+
+    let mut gaps = Vec::new();
+    if let Some(pid) = snapshot.behavior.origin_request_policy_id.clone() {
+        match origin_request_policy(client, &pid).await {
+            Ok(p) => snapshot.policy = Some(p),
+            Err(e) => gaps.push(Gap {
+                layer: "cloudfront".into(),
+                provider: Provider::Cloudfront,
+                reason: format!(
+                    "origin request policy {pid} of {}: {e}",
+                    snapshot.behavior.label()
+                ),
+                code: Some(e.code().to_string()),
+            }),
+        }
+    }
+    let layer = translate::to_layer(&snapshot, req.scheme);
+    Ok(Some(CloudFrontReading {
+        layer,
+        snapshot,
+        gaps,
+    }))
+}
+
+/// The ID of the distribution serving `selector`, scanning every page of `ListDistributions`.
+async fn find_distribution(
+    client: &Client,
+    selector: &DistributionSelector,
+    page_size: Option<i32>,
+) -> Result<Option<String>, AwsError> {
+    let mut marker: Option<String> = None;
+    let mut best: Option<(usize, String)> = None;
+    loop {
+        let out = client
+            .list_distributions()
+            .set_marker(marker.clone())
+            .set_max_items(page_size)
+            .send()
+            .await
+            .map_err(|e| classify(e, "cloudfront:ListDistributions"))?;
+        let Some(list) = out.distribution_list() else {
+            return Ok(best.map(|b| b.1));
+        };
+        for d in list.items() {
+            let rank = match selector {
+                DistributionSelector::DomainName(name) => d
+                    .domain_name()
+                    .trim_end_matches('.')
+                    .eq_ignore_ascii_case(name.trim_end_matches('.'))
+                    .then_some(usize::MAX),
+                DistributionSelector::Alias(host) => d
+                    .aliases()
+                    .map(|a| a.items())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|a| alias_rank(a, host))
+                    .max(),
+                DistributionSelector::Id(id) => (d.id() == id).then_some(usize::MAX),
+            };
+            if let Some(r) = rank {
+                if best.as_ref().is_none_or(|(b, _)| r > *b) {
+                    best = Some((r, d.id().to_string()));
+                }
+            }
+        }
+        if best.as_ref().is_some_and(|(r, _)| *r == usize::MAX) {
+            return Ok(best.map(|b| b.1));
+        }
+        marker = list
+            .next_marker()
+            .filter(|m| list.is_truncated() && !m.is_empty())
+            .map(str::to_string);
+        if marker.is_none() {
+            return Ok(best.map(|b| b.1));
+        }
+    }
+}
+
+// `ForwardedValues` is deprecated in favour of policies, but distributions that still use it
+// are exactly the ones whose headers must be read from it.
+#[allow(deprecated)]
+fn snapshot(
+    dist: &t::Distribution,
+    config: &t::DistributionConfig,
+    path: &str,
+) -> Result<DistributionSnapshot, AwsError> {
+    let behaviors: &[t::CacheBehavior] = config
+        .cache_behaviors()
+        .map(|b| b.items())
+        .unwrap_or_default();
+    let behavior = match pick_behavior(behaviors.iter().map(|b| b.path_pattern()), path) {
+        Some(i) => {
+            let b = &behaviors[i];
+            BehaviorSnapshot {
+                path_pattern: Some(b.path_pattern().to_string()),
+                target_origin_id: b.target_origin_id().to_string(),
+                viewer_protocol_policy: b.viewer_protocol_policy().as_str().to_string(),
+                origin_request_policy_id: non_empty(b.origin_request_policy_id()),
+                forwarded_headers: b
+                    .forwarded_values()
+                    .map(|f| f.headers().map(|h| h.items().to_vec()).unwrap_or_default()),
+            }
+        }
+        None => {
+            let b = config
+                .default_cache_behavior()
+                .ok_or_else(|| AwsError::Malformed {
+                    action: "cloudfront:GetDistribution".into(),
+                    detail: "no DefaultCacheBehavior".into(),
+                })?;
+            BehaviorSnapshot {
+                path_pattern: None,
+                target_origin_id: b.target_origin_id().to_string(),
+                viewer_protocol_policy: b.viewer_protocol_policy().as_str().to_string(),
+                origin_request_policy_id: non_empty(b.origin_request_policy_id()),
+                forwarded_headers: b
+                    .forwarded_values()
+                    .map(|f| f.headers().map(|h| h.items().to_vec()).unwrap_or_default()),
+            }
+        }
+    };
+    let origins: &[t::Origin] = config.origins().map(|o| o.items()).unwrap_or_default();
+    // A behavior may target an origin group (failover): its primary member serves first.
+    let origin_id = config
+        .origin_groups()
+        .map(|g| g.items())
+        .unwrap_or_default()
+        .iter()
+        .find(|g| g.id() == behavior.target_origin_id)
+        .and_then(|g| {
+            g.members()?
+                .items()
+                .first()
+                .map(|m| m.origin_id().to_string())
+        })
+        .unwrap_or_else(|| behavior.target_origin_id.clone());
+    let origin = origins
+        .iter()
+        .find(|o| o.id() == origin_id)
+        .map(|o| OriginSnapshot {
+            id: o.id().to_string(),
+            domain_name: o.domain_name().to_string(),
+            custom: o.custom_origin_config().map(|c| CustomOrigin {
+                http_port: c.http_port(),
+                https_port: c.https_port(),
+                protocol_policy: c.origin_protocol_policy().as_str().to_string(),
+                read_timeout: c.origin_read_timeout(),
+                keepalive_timeout: c.origin_keepalive_timeout(),
+            }),
+        });
+    Ok(DistributionSnapshot {
+        id: dist.id().to_string(),
+        arn: dist.arn().to_string(),
+        domain_name: dist.domain_name().to_string(),
+        aliases: config
+            .aliases()
+            .map(|a| a.items().to_vec())
+            .unwrap_or_default(),
+        http_version: config.http_version().map(|v| v.as_str().to_string()),
+        logging: config.logging().map(|l| {
+            let dest = if l.prefix().is_empty() {
+                format!("s3://{}", l.bucket())
+            } else {
+                format!("s3://{}/{}", l.bucket(), l.prefix())
+            };
+            (l.enabled(), dest)
+        }),
+        behavior,
+        origin,
+        policy: None,
+    })
+}
+
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+async fn origin_request_policy(client: &Client, id: &str) -> Result<PolicySnapshot, AwsError> {
+    const ACTION: &str = "cloudfront:GetOriginRequestPolicy";
+    let out = client
+        .get_origin_request_policy()
+        .id(id)
+        .send()
+        .await
+        .map_err(|e| classify(e, ACTION))?;
+    let config = out
+        .origin_request_policy()
+        .and_then(|p| p.origin_request_policy_config())
+        .ok_or_else(|| AwsError::Malformed {
+            action: ACTION.into(),
+            detail: "no OriginRequestPolicyConfig in the response".into(),
+        })?;
+    let headers = config.headers_config();
+    Ok(PolicySnapshot {
+        id: id.to_string(),
+        name: config.name().to_string(),
+        header_behavior: headers
+            .map(|h| h.header_behavior().as_str().to_string())
+            .unwrap_or_else(|| "none".into()),
+        headers: headers
+            .and_then(|h| h.headers())
+            .map(|h| h.items().to_vec())
+            .unwrap_or_default(),
+    })
+}

@@ -1,0 +1,102 @@
+//! Route 53 as a discovery hint: what the domain's record points at (a CloudFront
+//! distribution or a load balancer), read from the hosted zone through `aws-sdk-route53`.
+//! Used when no CloudFront alias names the domain, or to find the load balancer directly.
+
+use crate::providers::aws::{classify, is_elb_dns, AwsError};
+use aws_sdk_route53::types::RrType;
+use aws_sdk_route53::Client;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DnsTarget {
+    /// `dxxxx.cloudfront.net`
+    CloudFront(String),
+    /// An ELB DNS name.
+    Elb(String),
+    Other(String),
+}
+
+impl DnsTarget {
+    fn from_name(name: &str) -> DnsTarget {
+        let n = name.trim_end_matches('.').to_ascii_lowercase();
+        if n.ends_with(".cloudfront.net") {
+            DnsTarget::CloudFront(n)
+        } else if is_elb_dns(&n) {
+            DnsTarget::Elb(n)
+        } else {
+            DnsTarget::Other(n)
+        }
+    }
+}
+
+/// The record for `domain` in the most specific hosted zone holding it: an alias target or a
+/// CNAME's value. `Ok(None)` when no zone or record exists.
+pub async fn resolve_record(
+    client: &Client,
+    domain: &str,
+    page_size: Option<i32>,
+) -> Result<Option<DnsTarget>, AwsError> {
+    let fqdn = format!("{}.", domain.trim_end_matches('.').to_ascii_lowercase());
+    let Some(zone) = best_zone(client, &fqdn, page_size).await? else {
+        return Ok(None);
+    };
+    let out = client
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .start_record_name(&fqdn)
+        .set_max_items(page_size)
+        .send()
+        .await
+        .map_err(|e| classify(e, "route53:ListResourceRecordSets"))?;
+    let mut cname = None;
+    for r in out.resource_record_sets() {
+        if !r.name().eq_ignore_ascii_case(&fqdn) {
+            continue;
+        }
+        match (r.r#type(), r.alias_target()) {
+            (RrType::A | RrType::Aaaa, Some(alias)) => {
+                return Ok(Some(DnsTarget::from_name(alias.dns_name())));
+            }
+            (RrType::Cname, _) => {
+                cname = r
+                    .resource_records()
+                    .first()
+                    .map(|v| DnsTarget::from_name(v.value()));
+            }
+            _ => {}
+        }
+    }
+    Ok(cname)
+}
+
+/// The ID of the longest hosted zone whose name is a suffix of `fqdn`.
+async fn best_zone(
+    client: &Client,
+    fqdn: &str,
+    page_size: Option<i32>,
+) -> Result<Option<String>, AwsError> {
+    let mut marker: Option<String> = None;
+    let mut best: Option<(usize, String)> = None;
+    loop {
+        let out = client
+            .list_hosted_zones()
+            .set_marker(marker)
+            .set_max_items(page_size)
+            .send()
+            .await
+            .map_err(|e| classify(e, "route53:ListHostedZones"))?;
+        for z in out.hosted_zones() {
+            let name = z.name().to_ascii_lowercase();
+            let holds = fqdn == name || fqdn.ends_with(&format!(".{name}"));
+            if holds && best.as_ref().is_none_or(|(l, _)| name.len() > *l) {
+                best = Some((name.len(), z.id().to_string()));
+            }
+        }
+        marker = out
+            .next_marker()
+            .filter(|m| out.is_truncated() && !m.is_empty())
+            .map(str::to_string);
+        if marker.is_none() {
+            return Ok(best.map(|b| b.1));
+        }
+    }
+}

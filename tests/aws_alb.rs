@@ -1,0 +1,347 @@
+//! The ALB/NLB provider against the AWS emulator: resources are created with the real
+//! `aws-sdk-elasticloadbalancingv2` and read back through the provider over HTTP.
+
+mod aws_common;
+
+use aws_common::fixtures::{self, forward, weighted};
+use aws_common::{assert_finding, fast_options, judge, moto_url, nginx_layer, sdk_config, unique};
+use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
+use wsaudit::model::{Chain, Origin, Provider, Scheme, Seconds, Target};
+use wsaudit::providers::alb::{read_alb, AlbRequest, AlbSelector};
+use wsaudit::providers::aws::AwsClients;
+
+fn request(selector: AlbSelector, host: &str, path: &str, port: u16) -> AlbRequest {
+    AlbRequest {
+        selector,
+        host: host.into(),
+        path: path.into(),
+        port: Some(port),
+        page_size: None,
+    }
+}
+
+fn chain_of(layers: Vec<wsaudit::model::Layer>) -> Chain {
+    let mut c = Chain::new(Target {
+        domain: "ws.example.test".into(),
+        path: "/ws/".into(),
+        scheme: Scheme::Wss,
+    });
+    c.layers = layers;
+    c
+}
+
+fn is_default(o: &Origin) -> bool {
+    matches!(o, Origin::Default { .. })
+}
+
+fn field_of(o: &Origin) -> Option<&str> {
+    match o {
+        Origin::Explicit { field, .. } => field.as_deref(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn unset_attributes_get_aws_defaults_and_the_alb_cuts_before_nginx() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let lb = fixtures::load_balancer(&sdk, &moto, &unique("dflt"), false).await;
+    let other = fixtures::target_group(
+        &sdk,
+        &lb,
+        &unique("other"),
+        ProtocolEnum::Http,
+        Some("HTTP1"),
+        1,
+        &[],
+    )
+    .await;
+    let ws = fixtures::target_group(
+        &sdk,
+        &lb,
+        &unique("ws"),
+        ProtocolEnum::Http,
+        Some("HTTP1"),
+        2,
+        &[],
+    )
+    .await;
+    let l = fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&other)).await;
+    fixtures::rule(&sdk, &l, 10, &["ws.example.test"], &["/ws/*"], forward(&ws)).await;
+    // A higher-priority rule for another host must not capture this handshake.
+    fixtures::rule(
+        &sdk,
+        &l,
+        5,
+        &["other.example.test"],
+        &["/ws/*"],
+        forward(&other),
+    )
+    .await;
+
+    let client = AwsClients::new(sdk.clone()).elbv2("us-east-1");
+    let reading = read_alb(
+        &client,
+        &request(
+            AlbSelector::Name(lb.name.clone()),
+            "WS.example.test",
+            "/ws/chat?room=1",
+            80,
+        ),
+    )
+    .await
+    .expect("read alb");
+    let layer = &reading.layer;
+    assert_eq!(layer.id, "alb");
+    assert_eq!(layer.provider, Provider::Alb);
+    assert_eq!(layer.locator.as_deref(), Some(lb.arn.as_str()));
+    // The emulator omits never-set attributes; AWS's documented defaults apply.
+    assert_eq!(layer.idle_timeout.value, Some(Seconds(60.0)));
+    assert!(
+        is_default(&layer.idle_timeout.origin),
+        "{:?}",
+        layer.idle_timeout.origin
+    );
+    assert_eq!(layer.client_keepalive.value, Some(Seconds(3600.0)));
+    // The emulator does report target-group defaults (300 s draining): read as explicit.
+    assert_eq!(layer.drain_timeout.value, Some(Seconds(300.0)));
+    assert!(!layer.access_log.value.as_ref().unwrap().enabled);
+    // The rule for this host and path, not the earlier one for another host.
+    assert_eq!(reading.snapshot.target_groups.len(), 1);
+    assert_eq!(reading.snapshot.target_groups[0].arn, ws);
+    assert_eq!(layer.targets.value, Some(2));
+    assert_eq!(layer.stickiness.value.as_ref().unwrap().mode, "none");
+    assert_eq!(layer.upstream_http_version.value.as_deref(), Some("1.1"));
+    assert_eq!(
+        layer.client_protocols.value.as_deref(),
+        Some(&["http1.1".to_string()][..])
+    );
+
+    // ALB 60 s (default) in front of nginx 3600 s: the ALB cuts first. nginx's layer is built
+    // by hand here until the nginx provider lands; its keep-alive (30 s) is shorter than the
+    // ALB's idle timeout: the 502 race.
+    let chain = chain_of(vec![layer.clone(), nginx_layer(3600.0, 30.0)]);
+    let (findings, pack) = judge(&chain);
+    assert_finding(&findings, &pack, "WS401", Some("alb"));
+    assert_finding(&findings, &pack, "WS301", Some("alb"));
+    assert_finding(&findings, &pack, "WS403", None);
+}
+
+#[tokio::test]
+async fn explicit_attributes_and_an_http2_target_group() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let lb = fixtures::load_balancer(&sdk, &moto, &unique("expl"), false).await;
+    fixtures::lb_attributes(
+        &sdk,
+        &lb.arn,
+        &[
+            ("idle_timeout.timeout_seconds", "3600"),
+            ("routing.http2.enabled", "false"),
+            ("access_logs.s3.enabled", "true"),
+            ("access_logs.s3.bucket", "alb-logs"),
+        ],
+    )
+    .await;
+    let tg = fixtures::target_group(
+        &sdk,
+        &lb,
+        &unique("h2"),
+        ProtocolEnum::Https,
+        Some("HTTP2"),
+        3,
+        &[
+            ("stickiness.enabled", "true"),
+            ("stickiness.type", "lb_cookie"),
+            ("stickiness.lb_cookie.duration_seconds", "120"),
+            ("deregistration_delay.timeout_seconds", "30"),
+            (
+                "load_balancing.algorithm.type",
+                "least_outstanding_requests",
+            ),
+        ],
+    )
+    .await;
+    fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;
+
+    let client = AwsClients::new(sdk.clone()).elbv2("us-east-1");
+    let reading = read_alb(
+        &client,
+        &request(
+            AlbSelector::Arn(lb.arn.clone()),
+            "ws.example.test",
+            "/",
+            443,
+        ),
+    )
+    .await
+    .expect("read alb");
+    let layer = &reading.layer;
+    assert_eq!(layer.idle_timeout.value, Some(Seconds(3600.0)));
+    assert_eq!(
+        field_of(&layer.idle_timeout.origin),
+        Some("idle_timeout.timeout_seconds")
+    );
+    assert_eq!(layer.upstream_http_version.value.as_deref(), Some("2"));
+    assert_eq!(
+        field_of(&layer.upstream_http_version.origin),
+        Some("ProtocolVersion")
+    );
+    assert_eq!(layer.tls_to_origin.value, Some(true));
+    let sticky = layer.stickiness.value.as_ref().unwrap();
+    assert_eq!(
+        (sticky.mode.as_str(), sticky.key.as_deref()),
+        ("cookie", Some("AWSALB"))
+    );
+    assert_eq!(sticky.ttl_s, Some(Seconds(120.0)));
+    assert_eq!(layer.drain_timeout.value, Some(Seconds(30.0)));
+    assert_eq!(layer.targets.value, Some(3));
+    let log = layer.access_log.value.as_ref().unwrap();
+    assert!(log.enabled);
+    assert_eq!(log.destination.as_deref(), Some("s3://alb-logs"));
+    assert_eq!(
+        reading.snapshot.algorithm(),
+        Some("least_outstanding_requests")
+    );
+    // Only listener on 80 although 443 was asked: the only listener is used.
+    assert_eq!(reading.snapshot.listener.as_ref().unwrap().port, Some(80));
+
+    let chain = chain_of(vec![layer.clone(), nginx_layer(3600.0, 4000.0)]);
+    let (findings, pack) = judge(&chain);
+    assert_finding(&findings, &pack, "WS501", Some("alb"));
+    assert!(
+        !findings.iter().any(|f| f.rule == "WS401"),
+        "3600 s in front of 3600 s is aligned: {findings:?}"
+    );
+}
+
+#[tokio::test]
+async fn weighted_forward_priorities_and_dns_lookup() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let lb = fixtures::load_balancer(&sdk, &moto, &unique("wght"), false).await;
+    let a = fixtures::target_group(
+        &sdk,
+        &lb,
+        &unique("a"),
+        ProtocolEnum::Http,
+        None,
+        2,
+        &[("stickiness.enabled", "true")],
+    )
+    .await;
+    let b = fixtures::target_group(
+        &sdk,
+        &lb,
+        &unique("b"),
+        ProtocolEnum::Http,
+        None,
+        3,
+        &[("stickiness.enabled", "true")],
+    )
+    .await;
+    let c = fixtures::target_group(&sdk, &lb, &unique("c"), ProtocolEnum::Http, None, 1, &[]).await;
+    let l = fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&c)).await;
+    let weighted_rule = fixtures::rule(
+        &sdk,
+        &l,
+        20,
+        &[],
+        &["/ws/*"],
+        weighted(&[(&a, 80), (&b, 20)], false),
+    )
+    .await;
+    fixtures::rule(&sdk, &l, 30, &[], &["/*"], forward(&a)).await;
+
+    let client = AwsClients::new(sdk.clone()).elbv2("us-east-1");
+    // The DNS name as a CNAME or CloudFront origin would write it.
+    let dns = format!("DUALSTACK.{}.", lb.dns.to_uppercase());
+    let reading = read_alb(
+        &client,
+        &request(AlbSelector::DnsName(dns), "ws.example.test", "/ws/x", 80),
+    )
+    .await
+    .expect("read alb by DNS name");
+    assert_eq!(reading.snapshot.lb.arn, lb.arn);
+    assert_eq!(reading.snapshot.rule.as_ref().unwrap().arn, weighted_rule);
+    assert_eq!(reading.layer.targets.value, Some(5));
+    // Both groups are sticky, but without group-level stickiness a reconnect can switch groups.
+    assert_eq!(
+        reading.layer.stickiness.value.as_ref().unwrap().mode,
+        "none"
+    );
+    assert_eq!(
+        field_of(&reading.layer.stickiness.origin),
+        Some("ForwardConfig.TargetGroupStickinessConfig.Enabled")
+    );
+
+    let other = read_alb(
+        &client,
+        &request(
+            AlbSelector::Name(lb.name.clone()),
+            "ws.example.test",
+            "/api",
+            80,
+        ),
+    )
+    .await
+    .expect("read alb");
+    assert_eq!(other.snapshot.target_groups[0].arn, a);
+    assert_eq!(
+        other.layer.stickiness.value.as_ref().unwrap().mode,
+        "cookie"
+    );
+
+    let missing = read_alb(
+        &client,
+        &request(AlbSelector::Name(unique("nope")), "h", "/", 80),
+    )
+    .await;
+    assert_eq!(missing.unwrap_err().code(), "not-found");
+}
+
+#[tokio::test]
+async fn nlb_tcp_listener_idle_timeout_comes_from_listener_attributes() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let lb = fixtures::load_balancer(&sdk, &moto, &unique("nlb"), true).await;
+    let tg =
+        fixtures::target_group(&sdk, &lb, &unique("tcp"), ProtocolEnum::Tcp, None, 2, &[]).await;
+    let l = fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Tcp, 443, forward(&tg)).await;
+    fixtures::elbv2(&sdk)
+        .modify_listener_attributes()
+        .listener_arn(&l)
+        .attributes(
+            aws_sdk_elasticloadbalancingv2::types::ListenerAttribute::builder()
+                .key("tcp.idle_timeout.seconds")
+                .value("900")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("modify listener attributes");
+
+    let client = AwsClients::new(sdk.clone()).elbv2("us-east-1");
+    let reading = read_alb(
+        &client,
+        &request(
+            AlbSelector::Name(lb.name.clone()),
+            "ws.example.test",
+            "/",
+            443,
+        ),
+    )
+    .await
+    .expect("read nlb");
+    let layer = &reading.layer;
+    assert_eq!((layer.id.as_str(), layer.provider), ("nlb", Provider::Nlb));
+    assert_eq!(layer.idle_timeout.value, Some(Seconds(900.0)));
+    match &layer.idle_timeout.origin {
+        Origin::Explicit { locator, field, .. } => {
+            assert_eq!(locator, &l);
+            assert_eq!(field.as_deref(), Some("tcp.idle_timeout.seconds"));
+        }
+        other => panic!("expected the listener attribute, got {other:?}"),
+    }
+    assert_eq!(layer.targets.value, Some(2));
+}

@@ -1,0 +1,212 @@
+//! The `wsaudit chain` binary against the AWS emulator: endpoints and credentials reach it only
+//! through the environment (AWS_ENDPOINT_URL, key variables), as in production.
+
+mod aws_common;
+
+use aws_common::fixtures::{self, forward, Behavior, Origin as Orig};
+use aws_common::{fast_options, moto_url, sdk_config, unique, TEST_KEY_ID, TEST_SECRET};
+use aws_sdk_cloudfront::types::{HttpVersion, OriginProtocolPolicy};
+use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
+use std::process::{Command, Output};
+
+/// Runs the binary with a clean AWS environment: an empty HOME (no profiles), no IMDS, and
+/// only the variables given.
+fn wsaudit(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsaudit"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run wsaudit")
+}
+
+fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_ACCESS_KEY_ID", TEST_KEY_ID.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", TEST_SECRET.to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ]
+}
+
+fn as_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+fn assert_no_secret(out: &Output) {
+    for stream in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        assert!(!text.contains(TEST_SECRET), "secret in output: {text}");
+        assert!(!text.contains(TEST_KEY_ID), "key id in output: {text}");
+    }
+}
+
+#[tokio::test]
+async fn chain_command_discovers_cloudfront_and_the_alb() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let domain = format!("ws.{}.test", unique("cli"));
+    let lb = fixtures::load_balancer(&sdk, &moto, &unique("cli"), false).await;
+    let tg =
+        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
+    fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;
+    fixtures::distribution(
+        &sdk,
+        &[&domain],
+        &[Orig {
+            id: "alb",
+            domain: &lb.dns,
+            custom: Some((OriginProtocolPolicy::HttpOnly, 30, 5)),
+        }],
+        &[Behavior {
+            pattern: None,
+            origin: "alb",
+            origin_request_policy: None,
+            headers: &["*"],
+        }],
+        HttpVersion::Http2,
+    )
+    .await;
+
+    let env = aws_env(&moto);
+    let out = wsaudit(
+        &[
+            "chain",
+            "--domain",
+            &domain,
+            "--path",
+            "/ws/",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        &as_refs(&env),
+    );
+    assert_no_secret(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let layers: Vec<&str> = report["chain"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(layers, ["cloudfront", "alb"]);
+    assert_eq!(report["chain"]["layers"][1]["idle_timeout"]["value"], 60);
+    assert_eq!(
+        report["chain"]["layers"][1]["idle_timeout"]["origin"]["kind"],
+        "default"
+    );
+    assert_eq!(report["chain"]["gaps"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn an_unreadable_layer_exits_3_and_names_why() {
+    let Some(moto) = moto_url() else { return };
+    let env = aws_env(&moto);
+    let missing = unique("missing");
+    let out = wsaudit(
+        &[
+            "chain",
+            "--domain",
+            "nothing.invalid",
+            "--alb",
+            &missing,
+            "--format",
+            "json",
+        ],
+        &as_refs(&env),
+    );
+    assert_no_secret(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gap = &report["chain"]["gaps"][0];
+    assert_eq!(gap["layer"], "alb");
+    assert_eq!(gap["code"], "not-found");
+    assert!(gap["reason"].as_str().unwrap().contains(&missing));
+}
+
+#[test]
+fn without_credentials_pinned_layers_are_gaps_and_others_not_consulted() {
+    let out = wsaudit(
+        &[
+            "chain",
+            "--domain",
+            "ws.example.invalid",
+            "--cloudfront",
+            "E123",
+            "--format",
+            "json",
+        ],
+        &[("AWS_REGION", "us-east-1")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = report["chain"]["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["no-credentials", "no-credentials"]);
+
+    // Nothing pinned and nothing configured: the AWS layers are not consulted, not gaps.
+    let out = wsaudit(
+        &[
+            "chain",
+            "--domain",
+            "ws.example.invalid",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["chain"]["gaps"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        report["chain"]["not_consulted"].as_array().unwrap().len(),
+        2
+    );
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let out = wsaudit(
+        &["chain", "--domain", "ws.example.com", "--path", "ws"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = wsaudit(
+        &["chain", "--domain", "ws.example.com", "--timeout", "soon"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

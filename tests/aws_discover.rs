@@ -1,0 +1,248 @@
+//! Discovery against the AWS emulator: domain → CloudFront alias → origin → ALB by DNS name →
+//! listener rule → target group, Route 53 alias records, pins, and concurrency.
+
+mod aws_common;
+
+use aws_common::fixtures::{self, forward, Behavior, Origin as Orig};
+use aws_common::proxy::{Fault, Proxy, Rule};
+use aws_common::{assert_finding, fast_options, judge, moto_url, nginx_layer, sdk_config, unique};
+use aws_sdk_cloudfront::types::{HttpVersion, OriginProtocolPolicy};
+use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
+use std::time::Duration;
+use wsaudit::discover::{
+    aws_task, discover, AwsSource, ChainRequest, ProviderOutput, ProviderTask,
+};
+use wsaudit::model::{Layer, LayerKind, Provider, Seconds};
+
+struct Stack {
+    domain: String,
+    lb: fixtures::Lb,
+    ws_tg: String,
+    dist: String,
+}
+
+/// An ALB (default attributes) with a host+path rule for the WebSocket target group, and a
+/// distribution whose `/ws/*` behavior forwards to it (Host and handshake headers forwarded).
+async fn stack(sdk: &aws_config::SdkConfig, moto: &str) -> Stack {
+    let tag = unique("st");
+    let domain = format!("ws.{tag}.test");
+    let lb = fixtures::load_balancer(sdk, moto, &unique("disc"), false).await;
+    let other =
+        fixtures::target_group(sdk, &lb, &unique("o"), ProtocolEnum::Http, None, 1, &[]).await;
+    let ws_tg = fixtures::target_group(
+        sdk,
+        &lb,
+        &unique("w"),
+        ProtocolEnum::Http,
+        Some("HTTP1"),
+        2,
+        &[],
+    )
+    .await;
+    let l = fixtures::listener(sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&other)).await;
+    fixtures::rule(sdk, &l, 10, &[&domain], &["/ws/*"], forward(&ws_tg)).await;
+    let origin_dns = format!("dualstack.{}", lb.dns.to_uppercase());
+    let (dist, _) = fixtures::distribution(
+        sdk,
+        &[&domain],
+        &[Orig {
+            id: "alb",
+            domain: &origin_dns,
+            custom: Some((OriginProtocolPolicy::HttpOnly, 30, 5)),
+        }],
+        &[
+            Behavior {
+                pattern: Some("/ws/*"),
+                origin: "alb",
+                origin_request_policy: None,
+                headers: &["Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version"],
+            },
+            Behavior {
+                pattern: None,
+                origin: "alb",
+                origin_request_policy: None,
+                headers: &[],
+            },
+        ],
+        HttpVersion::Http2,
+    )
+    .await;
+    Stack {
+        domain,
+        lb,
+        ws_tg,
+        dist,
+    }
+}
+
+#[tokio::test]
+async fn domain_to_cloudfront_to_alb_rule_to_target_group() {
+    let Some(moto) = moto_url() else { return };
+    let opts = fast_options();
+    let sdk = sdk_config(&moto, &opts).await;
+    let s = stack(&sdk, &moto).await;
+
+    let req = ChainRequest::new(&s.domain, "/ws/live");
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
+    let chain = &found.chain;
+    assert!(chain.gaps.is_empty(), "{:?}", chain.gaps);
+    assert!(
+        found.chain.not_consulted.is_empty(),
+        "{:?}",
+        found.chain.not_consulted
+    );
+    let ids: Vec<&str> = chain.layers.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, ["cloudfront", "alb"]);
+    assert_eq!(
+        chain.layers[0]
+            .locator
+            .as_deref()
+            .unwrap()
+            .rsplit('/')
+            .next(),
+        Some(s.dist.as_str())
+    );
+    let alb = &chain.layers[1];
+    assert_eq!(alb.locator.as_deref(), Some(s.lb.arn.as_str()));
+    assert_eq!(
+        alb.targets.value,
+        Some(2),
+        "the rule's target group, not the default"
+    );
+    assert_eq!(alb.idle_timeout.value, Some(Seconds(60.0)));
+    match &alb.targets.origin {
+        wsaudit::model::Origin::Explicit { locator, .. } => assert_eq!(locator, &s.ws_tg),
+        o => panic!("{o:?}"),
+    }
+
+    // With nginx (built by hand until the nginx provider lands) behind: the ALB's 60 s default
+    // cuts before nginx's 3600 s.
+    let mut full = chain.clone();
+    full.layers.push(nginx_layer(3600.0, 75.0));
+    let (findings, pack) = judge(&full);
+    assert_finding(&findings, &pack, "WS401", Some("alb"));
+}
+
+#[tokio::test]
+async fn route53_alias_leads_to_the_alb_without_cloudfront() {
+    let Some(moto) = moto_url() else { return };
+    let opts = fast_options();
+    let sdk = sdk_config(&moto, &opts).await;
+    let zone = format!("{}.test", unique("r53"));
+    let domain = format!("ws.{zone}");
+    let lb = fixtures::load_balancer(&sdk, &moto, &unique("r53lb"), false).await;
+    let tg =
+        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 3, &[]).await;
+    fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;
+    fixtures::alias_record(&sdk, &zone, &domain, &format!("dualstack.{}.", lb.dns)).await;
+
+    let mut req = ChainRequest::new(&domain, "/");
+    req.scheme = wsaudit::model::Scheme::Ws;
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
+    assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
+    assert_eq!(found.chain.layers.len(), 1);
+    assert_eq!(
+        found.chain.layers[0].locator.as_deref(),
+        Some(lb.arn.as_str())
+    );
+    assert_eq!(found.chain.layers[0].targets.value, Some(3));
+    assert_eq!(found.chain.not_consulted.len(), 1);
+    assert_eq!(found.chain.not_consulted[0].provider, Provider::Cloudfront);
+}
+
+#[tokio::test]
+async fn unconfigured_layers_are_not_consulted_not_gaps() {
+    let Some(moto) = moto_url() else { return };
+    let opts = fast_options();
+    let sdk = sdk_config(&moto, &opts).await;
+    let req = ChainRequest::new(format!("{}.invalid", unique("none")), "/");
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
+    assert!(found.chain.layers.is_empty());
+    assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
+    let mut providers: Vec<Provider> = found
+        .chain
+        .not_consulted
+        .iter()
+        .map(|n| n.provider)
+        .collect();
+    providers.sort_by_key(|p| p.as_str());
+    assert_eq!(providers, [Provider::Alb, Provider::Cloudfront]);
+}
+
+/// A provider task standing in for one that is slow (nginx over a slow disk, Cloudflare's
+/// API): it sleeps, then reports a reverse-proxy layer.
+fn slow_stand_in(delay: Duration) -> ProviderTask {
+    ProviderTask {
+        name: "stand-in",
+        layers: vec![("nginx".into(), Provider::Nginx)],
+        run: Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            ProviderOutput {
+                layers: vec![Layer::new(
+                    "nginx",
+                    LayerKind::ReverseProxy,
+                    Provider::Nginx,
+                    "nginx",
+                )],
+                ..Default::default()
+            }
+        }),
+    }
+}
+
+#[tokio::test]
+async fn pinned_layers_and_providers_are_read_concurrently() {
+    let Some(moto) = moto_url() else { return };
+    let opts = fast_options();
+    let sdk = sdk_config(&moto, &opts).await;
+    let s = stack(&sdk, &moto).await;
+    let delay = Duration::from_millis(1500);
+    // Each pinned read is held up once by `delay`: in sequence they would take 3 delays.
+    let proxy = Proxy::start(
+        &moto,
+        vec![
+            Rule::always("DescribeLoadBalancers", Fault::Delay(delay)),
+            Rule::always("/distribution/", Fault::Delay(delay)),
+        ],
+    )
+    .await;
+    let slow_sdk = sdk_config(&proxy.url, &opts).await;
+    let mut req = ChainRequest::new(&s.domain, "/ws/");
+    req.alb = Some(s.lb.name.clone());
+    req.cloudfront = Some(s.dist.clone());
+    req.regions = vec!["us-east-1".into()];
+    let found = discover(
+        &req,
+        vec![
+            aws_task(&req, AwsSource::Config(Box::new(slow_sdk)), opts),
+            slow_stand_in(delay),
+        ],
+    )
+    .await;
+    assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
+    let ids: Vec<&str> = found.chain.layers.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, ["cloudfront", "alb", "nginx"], "outermost first");
+    assert_eq!(proxy.count("DescribeLoadBalancers"), 1);
+    eprintln!(
+        "chain wall time with three {delay:?} providers: {:?}",
+        found.elapsed
+    );
+    assert!(found.elapsed >= delay, "{:?}", found.elapsed);
+    assert!(
+        found.elapsed < delay * 2,
+        "providers ran in sequence: {:?} for three reads of {delay:?} each",
+        found.elapsed
+    );
+}

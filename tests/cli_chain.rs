@@ -1,0 +1,235 @@
+//! `wsaudit chain` end to end through the binary: Cloudflare (a loopback server answering in
+//! API v4 shapes) in front of nginx (a real config, checked by `nginx -t` elsewhere), AWS not
+//! configured; and the token never appears anywhere in any command's output.
+
+#[path = "cloudflare_support/mod.rs"]
+mod cloudflare_support;
+mod common;
+
+use cloudflare_support::{FakeCloudflare, TOKEN};
+use common::*;
+use serde_json::{json, Value};
+
+fn nginx_conf() -> String {
+    repo()
+        .join("examples/nginx/nginx.conf")
+        .display()
+        .to_string()
+}
+
+/// Environment for a run with Cloudflare pointed at the fake and AWS deliberately absent.
+fn env(base: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("CLOUDFLARE_API_TOKEN", TOKEN.to_string()),
+        ("WSAUDIT_CLOUDFLARE_API_URL", base.to_string()),
+        ("AWS_CONFIG_FILE", "/nonexistent/wsaudit-test".into()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/wsaudit-test".into(),
+        ),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+}
+
+fn run(base: &str, args: &[&str]) -> Run {
+    let e = env(base);
+    let e: Vec<(&str, &str)> = e.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut full = vec!["chain"];
+    full.extend_from_slice(args);
+    wsaudit_full(&repo(), &full, None, &e)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudflare_in_front_of_nginx_websockets_off() {
+    let cf = FakeCloudflare::start().await;
+    cf.proxied_to_alb(&[("websockets", json!("off"))]).await;
+    let base = cf.base_url();
+    let r = tokio::task::spawn_blocking(move || {
+        run(
+            &base,
+            &[
+                "--domain",
+                "ws.example.com",
+                "--path",
+                "/ws/",
+                "--nginx-conf",
+                &nginx_conf(),
+                "--format",
+                "json",
+                "--heartbeat",
+                "25s",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
+    let ids: Vec<&str> = v["chain"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["cloudflare", "nginx:ws.example.com/ws/"],
+        "Cloudflare outermost, then nginx"
+    );
+    let ws104 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "WS104")
+        .expect("WS104");
+    assert_eq!(ws104["layer"], "cloudflare");
+    // Cloudflare's assumed ~100 s cuts before nginx's hour.
+    let ws401 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "WS401")
+        .expect("WS401");
+    assert_eq!(ws401["layer"], "cloudflare");
+    let not: Vec<&str> = v["chain"]["not_consulted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["provider"].as_str().unwrap())
+        .collect();
+    assert!(
+        not.contains(&"alb") && not.contains(&"cloudfront"),
+        "{not:?}"
+    );
+    assert_eq!(r.code, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_nginx_config_is_a_gap_and_the_rest_is_still_judged() {
+    let cf = FakeCloudflare::start().await;
+    cf.proxied_to_alb(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("nginx.conf");
+    std::fs::write(&bad, "http {\n  server {\n    listen 80;\n").unwrap();
+    let bad = bad.display().to_string();
+    let base = cf.base_url();
+    let r = tokio::task::spawn_blocking(move || {
+        run(
+            &base,
+            &[
+                "--domain",
+                "ws.example.com",
+                "--path",
+                "/ws/",
+                "--nginx-conf",
+                &bad,
+                "--format",
+                "json",
+                "--fail-on",
+                "critical",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(r.code, 3, "incomplete: {}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let gap = &v["chain"]["gaps"][0];
+    assert_eq!(gap["layer"], "nginx");
+    assert_eq!(gap["code"], "parse-error");
+    assert!(
+        gap["reason"].as_str().unwrap().contains("nginx.conf:3:"),
+        "{gap}"
+    );
+    assert_eq!(
+        v["chain"]["layers"][0]["id"], "cloudflare",
+        "the other layer is still read"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cloudflare_token_never_appears_in_any_output() {
+    let cf = FakeCloudflare::start().await;
+    cf.proxied_to_alb(&[("ssl", json!("flexible"))]).await;
+    let base = cf.base_url();
+    tokio::task::spawn_blocking(move || {
+        let e = env(&base);
+        let e: Vec<(&str, &str)> = e.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let conf = nginx_conf();
+        let ex = example();
+        let commands: Vec<Vec<&str>> = vec![
+            vec![
+                "chain",
+                "--domain",
+                "ws.example.com",
+                "--path",
+                "/ws/",
+                "--nginx-conf",
+                &conf,
+                "-vv",
+            ],
+            vec![
+                "chain",
+                "--domain",
+                "ws.example.com",
+                "--path",
+                "/ws/",
+                "--nginx-conf",
+                &conf,
+                "-vv",
+                "--format",
+                "json",
+            ],
+            vec![
+                "chain",
+                "--domain",
+                "ws.example.com",
+                "-vv",
+                "--format",
+                "sarif",
+            ],
+            vec![
+                "chain",
+                "--domain",
+                "ws.example.com",
+                "-vv",
+                "--format",
+                "markdown",
+            ],
+            vec![
+                "chain",
+                "--domain",
+                "ws.example.com",
+                "-vv",
+                "--format",
+                "junit",
+            ],
+            vec!["chain", "--domain", "bad domain!", "-vv"],
+            vec!["chain", "--domain", "nozone.invalid", "-vv"],
+            vec!["audit", &ex, "-vv"],
+            vec!["nginx", &conf, "-vv"],
+            vec![
+                "probe",
+                "ws://127.0.0.1:9/",
+                "-vv",
+                "--connect-timeout",
+                "1s",
+            ],
+            vec!["rules", "-vv"],
+            vec!["explain", "WS503", "-vv"],
+        ];
+        for args in commands {
+            let r = wsaudit_full(&repo(), &args, None, &e);
+            assert!(
+                !r.stdout.contains(TOKEN),
+                "{args:?} printed the token on stdout"
+            );
+            assert!(
+                !r.stderr.contains(TOKEN),
+                "{args:?} printed the token on stderr"
+            );
+        }
+    })
+    .await
+    .unwrap();
+}
