@@ -7,10 +7,10 @@ use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
     aws_task, cloudflare_task, discover, nginx_task, AwsSource, ChainRequest, NginxSource,
-    ProviderTask, DEFAULT_NGINX_CONF,
+    DEFAULT_NGINX_CONF,
 };
 use crate::model::{parse_duration, Gap, Provider, Scheme};
-use crate::providers::aws::AwsOptions;
+use crate::providers::aws::{is_elb_dns, AwsOptions};
 use crate::providers::cloudflare::{CloudflareClient, ZonePin};
 use crate::providers::nginx::Input;
 use crate::providers::probe::{merge_probe, probe, ProbeOptions};
@@ -26,8 +26,12 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
         .build()
         .map_err(|e| CommandError::Usage(format!("cannot start the async runtime: {e}")))?;
     ctx.info(&format!("reading the chain for {}{}", req.domain, req.path));
-    let tasks = provider_tasks(&req, args);
+    let mut req = req;
     let probe_opts = probe_options(&req, args)?;
+    let cloudflare = CloudflareClient::from_env().map_err(|e| e.to_string());
+    let walk_from_cloudflare = cloudflare.as_ref().is_ok_and(|c| c.is_configured());
+    let pin = args.cloudflare_zone.as_deref().map(ZonePin::parse);
+    let nginx = nginx_source(args);
     // The probe runs beside the providers: an idle hold of minutes should not wait for them.
     let (found, probed) = runtime.block_on(async {
         let probing = async {
@@ -36,7 +40,35 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
                 None => None,
             }
         };
-        tokio::join!(discover(&req, tasks), probing)
+        let reading = async {
+            // Cloudflare first when it is configured: its record names the next hop (an ALB's
+            // DNS name), which is where the AWS walk starts. Otherwise everything at once.
+            let cf = cloudflare_task(&req, cloudflare, pin);
+            if walk_from_cloudflare {
+                let mut first = discover(&req, vec![cf]).await;
+                if req.alb.is_none() {
+                    req.alb = first.next_hops.iter().find(|h| is_elb_dns(h)).cloned();
+                }
+                let rest = discover(
+                    &req,
+                    vec![
+                        aws_task(&req, AwsSource::StandardChain, AwsOptions::default()),
+                        nginx_task(&req, nginx),
+                    ],
+                )
+                .await;
+                first.absorb(rest);
+                first
+            } else {
+                let tasks = vec![
+                    cf,
+                    aws_task(&req, AwsSource::StandardChain, AwsOptions::default()),
+                    nginx_task(&req, nginx),
+                ];
+                discover(&req, tasks).await
+            }
+        };
+        tokio::join!(reading, probing)
     });
     for t in &found.timings {
         ctx.debug(&format!("provider {} took {:?}", t.name, t.elapsed));
@@ -104,18 +136,6 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
         regions: args.regions.clone(),
         timeout: Duration::from_secs_f64(timeout.0),
     })
-}
-
-/// One task per provider, run concurrently by `discover`.
-pub fn provider_tasks(req: &ChainRequest, args: &ChainArgs) -> Vec<ProviderTask> {
-    let nginx = nginx_source(args);
-    let cloudflare = CloudflareClient::from_env().map_err(|e| e.to_string());
-    let pin = args.cloudflare_zone.as_deref().map(ZonePin::parse);
-    vec![
-        cloudflare_task(req, cloudflare, pin),
-        aws_task(req, AwsSource::StandardChain, AwsOptions::default()),
-        nginx_task(req, nginx),
-    ]
 }
 
 fn nginx_source(args: &ChainArgs) -> Option<NginxSource> {

@@ -9,7 +9,7 @@ mod error;
 mod nginx;
 mod probe;
 
-pub use chain::{chain_request, provider_tasks};
+pub use chain::chain_request;
 pub use context::{Context, Judged};
 pub use error::CommandError;
 

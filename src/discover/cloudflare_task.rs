@@ -64,6 +64,7 @@ async fn read_cloudflare(
         }),
         _ => {}
     }
+    out.next_hops = outcome.next_hops.iter().map(|h| h.host.clone()).collect();
     out.layers.extend(outcome.layer);
     out.gaps.extend(outcome.gaps);
     out

@@ -70,6 +70,9 @@ pub struct ProviderOutput {
     pub gaps: Vec<Gap>,
     /// Layers not read because nothing configures them (not gaps).
     pub not_consulted: Vec<NotConsulted>,
+    /// Host names this layer forwards to (a Cloudflare record's target), for the next step of
+    /// the walk.
+    pub next_hops: Vec<String>,
 }
 
 pub type ProviderFuture = Pin<Box<dyn Future<Output = ProviderOutput> + Send>>;
@@ -98,6 +101,21 @@ pub struct Discovered {
     pub timings: Vec<ProviderTiming>,
     /// Wall time of the whole discovery.
     pub elapsed: Duration,
+    /// Every task's next hops, in task order.
+    pub next_hops: Vec<String>,
+}
+
+impl Discovered {
+    /// Adds a later discovery step's layers, gaps and timings to this one.
+    pub fn absorb(&mut self, later: Discovered) {
+        self.chain.layers.extend(later.chain.layers);
+        self.chain.layers.sort_by_key(layer_rank);
+        self.chain.gaps.extend(later.chain.gaps);
+        self.chain.not_consulted.extend(later.chain.not_consulted);
+        self.timings.extend(later.timings);
+        self.elapsed += later.elapsed;
+        self.next_hops.extend(later.next_hops);
+    }
 }
 
 /// Extra time a task gets past the request deadline before it is abandoned: tasks enforce the
@@ -147,7 +165,9 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
     });
     chain.heartbeat = req.heartbeat.clone();
     let mut timings = Vec::new();
+    let mut next_hops = Vec::new();
     for (timing, out) in results {
+        next_hops.extend(out.next_hops);
         timings.push(timing);
         chain.layers.extend(out.layers);
         chain.gaps.extend(out.gaps);
@@ -158,6 +178,7 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
         chain,
         timings,
         elapsed: started.elapsed(),
+        next_hops,
     }
 }
 

@@ -27,10 +27,12 @@ pub enum AlbSelector {
 }
 
 impl AlbSelector {
-    /// `--alb NAME|ARN`.
+    /// `--alb NAME|ARN|DNS-NAME`.
     pub fn from_pin(pin: &str) -> Self {
         if pin.starts_with("arn:") {
             AlbSelector::Arn(pin.to_string())
+        } else if crate::providers::aws::is_elb_dns(pin) {
+            AlbSelector::DnsName(pin.to_string())
         } else {
             AlbSelector::Name(pin.to_string())
         }
