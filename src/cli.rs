@@ -166,6 +166,10 @@ pub struct ChainArgs {
     /// The nginx version whose defaults apply (else `nginx -v`, else the older defaults).
     #[arg(long, value_name = "X.Y.Z")]
     pub nginx_version: Option<String>,
+    /// Leave nginx out even if /etc/nginx/nginx.conf exists (the local nginx is not in this
+    /// chain).
+    #[arg(long, conflicts_with_all = ["nginx_conf", "nginx_dump"])]
+    pub no_nginx: bool,
     /// Add live facts: probe the endpoint (handshake, TLS) and match what it sees to the chain.
     #[arg(long)]
     pub probe: bool,

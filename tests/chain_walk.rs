@@ -18,7 +18,8 @@ async fn cloudflare_record_leads_to_the_alb_then_nginx() {
     let sdk = sdk_config(&moto, &fast_options()).await;
     let lb = fixtures::load_balancer(&sdk, &moto, &unique("walk"), false).await;
     // Two targets, no stickiness: WS301 on the ALB.
-    let tg = fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
+    let tg =
+        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
     fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;
 
     let cf = FakeCloudflare::start().await;
@@ -42,8 +43,21 @@ async fn cloudflare_record_leads_to_the_alb_then_nginx() {
     let out = tokio::task::spawn_blocking(move || {
         let home = tempfile::tempdir().unwrap();
         std::process::Command::new(env!("CARGO_BIN_EXE_wsaudit"))
-            .args(["chain", "--domain", "ws.example.com", "--path", "/ws/", "--nginx-conf", &conf,
-                   "--format", "json", "--fail-on", "never", "--heartbeat", "20s"])
+            .args([
+                "chain",
+                "--domain",
+                "ws.example.com",
+                "--path",
+                "/ws/",
+                "--nginx-conf",
+                &conf,
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                "--heartbeat",
+                "20s",
+            ])
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", home.path())
@@ -62,15 +76,35 @@ async fn cloudflare_record_leads_to_the_alb_then_nginx() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     for secret in [TOKEN, TEST_SECRET] {
-        assert!(!stdout.contains(secret) && !stderr.contains(secret), "a secret leaked");
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "a secret leaked"
+        );
     }
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
-    let ids: Vec<&str> = v["chain"]["layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["cloudflare", "alb", "nginx:ws.example.com/ws/"], "{stderr}");
-    assert!(v["chain"]["gaps"].as_array().unwrap().is_empty(), "{}", v["chain"]["gaps"]);
+    let ids: Vec<&str> = v["chain"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["cloudflare", "alb", "nginx:ws.example.com/ws/"],
+        "{stderr}"
+    );
+    assert!(
+        v["chain"]["gaps"].as_array().unwrap().is_empty(),
+        "{}",
+        v["chain"]["gaps"]
+    );
     let has = |rule: &str, layer: &str| {
-        v["findings"].as_array().unwrap().iter().any(|f| f["rule"] == rule && f["layer"] == layer)
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == rule && f["layer"] == layer)
     };
     // The ALB's 60 s default is the shortest: it cuts before Cloudflare's assumed 100 s
     // (WS402: inner cuts first) and before nginx's hour (WS401).
@@ -78,5 +112,9 @@ async fn cloudflare_record_leads_to_the_alb_then_nginx() {
     assert!(has("WS401", "alb"), "{}", v["findings"]);
     assert!(has("WS402", "alb"), "{}", v["findings"]);
     assert!(has("WS301", "alb"), "{}", v["findings"]);
-    assert!(has("WS301", "nginx:ws.example.com/ws/"), "{}", v["findings"]);
+    assert!(
+        has("WS301", "nginx:ws.example.com/ws/"),
+        "{}",
+        v["findings"]
+    );
 }

@@ -139,6 +139,9 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
 }
 
 fn nginx_source(args: &ChainArgs) -> Option<NginxSource> {
+    if args.no_nginx {
+        return None;
+    }
     let input = match (&args.nginx_conf, &args.nginx_dump) {
         (Some(conf), _) => Input::File(conf.clone()),
         (None, Some(dump)) => Input::Dump(dump.clone()),

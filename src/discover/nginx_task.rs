@@ -31,7 +31,9 @@ fn read_nginx(req: &ChainRequest, source: Option<NginxSource>) -> ProviderOutput
     let Some(source) = source else {
         out.not_consulted.push(NotConsulted {
             provider: Provider::Nginx,
-            reason: format!("no --nginx-conf or --nginx-dump, and no {DEFAULT_NGINX_CONF}"),
+            reason: format!(
+                "no --nginx-conf or --nginx-dump (and --no-nginx, or no {DEFAULT_NGINX_CONF})"
+            ),
         });
         return out;
     };
