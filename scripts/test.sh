@@ -27,4 +27,4 @@ for setup in scripts/setup/*.sh; do
 done
 
 echo "== cargo test"
-cargo test --locked --all-targets "$@"
+cargo test --locked --all-targets --no-fail-fast "$@"
