@@ -140,7 +140,10 @@ async fn a_broken_nginx_config_is_a_gap_and_the_rest_is_still_judged() {
         .expect("a gap on nginx");
     assert_eq!(gap["code"], "parse-error");
     assert!(
-        gap["reason"].as_str().unwrap().contains("nginx.conf:3:"),
+        gap["reason"]
+            .as_str()
+            .unwrap()
+            .contains("nginx.conf:4:1: unexpected end of file, expecting \"}\""),
         "{gap}"
     );
     assert_eq!(
