@@ -176,6 +176,10 @@ pub struct ChainArgs {
     /// With --probe: also hold an idle WebSocket up to MAX and attribute the cut to a layer.
     #[arg(long, value_name = "MAX", requires = "probe")]
     pub probe_idle: Option<String>,
+    /// With --probe: probe this URL instead of SCHEME://DOMAIN/PATH (another port, a staging
+    /// address of the same chain).
+    #[arg(long, value_name = "URL", requires = "probe")]
+    pub probe_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

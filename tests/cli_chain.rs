@@ -238,3 +238,58 @@ async fn the_cloudflare_token_never_appears_in_any_output() {
     .await
     .unwrap();
 }
+
+#[test]
+fn chain_probe_adds_the_failed_handshake_as_ws105() {
+    // A plain HTTP server on loopback that answers the upgrade with 404, as an app behind a
+    // proxy that dropped the Upgrade header would.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(
+            b"HTTP/1.1 404 Not Found\r\nServer: nginx\r\nContent-Length: 9\r\n\r\nnot found",
+        );
+    });
+    let url = format!("ws://127.0.0.1:{port}/ws/");
+    let r = wsaudit_full(
+        &repo(),
+        &[
+            "chain",
+            "--domain",
+            "ws.example.com",
+            "--path",
+            "/ws/",
+            "--nginx-conf",
+            &nginx_conf(),
+            "--probe",
+            "--probe-url",
+            &url,
+            "--format",
+            "json",
+        ],
+        None,
+        &[
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", "/nonexistent/x"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x"),
+        ],
+    );
+    server.join().unwrap();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["chain"]["probe"]["handshake"]["status"], 404);
+    let ws105 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "WS105")
+        .expect("WS105");
+    assert!(
+        ws105["message"].as_str().unwrap().contains("404"),
+        "{ws105}"
+    );
+}

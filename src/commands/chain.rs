@@ -169,7 +169,11 @@ fn probe_options(
         Scheme::Ws => "ws",
         Scheme::Wss => "wss",
     };
-    let mut o = ProbeOptions::new(format!("{scheme}://{}{}", req.domain, req.path));
+    let url = args
+        .probe_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{}{}", req.domain, req.path));
+    let mut o = ProbeOptions::new(url);
     if let Some(idle) = &args.probe_idle {
         let d =
             parse_duration(idle).map_err(|m| CommandError::Usage(format!("--probe-idle: {m}")))?;
