@@ -39,32 +39,41 @@ fn run(base: &str, args: &[&str]) -> Run {
     wsaudit_full(&repo(), &full, None, &e)
 }
 
+/// `wsaudit chain ARGS --format json` off the runtime's threads (the fake API lives on them),
+/// with the report parsed.
+async fn chain_json(base: String, args: Vec<String>) -> (Run, Value) {
+    tokio::task::spawn_blocking(move || {
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.extend(["--format", "json"]);
+        let r = run(&base, &args);
+        let v: Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
+        (r, v)
+    })
+    .await
+    .unwrap()
+}
+
+fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloudflare_in_front_of_nginx_websockets_off() {
     let cf = FakeCloudflare::start().await;
     cf.proxied_to_alb(&[("websockets", json!("off"))]).await;
-    let base = cf.base_url();
-    let r = tokio::task::spawn_blocking(move || {
-        run(
-            &base,
-            &[
-                "--domain",
-                "ws.example.com",
-                "--path",
-                "/ws/",
-                "--nginx-conf",
-                &nginx_conf(),
-                "--format",
-                "json",
-                "--heartbeat",
-                "25s",
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let v: Value = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
+    let conf = nginx_conf();
+    let args = [
+        "--domain",
+        "ws.example.com",
+        "--path",
+        "/ws/",
+        "--nginx-conf",
+        &conf,
+        "--heartbeat",
+        "25s",
+    ];
+    let (r, v) = chain_json(cf.base_url(), owned(&args)).await;
     let ids: Vec<&str> = v["chain"]["layers"]
         .as_array()
         .unwrap()
@@ -110,28 +119,18 @@ async fn a_broken_nginx_config_is_a_gap_and_the_rest_is_still_judged() {
     let bad = dir.path().join("nginx.conf");
     std::fs::write(&bad, "http {\n  server {\n    listen 80;\n").unwrap();
     let bad = bad.display().to_string();
-    let base = cf.base_url();
-    let r = tokio::task::spawn_blocking(move || {
-        run(
-            &base,
-            &[
-                "--domain",
-                "ws.example.com",
-                "--path",
-                "/ws/",
-                "--nginx-conf",
-                &bad,
-                "--format",
-                "json",
-                "--fail-on",
-                "critical",
-            ],
-        )
-    })
-    .await
-    .unwrap();
+    let args = [
+        "--domain",
+        "ws.example.com",
+        "--path",
+        "/ws/",
+        "--nginx-conf",
+        &bad,
+        "--fail-on",
+        "critical",
+    ];
+    let (r, v) = chain_json(cf.base_url(), owned(&args)).await;
     assert_eq!(r.code, 3, "incomplete: {}", r.stderr);
-    let v: Value = serde_json::from_str(&r.stdout).unwrap();
     let gap = v["chain"]["gaps"]
         .as_array()
         .unwrap()
