@@ -181,6 +181,14 @@ pub struct Layer {
     /// Hard cap on a connection's life regardless of traffic.
     #[serde(default)]
     pub max_duration: Setting<Seconds>,
+    /// How long a write toward the next layer may stall before the connection is closed
+    /// (nginx `proxy_send_timeout`). Not an idle timer: it only runs while a write is blocked.
+    #[serde(default)]
+    pub send_timeout: Setting<Seconds>,
+    /// How long this layer waits for the next layer to answer the handshake (CloudFront
+    /// `OriginReadTimeout`). Documented for responses only; not known to apply after the 101.
+    #[serde(default)]
+    pub response_timeout: Setting<Seconds>,
     /// Idle HTTP keep-alive toward the previous (outer) layer.
     #[serde(default)]
     pub client_keepalive: Setting<Seconds>,
@@ -198,6 +206,11 @@ pub struct Layer {
     /// variables are resolved (`upgrade`, `close`, `keep-alive`, empty).
     #[serde(default)]
     pub connection_header: Setting<String>,
+    /// What this layer does with a cleartext (`ws://`, `http://`) request from the previous
+    /// layer: `allow`, `redirect` (a 301/302/307/308 to https, which WebSocket clients do not
+    /// follow) or `reject` (CloudFront `https-only` answers 403).
+    #[serde(default)]
+    pub cleartext_from_client: Setting<String>,
     /// `1.0`, `1.1`, `2`, `grpc`.
     #[serde(default)]
     pub upstream_http_version: Setting<String>,
@@ -208,6 +221,10 @@ pub struct Layer {
     pub tls_to_origin: Setting<bool>,
     #[serde(default)]
     pub stickiness: Setting<Stickiness>,
+    /// How new connections are spread over the backends: `round_robin`, `least_conn`,
+    /// `least_outstanding_requests`, `weighted_random`, `random`, `ip_hash`, `hash`, …
+    #[serde(default)]
+    pub balancing: Setting<String>,
     /// How many backends this layer balances across.
     #[serde(default)]
     pub targets: Setting<u32>,
@@ -239,15 +256,19 @@ impl Layer {
             idle_timeout: Setting::default(),
             idle_reset_by: Setting::default(),
             max_duration: Setting::default(),
+            send_timeout: Setting::default(),
+            response_timeout: Setting::default(),
             client_keepalive: Setting::default(),
             upstream_keepalive: Setting::default(),
             websocket: Setting::default(),
             forwards_upgrade: Setting::default(),
             connection_header: Setting::default(),
+            cleartext_from_client: Setting::default(),
             upstream_http_version: Setting::default(),
             client_protocols: Setting::default(),
             tls_to_origin: Setting::default(),
             stickiness: Setting::default(),
+            balancing: Setting::default(),
             targets: Setting::default(),
             drain_timeout: Setting::default(),
             buffering: Setting::default(),
