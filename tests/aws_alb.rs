@@ -45,7 +45,7 @@ fn field_of(o: &Origin) -> Option<&str> {
 async fn unset_attributes_get_aws_defaults_and_the_alb_cuts_before_nginx() {
     let Some(moto) = moto_url() else { return };
     let sdk = sdk_config(&moto, &fast_options()).await;
-    let lb = fixtures::load_balancer(&sdk, &moto, &unique("dflt"), false).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("dflt"), false).await;
     let other = fixtures::target_group(
         &sdk,
         &lb,
@@ -131,7 +131,7 @@ async fn unset_attributes_get_aws_defaults_and_the_alb_cuts_before_nginx() {
 async fn explicit_attributes_and_an_http2_target_group() {
     let Some(moto) = moto_url() else { return };
     let sdk = sdk_config(&moto, &fast_options()).await;
-    let lb = fixtures::load_balancer(&sdk, &moto, &unique("expl"), false).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("expl"), false).await;
     fixtures::lb_attributes(
         &sdk,
         &lb.arn,
@@ -219,7 +219,7 @@ async fn explicit_attributes_and_an_http2_target_group() {
 async fn weighted_forward_priorities_and_dns_lookup() {
     let Some(moto) = moto_url() else { return };
     let sdk = sdk_config(&moto, &fast_options()).await;
-    let lb = fixtures::load_balancer(&sdk, &moto, &unique("wght"), false).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("wght"), false).await;
     let a = fixtures::target_group(
         &sdk,
         &lb,
@@ -304,7 +304,7 @@ async fn weighted_forward_priorities_and_dns_lookup() {
 async fn nlb_tcp_listener_idle_timeout_comes_from_listener_attributes() {
     let Some(moto) = moto_url() else { return };
     let sdk = sdk_config(&moto, &fast_options()).await;
-    let lb = fixtures::load_balancer(&sdk, &moto, &unique("nlb"), true).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("nlb"), true).await;
     let tg =
         fixtures::target_group(&sdk, &lb, &unique("tcp"), ProtocolEnum::Tcp, None, 2, &[]).await;
     let l = fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Tcp, 443, forward(&tg)).await;

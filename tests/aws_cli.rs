@@ -60,7 +60,7 @@ async fn chain_command_discovers_cloudfront_and_the_alb() {
     let Some(moto) = moto_url() else { return };
     let sdk = sdk_config(&moto, &fast_options()).await;
     let domain = format!("ws.{}.test", unique("cli"));
-    let lb = fixtures::load_balancer(&sdk, &moto, &unique("cli"), false).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("cli"), false).await;
     let tg =
         fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
     fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;

@@ -23,10 +23,10 @@ struct Stack {
 
 /// An ALB (default attributes) with a host+path rule for the WebSocket target group, and a
 /// distribution whose `/ws/*` behavior forwards to it (Host and handshake headers forwarded).
-async fn stack(sdk: &aws_config::SdkConfig, moto: &str) -> Stack {
+async fn stack(sdk: &aws_config::SdkConfig) -> Stack {
     let tag = unique("st");
     let domain = format!("ws.{tag}.test");
-    let lb = fixtures::load_balancer(sdk, moto, &unique("disc"), false).await;
+    let lb = fixtures::load_balancer(sdk, &unique("disc"), false).await;
     let other =
         fixtures::target_group(sdk, &lb, &unique("o"), ProtocolEnum::Http, None, 1, &[]).await;
     let ws_tg = fixtures::target_group(
@@ -80,7 +80,7 @@ async fn domain_to_cloudfront_to_alb_rule_to_target_group() {
     let Some(moto) = moto_url() else { return };
     let opts = fast_options();
     let sdk = sdk_config(&moto, &opts).await;
-    let s = stack(&sdk, &moto).await;
+    let s = stack(&sdk).await;
 
     let req = ChainRequest::new(&s.domain, "/ws/live");
     let found = discover(
@@ -134,7 +134,7 @@ async fn route53_alias_leads_to_the_alb_without_cloudfront() {
     let sdk = sdk_config(&moto, &opts).await;
     let zone = format!("{}.test", unique("r53"));
     let domain = format!("ws.{zone}");
-    let lb = fixtures::load_balancer(&sdk, &moto, &unique("r53lb"), false).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("r53lb"), false).await;
     let tg =
         fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 3, &[]).await;
     fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;
@@ -207,7 +207,7 @@ async fn pinned_layers_and_providers_are_read_concurrently() {
     let Some(moto) = moto_url() else { return };
     let opts = fast_options();
     let sdk = sdk_config(&moto, &opts).await;
-    let s = stack(&sdk, &moto).await;
+    let s = stack(&sdk).await;
     let delay = Duration::from_millis(1500);
     // Each pinned read is held up once by `delay`: in sequence they would take 3 delays.
     let proxy = Proxy::start(

@@ -23,7 +23,7 @@ struct Stack {
 async fn stack(moto: &str) -> Stack {
     let sdk = sdk_config(moto, &fast_options()).await;
     let domain = format!("ws.{}.test", unique("flt"));
-    let lb = fixtures::load_balancer(&sdk, moto, &unique("flt"), false).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("flt"), false).await;
     let tg =
         fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
     fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 async fn cloudflare_record_leads_to_the_alb_then_nginx() {
     let Some(moto) = moto_url() else { return };
     let sdk = sdk_config(&moto, &fast_options()).await;
-    let lb = fixtures::load_balancer(&sdk, &moto, &unique("walk"), false).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("walk"), false).await;
     // Two targets, no stickiness: WS301 on the ALB.
     let tg =
         fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;

@@ -28,8 +28,8 @@ pub struct Lb {
     pub vpc: String,
 }
 
-pub async fn load_balancer(sdk: &SdkConfig, moto: &str, name: &str, network: bool) -> Lb {
-    let (vpc, subnets) = super::ec2::vpc(moto, "us-east-1").await;
+pub async fn load_balancer(sdk: &SdkConfig, name: &str, network: bool) -> Lb {
+    let (vpc, subnets) = super::ec2::vpc(sdk).await;
     let out = elbv2(sdk)
         .create_load_balancer()
         .name(name)
