@@ -6,7 +6,8 @@ mod aws_common;
 use aws_common::fixtures::{self, forward, weighted};
 use aws_common::{assert_finding, fast_options, judge, moto_url, nginx_layer, sdk_config, unique};
 use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
-use wsaudit::model::{Chain, Origin, Provider, Scheme, Seconds, Target};
+use wsaudit::discover::{aws_task, discover, AwsSource, ChainRequest};
+use wsaudit::model::{Chain, Layer, Origin, Provider, Scheme, Seconds, Target};
 use wsaudit::providers::alb::{read_alb, AlbRequest, AlbSelector};
 use wsaudit::providers::aws::AwsClients;
 
@@ -20,7 +21,7 @@ fn request(selector: AlbSelector, host: &str, path: &str, port: u16) -> AlbReque
     }
 }
 
-fn chain_of(layers: Vec<wsaudit::model::Layer>) -> Chain {
+fn chain_of(layers: Vec<Layer>) -> Chain {
     let mut c = Chain::new(Target {
         domain: "ws.example.test".into(),
         path: "/ws/".into(),
@@ -344,4 +345,135 @@ async fn nlb_tcp_listener_idle_timeout_comes_from_listener_attributes() {
         other => panic!("expected the listener attribute, got {other:?}"),
     }
     assert_eq!(layer.targets.value, Some(2));
+}
+
+/// The ALB layer `wsaudit chain --alb NAME` reads for a `ws://` or `wss://` handshake: the
+/// scheme decides the listener port, as it does for a client dialing the URL.
+async fn chain_alb(sdk: &aws_config::SdkConfig, lb: &str, path: &str, scheme: Scheme) -> Layer {
+    let mut req = ChainRequest::new("ws.example.test", path);
+    req.scheme = scheme;
+    req.alb = Some(lb.to_string());
+    req.regions = vec!["us-east-1".into()];
+    let found = discover(
+        &req,
+        vec![aws_task(
+            &req,
+            AwsSource::Config(Box::new(sdk.clone())),
+            fast_options(),
+        )],
+    )
+    .await;
+    assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
+    found
+        .chain
+        .layers
+        .into_iter()
+        .find(|l| l.id == "alb")
+        .expect("the pinned ALB is read")
+}
+
+fn explicit_of(o: &Origin) -> (&str, &str) {
+    match o {
+        Origin::Explicit { locator, field, .. } => (locator, field.as_deref().unwrap_or("")),
+        other => panic!("expected an explicit origin, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn wss_uses_the_https_listener_ws_the_http_one_and_a_redirect_is_reported() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("tls"), false).await;
+    let tg = |name: &str, targets| {
+        let (sdk, lb) = (&sdk, &lb);
+        let name = unique(name);
+        async move {
+            fixtures::target_group(sdk, lb, &name, ProtocolEnum::Http, None, targets, &[]).await
+        }
+    };
+    let (fallback, secure, plain) = (tg("fb", 1).await, tg("sec", 2).await, tg("pl", 3).await);
+    let https =
+        fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Https, 443, forward(&fallback)).await;
+    fixtures::rule(&sdk, &https, 10, &[], &["/ws/*"], forward(&secure)).await;
+    let http = fixtures::listener(
+        &sdk,
+        &lb.arn,
+        ProtocolEnum::Http,
+        80,
+        fixtures::redirect_to_https(),
+    )
+    .await;
+
+    // wss: the HTTPS listener's rule for /ws/ (two targets), HTTP/2 offered to clients; a
+    // ws:// handshake would get port 80's 301, which WebSocket clients do not follow.
+    let wss = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Wss).await;
+    assert_eq!(wss.targets.value, Some(2));
+    assert_eq!(explicit_of(&wss.targets.origin).0, secure);
+    assert_eq!(
+        wss.client_protocols.value.as_deref(),
+        Some(&["http1.1".to_string(), "h2".into()][..])
+    );
+    assert_eq!(wss.cleartext_from_client.value.as_deref(), Some("redirect"));
+    let (locator, field) = explicit_of(&wss.cleartext_from_client.origin);
+    assert_eq!(
+        locator, http,
+        "the HTTP listener whose default action redirects"
+    );
+    assert_eq!(
+        field,
+        "DefaultActions on HTTP:80: redirect to HTTPS:443 (HTTP_301)"
+    );
+
+    // ws: port 80, whose only rule is the redirect: no target group is reached.
+    let ws = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Ws).await;
+    assert_eq!(ws.targets.value, Some(0));
+    assert_eq!(
+        ws.client_protocols.value.as_deref(),
+        Some(&["http1.1".to_string()][..])
+    );
+    assert_eq!(explicit_of(&ws.client_protocols.origin).0, http);
+    assert_eq!(ws.cleartext_from_client.value.as_deref(), Some("redirect"));
+
+    // A rule on port 80 that forwards /ws/ in cleartext: ws now reaches its own target group,
+    // and cleartext is allowed for that path, on that rule.
+    let cleartext_rule = fixtures::rule(&sdk, &http, 10, &[], &["/ws/*"], forward(&plain)).await;
+    let ws = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Ws).await;
+    assert_eq!(ws.targets.value, Some(3));
+    assert_eq!(explicit_of(&ws.targets.origin).0, plain);
+    assert_eq!(ws.cleartext_from_client.value.as_deref(), Some("allow"));
+    assert_eq!(
+        explicit_of(&ws.cleartext_from_client.origin),
+        (cleartext_rule.as_str(), "Actions on HTTP:80")
+    );
+    let wss = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Wss).await;
+    assert_eq!(explicit_of(&wss.targets.origin).0, secure);
+    assert_eq!(wss.cleartext_from_client.value.as_deref(), Some("allow"));
+    // Other paths on port 80 still redirect.
+    let api = chain_alb(&sdk, &lb.name, "/api", Scheme::Wss).await;
+    assert_eq!(api.cleartext_from_client.value.as_deref(), Some("redirect"));
+}
+
+#[tokio::test]
+async fn without_a_plain_listener_cleartext_is_refused() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("tlsonly"), false).await;
+    let tg =
+        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
+    fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Https, 443, forward(&tg)).await;
+
+    for scheme in [Scheme::Wss, Scheme::Ws] {
+        let alb = chain_alb(&sdk, &lb.name, "/ws/", scheme).await;
+        assert_eq!(
+            alb.cleartext_from_client.value.as_deref(),
+            Some("reject"),
+            "{scheme:?}"
+        );
+        let (locator, field) = explicit_of(&alb.cleartext_from_client.origin);
+        assert_eq!(locator, lb.arn);
+        assert_eq!(
+            field,
+            "Listeners (none on port 80: the TCP connection is refused)"
+        );
+    }
 }

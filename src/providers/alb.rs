@@ -101,6 +101,27 @@ pub struct AlbSnapshot {
     /// The rule ALB applies to the handshake (the default rule included).
     pub rule: Option<Rule>,
     pub target_groups: Vec<TargetGroupSnapshot>,
+    /// Where a cleartext (`ws://`) handshake for the same host and path lands.
+    pub cleartext: CleartextEntry,
+}
+
+/// The port a `ws://` URL without an explicit port dials.
+pub const CLEARTEXT_PORT: i32 = 80;
+
+/// What a cleartext handshake meets: the handshake's own listener when that one is plain
+/// (a `ws` client, or CloudFront reaching an origin over HTTP), else whatever listens on
+/// port 80.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CleartextEntry {
+    /// Nothing listens on the port: the load balancer refuses the TCP connection.
+    NoListener { port: i32 },
+    /// The port's listener expects TLS (`HTTPS`, `TLS`): a cleartext handshake cannot start.
+    TlsListener(ListenerSnapshot),
+    /// A plain listener (`HTTP`, `TCP`) and the rule it applies to the host and path.
+    Plain {
+        listener: ListenerSnapshot,
+        rule: Rule,
+    },
 }
 
 impl AlbSnapshot {
@@ -134,50 +155,88 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
     let mut rule = None;
     if let Some((chosen, sdk_listener)) = choose_listener(&listeners, req.port) {
         let mut l = chosen.clone();
-        if lb.kind == LbKind::Network {
-            if l.protocol.as_deref() == Some("TCP") {
-                l.attributes = listener_attributes(client, &l.arn).await?;
-            }
-            // NLB listeners have no rules: the default action applies to every connection.
-            let (action, forward) = terminal_action(sdk_listener.default_actions());
-            rule = Some(Rule {
-                arn: l.arn.clone(),
-                priority: RulePriority::Default,
-                conditions: Vec::new(),
-                action,
-                forward,
-            });
-        } else {
-            let all = describe_rules(client, &l.arn, req.page_size).await?;
-            // DescribeRules lists the default rule too; the listener's default actions stand in
-            // for it if a response leaves it out.
-            rule = pick_rule(&all, &req.host, &req.path).cloned().or_else(|| {
-                let (action, forward) = terminal_action(sdk_listener.default_actions());
-                Some(Rule {
-                    arn: l.arn.clone(),
-                    priority: RulePriority::Default,
-                    conditions: Vec::new(),
-                    action,
-                    forward,
-                })
-            });
+        if lb.kind == LbKind::Network && l.protocol.as_deref() == Some("TCP") {
+            l.attributes = listener_attributes(client, &l.arn).await?;
         }
+        rule = Some(rule_for(client, lb.kind, &l, sdk_listener, req).await?);
         listener = Some(l);
     }
 
-    let target_groups = match rule.as_ref().and_then(|r| r.forward.as_ref()) {
-        Some(f) => target_groups(client, f).await?,
-        None => Vec::new(),
+    let cleartext = async {
+        match (&listener, &rule) {
+            (Some(l), Some(r)) if !speaks_tls(l) => Ok(CleartextEntry::Plain {
+                listener: l.clone(),
+                rule: r.clone(),
+            }),
+            _ => cleartext_entry(client, lb.kind, &listeners, req).await,
+        }
     };
+    let groups = async {
+        match rule.as_ref().and_then(|r| r.forward.as_ref()) {
+            Some(f) => target_groups(client, f).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let (target_groups, cleartext) = tokio::try_join!(groups, cleartext)?;
     let snapshot = AlbSnapshot {
         lb,
         listeners: listeners.into_iter().map(|l| l.0).collect(),
         listener,
         rule,
         target_groups,
+        cleartext,
     };
     let layer = translate::to_layer(&snapshot);
     Ok(AlbReading { layer, snapshot })
+}
+
+fn speaks_tls(l: &ListenerSnapshot) -> bool {
+    matches!(l.protocol.as_deref(), Some("HTTPS") | Some("TLS"))
+}
+
+/// The rule a listener applies to the handshake. NLB listeners have no rules: their default
+/// action applies to every connection.
+async fn rule_for(
+    client: &Client,
+    kind: LbKind,
+    l: &ListenerSnapshot,
+    sdk_listener: &t::Listener,
+    req: &AlbRequest,
+) -> Result<Rule, AwsError> {
+    let default = || default_rule(&l.arn, sdk_listener.default_actions());
+    if kind == LbKind::Network {
+        return Ok(default());
+    }
+    let all = describe_rules(client, &l.arn, req.page_size).await?;
+    // DescribeRules lists the default rule too; the listener's default actions stand in for it
+    // if a response leaves it out.
+    Ok(pick_rule(&all, &req.host, &req.path)
+        .cloned()
+        .unwrap_or_else(default))
+}
+
+/// Where a cleartext handshake lands when the handshake itself reached a TLS listener (or no
+/// listener at all): the listener on port 80, if any.
+async fn cleartext_entry(
+    client: &Client,
+    kind: LbKind,
+    listeners: &[(ListenerSnapshot, t::Listener)],
+    req: &AlbRequest,
+) -> Result<CleartextEntry, AwsError> {
+    let Some((l, sdk_listener)) = listeners.iter().find(|l| l.0.port == Some(CLEARTEXT_PORT))
+    else {
+        return Ok(CleartextEntry::NoListener {
+            port: CLEARTEXT_PORT,
+        });
+    };
+    if speaks_tls(l) {
+        return Ok(CleartextEntry::TlsListener(l.clone()));
+    }
+    let rule = rule_for(client, kind, l, sdk_listener, req).await?;
+    Ok(CleartextEntry::Plain {
+        listener: l.clone(),
+        rule,
+    })
 }
 
 /// The listener a client reaches: the given port, else 443/HTTPS, else 80, else the first.
@@ -188,11 +247,7 @@ fn choose_listener(
     let by_port = |p: i32| listeners.iter().find(|l| l.0.port == Some(p));
     port.and_then(|p| by_port(i32::from(p)))
         .or_else(|| by_port(443))
-        .or_else(|| {
-            listeners
-                .iter()
-                .find(|l| matches!(l.0.protocol.as_deref(), Some("HTTPS") | Some("TLS")))
-        })
+        .or_else(|| listeners.iter().find(|l| speaks_tls(&l.0)))
         .or_else(|| by_port(80))
         .or_else(|| listeners.first())
 }
@@ -370,13 +425,27 @@ async fn describe_rules(
 }
 
 fn convert_rule(r: &t::Rule) -> Rule {
-    let (action, forward) = terminal_action(r.actions());
+    let term = terminal_action(r.actions());
     Rule {
         arn: r.rule_arn().unwrap_or_default().to_string(),
         priority: rules::parse_priority(r.priority(), r.is_default().unwrap_or(false)),
         conditions: r.conditions().iter().map(convert_condition).collect(),
-        action,
-        forward,
+        action: term.action,
+        forward: term.forward,
+        redirect: term.redirect,
+    }
+}
+
+/// A listener's default actions as its default rule, named by the listener's ARN.
+fn default_rule(listener_arn: &str, actions: &[t::Action]) -> Rule {
+    let term = terminal_action(actions);
+    Rule {
+        arn: listener_arn.to_string(),
+        priority: RulePriority::Default,
+        conditions: Vec::new(),
+        action: term.action,
+        forward: term.forward,
+        redirect: term.redirect,
     }
 }
 
@@ -426,19 +495,34 @@ fn convert_condition(c: &t::RuleCondition) -> Condition {
     }
 }
 
+/// The action that ends an action list, with its forward or redirect.
+struct Terminal {
+    action: String,
+    forward: Option<Forward>,
+    redirect: Option<String>,
+}
+
 /// The action that ends the list (authentication actions come first) and its forward.
-fn terminal_action(actions: &[t::Action]) -> (String, Option<Forward>) {
+fn terminal_action(actions: &[t::Action]) -> Terminal {
     let mut sorted: Vec<&t::Action> = actions.iter().collect();
     sorted.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
     let Some(last) = sorted.last() else {
-        return ("none".into(), None);
+        return Terminal {
+            action: "none".into(),
+            forward: None,
+            redirect: None,
+        };
     };
     let kind = last
         .r#type()
         .map(|t| t.as_str().to_string())
         .unwrap_or_default();
     if kind != "forward" {
-        return (kind, None);
+        return Terminal {
+            redirect: last.redirect_config().map(describe_redirect),
+            action: kind,
+            forward: None,
+        };
     }
     let forward = match last.forward_config() {
         Some(cfg) if !cfg.target_groups().is_empty() => Forward {
@@ -468,7 +552,23 @@ fn terminal_action(actions: &[t::Action]) -> (String, Option<Forward>) {
             group_stickiness: None,
         },
     };
-    (kind, Some(forward))
+    Terminal {
+        action: kind,
+        forward: Some(forward),
+        redirect: None,
+    }
+}
+
+/// `HTTPS:443 (HTTP_301)`, with the host when the redirect changes it. Unset parts keep the
+/// request's (`#{protocol}`, `#{port}`, `#{host}`).
+fn describe_redirect(r: &t::RedirectActionConfig) -> String {
+    let protocol = r.protocol().unwrap_or("#{protocol}");
+    let port = r.port().unwrap_or("#{port}");
+    let status = r.status_code().map(|s| s.as_str()).unwrap_or("");
+    match r.host().filter(|h| *h != "#{host}") {
+        Some(host) => format!("{protocol}://{host}:{port} ({status})"),
+        None => format!("{protocol}:{port} ({status})"),
+    }
 }
 
 async fn target_groups(client: &Client, f: &Forward) -> Result<Vec<TargetGroupSnapshot>, AwsError> {

@@ -167,6 +167,27 @@ pub fn weighted(tgs: &[(&str, i32)], group_stickiness: bool) -> elb::Action {
         .build()
 }
 
+/// An ALB's HTTP listener default action that sends every request to HTTPS on 443 with a 301,
+/// the usual companion of an HTTPS listener.
+pub fn redirect_to_https() -> elb::Action {
+    elb::Action::builder()
+        .r#type(elb::ActionTypeEnum::Redirect)
+        .redirect_config(
+            elb::RedirectActionConfig::builder()
+                .protocol("HTTPS")
+                .port("443")
+                .status_code(elb::RedirectActionStatusCodeEnum::Http301)
+                .build(),
+        )
+        .build()
+}
+
+/// The certificate HTTPS and TLS listeners are given. AWS requires exactly one; the emulator
+/// checks that an ACM certificate ARN exists in its ACM backend but takes an IAM
+/// server-certificate ARN as it is, so this needs no certificate API (and no extra SDK crate)
+/// for a certificate nothing ever serves.
+pub const TEST_CERTIFICATE_ARN: &str = "arn:aws:iam::123456789012:server-certificate/wsaudit-test";
+
 pub async fn listener(
     sdk: &SdkConfig,
     lb_arn: &str,
@@ -174,11 +195,17 @@ pub async fn listener(
     port: i32,
     default: elb::Action,
 ) -> String {
+    let tls = matches!(protocol, elb::ProtocolEnum::Https | elb::ProtocolEnum::Tls);
     let out = elbv2(sdk)
         .create_listener()
         .load_balancer_arn(lb_arn)
         .protocol(protocol)
         .port(port)
+        .set_certificates(tls.then(|| {
+            vec![elb::Certificate::builder()
+                .certificate_arn(TEST_CERTIFICATE_ARN)
+                .build()]
+        }))
         .default_actions(default)
         .send()
         .await

@@ -58,6 +58,20 @@ pub struct Rule {
     /// The terminal action's type (`forward`, `redirect`, `fixed-response`).
     pub action: String,
     pub forward: Option<Forward>,
+    /// Where a `redirect` action sends the client, e.g. `HTTPS:443 (HTTP_301)`: a WebSocket
+    /// client does not follow it, so a report names it.
+    pub redirect: Option<String>,
+}
+
+impl Rule {
+    /// The field that holds this rule's actions: a listener's default rule is configured as
+    /// the listener's `DefaultActions`.
+    pub fn actions_field(&self) -> &'static str {
+        match self.priority {
+            RulePriority::Default => "DefaultActions",
+            RulePriority::Number(_) => "Actions",
+        }
+    }
 }
 
 /// Headers every WebSocket handshake carries, for `http-header` conditions (a common way to
@@ -121,6 +135,7 @@ mod tests {
             conditions,
             action: "forward".into(),
             forward: None,
+            redirect: None,
         }
     }
 

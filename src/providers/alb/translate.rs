@@ -5,7 +5,7 @@
 //! defaults, but the emulator (and older load balancers for newer keys) may omit them, and
 //! "60 s because nobody set it" is exactly what a finding has to be able to say.
 
-use super::{AlbSnapshot, LbKind, TargetGroupSnapshot};
+use super::{AlbSnapshot, CleartextEntry, LbKind, TargetGroupSnapshot};
 use crate::model::{
     AccessLog, IdleResetBy, Layer, LayerKind, Provider, Seconds, Setting, Stickiness,
     WebsocketSupport,
@@ -121,8 +121,62 @@ fn alb_layer(s: &AlbSnapshot) -> Layer {
         };
     }
     layer.access_log = access_log(&lb.attributes, &lb.arn);
+    layer.cleartext_from_client = cleartext(s);
     fill_target_side(&mut layer, s);
     layer
+}
+
+/// What happens to a cleartext (`ws://`) handshake for the host and path, pointing at the
+/// listener (or rule) that decides it.
+fn cleartext(s: &AlbSnapshot) -> Setting<String> {
+    let value = |v: &str| v.to_string();
+    match &s.cleartext {
+        CleartextEntry::NoListener { port } => Setting::explicit_field(
+            value("reject"),
+            &s.lb.arn,
+            format!("Listeners (none on port {port}: the TCP connection is refused)"),
+        ),
+        CleartextEntry::TlsListener(l) => Setting::explicit_field(
+            value("reject"),
+            &l.arn,
+            format!(
+                "Protocol {} on port {} (expects TLS)",
+                l.protocol.as_deref().unwrap_or("?"),
+                l.port.unwrap_or_default()
+            ),
+        ),
+        CleartextEntry::Plain { listener, rule } => {
+            // The listener's default rule is configured on the listener itself.
+            let locator = match rule.priority {
+                super::RulePriority::Default => &listener.arn,
+                super::RulePriority::Number(_) => &rule.arn,
+            };
+            let field = format!(
+                "{} on {}:{}",
+                rule.actions_field(),
+                listener.protocol.as_deref().unwrap_or("?"),
+                listener.port.unwrap_or_default()
+            );
+            match rule.action.as_str() {
+                "forward" => Setting::explicit_field(value("allow"), locator, field),
+                "redirect" => Setting::explicit_field(
+                    value("redirect"),
+                    locator,
+                    match &rule.redirect {
+                        Some(to) => format!("{field}: redirect to {to}"),
+                        None => format!("{field}: redirect"),
+                    },
+                ),
+                // The handshake is answered by the load balancer and never reaches the app.
+                "fixed-response" => Setting::explicit_field(
+                    value("reject"),
+                    locator,
+                    format!("{field}: fixed-response"),
+                ),
+                other => Setting::unknown(format!("{field}: the terminal action is {other:?}")),
+            }
+        }
+    }
 }
 
 fn nlb_layer(s: &AlbSnapshot) -> Layer {
@@ -170,6 +224,7 @@ fn nlb_layer(s: &AlbSnapshot) -> Layer {
     layer.forwards_upgrade =
         Setting::default_documented(true, "layer 4: headers are not touched", NLB_IDLE_DOC);
     layer.access_log = access_log(&lb.attributes, &lb.arn);
+    layer.cleartext_from_client = cleartext(s);
     fill_target_side(&mut layer, s);
     // A layer-4 balancer does not choose an HTTP version; the client's passes through.
     layer.upstream_http_version =
@@ -428,8 +483,10 @@ mod tests {
                         .collect(),
                     group_stickiness: None,
                 }),
+                redirect: None,
             }),
             target_groups: tgs,
+            cleartext: CleartextEntry::NoListener { port: 80 },
         }
     }
 
@@ -494,6 +551,83 @@ mod tests {
         assert_eq!((l.id.as_str(), l.provider), ("nlb", Provider::Nlb));
         assert_eq!(l.idle_timeout.value, Some(Seconds(350.0)));
         assert!(l.upstream_http_version.value.is_none());
+    }
+
+    #[test]
+    fn cleartext_handshakes_are_allowed_redirected_or_refused_by_the_deciding_listener() {
+        let http = ListenerSnapshot {
+            arn: "arn:listener/80".into(),
+            port: Some(80),
+            protocol: Some("HTTP".into()),
+            attributes: BTreeMap::new(),
+        };
+        let rule = |priority, action: &str, redirect: Option<&str>| Rule {
+            arn: "arn:rule/7".into(),
+            priority,
+            conditions: vec![],
+            action: action.into(),
+            forward: None,
+            redirect: redirect.map(str::to_string),
+        };
+        let cleartext_of = |entry: CleartextEntry| {
+            let mut s = snapshot(LbKind::Application, "HTTPS", vec![tg("a", None, None, 1)]);
+            s.cleartext = entry;
+            let c = to_layer(&s).cleartext_from_client;
+            let Origin::Explicit { locator, field, .. } = c.origin else {
+                panic!("{:?}", c.origin)
+            };
+            (c.value.unwrap(), locator, field.unwrap())
+        };
+        assert_eq!(
+            cleartext_of(CleartextEntry::Plain {
+                listener: http.clone(),
+                rule: rule(
+                    RulePriority::Default,
+                    "redirect",
+                    Some("HTTPS:443 (HTTP_301)")
+                ),
+            }),
+            (
+                "redirect".into(),
+                "arn:listener/80".into(),
+                "DefaultActions on HTTP:80: redirect to HTTPS:443 (HTTP_301)".into()
+            )
+        );
+        assert_eq!(
+            cleartext_of(CleartextEntry::Plain {
+                listener: http.clone(),
+                rule: rule(RulePriority::Number(7), "forward", None),
+            }),
+            (
+                "allow".into(),
+                "arn:rule/7".into(),
+                "Actions on HTTP:80".into()
+            )
+        );
+        assert_eq!(
+            cleartext_of(CleartextEntry::Plain {
+                listener: http.clone(),
+                rule: rule(RulePriority::Number(7), "fixed-response", None),
+            })
+            .0,
+            "reject"
+        );
+        let tls80 = ListenerSnapshot {
+            protocol: Some("HTTPS".into()),
+            ..http
+        };
+        assert_eq!(
+            cleartext_of(CleartextEntry::TlsListener(tls80)),
+            (
+                "reject".into(),
+                "arn:listener/80".into(),
+                "Protocol HTTPS on port 80 (expects TLS)".into()
+            )
+        );
+        assert_eq!(
+            cleartext_of(CleartextEntry::NoListener { port: 80 }).1,
+            "arn:lb"
+        );
     }
 
     #[test]
