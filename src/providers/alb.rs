@@ -108,7 +108,7 @@ pub struct AlbSnapshot {
 /// The port a `ws://` URL without an explicit port dials.
 pub const CLEARTEXT_PORT: i32 = 80;
 
-/// What a cleartext handshake meets: the handshake's own listener when that one is plain
+/// What a cleartext handshake meets: the handshake's own listener when it is an HTTP one
 /// (a `ws` client, or CloudFront reaching an origin over HTTP), else whatever listens on
 /// port 80.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,10 +164,15 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
 
     let cleartext = async {
         match (&listener, &rule) {
-            (Some(l), Some(r)) if !speaks_tls(l) => Ok(CleartextEntry::Plain {
-                listener: l.clone(),
-                rule: r.clone(),
-            }),
+            // An HTTP listener carries cleartext by definition. A TCP listener may carry TLS
+            // for the backend to terminate, so it says nothing about `ws://` clients, who dial
+            // port 80.
+            (Some(l), Some(r)) if l.protocol.as_deref() == Some("HTTP") => {
+                Ok(CleartextEntry::Plain {
+                    listener: l.clone(),
+                    rule: r.clone(),
+                })
+            }
             _ => cleartext_entry(client, lb.kind, &listeners, req).await,
         }
     };
@@ -215,8 +220,8 @@ async fn rule_for(
         .unwrap_or_else(default))
 }
 
-/// Where a cleartext handshake lands when the handshake itself reached a TLS listener (or no
-/// listener at all): the listener on port 80, if any.
+/// Where a cleartext handshake lands when the handshake itself did not reach an HTTP listener:
+/// the listener on port 80, if any.
 async fn cleartext_entry(
     client: &Client,
     kind: LbKind,
