@@ -117,6 +117,14 @@ async fn unset_attributes_get_aws_defaults_and_the_alb_cuts_before_nginx() {
         layer.client_protocols.value.as_deref(),
         Some(&["http1.1".to_string()][..])
     );
+    // Like AWS, the emulator reports the algorithm of a fresh target group.
+    assert_eq!(layer.balancing.value.as_deref(), Some("round_robin"));
+    assert_eq!(
+        field_of(&layer.balancing.origin),
+        Some("load_balancing.algorithm.type")
+    );
+    // The handshake arrived on the HTTP listener, whose rule forwards it.
+    assert_eq!(layer.cleartext_from_client.value.as_deref(), Some("allow"));
 
     // ALB 60 s (default) in front of nginx 3600 s: the ALB cuts first. nginx's layer is built
     // by hand here until the nginx provider lands; its keep-alive (30 s) is shorter than the
@@ -204,6 +212,19 @@ async fn explicit_attributes_and_an_http2_target_group() {
         reading.snapshot.algorithm(),
         Some("least_outstanding_requests")
     );
+    assert_eq!(
+        layer.balancing.value.as_deref(),
+        Some("least_outstanding_requests")
+    );
+    match &layer.balancing.origin {
+        Origin::Explicit { locator, field, .. } => {
+            assert_eq!(
+                (locator, field.as_deref()),
+                (&tg, Some("load_balancing.algorithm.type"))
+            )
+        }
+        o => panic!("{o:?}"),
+    }
     // Only listener on 80 although 443 was asked: the only listener is used.
     assert_eq!(reading.snapshot.listener.as_ref().unwrap().port, Some(80));
 
@@ -345,6 +366,11 @@ async fn nlb_tcp_listener_idle_timeout_comes_from_listener_attributes() {
         other => panic!("expected the listener attribute, got {other:?}"),
     }
     assert_eq!(layer.targets.value, Some(2));
+    // NLB hashes flows; the emulator's load_balancing.algorithm.type on the TCP group is not it.
+    assert_eq!(layer.balancing.value.as_deref(), Some("flow_hash"));
+    assert!(is_default(&layer.balancing.origin));
+    // A TCP listener on 443 and none on 80: a ws:// client is refused.
+    assert_eq!(layer.cleartext_from_client.value.as_deref(), Some("reject"));
 }
 
 /// The ALB layer `wsaudit chain --alb NAME` reads for a `ws://` or `wss://` handshake: the

@@ -77,6 +77,7 @@ async fn chain_command_discovers_cloudfront_and_the_alb() {
             origin: "alb",
             origin_request_policy: None,
             headers: &["*"],
+            viewer: None,
         }],
         HttpVersion::Http2,
     )

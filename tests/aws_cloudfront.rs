@@ -8,7 +8,7 @@ mod aws_common;
 use aws_common::fixtures::{self, Behavior, Origin as Orig};
 use aws_common::proxy::{Fault, Proxy, Rule};
 use aws_common::{fast_options, moto_url, sdk_config, unique};
-use aws_sdk_cloudfront::types::{HttpVersion, OriginProtocolPolicy};
+use aws_sdk_cloudfront::types::{HttpVersion, OriginProtocolPolicy, ViewerProtocolPolicy};
 use wsaudit::model::{IdleResetBy, Origin, Scheme, Seconds};
 use wsaudit::providers::aws::{AwsClients, AwsOptions};
 use wsaudit::providers::cloudfront::{read_cloudfront, CloudFrontRequest, DistributionSelector};
@@ -30,6 +30,13 @@ fn alb_origin(domain: &str) -> Orig<'_> {
         id: "alb",
         domain,
         custom: Some((OriginProtocolPolicy::HttpOnly, 60, 30)),
+    }
+}
+
+fn field_of(o: &Origin) -> Option<&str> {
+    match o {
+        Origin::Explicit { field, .. } => field.as_deref(),
+        _ => None,
     }
 }
 
@@ -56,6 +63,7 @@ async fn alias_behavior_origin_and_legacy_forwarded_headers() {
             origin: "s3",
             origin_request_policy: None,
             headers: &[],
+            viewer: None,
         }],
         HttpVersion::Http2,
     )
@@ -70,18 +78,21 @@ async fn alias_behavior_origin_and_legacy_forwarded_headers() {
                 origin: "s3",
                 origin_request_policy: None,
                 headers: &[],
+                viewer: Some(ViewerProtocolPolicy::AllowAll),
             },
             Behavior {
                 pattern: Some("ws/*"),
                 origin: "alb",
                 origin_request_policy: None,
                 headers: &[WS[0], WS[1], "Host"],
+                viewer: None,
             },
             Behavior {
                 pattern: None,
                 origin: "s3",
                 origin_request_policy: None,
                 headers: &["Origin"],
+                viewer: None,
             },
         ],
         HttpVersion::Http2and3,
@@ -137,6 +148,18 @@ async fn alias_behavior_origin_and_legacy_forwarded_headers() {
         vec!["http1.1".to_string(), "h2".into(), "h3".into()]
     );
     assert_eq!(l.upstream_http_version.value.as_deref(), Some("1.1"));
+    // OriginReadTimeout: how long CloudFront waits for the origin's answer to the handshake.
+    assert_eq!(l.response_timeout.value, Some(Seconds(60.0)));
+    assert_eq!(
+        field_of(&l.response_timeout.origin),
+        Some("Origins[alb].CustomOriginConfig.OriginReadTimeout")
+    );
+    // https-only: a ws:// handshake gets a 403.
+    assert_eq!(l.cleartext_from_client.value.as_deref(), Some("reject"));
+    assert_eq!(
+        field_of(&l.cleartext_from_client.origin),
+        Some("CacheBehaviors[ws/*].ViewerProtocolPolicy https-only")
+    );
 
     // The default behavior forwards neither handshake header.
     let d = read_cloudfront(
@@ -158,6 +181,30 @@ async fn alias_behavior_origin_and_legacy_forwarded_headers() {
         o => panic!("{o:?}"),
     }
     assert_eq!(d.snapshot.origin_host(&exact), "assets.s3.amazonaws.com");
+    // redirect-to-https: a 301, which WebSocket clients do not follow.
+    assert_eq!(
+        d.layer.cleartext_from_client.value.as_deref(),
+        Some("redirect")
+    );
+    assert_eq!(
+        field_of(&d.layer.cleartext_from_client.origin),
+        Some("DefaultCacheBehavior.ViewerProtocolPolicy redirect-to-https")
+    );
+    assert!(
+        d.layer.response_timeout.value.is_none(),
+        "an S3 origin's read timeout is not read"
+    );
+    let api = read_cloudfront(
+        &client,
+        &req(DistributionSelector::Id(id.clone()), "/api/v1", None),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        api.layer.cleartext_from_client.value.as_deref(),
+        Some("allow")
+    );
 
     let w = read_cloudfront(
         &client,
@@ -245,12 +292,14 @@ async fn origin_request_policies_decide_whether_the_handshake_headers_pass() {
                 origin: "alb",
                 origin_request_policy: Some(ALL_VIEWER),
                 headers: &[],
+                viewer: None,
             },
             Behavior {
                 pattern: None,
                 origin: "alb",
                 origin_request_policy: Some(&whitelist),
                 headers: &[],
+                viewer: None,
             },
         ],
         HttpVersion::Http11,

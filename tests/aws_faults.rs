@@ -40,6 +40,7 @@ async fn stack(moto: &str) -> Stack {
             origin: "alb",
             origin_request_policy: None,
             headers: &["*"],
+            viewer: None,
         }],
         HttpVersion::Http2,
     )

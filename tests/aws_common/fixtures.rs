@@ -273,6 +273,8 @@ pub struct Behavior<'a> {
     pub origin_request_policy: Option<&'a str>,
     /// Legacy `ForwardedValues.Headers`.
     pub headers: &'a [&'a str],
+    /// `None`: `redirect-to-https` on the default behavior, `https-only` on path behaviors.
+    pub viewer: Option<cf::ViewerProtocolPolicy>,
 }
 
 fn forwarded(headers: &[&str]) -> cf::ForwardedValues {
@@ -333,7 +335,12 @@ pub async fn distribution(
         .expect("a default behavior");
     let default = cf::DefaultCacheBehavior::builder()
         .target_origin_id(default.origin)
-        .viewer_protocol_policy(cf::ViewerProtocolPolicy::RedirectToHttps)
+        .viewer_protocol_policy(
+            default
+                .viewer
+                .clone()
+                .unwrap_or(cf::ViewerProtocolPolicy::RedirectToHttps),
+        )
         .set_origin_request_policy_id(default.origin_request_policy.map(str::to_string))
         .forwarded_values(forwarded(default.headers))
         .min_ttl(0)
@@ -346,7 +353,11 @@ pub async fn distribution(
                 cf::CacheBehavior::builder()
                     .path_pattern(b.pattern?)
                     .target_origin_id(b.origin)
-                    .viewer_protocol_policy(cf::ViewerProtocolPolicy::HttpsOnly)
+                    .viewer_protocol_policy(
+                        b.viewer
+                            .clone()
+                            .unwrap_or(cf::ViewerProtocolPolicy::HttpsOnly),
+                    )
                     .set_origin_request_policy_id(b.origin_request_policy.map(str::to_string))
                     .forwarded_values(forwarded(b.headers))
                     .min_ttl(0)

@@ -22,6 +22,8 @@ const ALB_TG_DOC: &str =
     "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html";
 const NLB_IDLE_DOC: &str =
     "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html";
+const NLB_INTRO_DOC: &str =
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/introduction.html";
 
 fn seconds_attr(
     attrs: &BTreeMap<String, String>,
@@ -229,6 +231,14 @@ fn nlb_layer(s: &AlbSnapshot) -> Layer {
     // A layer-4 balancer does not choose an HTTP version; the client's passes through.
     layer.upstream_http_version =
         Setting::unknown("layer 4: the client's HTTP version passes through");
+    // NLB has no algorithm setting (load_balancing.algorithm.type is an ALB attribute, even if
+    // an emulator reports it on every target group): each flow is hashed to a target.
+    layer.balancing = Setting::default_documented(
+        "flow_hash".to_string(),
+        "NLB picks a target per flow with a flow hash of protocol, source and destination \
+         address and port (and the TCP sequence number)",
+        NLB_INTRO_DOC,
+    );
     layer
 }
 
@@ -297,8 +307,24 @@ fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
             Some(r) => Setting::explicit_field(0, &r.arn, "Actions"),
             None => Setting::unknown(why.clone()),
         };
+        layer.balancing = Setting::unknown(why.clone());
         layer.upstream_http_version = Setting::unknown(why);
         return;
+    };
+
+    // Each target group balances with its own algorithm; the first one that receives traffic
+    // speaks for the layer (a weighted forward first picks a group at random by weight).
+    layer.balancing = match first.attributes.get("load_balancing.algorithm.type") {
+        Some(v) if !v.trim().is_empty() => Setting::explicit_field(
+            v.trim().to_string(),
+            &first.arn,
+            "load_balancing.algorithm.type",
+        ),
+        _ => Setting::default_documented(
+            "round_robin".to_string(),
+            "target groups balance round_robin by default (load_balancing.algorithm.type)",
+            TG_ATTRS_DOC,
+        ),
     };
 
     // Upstream HTTP version: HTTP1 unless a target group says otherwise.
@@ -522,6 +548,11 @@ mod tests {
         assert_eq!(l.upstream_http_version.value.as_deref(), Some("1.1"));
         assert_eq!(l.stickiness.value.unwrap().mode, "none");
         assert_eq!(l.tls_to_origin.value, Some(false));
+        assert_eq!(l.balancing.value.as_deref(), Some("round_robin"));
+        assert!(matches!(
+            l.balancing.origin,
+            Origin::Default { source: Some(ref s), .. } if s == TG_ATTRS_DOC
+        ));
     }
 
     #[test]
@@ -551,6 +582,8 @@ mod tests {
         assert_eq!((l.id.as_str(), l.provider), ("nlb", Provider::Nlb));
         assert_eq!(l.idle_timeout.value, Some(Seconds(350.0)));
         assert!(l.upstream_http_version.value.is_none());
+        assert_eq!(l.balancing.value.as_deref(), Some("flow_hash"));
+        assert!(matches!(l.balancing.origin, Origin::Default { .. }));
     }
 
     #[test]

@@ -12,6 +12,19 @@ const QUOTAS_DOC: &str =
     "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html";
 const CONFIG_DOC: &str =
     "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionConfig.html";
+const CUSTOM_ORIGIN_DOC: &str =
+    "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CustomOriginConfig.html";
+
+/// `ViewerProtocolPolicy` → what the behavior does with a `ws://` (port 80) handshake.
+/// `redirect-to-https` answers 301 and `https-only` 403; WebSocket clients follow neither.
+fn cleartext_value(viewer_protocol_policy: &str) -> Option<&'static str> {
+    match viewer_protocol_policy {
+        "allow-all" => Some("allow"),
+        "redirect-to-https" => Some("redirect"),
+        "https-only" => Some("reject"),
+        _ => None,
+    }
+}
 
 pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
     let name = s
@@ -47,6 +60,20 @@ pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
     );
 
     let behavior = s.behavior.label();
+    layer.cleartext_from_client = match cleartext_value(&s.behavior.viewer_protocol_policy) {
+        Some(v) => Setting::explicit_field(
+            v.to_string(),
+            &s.arn,
+            format!(
+                "{behavior}.ViewerProtocolPolicy {}",
+                s.behavior.viewer_protocol_policy
+            ),
+        ),
+        None => Setting::unknown(format!(
+            "{behavior}.ViewerProtocolPolicy {:?}",
+            s.behavior.viewer_protocol_policy
+        )),
+    };
     layer.forwards_upgrade = if let Some(p) = &s.policy {
         Setting::explicit_field(
             policy_forwards_ws(&p.header_behavior, &p.headers),
@@ -109,6 +136,21 @@ pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
                     &s.arn,
                     field(&format!("OriginProtocolPolicy {}", c.protocol_policy)),
                 );
+                // Documented for the response to a request (here the 101); whether it still
+                // applies to an upgraded connection is not documented, so it is reported as
+                // the handshake's timeout, not as an idle timeout.
+                layer.response_timeout = match c.read_timeout {
+                    Some(r) => Setting::explicit_field(
+                        Seconds(f64::from(r)),
+                        &s.arn,
+                        field("OriginReadTimeout"),
+                    ),
+                    None => Setting::default_documented(
+                        Seconds(30.0),
+                        "OriginReadTimeout defaults to 30 s",
+                        CUSTOM_ORIGIN_DOC,
+                    ),
+                };
                 layer.upstream_keepalive = match c.keepalive_timeout {
                     Some(k) => Setting::explicit_field(
                         Seconds(f64::from(k)),
@@ -128,6 +170,10 @@ pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
                     "S3 and VPC origins are reached over HTTPS",
                     CONFIG_DOC,
                 );
+                layer.response_timeout = Setting::unknown(format!(
+                    "origin {} is not a custom origin (S3 or VPC): its OriginReadTimeout is not read",
+                    o.id
+                ));
             }
         }
     }
@@ -160,4 +206,82 @@ pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
         ),
     };
     layer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Origin;
+    use crate::providers::cloudfront::{BehaviorSnapshot, CustomOrigin, OriginSnapshot};
+
+    fn snapshot(viewer: &str, read_timeout: Option<i32>) -> DistributionSnapshot {
+        DistributionSnapshot {
+            id: "E1".into(),
+            arn: "arn:dist".into(),
+            domain_name: "d1.cloudfront.net".into(),
+            aliases: vec!["ws.example.com".into()],
+            http_version: None,
+            logging: None,
+            behavior: BehaviorSnapshot {
+                path_pattern: Some("/ws/*".into()),
+                target_origin_id: "alb".into(),
+                viewer_protocol_policy: viewer.into(),
+                origin_request_policy_id: None,
+                forwarded_headers: None,
+            },
+            origin: Some(OriginSnapshot {
+                id: "alb".into(),
+                domain_name: "web-1.us-east-1.elb.amazonaws.com".into(),
+                custom: Some(CustomOrigin {
+                    http_port: 80,
+                    https_port: 443,
+                    protocol_policy: "https-only".into(),
+                    read_timeout,
+                    keepalive_timeout: None,
+                }),
+            }),
+            policy: None,
+        }
+    }
+
+    #[test]
+    fn viewer_protocol_policy_decides_what_a_cleartext_handshake_gets() {
+        for (policy, want) in [
+            ("allow-all", "allow"),
+            ("redirect-to-https", "redirect"),
+            ("https-only", "reject"),
+        ] {
+            let l = to_layer(&snapshot(policy, Some(30)), Scheme::Ws);
+            assert_eq!(l.cleartext_from_client.value.as_deref(), Some(want));
+            let Origin::Explicit { locator, field, .. } = l.cleartext_from_client.origin else {
+                panic!("{policy}: not explicit")
+            };
+            assert_eq!(locator, "arn:dist");
+            assert_eq!(
+                field.unwrap(),
+                format!("CacheBehaviors[/ws/*].ViewerProtocolPolicy {policy}")
+            );
+        }
+        let odd = to_layer(&snapshot("sometimes", None), Scheme::Ws);
+        assert!(odd.cleartext_from_client.value.is_none());
+    }
+
+    #[test]
+    fn origin_read_timeout_is_the_response_timeout_with_a_documented_default() {
+        let set = to_layer(&snapshot("https-only", Some(90)), Scheme::Wss);
+        assert_eq!(set.response_timeout.value, Some(Seconds(90.0)));
+        assert!(matches!(
+            set.response_timeout.origin,
+            Origin::Explicit { ref field, .. }
+                if field.as_deref() == Some("Origins[alb].CustomOriginConfig.OriginReadTimeout")
+        ));
+        let unset = to_layer(&snapshot("https-only", None), Scheme::Wss);
+        assert_eq!(unset.response_timeout.value, Some(Seconds(30.0)));
+        assert!(matches!(
+            unset.response_timeout.origin,
+            Origin::Default { source: Some(ref s), .. } if s == CUSTOM_ORIGIN_DOC
+        ));
+        // The handshake timeout is not an idle timeout: the WebSocket quota stays 10 minutes.
+        assert_eq!(unset.idle_timeout.value, Some(Seconds(600.0)));
+    }
 }
