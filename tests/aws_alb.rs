@@ -375,7 +375,7 @@ async fn nlb_tcp_listener_idle_timeout_comes_from_listener_attributes() {
 
 /// The ALB layer `wsaudit chain --alb NAME` reads for a `ws://` or `wss://` handshake: the
 /// scheme decides the listener port, as it does for a client dialing the URL.
-async fn chain_alb(sdk: &aws_config::SdkConfig, lb: &str, path: &str, scheme: Scheme) -> Layer {
+async fn chain_alb(sdk: &aws_config::SdkConfig, lb: &str, path: &str, scheme: Scheme) -> Chain {
     let mut req = ChainRequest::new("ws.example.test", path);
     req.scheme = scheme;
     req.alb = Some(lb.to_string());
@@ -390,10 +390,13 @@ async fn chain_alb(sdk: &aws_config::SdkConfig, lb: &str, path: &str, scheme: Sc
     )
     .await;
     assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
-    found
-        .chain
+    found.chain
+}
+
+fn alb_of(chain: &Chain) -> &Layer {
+    chain
         .layers
-        .into_iter()
+        .iter()
         .find(|l| l.id == "alb")
         .expect("the pinned ALB is read")
 }
@@ -432,7 +435,8 @@ async fn wss_uses_the_https_listener_ws_the_http_one_and_a_redirect_is_reported(
 
     // wss: the HTTPS listener's rule for /ws/ (two targets), HTTP/2 offered to clients; a
     // ws:// handshake would get port 80's 301, which WebSocket clients do not follow.
-    let wss = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Wss).await;
+    let wss_chain = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Wss).await;
+    let wss = alb_of(&wss_chain);
     assert_eq!(wss.targets.value, Some(2));
     assert_eq!(explicit_of(&wss.targets.origin).0, secure);
     assert_eq!(
@@ -451,7 +455,8 @@ async fn wss_uses_the_https_listener_ws_the_http_one_and_a_redirect_is_reported(
     );
 
     // ws: port 80, whose only rule is the redirect: no target group is reached.
-    let ws = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Ws).await;
+    let ws_chain = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Ws).await;
+    let ws = alb_of(&ws_chain);
     assert_eq!(ws.targets.value, Some(0));
     assert_eq!(
         ws.client_protocols.value.as_deref(),
@@ -459,11 +464,20 @@ async fn wss_uses_the_https_listener_ws_the_http_one_and_a_redirect_is_reported(
     );
     assert_eq!(explicit_of(&ws.client_protocols.origin).0, http);
     assert_eq!(ws.cleartext_from_client.value.as_deref(), Some("redirect"));
+    // Clients dialing ws:// get the 301 and never connect.
+    let (findings, pack) = judge(&ws_chain);
+    assert_finding(&findings, &pack, "WS504", Some("alb"));
+    let (findings, _) = judge(&wss_chain);
+    assert!(
+        !findings.iter().any(|f| f.rule == "WS504"),
+        "wss clients are not redirected: {findings:?}"
+    );
 
     // A rule on port 80 that forwards /ws/ in cleartext: ws now reaches its own target group,
     // and cleartext is allowed for that path, on that rule.
     let cleartext_rule = fixtures::rule(&sdk, &http, 10, &[], &["/ws/*"], forward(&plain)).await;
-    let ws = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Ws).await;
+    let ws_chain = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Ws).await;
+    let ws = alb_of(&ws_chain);
     assert_eq!(ws.targets.value, Some(3));
     assert_eq!(explicit_of(&ws.targets.origin).0, plain);
     assert_eq!(ws.cleartext_from_client.value.as_deref(), Some("allow"));
@@ -471,11 +485,15 @@ async fn wss_uses_the_https_listener_ws_the_http_one_and_a_redirect_is_reported(
         explicit_of(&ws.cleartext_from_client.origin),
         (cleartext_rule.as_str(), "Actions on HTTP:80")
     );
-    let wss = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Wss).await;
+    let (findings, _) = judge(&ws_chain);
+    assert!(!findings.iter().any(|f| f.rule == "WS504"), "{findings:?}");
+    let wss_chain = chain_alb(&sdk, &lb.name, "/ws/chat", Scheme::Wss).await;
+    let wss = alb_of(&wss_chain);
     assert_eq!(explicit_of(&wss.targets.origin).0, secure);
     assert_eq!(wss.cleartext_from_client.value.as_deref(), Some("allow"));
     // Other paths on port 80 still redirect.
-    let api = chain_alb(&sdk, &lb.name, "/api", Scheme::Wss).await;
+    let api_chain = chain_alb(&sdk, &lb.name, "/api", Scheme::Wss).await;
+    let api = alb_of(&api_chain);
     assert_eq!(api.cleartext_from_client.value.as_deref(), Some("redirect"));
 }
 
@@ -489,7 +507,16 @@ async fn without_a_plain_listener_cleartext_is_refused() {
     fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Https, 443, forward(&tg)).await;
 
     for scheme in [Scheme::Wss, Scheme::Ws] {
-        let alb = chain_alb(&sdk, &lb.name, "/ws/", scheme).await;
+        let alb_chain = chain_alb(&sdk, &lb.name, "/ws/", scheme).await;
+        let alb = alb_of(&alb_chain);
+        let (findings, _) = judge(&alb_chain);
+        assert_eq!(
+            findings
+                .iter()
+                .any(|f| f.rule == "WS504" && f.layer == "alb"),
+            scheme == Scheme::Ws,
+            "{scheme:?}: {findings:?}"
+        );
         assert_eq!(
             alb.cleartext_from_client.value.as_deref(),
             Some("reject"),
