@@ -4,6 +4,7 @@
 mod aws_common;
 
 use aws_common::fixtures::{self, forward, weighted};
+use aws_common::proxy::{Fault, Proxy, Rule as ProxyRule};
 use aws_common::{assert_finding, fast_options, judge, moto_url, nginx_layer, sdk_config, unique};
 use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
 use wsaudit::discover::{aws_task, discover, AwsSource, ChainRequest};
@@ -529,4 +530,101 @@ async fn without_a_plain_listener_cleartext_is_refused() {
             "Listeners (none on port 80: the TCP connection is refused)"
         );
     }
+}
+
+/// A `DescribeRules` answer in the documented XML shape: (priority, condition XML, target group)
+/// per rule, then the default rule forwarding to `default_tg`.
+fn describe_rules_xml(listener: &str, rules: &[(u32, &str, &str)], default_tg: &str) -> String {
+    let rule = |arn: String, priority: &str, default: bool, conditions: &str, tg: &str| {
+        format!(
+            "<member><RuleArn>{arn}</RuleArn><Priority>{priority}</Priority>\
+             <IsDefault>{default}</IsDefault><Conditions>{conditions}</Conditions>\
+             <Actions><member><Type>forward</Type><TargetGroupArn>{tg}</TargetGroupArn>\
+             </member></Actions></member>"
+        )
+    };
+    let rule_arn = |n: &str| format!("{}/{n}", listener.replace(":listener/", ":listener-rule/"));
+    let mut members: String = rules
+        .iter()
+        .map(|(p, c, tg)| rule(rule_arn(&p.to_string()), &p.to_string(), false, c, tg))
+        .collect();
+    members.push_str(&rule(rule_arn("default"), "default", true, "", default_tg));
+    format!(
+        "<DescribeRulesResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\">\
+         <DescribeRulesResult><Rules>{members}</Rules></DescribeRulesResult>\
+         <ResponseMetadata><RequestId>wsaudit-test</RequestId></ResponseMetadata>\
+         </DescribeRulesResponse>"
+    )
+}
+
+/// Regex conditions (`RegexValues`, 2025) decide which rule a handshake meets. The emulator
+/// cannot store one (it fails with a 500 on a condition without `Values`, and AWS rejects a
+/// condition with both), so `DescribeRules` is answered in the documented shape by the
+/// loopback proxy; everything else is the emulator's.
+#[tokio::test]
+async fn regex_rule_conditions_pick_the_rule() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("rgx"), false).await;
+    let tg = |name: &str, targets| {
+        let (sdk, lb) = (&sdk, &lb);
+        let name = unique(name);
+        async move {
+            fixtures::target_group(sdk, lb, &name, ProtocolEnum::Http, None, targets, &[]).await
+        }
+    };
+    let (rooms, tenants, other) = (tg("rooms", 2).await, tg("ten", 3).await, tg("oth", 1).await);
+    let listener = fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&other)).await;
+    let rules = describe_rules_xml(
+        &listener,
+        &[
+            (
+                5,
+                "<member><Field>host-header</Field><HostHeaderConfig><RegexValues>\
+                 <member>^[a-z]+\\.tenants\\.example\\.test$</member></RegexValues>\
+                 </HostHeaderConfig></member>",
+                &tenants,
+            ),
+            (
+                10,
+                "<member><Field>path-pattern</Field><PathPatternConfig><RegexValues>\
+                 <member>^/ws/[0-9]+$</member></RegexValues></PathPatternConfig></member>",
+                &rooms,
+            ),
+        ],
+        &other,
+    );
+    let proxy = Proxy::start(
+        &moto,
+        vec![ProxyRule::always(
+            "DescribeRules",
+            Fault::Respond {
+                status: 200,
+                body: rules,
+            },
+        )],
+    )
+    .await;
+    let client = AwsClients::new(sdk_config(&proxy.url, &fast_options()).await).elbv2("us-east-1");
+    let read = |host: &'static str, path: &'static str| {
+        let client = client.clone();
+        let name = lb.name.clone();
+        async move {
+            read_alb(&client, &request(AlbSelector::Name(name), host, path, 80))
+                .await
+                .expect("read alb")
+        }
+    };
+
+    let room = read("ws.example.test", "/ws/42?token=x").await;
+    assert_eq!(room.snapshot.target_groups[0].arn, rooms);
+    assert_eq!(room.layer.targets.value, Some(2));
+    // `$` anchors: a deeper path is not a room.
+    let deeper = read("ws.example.test", "/ws/42/extra").await;
+    assert_eq!(deeper.snapshot.target_groups[0].arn, other);
+    // The host regex, matched against the lower-cased Host header, wins by priority.
+    let tenant = read("ACME.tenants.example.test", "/ws/42").await;
+    assert_eq!(tenant.snapshot.target_groups[0].arn, tenants);
+    assert_eq!(tenant.layer.targets.value, Some(3));
+    assert!(proxy.count("DescribeRules") >= 3);
 }

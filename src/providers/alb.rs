@@ -463,29 +463,24 @@ fn convert_condition(c: &t::RuleCondition) -> Condition {
             _ => c.values().to_vec(),
         }
     };
+    // `Values` and `RegexValues` exclude each other; a condition uses one kind.
     match field {
-        "host-header" => {
-            let cfg = c.host_header_config();
-            if cfg.is_some_and(|h| !h.regex_values().is_empty()) {
-                return Condition::Undecidable {
-                    field: "host-header (regex)".into(),
-                };
-            }
-            Condition::Host(pick(cfg.map(|h| h.values())))
-        }
-        "path-pattern" => {
-            let cfg = c.path_pattern_config();
-            if cfg.is_some_and(|p| !p.regex_values().is_empty()) {
-                return Condition::Undecidable {
-                    field: "path-pattern (regex)".into(),
-                };
-            }
-            Condition::Path(pick(cfg.map(|p| p.values())))
-        }
+        "host-header" => match c.host_header_config().map(|h| h.regex_values()) {
+            Some(r) if !r.is_empty() => Condition::HostRegex(r.to_vec()),
+            _ => Condition::Host(pick(c.host_header_config().map(|h| h.values()))),
+        },
+        "path-pattern" => match c.path_pattern_config().map(|p| p.regex_values()) {
+            Some(r) if !r.is_empty() => Condition::PathRegex(r.to_vec()),
+            _ => Condition::Path(pick(c.path_pattern_config().map(|p| p.values()))),
+        },
         "http-request-method" => {
             Condition::Method(pick(c.http_request_method_config().map(|m| m.values())))
         }
         "http-header" => match c.http_header_config() {
+            Some(h) if !h.regex_values().is_empty() => Condition::HeaderRegex {
+                name: h.http_header_name().unwrap_or_default().to_string(),
+                patterns: h.regex_values().to_vec(),
+            },
             Some(h) => Condition::Header {
                 name: h.http_header_name().unwrap_or_default().to_string(),
                 values: h.values().to_vec(),

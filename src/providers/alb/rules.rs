@@ -3,8 +3,16 @@
 //! ALB evaluates rules in ascending priority and the default rule last; a rule applies when
 //! every condition matches, and a condition matches when any of its values does. Host headers
 //! compare case-insensitively, path patterns case-sensitively, both with `*`/`?` wildcards.
+//!
+//! Host, path and header conditions may instead carry regular expressions (`RegexValues`,
+//! 2025). AWS documents which features they lack (lookarounds, backreferences, …) but not the
+//! anchoring; its own examples anchor explicitly (`^…$`) and operators write `^/api/` for a
+//! prefix, so a pattern is searched anywhere in the value, as regex engines do unless told
+//! otherwise. A host regex sees the `Host` header as sent, port included (the reason to use
+//! one: `example.com:8443` is not a valid wildcard value) and lower-case, as browsers send it.
 
 use crate::providers::pattern::wildcard_match;
+use regex::RegexBuilder;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RulePriority {
@@ -16,11 +24,20 @@ pub enum RulePriority {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     Host(Vec<String>),
+    /// `HostHeaderConfig.RegexValues`.
+    HostRegex(Vec<String>),
     Path(Vec<String>),
+    /// `PathPatternConfig.RegexValues`, matched against the path without the query string.
+    PathRegex(Vec<String>),
     Method(Vec<String>),
     Header {
         name: String,
         values: Vec<String>,
+    },
+    /// `HttpHeaderConfig.RegexValues`.
+    HeaderRegex {
+        name: String,
+        patterns: Vec<String>,
     },
     /// A condition a handshake's host and path cannot decide (query string, source IP): it
     /// does not match, and the rule is skipped as ALB would for most clients.
@@ -82,23 +99,55 @@ const HANDSHAKE_HEADERS: &[(&str, &str)] = &[
     ("sec-websocket-version", "13"),
 ];
 
+/// The parts of a handshake request that conditions look at.
+struct Request<'a> {
+    /// The `Host` header as sent (lower-case, port included when there is one).
+    host_header: &'a str,
+    /// The host name alone, for wildcard values.
+    host: &'a str,
+    /// The path without the query string.
+    path: &'a str,
+}
+
+impl Request<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        if name == "host" {
+            return Some(self.host_header);
+        }
+        HANDSHAKE_HEADERS
+            .iter()
+            .find(|(h, _)| *h == name)
+            .map(|(_, v)| *v)
+    }
+}
+
+/// Whether any pattern is found in `value`. A pattern this engine cannot compile matches
+/// nothing, like any other condition that cannot be decided.
+fn regex_found(patterns: &[String], value: &str) -> bool {
+    patterns.iter().any(|p| {
+        RegexBuilder::new(p)
+            // ALB caps patterns at 128 characters; the limit only guards against a hostile
+            // saved chain or API answer.
+            .size_limit(1 << 20)
+            .build()
+            .is_ok_and(|re| re.is_match(value))
+    })
+}
+
 impl Condition {
-    fn matches(&self, host: &str, path: &str) -> bool {
+    fn matches(&self, req: &Request) -> bool {
         match self {
-            Condition::Host(v) => v.iter().any(|p| wildcard_match(p, host, true)),
-            Condition::Path(v) => v.iter().any(|p| wildcard_match(p, path, false)),
+            Condition::Host(v) => v.iter().any(|p| wildcard_match(p, req.host, true)),
+            Condition::HostRegex(v) => regex_found(v, req.host_header),
+            Condition::Path(v) => v.iter().any(|p| wildcard_match(p, req.path, false)),
+            Condition::PathRegex(v) => regex_found(v, req.path),
             Condition::Method(v) => v.iter().any(|m| m.eq_ignore_ascii_case("GET")),
-            Condition::Header { name, values } => {
-                let name = name.to_ascii_lowercase();
-                let actual = if name == "host" {
-                    Some(host)
-                } else {
-                    HANDSHAKE_HEADERS
-                        .iter()
-                        .find(|(h, _)| *h == name)
-                        .map(|(_, v)| *v)
-                };
-                actual.is_some_and(|a| values.iter().any(|p| wildcard_match(p, a, true)))
+            Condition::Header { name, values } => req
+                .header(name)
+                .is_some_and(|a| values.iter().any(|p| wildcard_match(p, a, true))),
+            Condition::HeaderRegex { name, patterns } => {
+                req.header(name).is_some_and(|a| regex_found(patterns, a))
             }
             Condition::Undecidable { .. } => false,
         }
@@ -107,13 +156,17 @@ impl Condition {
 
 /// The rule ALB would pick for a handshake to `host` and `path` (query string excluded).
 pub fn pick_rule<'a>(rules: &'a [Rule], host: &str, path: &str) -> Option<&'a Rule> {
-    let path = path.split('?').next().unwrap_or(path);
-    let host = host.split(':').next().unwrap_or(host);
+    let host_header = host.to_ascii_lowercase();
+    let req = Request {
+        host: host_header.split(':').next().unwrap_or(&host_header),
+        host_header: &host_header,
+        path: path.split('?').next().unwrap_or(path),
+    };
     let mut ordered: Vec<&Rule> = rules.iter().collect();
     ordered.sort_by(|a, b| a.priority.cmp(&b.priority));
     ordered
         .into_iter()
-        .find(|r| r.conditions.iter().all(|c| c.matches(host, path)))
+        .find(|r| r.conditions.iter().all(|c| c.matches(&req)))
 }
 
 /// Parses the API's priority string (`"10"`, `"default"`).
@@ -210,6 +263,84 @@ mod tests {
             ),
         ];
         assert_eq!(pick_rule(&rules, "h", "/").unwrap().arn, "upgrade");
+    }
+
+    #[test]
+    fn regex_conditions_are_searched_with_aws_semantics() {
+        let rules = vec![
+            rule("default", RulePriority::Default, vec![]),
+            rule(
+                "numbered-room",
+                RulePriority::Number(1),
+                vec![Condition::PathRegex(vec!["^/ws/[0-9]+$".into()])],
+            ),
+            rule(
+                "prefix",
+                RulePriority::Number(2),
+                vec![Condition::PathRegex(vec!["^/live/".into()])],
+            ),
+            rule(
+                "anywhere",
+                RulePriority::Number(3),
+                vec![Condition::PathRegex(vec!["socket".into()])],
+            ),
+            rule(
+                "tenant-hosts",
+                RulePriority::Number(4),
+                vec![
+                    Condition::HostRegex(vec![r"^[a-z]+\.tenants\.example\.com$".into()]),
+                    Condition::PathRegex(vec!["^/t/".into()]),
+                ],
+            ),
+            rule(
+                "odd-port",
+                RulePriority::Number(5),
+                vec![Condition::HostRegex(
+                    vec![r"^ws\.example\.com:8443$".into()],
+                )],
+            ),
+            rule(
+                "upgrade-header",
+                RulePriority::Number(6),
+                vec![
+                    Condition::HeaderRegex {
+                        name: "Upgrade".into(),
+                        patterns: vec!["^websocket$".into()],
+                    },
+                    Condition::PathRegex(vec!["^/u$".into()]),
+                ],
+            ),
+            rule(
+                "not-rust-syntax",
+                RulePriority::Number(0),
+                vec![Condition::PathRegex(vec!["(?<!x)/never".into()])],
+            ),
+        ];
+        let pick = |h, p| pick_rule(&rules, h, p).map(|r| r.arn.as_str());
+        assert_eq!(pick("ws.example.com", "/ws/42"), Some("numbered-room"));
+        // Anchored at both ends: a trailing segment or a query string is not part of it.
+        assert_eq!(pick("ws.example.com", "/ws/42/x"), Some("default"));
+        assert_eq!(
+            pick("ws.example.com", "/ws/42?token=1"),
+            Some("numbered-room")
+        );
+        // `^/live/` alone is a prefix match; an unanchored pattern matches anywhere.
+        assert_eq!(pick("ws.example.com", "/live/feed/1"), Some("prefix"));
+        assert_eq!(pick("ws.example.com", "/app/socket.io/"), Some("anywhere"));
+        // Path regexes are case-sensitive.
+        assert_eq!(pick("ws.example.com", "/LIVE/feed"), Some("default"));
+        // The Host as a browser sends it: lower-case.
+        assert_eq!(
+            pick("ACME.Tenants.example.com", "/t/1"),
+            Some("tenant-hosts")
+        );
+        assert_eq!(pick("a.b.tenants.example.com", "/t/1"), Some("default"));
+        // The port is part of the Host header a regex sees, and only a regex can name it.
+        assert_eq!(pick("ws.example.com:8443", "/"), Some("odd-port"));
+        assert_eq!(pick("ws.example.com", "/"), Some("default"));
+        assert_eq!(pick("h", "/u"), Some("upgrade-header"));
+        // A pattern the engine rejects (lookbehind; ALB rejects it too) never matches.
+        assert_eq!(pick("h", "/never"), Some("default"));
     }
 
     #[test]
