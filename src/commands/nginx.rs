@@ -74,17 +74,22 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         cfg.files.len()
     ));
     // Each location is judged as its own one-layer chain; the report shows them together.
+    let chains: Vec<Chain> = layers
+        .into_iter()
+        .map(|layer| {
+            let mut chain = single_layer_chain(layer, "*", "/*", None);
+            ctx.apply_heartbeat(&mut chain, heartbeat);
+            chain
+        })
+        .collect();
+    let judged = ctx.pack.evaluate_all(&chains, &ctx.config)?;
     let mut all = Chain::new(Target {
         domain: "*".into(),
-        path: "*".into(),
+        path: "/*".into(),
         scheme: Scheme::Wss,
     });
     let mut merged = Evaluation::default();
-    for layer in layers {
-        let mut chain = single_layer_chain(layer.clone(), "*", "*", None);
-        ctx.apply_heartbeat(&mut chain, heartbeat);
-        all.heartbeat = chain.heartbeat.clone();
-        let ev = ctx.pack.evaluate(&chain, &ctx.config)?;
+    for (chain, ev) in chains.into_iter().zip(judged) {
         merged.findings.extend(ev.findings);
         merged.suppressed.extend(ev.suppressed);
         for n in ev.notices {
@@ -95,7 +100,8 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         if merged.rules_evaluated.is_empty() {
             merged.rules_evaluated = ev.rules_evaluated;
         }
-        all.layers.push(layer);
+        all.heartbeat = chain.heartbeat;
+        all.layers.extend(chain.layers);
     }
     for n in &merged.notices {
         ctx.info(n);

@@ -5,7 +5,7 @@
 
 use super::probe::ProbeFacts;
 use super::seconds::Seconds;
-use super::setting::Setting;
+use super::setting::{Origin, Setting};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -240,6 +240,35 @@ pub struct Layer {
 }
 
 impl Layer {
+    /// Where the setting named `name` (its JSON key) comes from; None for an unknown name.
+    /// Findings point at it without serializing the layer.
+    pub fn origin_of(&self, name: &str) -> Option<&Origin> {
+        Some(match name {
+            "idle_timeout" => &self.idle_timeout.origin,
+            "idle_reset_by" => &self.idle_reset_by.origin,
+            "max_duration" => &self.max_duration.origin,
+            "send_timeout" => &self.send_timeout.origin,
+            "response_timeout" => &self.response_timeout.origin,
+            "client_keepalive" => &self.client_keepalive.origin,
+            "upstream_keepalive" => &self.upstream_keepalive.origin,
+            "websocket" => &self.websocket.origin,
+            "forwards_upgrade" => &self.forwards_upgrade.origin,
+            "connection_header" => &self.connection_header.origin,
+            "cleartext_from_client" => &self.cleartext_from_client.origin,
+            "upstream_http_version" => &self.upstream_http_version.origin,
+            "client_protocols" => &self.client_protocols.origin,
+            "tls_to_origin" => &self.tls_to_origin.origin,
+            "stickiness" => &self.stickiness.origin,
+            "balancing" => &self.balancing.origin,
+            "targets" => &self.targets.origin,
+            "drain_timeout" => &self.drain_timeout.origin,
+            "buffering" => &self.buffering.origin,
+            "compression" => &self.compression.origin,
+            "access_log" => &self.access_log.origin,
+            _ => return None,
+        })
+    }
+
     /// A layer with every setting unknown, for providers to fill in.
     pub fn new(
         id: impl Into<String>,
@@ -342,5 +371,25 @@ impl Chain {
             }
         }
         best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_of_knows_every_setting() {
+        let layer = Layer::new("l", LayerKind::ReverseProxy, Provider::Nginx, "n");
+        let json = serde_json::to_value(&layer).unwrap();
+        let mut settings = 0;
+        for (key, value) in json.as_object().unwrap() {
+            if value.get("origin").is_some() {
+                settings += 1;
+                assert!(layer.origin_of(key).is_some(), "origin_of misses {key}");
+            }
+        }
+        assert!(settings >= 20);
+        assert!(layer.origin_of("name").is_none());
     }
 }
