@@ -122,10 +122,14 @@ impl Context {
             color: self.use_color(),
             width: terminal_width(),
         };
+        if self.global.format == Format::Json {
+            self.write_with(|out| report::json::write(&judged.report, out))?;
+            return Ok(judged.report.summary.exit_code);
+        }
         let rules: Vec<_> = self.pack.rules().iter().map(|r| r.meta.clone()).collect();
         let text = match self.global.format {
             Format::Table => report::table::render(&judged.report, &opts),
-            Format::Json => report::json::render(&judged.report),
+            Format::Json => unreachable!("streamed above"),
             Format::Markdown => report::markdown::render(&judged.report),
             Format::Sarif => report::sarif::render(&judged.report, &rules),
             Format::Junit => report::junit::render(&judged.report),
@@ -144,6 +148,29 @@ impl Context {
                 // A closed pipe (`| head`) is not an error worth a message.
                 let _ = out.write_all(text.as_bytes());
                 let _ = out.flush();
+                Ok(())
+            }
+        }
+    }
+
+    /// Like `write`, for output produced piecewise (buffered, never held whole).
+    fn write_with(
+        &self,
+        produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), CommandError> {
+        match &self.global.output {
+            Some(path) => {
+                let file =
+                    std::fs::File::create(path).map_err(|e| CommandError::io(path.display(), e))?;
+                let mut out = std::io::BufWriter::new(file);
+                produce(&mut out)
+                    .and_then(|()| out.flush())
+                    .map_err(|e| CommandError::io(path.display(), e))
+            }
+            None => {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                // A closed pipe (`| head`) is not an error worth a message.
+                let _ = produce(&mut out).and_then(|()| out.flush());
                 Ok(())
             }
         }

@@ -2,9 +2,16 @@ use super::Report;
 
 /// The report as one pretty-printed JSON document with a trailing newline.
 pub fn render(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(report).expect("the report always serializes");
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    write(report, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Streams `render`'s bytes: a report on every location of a large tree is tens of MB, which
+/// need not be held in memory a second time.
+pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
 }
 
 /// The JSON Schema of `render`'s output, generated from the types so it cannot drift.
