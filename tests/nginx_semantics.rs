@@ -297,3 +297,26 @@ fn the_version_comes_from_the_local_nginx_when_not_given() {
     );
     assert!(VersionSource::detect(Some("one.two"), None).is_err());
 }
+
+#[test]
+fn send_timeout_and_balancing_come_from_the_location_and_its_upstream() {
+    let good = conf("good");
+    let r = at(&good, "ws.example.com", "/ws/");
+    assert_eq!(r.layer.send_timeout.value, Some(Seconds(3600.0)));
+    assert_eq!(
+        explicit(&r.layer.send_timeout.origin),
+        (
+            "nginx.conf".to_string(),
+            27,
+            "proxy_send_timeout".to_string()
+        )
+    );
+
+    let recipe = conf("keepalive_recipe");
+    let r = at(&recipe, "ws.example.com", "/ws/");
+    assert_eq!(r.layer.balancing.value.as_deref(), Some("least_conn"));
+    assert_eq!(explicit(&r.layer.balancing.origin).1, 5);
+    // Not set on the location: nginx's documented 60 s applies.
+    assert_eq!(r.layer.send_timeout.value, Some(Seconds(60.0)));
+    assert!(documented(&r.layer.send_timeout.origin).contains("proxy_send_timeout defaults to 60s"));
+}

@@ -73,6 +73,9 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         layers.len(),
         cfg.files.len()
     ));
+    // The layers own what they need; the parsed tree (the size of the config) is not kept
+    // while every location is judged.
+    drop(cfg);
     // Each location is judged as its own one-layer chain; the report shows them together.
     let chains: Vec<Chain> = layers
         .into_iter()

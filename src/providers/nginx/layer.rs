@@ -123,6 +123,14 @@ pub fn build_layer(
             format!("{PROXY_DOC}#proxy_read_timeout"),
         ),
     };
+    layer.send_timeout = match scope.scalar(&format!("{pfx}_send_timeout")) {
+        Some(d) => explicit(time_of(d, 0)?, d),
+        None => documented(
+            Seconds(60.0),
+            format!("{pfx}_send_timeout defaults to 60s: a write to the upstream that stalls that long closes the connection"),
+            format!("{PROXY_DOC}#proxy_send_timeout"),
+        ),
+    };
     layer.idle_reset_by = documented(
         IdleResetBy::Either,
         "in tunnel mode nginx re-arms the read timer on data in either direction",
@@ -334,6 +342,7 @@ fn balancing(
     version: &VersionSource,
 ) -> Result<(), NginxError> {
     let Some(p) = pass else {
+        layer.balancing = Setting::unknown("the location does not proxy");
         layer.targets = Setting::unknown("the location does not proxy");
         layer.stickiness = Setting::unknown("the location does not proxy");
         layer.upstream_keepalive = Setting::unknown("the location does not proxy");
@@ -361,6 +370,10 @@ fn balancing(
             layer.stickiness = Setting::unknown(format!("{} uses a variable", p.name()));
         } else {
             layer.targets = explicit_field(1, p, format!("{} (a single address)", p.name()));
+            layer.balancing = Setting::unknown(format!(
+                "{} names one address (DNS may still return several)",
+                p.name()
+            ));
             layer.stickiness = explicit_field(Stickiness::none(), p, p.name().to_string());
         }
         layer.upstream_keepalive = keepalive_default(version);
@@ -368,6 +381,14 @@ fn balancing(
     };
     let f = upstream::facts(model, up);
     layer.targets = explicit_field(f.servers, up, format!("upstream {} (server)", t.host));
+    layer.balancing = match f.method {
+        Some(m) => explicit(m.name().to_string(), m),
+        None => documented(
+            "round_robin".to_string(),
+            format!("upstream {} names no method: weighted round-robin", t.host),
+            format!("{UPSTREAM_DOC}#upstream"),
+        ),
+    };
     layer.stickiness = if let Some(s) = f.sticky {
         let mode = s.arg(0).unwrap_or("cookie").to_string();
         let key = match mode.as_str() {
