@@ -159,3 +159,36 @@ fn the_builtin_pack_runs_on_the_vm_and_agrees_with_the_interpreter() {
         }
     }
 }
+
+/// `evaluate_all` splits a large batch over threads, each with its own copy of the pack: it
+/// must judge every chain exactly as the pack does one chain at a time, in the same order.
+#[test]
+fn judging_a_large_batch_on_threads_equals_judging_one_chain_at_a_time() {
+    let mut chains = Vec::new();
+    for (file, fx) in fixtures() {
+        for case in fx.fires.iter().chain(&fx.passes) {
+            if case.config.is_none() {
+                chains.push(load_chain(&case.chain.to_string(), &file).unwrap());
+            }
+        }
+    }
+    let one_pass = chains.len();
+    while chains.len() < 1500 {
+        chains.extend_from_within(..one_pass);
+    }
+    let config = Config::default();
+    let mut pack = RulePack::load(None).unwrap();
+    let serial: Vec<_> = chains
+        .iter()
+        .map(|c| pack.evaluate(c, &config).unwrap().findings)
+        .collect();
+    let batched: Vec<_> = pack
+        .evaluate_all(&chains, &config)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.findings)
+        .collect();
+    assert_eq!(batched.len(), chains.len());
+    assert!(serial.iter().any(|f| !f.is_empty()));
+    assert_eq!(batched, serial);
+}

@@ -80,6 +80,8 @@ pub struct RulePack {
     /// built-in pack. `None` when a user rule uses something the VM compiler does not support;
     /// the interpreter then does the work (and always names the failing rule on errors).
     vm: Option<regorus::rvm::RegoVM>,
+    /// What `vm` was made from, for forks.
+    compiled: Option<VmProgram>,
     /// The `data` document currently loaded into the engine.
     data: Option<Json>,
 }
@@ -87,18 +89,31 @@ pub struct RulePack {
 const RULES_PREFIX: &str = "data.wsaudit.rules.";
 const AGGREGATE_RULE: &str = "data.wsaudit_aggregate.findings";
 
-/// Compiles the loaded modules (aggregate entry point) for regorus' VM.
-fn compile_vm(engine: &mut regorus::Engine) -> Option<regorus::rvm::RegoVM> {
-    let entry: regorus::Rc<str> = AGGREGATE_RULE.into();
-    let compiled = engine.compile_with_entrypoint(&entry).ok()?;
-    let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
-        &compiled,
-        &[AGGREGATE_RULE],
-    )
-    .ok()?;
-    let mut vm = regorus::rvm::RegoVM::new_with_policy(compiled);
-    vm.load_program(program);
-    Some(vm)
+/// The pack compiled for regorus' VM (aggregate entry point): compiled once, shared by every
+/// VM made from it (one per thread in `evaluate_all`).
+#[derive(Clone)]
+struct VmProgram {
+    policy: regorus::CompiledPolicy,
+    program: std::sync::Arc<regorus::rvm::program::Program>,
+}
+
+impl VmProgram {
+    fn compile(engine: &mut regorus::Engine) -> Option<VmProgram> {
+        let entry: regorus::Rc<str> = AGGREGATE_RULE.into();
+        let policy = engine.compile_with_entrypoint(&entry).ok()?;
+        let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
+            &policy,
+            &[AGGREGATE_RULE],
+        )
+        .ok()?;
+        Some(VmProgram { policy, program })
+    }
+
+    fn vm(&self) -> regorus::rvm::RegoVM {
+        let mut vm = regorus::rvm::RegoVM::new_with_policy(self.policy.clone());
+        vm.load_program(self.program.clone());
+        vm
+    }
 }
 
 /// A generated module collecting every rule's findings into one object. Array comprehensions
@@ -219,11 +234,12 @@ impl RulePack {
                 file: "(generated aggregate)".into(),
                 message: e.to_string(),
             })?;
-        let vm = compile_vm(&mut engine);
+        let compiled = VmProgram::compile(&mut engine);
         Ok(RulePack {
             engine,
             rules,
-            vm,
+            vm: compiled.as_ref().map(VmProgram::vm),
+            compiled,
             data: None,
         })
     }
@@ -306,55 +322,36 @@ impl RulePack {
         chains: &[Chain],
         config: &Config,
     ) -> Result<Vec<Evaluation>, PolicyError> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        // Below this a fork (re-compiling the pack, a few ms) costs more than it saves.
-        if threads == 1 || chains.len() < 256 {
+        // Below this, threads cost more than they save.
+        if chains.len() < 512 {
             return chains.iter().map(|c| self.evaluate(c, config)).collect();
         }
-        let chunk = chains.len().div_ceil(threads);
-        let mut parts = chains.chunks(chunk);
-        let first = parts.next().unwrap_or_default();
-        let rest: Vec<&[Chain]> = parts.collect();
-        let forks: Vec<RulePack> = rest.iter().map(|_| self.fork()).collect();
-        std::thread::scope(|s| {
-            let handles: Vec<_> = rest
-                .into_iter()
-                .zip(forks)
-                .map(|(part, mut pack)| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|c| pack.evaluate(c, config))
-                            .collect::<Result<Vec<_>, _>>()
-                    })
-                })
-                .collect();
-            let mut out = first
-                .iter()
-                .map(|c| self.evaluate(c, config))
-                .collect::<Result<Vec<_>, _>>()?;
-            for h in handles {
-                match h.join() {
-                    Ok(part) => out.extend(part?),
-                    // A panic is a bug: surface it on the caller's thread.
-                    Err(e) => std::panic::resume_unwind(e),
-                }
-            }
+        let this = &*self;
+        crate::par::map_chunks(chains, |part| {
+            let mut pack = this.fork();
+            part.iter()
+                .map(|c| pack.evaluate(c, config))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .into_iter()
+        .try_fold(Vec::with_capacity(chains.len()), |mut out, part| {
+            out.extend(part?);
             Ok(out)
         })
     }
 
-    /// An independent copy for another thread: same modules, its own VM and data.
+    /// An independent copy for another thread: same modules and compiled program, its own
+    /// VM and data.
     fn fork(&self) -> RulePack {
-        let mut engine = self.engine.clone();
-        let vm = if self.vm.is_some() {
-            compile_vm(&mut engine)
-        } else {
-            None
-        };
         RulePack {
-            engine,
+            engine: self.engine.clone(),
             rules: self.rules.clone(),
-            vm,
+            vm: self
+                .vm
+                .as_ref()
+                .and(self.compiled.as_ref())
+                .map(VmProgram::vm),
+            compiled: self.compiled.clone(),
             data: None,
         }
     }

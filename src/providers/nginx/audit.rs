@@ -5,7 +5,6 @@
 use super::error::NginxError;
 use super::layer::{build_layer, Placement};
 use super::model::{HttpModel, Location, Modifier, Server};
-use super::par::map_chunks;
 use super::select::{normalize_uri, pick_socket, select_location, select_server, ServerMatch};
 use super::source::{Disk, Dump, Stdin};
 use super::tree::Config;
@@ -14,6 +13,7 @@ use super::version::VersionSource;
 use crate::model::{
     Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Layer, Scheme, Seconds, Target,
 };
+use crate::par::map_chunks;
 use std::collections::HashSet;
 use std::io::Read;
 

@@ -12,7 +12,6 @@ mod json;
 mod layer;
 mod lexer;
 mod model;
-mod par;
 mod scope;
 mod select;
 mod source;

@@ -2,8 +2,8 @@
 //! tree of each server, and the http-level tables (maps, upstreams, log formats). Built from
 //! the include-expanded configuration; regexes are compiled only when a request needs them.
 
-use super::par::map_chunks;
 use super::tree::{Config, Dir};
+use crate::par::map_chunks;
 use std::collections::HashMap;
 
 /// Every directive of one block level, includes expanded, nested blocks not descended.

@@ -1,5 +1,5 @@
-//! Splits independent work (server blocks) across the machine's cores, keeping the order of
-//! the results: a 50k-server tree is read in well under a second on two cores.
+//! Splits independent work (server blocks, chains to judge) across the machine's cores,
+//! keeping the order of the results.
 
 /// Applies `f` to consecutive chunks of `items` on up to four threads; results in order.
 /// Small inputs stay on the calling thread, where spawning would cost more than it saves.
