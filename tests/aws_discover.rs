@@ -160,6 +160,103 @@ async fn route53_alias_leads_to_the_alb_without_cloudfront() {
     assert_eq!(found.chain.not_consulted[0].provider, Provider::Cloudfront);
 }
 
+/// An https-only origin is named by a host the origin's certificate covers, not by the ALB's
+/// own DNS name: Route 53 (an alias record for that host) leads from the origin to the ALB.
+#[tokio::test]
+async fn cloudfront_custom_origin_name_leads_to_the_alb_through_route53() {
+    let Some(moto) = moto_url() else { return };
+    let opts = fast_options();
+    let sdk = sdk_config(&moto, &opts).await;
+    let zone = format!("{}.test", unique("org"));
+    let domain = format!("ws.{zone}");
+    let origin = format!("origin.{zone}");
+    let lb = fixtures::load_balancer(&sdk, &unique("orglb"), false).await;
+    let tg =
+        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
+    fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 443, forward(&tg)).await;
+    fixtures::alias_record(&sdk, &zone, &origin, &format!("dualstack.{}.", lb.dns)).await;
+    let behavior = |pattern| Behavior {
+        pattern,
+        origin: "app",
+        origin_request_policy: None,
+        headers: &["Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version"],
+        viewer: None,
+    };
+    let (dist, _) = fixtures::distribution(
+        &sdk,
+        &[&domain],
+        &[Orig {
+            id: "app",
+            domain: &origin,
+            custom: Some((OriginProtocolPolicy::HttpsOnly, 30, 5)),
+        }],
+        &[behavior(Some("/ws/*")), behavior(None)],
+        HttpVersion::Http11,
+    )
+    .await;
+
+    let req = ChainRequest::new(&domain, "/ws/");
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
+    let chain = &found.chain;
+    assert!(chain.gaps.is_empty(), "{:?}", chain.gaps);
+    assert!(chain.not_consulted.is_empty(), "{:?}", chain.not_consulted);
+    let ids: Vec<&str> = chain.layers.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, ["cloudfront", "alb"]);
+    assert!(chain.layers[0].locator.as_deref().unwrap().ends_with(&dist));
+    assert_eq!(chain.layers[1].locator.as_deref(), Some(lb.arn.as_str()));
+    assert_eq!(chain.layers[1].targets.value, Some(2));
+}
+
+/// An origin name Route 53 knows nothing about is not a load balancer: not consulted, with the
+/// reason naming the origin and how to pin the ALB.
+#[tokio::test]
+async fn an_unknown_custom_origin_name_leaves_the_alb_not_consulted() {
+    let Some(moto) = moto_url() else { return };
+    let opts = fast_options();
+    let sdk = sdk_config(&moto, &opts).await;
+    let domain = format!("ws.{}.test", unique("noorg"));
+    let origin = format!("app.{}.invalid", unique("elsewhere"));
+    let behavior = Behavior {
+        pattern: None,
+        origin: "app",
+        origin_request_policy: None,
+        headers: &["Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version"],
+        viewer: None,
+    };
+    fixtures::distribution(
+        &sdk,
+        &[&domain],
+        &[Orig {
+            id: "app",
+            domain: &origin,
+            custom: Some((OriginProtocolPolicy::HttpsOnly, 30, 5)),
+        }],
+        &[behavior],
+        HttpVersion::Http11,
+    )
+    .await;
+    let req = ChainRequest::new(&domain, "/ws/");
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
+    assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
+    assert_eq!(found.chain.layers.len(), 1);
+    let alb = found
+        .chain
+        .not_consulted
+        .iter()
+        .find(|n| n.provider == Provider::Alb)
+        .expect("the ALB is listed as not consulted");
+    assert!(alb.reason.contains(&origin), "{}", alb.reason);
+    assert!(alb.reason.contains("--alb"), "{}", alb.reason);
+}
+
 #[tokio::test]
 async fn unconfigured_layers_are_not_consulted_not_gaps() {
     let Some(moto) = moto_url() else { return };

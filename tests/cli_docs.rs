@@ -92,3 +92,51 @@ fn usage_errors_are_exit_2() {
     );
     assert_eq!(wsaudit(&["frobnicate"]).code, 2);
 }
+
+/// Every `service:Action` named in a text, in order of appearance, without repeats.
+fn iam_actions(text: &str) -> Vec<String> {
+    let re =
+        regex::Regex::new(r"\b(elasticloadbalancing|cloudfront|route53):[A-Z][A-Za-z]+").unwrap();
+    let mut out: Vec<String> = Vec::new();
+    for m in re.find_iter(text) {
+        if !out.iter().any(|a| a == m.as_str()) {
+            out.push(m.as_str().to_string());
+        }
+    }
+    out
+}
+
+/// The IAM policy users paste (README and docs) grants exactly the actions the AWS providers
+/// call: a call added without its permission would fail as AccessDenied in every real account.
+#[test]
+fn readme_iam_policy_lists_exactly_the_actions_the_code_calls() {
+    let mut called: Vec<String> = Vec::new();
+    for file in [
+        "src/providers/alb.rs",
+        "src/providers/cloudfront.rs",
+        "src/providers/route53.rs",
+    ] {
+        let text = std::fs::read_to_string(repo().join(file)).unwrap();
+        for a in iam_actions(&text) {
+            if !called.contains(&a) {
+                called.push(a);
+            }
+        }
+    }
+    called.sort();
+    assert!(called.len() >= 13, "{called:?}");
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let policy_start = readme
+        .find("\"Version\": \"2012-10-17\"")
+        .expect("README has the policy");
+    let policy_end = policy_start + readme[policy_start..].find("```").unwrap();
+    let mut in_readme = iam_actions(&readme[policy_start..policy_end]);
+    in_readme.sort();
+    assert_eq!(in_readme, called, "README's IAM policy");
+    let doc = std::fs::read_to_string(repo().join("docs/aws-iam-policy.md")).unwrap();
+    let doc_policy = &doc[doc.find("```json").unwrap()..];
+    let doc_policy = &doc_policy[..doc_policy[7..].find("```").unwrap()];
+    let mut in_doc = iam_actions(doc_policy);
+    in_doc.sort();
+    assert_eq!(in_doc, called, "docs/aws-iam-policy.md's policy");
+}

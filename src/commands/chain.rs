@@ -26,7 +26,6 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
         .build()
         .map_err(|e| CommandError::Usage(format!("cannot start the async runtime: {e}")))?;
     ctx.info(&format!("reading the chain for {}{}", req.domain, req.path));
-    let mut req = req;
     let probe_opts = probe_options(&req, args)?;
     let cloudflare = CloudflareClient::from_env().map_err(|e| e.to_string());
     let walk_from_cloudflare = cloudflare.as_ref().is_ok_and(|c| c.is_configured());
@@ -41,24 +40,39 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             }
         };
         let reading = async {
-            // Cloudflare first when it is configured: its record names the next hop (an ALB's
-            // DNS name), which is where the AWS walk starts. Otherwise everything at once.
+            // Cloudflare before AWS when it is configured: its record names the next hop (an
+            // ALB's DNS name, or a host name Route 53 leads to one), which is where the AWS
+            // walk starts. nginx depends on neither and is read meanwhile. Otherwise
+            // everything at once.
             let cf = cloudflare_task(&req, cloudflare, pin);
             if walk_from_cloudflare {
-                let mut first = discover(&req, vec![cf]).await;
-                if req.alb.is_none() {
-                    req.alb = first.next_hops.iter().find(|h| is_elb_dns(h)).cloned();
-                }
-                let rest = discover(
-                    &req,
-                    vec![
-                        aws_task(&req, AwsSource::StandardChain, AwsOptions::default()),
-                        nginx_task(&req, nginx),
-                    ],
-                )
-                .await;
-                first.absorb(rest);
-                first
+                let started = std::time::Instant::now();
+                let edge_then_aws = async {
+                    let mut first = discover(&req, vec![cf]).await;
+                    let mut next = req.clone();
+                    if next.alb.is_none() {
+                        match first.next_hops.iter().find(|h| is_elb_dns(h)) {
+                            Some(elb) => next.alb = Some(elb.clone()),
+                            None => next.via = first.next_hops.first().cloned(),
+                        }
+                    }
+                    let aws = discover(
+                        &next,
+                        vec![aws_task(
+                            &next,
+                            AwsSource::StandardChain,
+                            AwsOptions::default(),
+                        )],
+                    )
+                    .await;
+                    first.absorb(aws);
+                    first
+                };
+                let local = discover(&req, vec![nginx_task(&req, nginx)]);
+                let (mut found, local) = tokio::join!(edge_then_aws, local);
+                found.absorb(local);
+                found.elapsed = started.elapsed();
+                found
             } else {
                 let tasks = vec![
                     cf,
@@ -133,6 +147,7 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
         heartbeat: None,
         alb: args.alb.clone(),
         cloudfront: args.cloudfront.clone(),
+        via: None,
         regions: args.regions.clone(),
         timeout: Duration::from_secs_f64(timeout.0),
     })

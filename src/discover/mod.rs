@@ -24,7 +24,7 @@ use crate::providers::aws::{
 use crate::providers::cloudfront::{
     read_cloudfront, CloudFrontReading, CloudFrontRequest, DistributionSelector,
 };
-use crate::providers::route53::{resolve_record, DnsTarget};
+use crate::providers::route53::{resolve_through, DnsTarget};
 use aws_config::SdkConfig;
 use std::future::Future;
 use std::pin::Pin;
@@ -42,6 +42,9 @@ pub struct ChainRequest {
     pub alb: Option<String>,
     /// `--cloudfront ID`: skip discovery for the distribution.
     pub cloudfront: Option<String>,
+    /// The host name an outer layer forwards to (a Cloudflare record's target) when it is not
+    /// a load balancer's own DNS name: Route 53 resolves it instead of the domain.
+    pub via: Option<String>,
     /// `--regions`: where to look for a load balancer whose region is not otherwise known.
     pub regions: Vec<String>,
     /// `--timeout`: the total deadline of each provider.
@@ -57,6 +60,7 @@ impl ChainRequest {
             heartbeat: None,
             alb: None,
             cloudfront: None,
+            via: None,
             regions: Vec::new(),
             timeout: Duration::from_secs(30),
         }
@@ -266,9 +270,10 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
         if req.alb.is_some() || req.cloudfront.is_some() {
             return None;
         }
+        let name = req.via.as_deref().unwrap_or(&req.domain);
         let r53 = clients.route53();
         Some(
-            tokio::time::timeout_at(deadline, resolve_record(&r53, &req.domain, opts.page_size))
+            tokio::time::timeout_at(deadline, resolve_through(&r53, name, opts.page_size))
                 .await
                 .map_err(bounded("Route 53"))
                 .and_then(|r| r),
@@ -314,28 +319,35 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
         req.domain
     ));
     let mut cf_decided = false;
+    // A custom origin named by its own host name (`origin.example.com`, needed for an
+    // https-only origin's certificate): Route 53 may lead from it to the load balancer.
+    let mut origin_by_name = None;
     match cf {
         Ok(Some(reading)) => {
             cf_decided = true;
             let snap = &reading.snapshot;
             plan = match &snap.origin {
-                Some(o) if is_elb_dns(&o.domain_name) => {
+                Some(o) => {
                     let port = o
                         .custom
                         .as_ref()
                         .and_then(|c| u16::try_from(c.port(req.scheme)).ok())
                         .unwrap_or(default_port(req.scheme));
-                    AlbPlan::Read(
-                        AlbSelector::DnsName(o.domain_name.clone()),
-                        snap.origin_host(&req.domain),
-                        port,
-                    )
+                    let host = snap.origin_host(&req.domain);
+                    let not_lb = format!(
+                        "the CloudFront origin {} for {} is not a load balancer",
+                        o.domain_name,
+                        snap.behavior.label()
+                    );
+                    if is_elb_dns(&o.domain_name) {
+                        AlbPlan::Read(AlbSelector::DnsName(o.domain_name.clone()), host, port)
+                    } else {
+                        if o.custom.is_some() {
+                            origin_by_name = Some((o.domain_name.clone(), host, port));
+                        }
+                        AlbPlan::NotConsulted(not_lb)
+                    }
                 }
-                Some(o) => AlbPlan::NotConsulted(format!(
-                    "the CloudFront origin {} for {} is not a load balancer",
-                    o.domain_name,
-                    snap.behavior.label()
-                )),
                 None => AlbPlan::NotConsulted(format!(
                     "{} targets origin {}, which the distribution does not define",
                     snap.behavior.label(),
@@ -356,6 +368,30 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
             cf_decided = true;
             plan = AlbPlan::Unknown;
             out.gaps.push(e.to_gap("cloudfront", Provider::Cloudfront));
+        }
+    }
+    if let Some((origin, host, port)) = origin_by_name {
+        let r53 = clients.route53();
+        let found =
+            tokio::time::timeout_at(deadline, resolve_through(&r53, &origin, opts.page_size))
+                .await
+                .map_err(bounded("Route 53"))
+                .and_then(|r| r);
+        match found {
+            Ok(Some(DnsTarget::Elb(name))) => {
+                plan = AlbPlan::Read(AlbSelector::DnsName(name), host, port);
+            }
+            Ok(_) => {
+                if let AlbPlan::NotConsulted(reason) = &mut plan {
+                    reason.push_str(
+                        " and no Route 53 record leads from it to one (pin one with --alb)",
+                    );
+                }
+            }
+            Err(e) => {
+                out.gaps.push(e.to_gap("alb", Provider::Alb));
+                plan = AlbPlan::Unknown;
+            }
         }
     }
     if !cf_decided {

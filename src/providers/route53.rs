@@ -68,6 +68,34 @@ pub async fn resolve_record(
     Ok(cname)
 }
 
+/// How many CNAMEs `resolve_through` follows before giving up (a loop, or a chain that never
+/// reaches AWS).
+const MAX_HOPS: usize = 4;
+
+/// Like `resolve_record`, but follows CNAMEs to other names held in Route 53 until a record
+/// names CloudFront or a load balancer (`origin.example.com` CNAME `lb.example.com` ALIAS
+/// `…elb.amazonaws.com`). `Ok(None)` when the first name has no record; otherwise the last
+/// target reached.
+pub async fn resolve_through(
+    client: &Client,
+    domain: &str,
+    page_size: Option<i32>,
+) -> Result<Option<DnsTarget>, AwsError> {
+    let mut name = domain.trim_end_matches('.').to_ascii_lowercase();
+    let mut last = None;
+    for _ in 0..MAX_HOPS {
+        match resolve_record(client, &name, page_size).await? {
+            Some(DnsTarget::Other(next)) if next != name => {
+                name.clone_from(&next);
+                last = Some(DnsTarget::Other(next));
+            }
+            Some(target) => return Ok(Some(target)),
+            None => return Ok(last),
+        }
+    }
+    Ok(last)
+}
+
 /// The ID of the longest hosted zone whose name is a suffix of `fqdn`.
 async fn best_zone(
     client: &Client,
