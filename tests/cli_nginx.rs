@@ -123,3 +123,59 @@ fn stdin_is_read_with_dash() {
     assert_eq!(ws102["locator"]["target"], "-");
     assert_eq!(ws102["locator"]["line"], 18);
 }
+
+/// Every location is judged as its own chain, but a suppression applies to the report: one that
+/// silences a finding of one location is used, not "matches no finding" because the other
+/// locations lack it.
+#[test]
+fn a_suppression_of_one_location_is_used_across_all_locations() {
+    let conf = fixture("inherit");
+    let base = [
+        "nginx",
+        &conf,
+        "--nginx-version",
+        "1.22.1",
+        "--format",
+        "json",
+    ];
+    let before: serde_json::Value = serde_json::from_slice(&wsaudit(&base).stdout).unwrap();
+    assert!(
+        before["chain"]["layers"].as_array().unwrap().len() >= 2,
+        "the fixture has several WebSocket locations"
+    );
+    let target = &before["findings"][0];
+    let (rule, layer) = (
+        target["rule"].as_str().unwrap(),
+        target["layer"].as_str().unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("w.toml");
+    std::fs::write(
+        &cfg,
+        format!("[[suppress]]\nrule = {rule:?}\nlayer = {layer:?}\nreason = \"tracked in OPS-1\"\nexpires = \"2099-01-01\"\n"),
+    )
+    .unwrap();
+    let mut args = base.to_vec();
+    let cfg = cfg.to_string_lossy().to_string();
+    args.extend(["--config", &cfg]);
+    let out = wsaudit(&args);
+    let after: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        after["notices"],
+        serde_json::json!([]),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let suppressed = after["suppressed"].as_array().unwrap();
+    assert!(
+        suppressed
+            .iter()
+            .any(|s| s["finding"]["rule"] == rule && s["finding"]["layer"] == layer),
+        "{suppressed:?}"
+    );
+    assert!(!after["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == rule && f["layer"] == layer));
+}

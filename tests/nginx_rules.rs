@@ -183,3 +183,80 @@ fn every_websocket_variant_of_a_generated_corpus_gets_its_finding() {
         );
     }
 }
+
+/// The layers of every WebSocket location of a generated corpus (None when the generator is
+/// not beside the repository, outside CI).
+fn corpus_layers(servers: u32) -> Option<Vec<wsaudit::model::Layer>> {
+    let gen = repo().join("../shared/bench/gen_nginx_corpus.py");
+    if !gen.is_file() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "{} missing",
+            gen.display()
+        );
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("python3")
+        .arg(&gen)
+        .args(["--servers", &servers.to_string(), "--no-certs", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    let main = dir.path().join("nginx.conf").to_string_lossy().to_string();
+    let cfg = read_config(&Input::File(main)).unwrap();
+    let v = VersionSource::Given(NginxVersion(1, 22, 1));
+    Some(wsaudit::providers::nginx::websocket_layers(&cfg, &v).unwrap())
+}
+
+/// `evaluate_all` (what `wsaudit nginx` uses) splits the corpus's locations over threads: every
+/// finding (message, evidence, locator) must be exactly what judging that chain alone gives,
+/// with and without a heartbeat, and when the configuration names one of the layers (a
+/// stateless backend, which WS301 compares with the layer's id).
+#[test]
+fn judging_every_corpus_location_in_a_batch_equals_judging_each_alone() {
+    let Some(layers) = corpus_layers(1200) else {
+        return;
+    };
+    assert!(layers.len() > 150, "{}", layers.len());
+    let stateless = layers
+        .iter()
+        .find(|l| l.targets.value.is_some_and(|t| t > 1))
+        .expect("a corpus location balances over several servers")
+        .id
+        .clone();
+    let named = PolicyConfig::parse(
+        &format!("stateless_backends = [{stateless:?}]\n"),
+        "wsaudit.toml",
+    )
+    .unwrap()
+    .0;
+    let mut pack = RulePack::load(None).unwrap();
+    for (heartbeat, config) in [
+        (None, PolicyConfig::default()),
+        (Some(Seconds(25.0)), PolicyConfig::default()),
+        (Some(Seconds(900.0)), named),
+    ] {
+        let chains: Vec<_> = layers
+            .iter()
+            .map(|l| single_layer_chain(l.clone(), "*", "/*", heartbeat))
+            .collect();
+        let alone: Vec<Vec<Finding>> = chains
+            .iter()
+            .map(|c| pack.evaluate(c, &config).unwrap().findings)
+            .collect();
+        let batched: Vec<Vec<Finding>> = pack
+            .evaluate_all(&chains, &config)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.findings)
+            .collect();
+        assert!(alone.iter().filter(|f| !f.is_empty()).count() > 50);
+        for (i, (a, b)) in alone.iter().zip(&batched).enumerate() {
+            assert_eq!(a, b, "{} (heartbeat {heartbeat:?})", chains[i].layers[0].id);
+        }
+        assert_eq!(alone.len(), batched.len());
+    }
+}

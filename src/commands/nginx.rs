@@ -7,7 +7,7 @@ use super::audit::heartbeat_flag;
 use super::{CommandError, Context};
 use crate::cli::{GlobalArgs, NginxAction, NginxArgs};
 use crate::model::{Chain, Scheme, Target};
-use crate::policy::Evaluation;
+use crate::policy::merge_evaluations;
 use crate::providers::nginx::{
     crossplane_payload, read_config, route, single_layer_chain, websocket_layers, Input, Query,
     VersionSource,
@@ -91,21 +91,13 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         path: "/*".into(),
         scheme: Scheme::Wss,
     });
-    let mut merged = Evaluation::default();
-    for (chain, ev) in chains.into_iter().zip(judged) {
-        merged.findings.extend(ev.findings);
-        merged.suppressed.extend(ev.suppressed);
-        for n in ev.notices {
-            if !merged.notices.contains(&n) {
-                merged.notices.push(n);
-            }
-        }
-        if merged.rules_evaluated.is_empty() {
-            merged.rules_evaluated = ev.rules_evaluated;
-        }
+    let mut merged_layers = Vec::with_capacity(chains.len());
+    for chain in chains {
         all.heartbeat = chain.heartbeat;
-        all.layers.extend(chain.layers);
+        merged_layers.extend(chain.layers);
     }
+    all.layers = merged_layers;
+    let merged = merge_evaluations(judged, &ctx.config);
     for n in &merged.notices {
         ctx.info(n);
     }

@@ -539,6 +539,28 @@ fn locator_for_setting(layer: &crate::model::Layer, name: &str) -> Option<Locato
     }
 }
 
+/// Evaluations of many chains reported together (every WebSocket location of an nginx tree):
+/// findings in chain order, suppressions applied to the whole, so a suppression that matched in
+/// one chain is not called unused because the others lacked the finding.
+pub fn merge_evaluations(evaluations: Vec<Evaluation>, config: &Config) -> Evaluation {
+    let mut all = Vec::new();
+    let mut rules_evaluated = Vec::new();
+    for ev in evaluations {
+        all.extend(ev.findings);
+        all.extend(ev.suppressed.into_iter().map(|s| s.finding));
+        if rules_evaluated.is_empty() {
+            rules_evaluated = ev.rules_evaluated;
+        }
+    }
+    let (findings, suppressed, notices) = apply_suppressions(all, &config.suppressions, today());
+    Evaluation {
+        findings,
+        suppressed,
+        notices,
+        rules_evaluated,
+    }
+}
+
 pub(crate) fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }

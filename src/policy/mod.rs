@@ -7,7 +7,7 @@ mod metadata;
 mod severity;
 
 pub use config::{line_col, Config, ConfigError, HeartbeatDecl, RuleRef, Suppression, Thresholds};
-pub use engine::{builtin_sources, LoadedRule, PolicyError, RulePack};
+pub use engine::{builtin_sources, merge_evaluations, LoadedRule, PolicyError, RulePack};
 pub use finding::{Evaluation, Finding, Locator, SuppressedFinding};
 pub use metadata::RuleMeta;
 pub use severity::Severity;
