@@ -427,7 +427,12 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
         (None, AlbPlan::Unknown) => None,
     };
     match alb {
-        Some(Ok(reading)) => out.layers.push(reading.layer),
+        Some(Ok(reading)) => {
+            // Calls that failed after the load balancer was read: the layer stands, with
+            // what they would have filled unknown.
+            out.gaps.extend(reading.gaps);
+            out.layers.push(reading.layer);
+        }
         Some(Err(e)) => out.gaps.push(e.to_gap("alb", Provider::Alb)),
         None => {}
     }
