@@ -361,12 +361,68 @@ async fn a_stalled_call_hits_the_provider_deadline() {
     let started = Instant::now();
     let found = run(&proxy, &s, Duration::from_secs(2)).await;
     let elapsed = started.elapsed();
-    assert_eq!(gap(&found, "alb").code.as_deref(), Some("timeout"));
+    let g = gap(&found, "alb");
+    assert_eq!(g.code.as_deref(), Some("timeout"));
+    assert!(
+        g.reason.contains("did not finish within 2 s")
+            && g.reason.contains("it was reading the load balancer"),
+        "{}",
+        g.reason
+    );
     assert!(
         elapsed < Duration::from_secs(4),
         "deadline not enforced: {elapsed:?}"
     );
     assert!(has_layer(&found, "cloudfront"));
+}
+
+/// CloudFront and the load balancer share one deadline: when CloudFront uses most of it, the
+/// gap must not claim the load balancer had the whole timeout.
+#[tokio::test]
+async fn a_deadline_after_a_slow_cloudfront_names_the_shared_walk() {
+    let Some(moto) = moto_url() else { return };
+    let s = stack(&moto).await;
+    let proxy = Proxy::start(
+        &moto,
+        vec![
+            // ListDistributions (finding the domain's alias) takes most of the 2 s.
+            Rule::always(
+                "GET /2020-05-31/distribution",
+                Fault::Delay(Duration::from_millis(1200)),
+            ),
+            Rule::always("DescribeListeners", Fault::Delay(Duration::from_secs(8))),
+        ],
+    )
+    .await;
+    let opts = fast_options();
+    let sdk = sdk_config(&proxy.url, &opts).await;
+    // Nothing pinned: the load balancer is found through the CloudFront origin.
+    let mut req = ChainRequest::new(&s.domain, "/ws/");
+    req.timeout = Duration::from_secs(2);
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
+    assert_no_secrets(&found);
+    assert!(has_layer(&found, "cloudfront"), "{:?}", found.chain.gaps);
+    let g = gap(&found, "alb");
+    assert_eq!(g.code.as_deref(), Some("timeout"));
+    assert!(
+        g.reason.contains(
+            "the AWS walk (CloudFront, Route 53, load balancer) did not finish within 2 s"
+        ),
+        "{}",
+        g.reason
+    );
+    // The load balancer step began only after CloudFront's 1.2 s.
+    let began: f64 = g
+        .reason
+        .split_once("it was reading the load balancer, begun ")
+        .and_then(|(_, rest)| rest.split_once(" s into the walk"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", g.reason));
+    assert!((1.2..=2.0).contains(&began), "{}", g.reason);
 }
 
 #[derive(Debug)]
