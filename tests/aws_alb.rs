@@ -109,8 +109,8 @@ async fn unset_attributes_get_aws_defaults_and_the_alb_cuts_before_nginx() {
     assert_eq!(layer.drain_timeout.value, Some(Seconds(300.0)));
     assert!(!layer.access_log.value.as_ref().unwrap().enabled);
     // The rule for this host and path, not the earlier one for another host.
-    assert_eq!(reading.snapshot.target_groups.len(), 1);
-    assert_eq!(reading.snapshot.target_groups[0].arn, ws);
+    assert_eq!(reading.snapshot.target_groups.as_ref().unwrap().len(), 1);
+    assert_eq!(reading.snapshot.target_groups.as_ref().unwrap()[0].arn, ws);
     assert_eq!(layer.targets.value, Some(2));
     assert_eq!(layer.stickiness.value.as_ref().unwrap().mode, "none");
     assert_eq!(layer.upstream_http_version.value.as_deref(), Some("1.1"));
@@ -227,7 +227,10 @@ async fn explicit_attributes_and_an_http2_target_group() {
         o => panic!("{o:?}"),
     }
     // Only listener on 80 although 443 was asked: the only listener is used.
-    assert_eq!(reading.snapshot.listener.as_ref().unwrap().port, Some(80));
+    assert_eq!(
+        reading.snapshot.listener.clone().unwrap().unwrap().port,
+        Some(80)
+    );
 
     let chain = chain_of(vec![layer.clone(), nginx_layer(3600.0, 4000.0)]);
     let (findings, pack) = judge(&chain);
@@ -286,7 +289,10 @@ async fn weighted_forward_priorities_and_dns_lookup() {
     .await
     .expect("read alb by DNS name");
     assert_eq!(reading.snapshot.lb.arn, lb.arn);
-    assert_eq!(reading.snapshot.rule.as_ref().unwrap().arn, weighted_rule);
+    assert_eq!(
+        reading.snapshot.rule.clone().unwrap().unwrap().arn,
+        weighted_rule
+    );
     assert_eq!(reading.layer.targets.value, Some(5));
     // Both groups are sticky, but without group-level stickiness a reconnect can switch groups.
     assert_eq!(
@@ -309,7 +315,7 @@ async fn weighted_forward_priorities_and_dns_lookup() {
     )
     .await
     .expect("read alb");
-    assert_eq!(other.snapshot.target_groups[0].arn, a);
+    assert_eq!(other.snapshot.target_groups.as_ref().unwrap()[0].arn, a);
     assert_eq!(
         other.layer.stickiness.value.as_ref().unwrap().mode,
         "cookie"
@@ -617,14 +623,20 @@ async fn regex_rule_conditions_pick_the_rule() {
     };
 
     let room = read("ws.example.test", "/ws/42?token=x").await;
-    assert_eq!(room.snapshot.target_groups[0].arn, rooms);
+    assert_eq!(room.snapshot.target_groups.as_ref().unwrap()[0].arn, rooms);
     assert_eq!(room.layer.targets.value, Some(2));
     // `$` anchors: a deeper path is not a room.
     let deeper = read("ws.example.test", "/ws/42/extra").await;
-    assert_eq!(deeper.snapshot.target_groups[0].arn, other);
+    assert_eq!(
+        deeper.snapshot.target_groups.as_ref().unwrap()[0].arn,
+        other
+    );
     // The host regex, matched against the lower-cased Host header, wins by priority.
     let tenant = read("ACME.tenants.example.test", "/ws/42").await;
-    assert_eq!(tenant.snapshot.target_groups[0].arn, tenants);
+    assert_eq!(
+        tenant.snapshot.target_groups.as_ref().unwrap()[0].arn,
+        tenants
+    );
     assert_eq!(tenant.layer.targets.value, Some(3));
     assert!(proxy.count("DescribeRules") >= 3);
 }

@@ -2,6 +2,7 @@
 //! through the environment (AWS_ENDPOINT_URL, key variables), as in production.
 
 mod aws_common;
+mod support;
 
 use aws_common::fixtures::{self, forward, Behavior, Origin as Orig};
 use aws_common::{fast_options, moto_url, sdk_config, unique, TEST_KEY_ID, TEST_SECRET};
@@ -15,8 +16,8 @@ fn wsaudit(args: &[&str], env: &[(&str, &str)]) -> Output {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsaudit"));
     // This machine's own /etc/nginx/nginx.conf (the test command installs nginx) is not part
-    // of the chains these tests build.
-    let no_nginx: &[&str] = if args.first() == Some(&"chain") {
+    // of the chains these tests build, unless a test names its own.
+    let no_nginx: &[&str] = if args.first() == Some(&"chain") && !args.contains(&"--nginx-conf") {
         &["--no-nginx"]
     } else {
         &[]
@@ -221,4 +222,123 @@ fn bad_flags_are_usage_errors() {
         &[],
     );
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// nginx in front of the app: the WebSocket location waits an hour for data but closes idle
+/// keep-alive connections after 20 s, less than the ALB's 60 s default.
+fn nginx_conf(domain: &str) -> String {
+    format!(
+        r#"events {{}}
+http {{
+    map $http_upgrade $connection_upgrade {{
+        default upgrade;
+        ''      close;
+    }}
+    upstream chat {{
+        hash $remote_addr consistent;
+        server 127.0.0.1:9001;
+        server 127.0.0.1:9002;
+    }}
+    server {{
+        listen 127.0.0.1:8080;
+        server_name {domain};
+        location /ws/ {{
+            proxy_pass http://chat;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_read_timeout 3600s;
+            keepalive_timeout 20s;
+        }}
+    }}
+}}
+"#
+    )
+}
+
+/// The whole judgement through the binary: an ALB read from the emulator (HTTP2 target group,
+/// two targets, no stickiness, 60 s default idle timeout) in front of a real nginx.conf.
+#[tokio::test]
+async fn alb_and_nginx_conf_findings_through_the_binary() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let domain = format!("ws.{}.test", unique("e2e"));
+    let lb = fixtures::load_balancer(&sdk, &unique("e2e"), false).await;
+    let other =
+        fixtures::target_group(&sdk, &lb, &unique("o"), ProtocolEnum::Http, None, 1, &[]).await;
+    let h2 = fixtures::target_group(
+        &sdk,
+        &lb,
+        &unique("h2"),
+        ProtocolEnum::Http,
+        Some("HTTP2"),
+        2,
+        &[],
+    )
+    .await;
+    let l = fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&other)).await;
+    fixtures::rule(&sdk, &l, 10, &[&domain], &["/ws/*"], forward(&h2)).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("logs")).unwrap();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(&conf, nginx_conf(&domain)).unwrap();
+    if let Some(nginx) = support::nginx() {
+        let (ok, err) = support::nginx_t(&nginx, &conf, dir.path());
+        assert!(ok, "nginx -t rejects the test's nginx.conf: {err}");
+    }
+
+    let env = aws_env(&moto);
+    let conf = conf.display().to_string();
+    let out = wsaudit(
+        &[
+            "chain",
+            "--domain",
+            &domain,
+            "--path",
+            "/ws/",
+            "--alb",
+            &lb.name,
+            "--nginx-conf",
+            &conf,
+            "--format",
+            "json",
+        ],
+        &as_refs(&env),
+    );
+    assert_no_secret(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let nginx_id = format!("nginx:{domain}/ws/");
+    let ids: Vec<&str> = v["chain"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["alb", nginx_id.as_str()], "{stderr}");
+    assert!(
+        v["chain"]["gaps"].as_array().unwrap().is_empty(),
+        "{}",
+        v["chain"]["gaps"]
+    );
+    let has = |rule: &str, layer: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == rule && f["layer"] == layer)
+    };
+    let findings = &v["findings"];
+    // The target group speaks HTTP/2 to the app.
+    assert!(has("WS501", "alb"), "{findings}");
+    // Two targets and no stickiness.
+    assert!(has("WS301", "alb"), "{findings}");
+    // The ALB's 60 s cuts before nginx's hour.
+    assert!(has("WS401", "alb"), "{findings}");
+    // nginx closes keep-alive connections (20 s) the ALB still pools (60 s): reported on the
+    // backend, nginx, whose setting is the one to raise.
+    assert!(has("WS403", &nginx_id), "{findings}");
+    // WS501 and WS401 are high, at the default --fail-on.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
 }

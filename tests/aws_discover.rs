@@ -160,6 +160,62 @@ async fn route53_alias_leads_to_the_alb_without_cloudfront() {
     assert_eq!(found.chain.not_consulted[0].provider, Provider::Cloudfront);
 }
 
+/// A distribution that does not list the domain among its alternate domain names, reached
+/// through a Route 53 alias record (domain -> `dxxxx.cloudfront.net`): discovery finds it by
+/// its own DNS name and follows its origin to the ALB.
+#[tokio::test]
+async fn route53_alias_to_a_distribution_without_the_domain_as_alias() {
+    let Some(moto) = moto_url() else { return };
+    let opts = fast_options();
+    let sdk = sdk_config(&moto, &opts).await;
+    let zone = format!("{}.test", unique("r53cf"));
+    let domain = format!("ws.{zone}");
+    let lb = fixtures::load_balancer(&sdk, &unique("r53cf"), false).await;
+    let other =
+        fixtures::target_group(&sdk, &lb, &unique("o"), ProtocolEnum::Http, None, 1, &[]).await;
+    let ws_tg =
+        fixtures::target_group(&sdk, &lb, &unique("w"), ProtocolEnum::Http, None, 2, &[]).await;
+    let l = fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&other)).await;
+    fixtures::rule(&sdk, &l, 10, &[&domain], &["/ws/*"], forward(&ws_tg)).await;
+    let behavior = |pattern| Behavior {
+        pattern,
+        origin: "alb",
+        origin_request_policy: None,
+        headers: &["Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version"],
+        viewer: None,
+    };
+    let (dist, dist_dns) = fixtures::distribution(
+        &sdk,
+        &[&format!("other.{zone}")],
+        &[Orig {
+            id: "alb",
+            domain: &lb.dns,
+            custom: Some((OriginProtocolPolicy::HttpOnly, 30, 5)),
+        }],
+        &[behavior(Some("/ws/*")), behavior(None)],
+        HttpVersion::Http2,
+    )
+    .await;
+    assert!(dist_dns.ends_with(".cloudfront.net"), "{dist_dns}");
+    fixtures::alias_record(&sdk, &zone, &domain, &format!("{dist_dns}.")).await;
+
+    let req = ChainRequest::new(&domain, "/ws/");
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
+    let chain = &found.chain;
+    assert!(chain.gaps.is_empty(), "{:?}", chain.gaps);
+    assert!(chain.not_consulted.is_empty(), "{:?}", chain.not_consulted);
+    let ids: Vec<&str> = chain.layers.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, ["cloudfront", "alb"]);
+    assert!(chain.layers[0].locator.as_deref().unwrap().ends_with(&dist));
+    assert_eq!(chain.layers[1].locator.as_deref(), Some(lb.arn.as_str()));
+    // CloudFront forwards the viewer's Host, so the ALB's host rule for the domain matches.
+    assert_eq!(chain.layers[1].targets.value, Some(2));
+}
+
 /// An https-only origin is named by a host the origin's certificate covers, not by the ALB's
 /// own DNS name: Route 53 (an alias record for that host) leads from the origin to the ALB.
 #[tokio::test]

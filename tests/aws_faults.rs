@@ -1,6 +1,7 @@
 //! Faults between wsaudit and AWS: a loopback proxy in front of the emulator injects
 //! throttling, AccessDenied, 500s, delays and garbage. Each fault becomes a named gap on its
-//! layer; the rest of the chain is still read; credentials never appear in any output.
+//! layer; the rest of the chain is still read, and so is the rest of the layer once the load
+//! balancer itself is; credentials never appear in any output.
 
 mod aws_common;
 
@@ -12,7 +13,7 @@ use aws_sdk_cloudfront::types::{HttpVersion, OriginProtocolPolicy};
 use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
 use std::time::{Duration, Instant};
 use wsaudit::discover::{aws_task, discover, AwsSource, ChainRequest, Discovered};
-use wsaudit::model::Gap;
+use wsaudit::model::{Gap, Layer, Origin, Seconds};
 use wsaudit::providers::aws::sdk_loader;
 
 struct Stack {
@@ -94,6 +95,23 @@ fn has_layer(found: &Discovered, id: &str) -> bool {
     found.chain.layers.iter().any(|l| l.id == id)
 }
 
+fn layer<'a>(found: &'a Discovered, id: &str) -> &'a Layer {
+    found
+        .chain
+        .layers
+        .iter()
+        .find(|l| l.id == id)
+        .unwrap_or_else(|| panic!("no {id} layer: {:?}", found.chain.gaps))
+}
+
+/// The reason an unknown setting gives.
+fn unknown_reason(o: &Origin) -> &str {
+    match o {
+        Origin::Unknown { reason: Some(r) } => r,
+        other => panic!("not unknown with a reason: {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn transient_throttling_is_retried_with_backoff() {
     let Some(moto) = moto_url() else { return };
@@ -131,7 +149,13 @@ async fn persistent_throttling_is_a_named_gap_and_cloudfront_is_still_read() {
         g.reason
     );
     assert_eq!(proxy.count("DescribeRules"), 3, "max attempts");
-    assert!(has_layer(&found, "cloudfront") && !has_layer(&found, "alb"));
+    assert_eq!(found.chain.gaps.len(), 1, "{:?}", found.chain.gaps);
+    assert!(has_layer(&found, "cloudfront"));
+    // Without the rule the target side is unknown; the idle timeout was read before it.
+    let alb = layer(&found, "alb");
+    assert_eq!(alb.idle_timeout.value, Some(Seconds(60.0)));
+    assert!(alb.targets.value.is_none());
+    assert!(unknown_reason(&alb.targets.origin).contains("elasticloadbalancing:DescribeRules"));
 }
 
 #[tokio::test]
@@ -154,6 +178,139 @@ async fn access_denied_names_the_refused_action_and_is_not_retried() {
     );
     assert_eq!(proxy.count("DescribeTargetGroups"), 1);
     assert!(has_layer(&found, "cloudfront"));
+    let alb = layer(&found, "alb");
+    assert_eq!(alb.idle_timeout.value, Some(Seconds(60.0)));
+    assert!(
+        alb.stickiness.value.is_none(),
+        "unread, not 'none by default'"
+    );
+}
+
+/// Only the target count depends on DescribeTargetHealth: the layer keeps the rest.
+#[tokio::test]
+async fn a_refused_target_health_call_leaves_only_the_targets_unknown() {
+    let Some(moto) = moto_url() else { return };
+    let s = stack(&moto).await;
+    let proxy = Proxy::start(
+        &moto,
+        vec![Rule::always("DescribeTargetHealth", Fault::AccessDenied)],
+    )
+    .await;
+    let found = run(&proxy, &s, Duration::from_secs(20)).await;
+    let gaps: Vec<_> = found.chain.gaps.iter().collect();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0].layer, "alb");
+    assert_eq!(gaps[0].code.as_deref(), Some("access-denied"));
+    assert!(
+        gaps[0]
+            .reason
+            .contains("elasticloadbalancing:DescribeTargetHealth"),
+        "{}",
+        gaps[0].reason
+    );
+    let alb = layer(&found, "alb");
+    assert_eq!(alb.idle_timeout.value, Some(Seconds(60.0)));
+    assert!(matches!(alb.idle_timeout.origin, Origin::Default { .. }));
+    assert!(alb.targets.value.is_none());
+    assert!(
+        unknown_reason(&alb.targets.origin).contains("elasticloadbalancing:DescribeTargetHealth")
+    );
+    // Read from the calls that did answer.
+    assert_eq!(alb.upstream_http_version.value.as_deref(), Some("1.1"));
+    assert_eq!(alb.stickiness.value.as_ref().unwrap().mode, "none");
+    assert_eq!(alb.cleartext_from_client.value.as_deref(), Some("allow"));
+}
+
+/// An NLB whose TCP listener attributes are refused: its idle timeout is unknown (not the
+/// 350 s default), and the target side is still read.
+#[tokio::test]
+async fn a_refused_listener_attributes_call_leaves_the_nlb_idle_timeout_unknown() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let lb = fixtures::load_balancer(&sdk, &unique("nlbf"), true).await;
+    let tg = fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Tcp, None, 2, &[]).await;
+    fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Tcp, 443, forward(&tg)).await;
+    let proxy = Proxy::start(
+        &moto,
+        vec![Rule::always(
+            "DescribeListenerAttributes",
+            Fault::AccessDenied,
+        )],
+    )
+    .await;
+    let s = Stack {
+        domain: format!("ws.{}.test", unique("nlbf")),
+        lb_name: lb.name,
+    };
+    let found = run(&proxy, &s, Duration::from_secs(20)).await;
+    let g = gap(&found, "nlb");
+    assert_eq!(g.code.as_deref(), Some("access-denied"));
+    assert!(
+        g.reason
+            .contains("elasticloadbalancing:DescribeListenerAttributes"),
+        "{}",
+        g.reason
+    );
+    let nlb = layer(&found, "nlb");
+    assert!(nlb.idle_timeout.value.is_none());
+    assert!(unknown_reason(&nlb.idle_timeout.origin)
+        .contains("elasticloadbalancing:DescribeListenerAttributes"));
+    assert_eq!(nlb.targets.value, Some(2));
+}
+
+/// Through the binary: a layer read in part is an incomplete audit (exit 3), and the JSON
+/// report carries both the layer and the gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partly_read_alb_makes_the_binary_exit_3() {
+    let Some(moto) = moto_url() else { return };
+    let s = stack(&moto).await;
+    let proxy = Proxy::start(
+        &moto,
+        vec![Rule::always("DescribeTargetHealth", Fault::AccessDenied)],
+    )
+    .await;
+    let endpoint = proxy.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let home = tempfile::tempdir().unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_wsaudit"))
+            .args(["chain", "--domain", &s.domain, "--path", "/ws/"])
+            .args(["--alb", &s.lb_name, "--no-nginx", "--format", "json"])
+            .args(["--fail-on", "never"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_ACCESS_KEY_ID", TEST_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET)
+            .env("AWS_REGION", "us-east-1")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stdout.contains(TEST_SECRET) && !stderr.contains(TEST_SECRET));
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let alb = v["chain"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "alb")
+        .expect("the alb layer is in the report");
+    assert_eq!(alb["idle_timeout"]["value"], 60);
+    assert!(alb["targets"]["value"].is_null(), "{}", alb["targets"]);
+    let gaps = v["chain"]["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0]["layer"], "alb");
+    assert_eq!(gaps[0]["code"], "access-denied");
+    assert!(gaps[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("elasticloadbalancing:DescribeTargetHealth"));
+    assert_eq!(v["summary"]["incomplete"], true);
 }
 
 #[tokio::test]
@@ -204,12 +361,68 @@ async fn a_stalled_call_hits_the_provider_deadline() {
     let started = Instant::now();
     let found = run(&proxy, &s, Duration::from_secs(2)).await;
     let elapsed = started.elapsed();
-    assert_eq!(gap(&found, "alb").code.as_deref(), Some("timeout"));
+    let g = gap(&found, "alb");
+    assert_eq!(g.code.as_deref(), Some("timeout"));
+    assert!(
+        g.reason.contains("did not finish within 2 s")
+            && g.reason.contains("it was reading the load balancer"),
+        "{}",
+        g.reason
+    );
     assert!(
         elapsed < Duration::from_secs(4),
         "deadline not enforced: {elapsed:?}"
     );
     assert!(has_layer(&found, "cloudfront"));
+}
+
+/// CloudFront and the load balancer share one deadline: when CloudFront uses most of it, the
+/// gap must not claim the load balancer had the whole timeout.
+#[tokio::test]
+async fn a_deadline_after_a_slow_cloudfront_names_the_shared_walk() {
+    let Some(moto) = moto_url() else { return };
+    let s = stack(&moto).await;
+    let proxy = Proxy::start(
+        &moto,
+        vec![
+            // ListDistributions (finding the domain's alias) takes most of the 2 s.
+            Rule::always(
+                "GET /2020-05-31/distribution",
+                Fault::Delay(Duration::from_millis(1200)),
+            ),
+            Rule::always("DescribeListeners", Fault::Delay(Duration::from_secs(8))),
+        ],
+    )
+    .await;
+    let opts = fast_options();
+    let sdk = sdk_config(&proxy.url, &opts).await;
+    // Nothing pinned: the load balancer is found through the CloudFront origin.
+    let mut req = ChainRequest::new(&s.domain, "/ws/");
+    req.timeout = Duration::from_secs(2);
+    let found = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
+    assert_no_secrets(&found);
+    assert!(has_layer(&found, "cloudfront"), "{:?}", found.chain.gaps);
+    let g = gap(&found, "alb");
+    assert_eq!(g.code.as_deref(), Some("timeout"));
+    assert!(
+        g.reason.contains(
+            "the AWS walk (CloudFront, Route 53, load balancer) did not finish within 2 s"
+        ),
+        "{}",
+        g.reason
+    );
+    // The load balancer step began only after CloudFront's 1.2 s.
+    let began: f64 = g
+        .reason
+        .split_once("it was reading the load balancer, begun ")
+        .and_then(|(_, rest)| rest.split_once(" s into the walk"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", g.reason));
+    assert!((1.2..=2.0).contains(&began), "{}", g.reason);
 }
 
 #[derive(Debug)]

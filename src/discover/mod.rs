@@ -26,6 +26,7 @@ use crate::providers::cloudfront::{
 };
 use crate::providers::route53::{resolve_through, DnsTarget};
 use aws_config::SdkConfig;
+use futures_util::FutureExt;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
@@ -221,26 +222,53 @@ pub fn aws_task(req: &ChainRequest, source: AwsSource, opts: AwsOptions) -> Prov
     }
 }
 
+/// The one deadline every step of the AWS walk shares: a step that runs out of it says which
+/// step it was and how late it began, since it may have had far less than `--timeout`.
+struct Walk {
+    began: tokio::time::Instant,
+    timeout: Duration,
+}
+
+impl Walk {
+    fn start(timeout: Duration) -> Self {
+        Walk {
+            began: tokio::time::Instant::now(),
+            timeout,
+        }
+    }
+
+    /// Runs `fut` as the step `step` (`reading CloudFront`) within what is left of the
+    /// deadline.
+    async fn step<T>(
+        &self,
+        step: &str,
+        fut: impl Future<Output = Result<T, AwsError>>,
+    ) -> Result<T, AwsError> {
+        let began_s = self.began.elapsed().as_secs_f64();
+        tokio::time::timeout_at(self.began + self.timeout, fut)
+            .await
+            .unwrap_or_else(|_| {
+                Err(AwsError::Deadline {
+                    step: step.to_string(),
+                    seconds: self.timeout.as_secs_f64(),
+                    began_s,
+                })
+            })
+    }
+}
+
 async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> ProviderOutput {
-    let deadline = tokio::time::Instant::now() + req.timeout;
+    let walk = Walk::start(req.timeout);
     let mut out = ProviderOutput::default();
     let sdk = match source {
         AwsSource::StandardChain => sdk_loader(opts).load().await,
         AwsSource::Config(c) => *c,
     };
     let clients = AwsClients::new(sdk);
-    let bounded = |what: &'static str| {
-        let seconds = req.timeout.as_secs_f64();
-        move |_: tokio::time::error::Elapsed| AwsError::Deadline {
-            what: what.to_string(),
-            seconds,
-        }
-    };
 
-    let creds = tokio::time::timeout_at(deadline, clients.check_credentials())
-        .await
-        .map_err(bounded("AWS credentials"))
-        .and_then(|r| r);
+    let creds = walk
+        .step("resolving AWS credentials", clients.check_credentials())
+        .await;
     if let Err(e) = creds {
         let expected = req.alb.is_some() || req.cloudfront.is_some() || aws_configured_in_env();
         for (layer, provider) in [("cloudfront", Provider::Cloudfront), ("alb", Provider::Alb)] {
@@ -263,7 +291,7 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
             Some(id) => DistributionSelector::Id(id.clone()),
             None => DistributionSelector::Alias(req.domain.clone()),
         };
-        read_cf(&cf_client, req, selector, opts, deadline).await
+        read_cf(&cf_client, req, selector, opts, &walk).await
     };
     // Route 53 only matters when nothing is pinned; it runs alongside CloudFront.
     let route53 = async {
@@ -273,10 +301,11 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
         let name = req.via.as_deref().unwrap_or(&req.domain);
         let r53 = clients.route53();
         Some(
-            tokio::time::timeout_at(deadline, resolve_through(&r53, name, opts.page_size))
-                .await
-                .map_err(bounded("Route 53"))
-                .and_then(|r| r),
+            walk.step(
+                &format!("reading the Route 53 record for {name}"),
+                resolve_through(&r53, name, opts.page_size),
+            )
+            .await,
         )
     };
     let pinned_alb = async {
@@ -290,7 +319,7 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
                 &req.domain,
                 port,
                 opts,
-                deadline,
+                &walk,
             )
             .await,
         )
@@ -308,7 +337,7 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
             req,
             DistributionSelector::DomainName(name),
             opts,
-            deadline,
+            &walk,
         )
         .await;
     }
@@ -372,11 +401,12 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
     }
     if let Some((origin, host, port)) = origin_by_name {
         let r53 = clients.route53();
-        let found =
-            tokio::time::timeout_at(deadline, resolve_through(&r53, &origin, opts.page_size))
-                .await
-                .map_err(bounded("Route 53"))
-                .and_then(|r| r);
+        let found = walk
+            .step(
+                &format!("reading the Route 53 record for the CloudFront origin {origin}"),
+                resolve_through(&r53, &origin, opts.page_size),
+            )
+            .await;
         match found {
             Ok(Some(DnsTarget::Elb(name))) => {
                 plan = AlbPlan::Read(AlbSelector::DnsName(name), host, port);
@@ -415,7 +445,7 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
     let alb = match (pinned, plan) {
         (Some(r), _) => Some(r),
         (None, AlbPlan::Read(selector, host, port)) => {
-            Some(read_alb_in_region(&clients, req, selector, &host, port, opts, deadline).await)
+            Some(read_alb_in_region(&clients, req, selector, &host, port, opts, &walk).await)
         }
         (None, AlbPlan::NotConsulted(reason)) => {
             out.not_consulted.push(NotConsulted {
@@ -427,7 +457,12 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
         (None, AlbPlan::Unknown) => None,
     };
     match alb {
-        Some(Ok(reading)) => out.layers.push(reading.layer),
+        Some(Ok(reading)) => {
+            // Calls that failed after the load balancer was read: the layer stands, with
+            // what they would have filled unknown.
+            out.gaps.extend(reading.gaps);
+            out.layers.push(reading.layer);
+        }
         Some(Err(e)) => out.gaps.push(e.to_gap("alb", Provider::Alb)),
         None => {}
     }
@@ -454,7 +489,7 @@ async fn read_cf(
     req: &ChainRequest,
     selector: DistributionSelector,
     opts: &AwsOptions,
-    deadline: tokio::time::Instant,
+    walk: &Walk,
 ) -> Result<Option<CloudFrontReading>, AwsError> {
     let cf_req = CloudFrontRequest {
         selector,
@@ -462,14 +497,8 @@ async fn read_cf(
         scheme: req.scheme,
         page_size: opts.page_size,
     };
-    tokio::time::timeout_at(deadline, read_cloudfront(client, &cf_req))
+    walk.step("reading CloudFront", read_cloudfront(client, &cf_req))
         .await
-        .unwrap_or_else(|_| {
-            Err(AwsError::Deadline {
-                what: "CloudFront".into(),
-                seconds: req.timeout.as_secs_f64(),
-            })
-        })
 }
 
 /// Reads the load balancer in the region its DNS name or ARN names, else in `AWS_REGION`, else
@@ -481,7 +510,7 @@ async fn read_alb_in_region(
     host: &str,
     port: u16,
     opts: &AwsOptions,
-    deadline: tokio::time::Instant,
+    walk: &Walk,
 ) -> Result<AlbReading, AwsError> {
     let known = match &selector {
         AlbSelector::DnsName(d) => region_from_elb_dns(d),
@@ -510,12 +539,12 @@ async fn read_alb_in_region(
         let alb_req = &alb_req;
         async move { read_alb(&client, alb_req).await }
     });
-    let all = tokio::time::timeout_at(deadline, futures_util::future::join_all(attempts))
-        .await
-        .map_err(|_| AwsError::Deadline {
-            what: "the load balancer".into(),
-            seconds: req.timeout.as_secs_f64(),
-        })?;
+    let all = walk
+        .step(
+            "reading the load balancer",
+            futures_util::future::join_all(attempts).map(Ok),
+        )
+        .await?;
     let mut first_err = None;
     let mut not_found = Vec::new();
     for r in all {

@@ -4,18 +4,57 @@
 //! the listener a client reaches, the rule ALB would apply to the WebSocket handshake, the
 //! target group(s) it forwards to with their attributes and registered targets. Only
 //! `Describe*` calls are made. Independent calls run concurrently.
+//!
+//! Only the load balancer and its attributes (the idle timeout) are needed for a layer. Any
+//! later call that fails is recorded as [`Unread`] in the part of the snapshot it would have
+//! filled: the settings that depend on it become unknown, the layer keeps everything else,
+//! and the reading carries one gap per failure.
 
 mod rules;
 mod translate;
 
 pub use rules::{pick_rule, Condition, Forward, Rule, RulePriority, TargetGroupRef};
 
-use crate::model::Layer;
+use crate::model::{Gap, Layer};
 use crate::providers::aws::{classify, normalize_dns, AwsError};
 use aws_sdk_elasticloadbalancingv2::types as t;
 use aws_sdk_elasticloadbalancingv2::Client;
-use futures_util::future::try_join_all;
+use futures_util::future::join_all;
 use std::collections::BTreeMap;
+
+const DESCRIBE_LISTENERS: &str = "elasticloadbalancing:DescribeListeners";
+const DESCRIBE_LISTENER_ATTRIBUTES: &str = "elasticloadbalancing:DescribeListenerAttributes";
+const DESCRIBE_RULES: &str = "elasticloadbalancing:DescribeRules";
+const DESCRIBE_TARGET_GROUPS: &str = "elasticloadbalancing:DescribeTargetGroups";
+const DESCRIBE_TARGET_GROUP_ATTRIBUTES: &str = "elasticloadbalancing:DescribeTargetGroupAttributes";
+const DESCRIBE_TARGET_HEALTH: &str = "elasticloadbalancing:DescribeTargetHealth";
+
+/// A call made after the load balancer was read that failed. It stands where its result
+/// would have been, so what depends on it is unknown rather than defaulted: an unread
+/// target-group attribute list must not read as "stickiness off by default".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unread {
+    /// The IAM action of the call (the fault may not name it, e.g. a credentials fault).
+    pub action: &'static str,
+    pub error: AwsError,
+}
+
+impl Unread {
+    fn of(action: &'static str) -> impl Fn(AwsError) -> Unread {
+        move |error| Unread { action, error }
+    }
+
+    /// Why a setting built on this call is unknown, naming the call.
+    pub fn reason(&self) -> String {
+        match self.error.action() {
+            Some(_) => self.error.to_string(),
+            None => format!("{}: {}", self.action, self.error),
+        }
+    }
+}
+
+/// A part of the snapshot: read, or the call that failed to read it.
+pub type Read<T> = Result<T, Unread>;
 
 /// How the load balancer is named.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,8 +112,9 @@ pub struct ListenerSnapshot {
     pub arn: String,
     pub port: Option<i32>,
     pub protocol: Option<String>,
-    /// Listener attributes (read for NLB: `tcp.idle_timeout.seconds`).
-    pub attributes: BTreeMap<String, String>,
+    /// Listener attributes (read for NLB TCP listeners: `tcp.idle_timeout.seconds`; empty for
+    /// the others).
+    pub attributes: Read<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,23 +126,25 @@ pub struct TargetGroupSnapshot {
     pub protocol_version: Option<String>,
     pub target_type: Option<String>,
     pub weight: Option<i32>,
-    pub attributes: BTreeMap<String, String>,
+    pub attributes: Read<BTreeMap<String, String>>,
     /// Registered targets (any health state).
-    pub targets: u32,
+    pub targets: Read<u32>,
 }
 
 /// Everything read, free of SDK types.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlbSnapshot {
     pub lb: LoadBalancerSnapshot,
-    pub listeners: Vec<ListenerSnapshot>,
-    /// The listener the handshake reaches.
-    pub listener: Option<ListenerSnapshot>,
-    /// The rule ALB applies to the handshake (the default rule included).
-    pub rule: Option<Rule>,
-    pub target_groups: Vec<TargetGroupSnapshot>,
+    pub listeners: Read<Vec<ListenerSnapshot>>,
+    /// The listener the handshake reaches (`None`: the load balancer has no listener).
+    pub listener: Read<Option<ListenerSnapshot>>,
+    /// The rule ALB applies to the handshake (the default rule included). Unread when the
+    /// listener could not be read either.
+    pub rule: Read<Option<Rule>>,
+    /// Unread when the rule could not be read either.
+    pub target_groups: Read<Vec<TargetGroupSnapshot>>,
     /// Where a cleartext (`ws://`) handshake for the same host and path lands.
-    pub cleartext: CleartextEntry,
+    pub cleartext: Read<CleartextEntry>,
 }
 
 /// The port a `ws://` URL without an explicit port dials.
@@ -128,10 +170,52 @@ impl AlbSnapshot {
     /// `load_balancing.algorithm.type` of the first target group that receives traffic.
     pub fn algorithm(&self) -> Option<&str> {
         self.target_groups
+            .as_ref()
+            .ok()?
             .iter()
             .find(|t| t.weight != Some(0))
-            .and_then(|t| t.attributes.get("load_balancing.algorithm.type"))
+            .and_then(|t| {
+                t.attributes
+                    .as_ref()
+                    .ok()?
+                    .get("load_balancing.algorithm.type")
+            })
             .map(String::as_str)
+    }
+
+    /// Every call that failed, once each: a fault that several parts inherit (an unread rule
+    /// leaves the target groups unread too), or that hit several target groups alike, is one
+    /// gap.
+    pub fn failures(&self) -> Vec<&Unread> {
+        let mut all: Vec<&Unread> = Vec::new();
+        let listener_attrs = self
+            .listener
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .and_then(|l| l.attributes.as_ref().err());
+        let groups = self.target_groups.as_deref().unwrap_or_default();
+        let found = [
+            self.listeners.as_ref().err(),
+            self.listener.as_ref().err(),
+            listener_attrs,
+            self.rule.as_ref().err(),
+            self.cleartext.as_ref().err(),
+            self.target_groups.as_ref().err(),
+        ]
+        .into_iter()
+        .chain(
+            groups
+                .iter()
+                .flat_map(|t| [t.attributes.as_ref().err(), t.targets.as_ref().err()]),
+        )
+        .flatten();
+        for u in found {
+            if !all.contains(&u) {
+                all.push(u);
+            }
+        }
+        all
     }
 }
 
@@ -139,60 +223,85 @@ impl AlbSnapshot {
 pub struct AlbReading {
     pub layer: Layer,
     pub snapshot: AlbSnapshot,
+    /// One per failed call after the load balancer was read, on the layer (`alb` or `nlb`).
+    pub gaps: Vec<Gap>,
 }
 
-/// Reads one load balancer and translates it into a layer (`alb` or `nlb`).
+/// Reads one load balancer and translates it into a layer (`alb` or `nlb`). Fails only when
+/// the load balancer or its attributes cannot be read; see the module note for the rest.
 pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, AwsError> {
-    let lb = find_load_balancer(client, &req.selector, req.page_size).await?;
-    let (attributes, listeners) = tokio::try_join!(
+    let mut lb = find_load_balancer(client, &req.selector, req.page_size).await?;
+    let (attributes, listeners) = tokio::join!(
         lb_attributes(client, &lb.arn),
         listeners(client, &lb.arn, req.page_size)
-    )?;
-    let mut lb = lb;
-    lb.attributes = attributes;
+    );
+    lb.attributes = attributes?;
+    let listeners = listeners.map_err(Unread::of(DESCRIBE_LISTENERS));
 
-    let mut listener = None;
-    let mut rule = None;
-    if let Some((chosen, sdk_listener)) = choose_listener(&listeners, req.port) {
-        let mut l = chosen.clone();
-        if lb.kind == LbKind::Network && l.protocol.as_deref() == Some("TCP") {
-            l.attributes = listener_attributes(client, &l.arn).await?;
-        }
-        rule = Some(rule_for(client, lb.kind, &l, sdk_listener, req).await?);
-        listener = Some(l);
-    }
+    let (listener, rule) = match &listeners {
+        Err(u) => (Err(u.clone()), Err(u.clone())),
+        Ok(all) => match choose_listener(all, req.port) {
+            None => (Ok(None), Ok(None)),
+            Some((chosen, sdk_listener)) => {
+                let mut l = chosen.clone();
+                if lb.kind == LbKind::Network && l.protocol.as_deref() == Some("TCP") {
+                    l.attributes = listener_attributes(client, &l.arn)
+                        .await
+                        .map_err(Unread::of(DESCRIBE_LISTENER_ATTRIBUTES));
+                }
+                let rule = rule_for(client, lb.kind, &l, sdk_listener, req).await;
+                (Ok(Some(l)), rule.map(Some))
+            }
+        },
+    };
 
     let cleartext = async {
         match (&listener, &rule) {
             // An HTTP listener carries cleartext by definition. A TCP listener may carry TLS
             // for the backend to terminate, so it says nothing about `ws://` clients, who dial
             // port 80.
-            (Some(l), Some(r)) if l.protocol.as_deref() == Some("HTTP") => {
+            (Ok(Some(l)), Ok(Some(r))) if l.protocol.as_deref() == Some("HTTP") => {
                 Ok(CleartextEntry::Plain {
                     listener: l.clone(),
                     rule: r.clone(),
                 })
             }
-            _ => cleartext_entry(client, lb.kind, &listeners, req).await,
+            (Ok(Some(l)), Err(u)) if l.protocol.as_deref() == Some("HTTP") => Err(u.clone()),
+            _ => match &listeners {
+                Ok(all) => cleartext_entry(client, lb.kind, all, req).await,
+                Err(u) => Err(u.clone()),
+            },
         }
     };
     let groups = async {
-        match rule.as_ref().and_then(|r| r.forward.as_ref()) {
-            Some(f) => target_groups(client, f).await,
-            None => Ok(Vec::new()),
+        match &rule {
+            Ok(r) => match r.as_ref().and_then(|r| r.forward.as_ref()) {
+                Some(f) => target_groups(client, f).await,
+                None => Ok(Vec::new()),
+            },
+            Err(u) => Err(u.clone()),
         }
     };
-    let (target_groups, cleartext) = tokio::try_join!(groups, cleartext)?;
+    let (target_groups, cleartext) = tokio::join!(groups, cleartext);
     let snapshot = AlbSnapshot {
         lb,
-        listeners: listeners.into_iter().map(|l| l.0).collect(),
+        listeners: listeners.map(|all| all.into_iter().map(|l| l.0).collect()),
         listener,
         rule,
         target_groups,
         cleartext,
     };
     let layer = translate::to_layer(&snapshot);
-    Ok(AlbReading { layer, snapshot })
+    let gaps = snapshot
+        .failures()
+        .into_iter()
+        .map(|u| u.error.to_gap(&layer.id, layer.provider))
+        .collect();
+    Ok(AlbReading {
+        layer,
+        snapshot,
+        gaps,
+    })
 }
 
 fn speaks_tls(l: &ListenerSnapshot) -> bool {
@@ -207,12 +316,14 @@ async fn rule_for(
     l: &ListenerSnapshot,
     sdk_listener: &t::Listener,
     req: &AlbRequest,
-) -> Result<Rule, AwsError> {
+) -> Read<Rule> {
     let default = || default_rule(&l.arn, sdk_listener.default_actions());
     if kind == LbKind::Network {
         return Ok(default());
     }
-    let all = describe_rules(client, &l.arn, req.page_size).await?;
+    let all = describe_rules(client, &l.arn, req.page_size)
+        .await
+        .map_err(Unread::of(DESCRIBE_RULES))?;
     // DescribeRules lists the default rule too; the listener's default actions stand in for it
     // if a response leaves it out.
     Ok(pick_rule(&all, &req.host, &req.path)
@@ -227,7 +338,7 @@ async fn cleartext_entry(
     kind: LbKind,
     listeners: &[(ListenerSnapshot, t::Listener)],
     req: &AlbRequest,
-) -> Result<CleartextEntry, AwsError> {
+) -> Read<CleartextEntry> {
     let Some((l, sdk_listener)) = listeners.iter().find(|l| l.0.port == Some(CLEARTEXT_PORT))
     else {
         return Ok(CleartextEntry::NoListener {
@@ -363,7 +474,7 @@ async fn listener_attributes(
         .listener_arn(arn)
         .send()
         .await
-        .map_err(|e| classify(e, "elasticloadbalancing:DescribeListenerAttributes"))?;
+        .map_err(|e| classify(e, DESCRIBE_LISTENER_ATTRIBUTES))?;
     Ok(kv(out.attributes().iter().map(|a| (a.key(), a.value()))))
 }
 
@@ -382,13 +493,13 @@ async fn listeners(
             .set_page_size(page_size)
             .send()
             .await
-            .map_err(|e| classify(e, "elasticloadbalancing:DescribeListeners"))?;
+            .map_err(|e| classify(e, DESCRIBE_LISTENERS))?;
         for l in out.listeners() {
             let snap = ListenerSnapshot {
                 arn: l.listener_arn().unwrap_or_default().to_string(),
                 port: l.port(),
                 protocol: l.protocol().map(|p| p.as_str().to_string()),
-                attributes: BTreeMap::new(),
+                attributes: Ok(BTreeMap::new()),
             };
             all.push((snap, l.clone()));
         }
@@ -417,7 +528,7 @@ async fn describe_rules(
             .set_page_size(page_size)
             .send()
             .await
-            .map_err(|e| classify(e, "elasticloadbalancing:DescribeRules"))?;
+            .map_err(|e| classify(e, DESCRIBE_RULES))?;
         all.extend(out.rules().iter().map(convert_rule));
         marker = out
             .next_marker()
@@ -571,7 +682,9 @@ fn describe_redirect(r: &t::RedirectActionConfig) -> String {
     }
 }
 
-async fn target_groups(client: &Client, f: &Forward) -> Result<Vec<TargetGroupSnapshot>, AwsError> {
+/// The forward's target groups. A group's attributes or targets that cannot be read are
+/// [`Unread`] on that group alone; the groups themselves are needed for anything else.
+async fn target_groups(client: &Client, f: &Forward) -> Read<Vec<TargetGroupSnapshot>> {
     let arns: Vec<String> = f.target_groups.iter().map(|t| t.arn.clone()).collect();
     if arns.is_empty() {
         return Ok(Vec::new());
@@ -581,17 +694,20 @@ async fn target_groups(client: &Client, f: &Forward) -> Result<Vec<TargetGroupSn
         .set_target_group_arns(Some(arns))
         .send()
         .await
-        .map_err(|e| classify(e, "elasticloadbalancing:DescribeTargetGroups"))?;
-    let details = try_join_all(out.target_groups().iter().map(|tg| async move {
+        .map_err(|e| classify(e, DESCRIBE_TARGET_GROUPS))
+        .map_err(Unread::of(DESCRIBE_TARGET_GROUPS))?;
+    let details = join_all(out.target_groups().iter().map(|tg| async move {
         let arn = tg.target_group_arn().unwrap_or_default();
-        let (attrs, health) = tokio::try_join!(
+        let (attrs, health) = tokio::join!(
             async {
                 client
                     .describe_target_group_attributes()
                     .target_group_arn(arn)
                     .send()
                     .await
-                    .map_err(|e| classify(e, "elasticloadbalancing:DescribeTargetGroupAttributes"))
+                    .map(|o| kv(o.attributes().iter().map(|a| (a.key(), a.value()))))
+                    .map_err(|e| classify(e, DESCRIBE_TARGET_GROUP_ATTRIBUTES))
+                    .map_err(Unread::of(DESCRIBE_TARGET_GROUP_ATTRIBUTES))
             },
             async {
                 client
@@ -599,10 +715,14 @@ async fn target_groups(client: &Client, f: &Forward) -> Result<Vec<TargetGroupSn
                     .target_group_arn(arn)
                     .send()
                     .await
-                    .map_err(|e| classify(e, "elasticloadbalancing:DescribeTargetHealth"))
+                    .map(|o| {
+                        u32::try_from(o.target_health_descriptions().len()).unwrap_or(u32::MAX)
+                    })
+                    .map_err(|e| classify(e, DESCRIBE_TARGET_HEALTH))
+                    .map_err(Unread::of(DESCRIBE_TARGET_HEALTH))
             }
-        )?;
-        Ok::<_, AwsError>(TargetGroupSnapshot {
+        );
+        TargetGroupSnapshot {
             arn: arn.to_string(),
             name: tg.target_group_name().unwrap_or_default().to_string(),
             protocol: tg.protocol().map(|p| p.as_str().to_string()),
@@ -613,10 +733,10 @@ async fn target_groups(client: &Client, f: &Forward) -> Result<Vec<TargetGroupSn
                 .iter()
                 .find(|r| r.arn == arn)
                 .and_then(|r| r.weight),
-            attributes: kv(attrs.attributes().iter().map(|a| (a.key(), a.value()))),
-            targets: u32::try_from(health.target_health_descriptions().len()).unwrap_or(u32::MAX),
-        })
+            attributes: attrs,
+            targets: health,
+        }
     }))
-    .await?;
+    .await;
     Ok(details)
 }

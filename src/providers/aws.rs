@@ -153,8 +153,16 @@ pub enum AwsError {
     ServerError { action: String, status: u16 },
     #[error("{action} timed out")]
     Timeout { action: String },
-    #[error("reading {what} did not finish within {seconds} s (--timeout)")]
-    Deadline { what: String, seconds: f64 },
+    /// Every AWS step (credentials, CloudFront, Route 53, the load balancer) shares one
+    /// `--timeout`; a late step may have had only what the earlier ones left of it.
+    #[error("the AWS walk (CloudFront, Route 53, load balancer) did not finish within {seconds} s (--timeout): it was {step}, begun {began_s:.1} s into the walk")]
+    Deadline {
+        /// What the walk was doing, e.g. `reading the load balancer`.
+        step: String,
+        seconds: f64,
+        /// When that step began, in seconds since the walk began.
+        began_s: f64,
+    },
     #[error("{action} returned a response that could not be parsed ({detail})")]
     Malformed { action: String, detail: String },
     #[error("could not reach the AWS endpoint for {action} ({detail})")]

@@ -5,7 +5,7 @@
 //! defaults, but the emulator (and older load balancers for newer keys) may omit them, and
 //! "60 s because nobody set it" is exactly what a finding has to be able to say.
 
-use super::{AlbSnapshot, CleartextEntry, LbKind, TargetGroupSnapshot};
+use super::{AlbSnapshot, CleartextEntry, LbKind, Rule, TargetGroupSnapshot};
 use crate::model::{
     AccessLog, IdleResetBy, Layer, LayerKind, Provider, Seconds, Setting, Stickiness,
     WebsocketSupport,
@@ -95,7 +95,10 @@ fn alb_layer(s: &AlbSnapshot) -> Layer {
         "ALB passes the HTTP/1.1 Upgrade handshake to the target",
         ALB_LISTENERS_DOC,
     );
-    if let Some(listener) = &s.listener {
+    if let Err(u) = &s.listener {
+        layer.client_protocols = Setting::unknown(u.reason());
+    }
+    if let Ok(Some(listener)) = &s.listener {
         let https = listener
             .protocol
             .as_deref()
@@ -132,7 +135,11 @@ fn alb_layer(s: &AlbSnapshot) -> Layer {
 /// listener (or rule) that decides it.
 fn cleartext(s: &AlbSnapshot) -> Setting<String> {
     let value = |v: &str| v.to_string();
-    match &s.cleartext {
+    let entry = match &s.cleartext {
+        Ok(entry) => entry,
+        Err(u) => return Setting::unknown(u.reason()),
+    };
+    match entry {
         CleartextEntry::NoListener { port } => Setting::explicit_field(
             value("reject"),
             &s.lb.arn,
@@ -185,32 +192,36 @@ fn nlb_layer(s: &AlbSnapshot) -> Layer {
     let lb = &s.lb;
     let mut layer = Layer::new("nlb", LayerKind::LoadBalancer, Provider::Nlb, &lb.name);
     layer.locator = Some(lb.arn.clone());
-    if let Some(listener) = &s.listener {
+    if let Err(u) = &s.listener {
+        layer.idle_timeout = Setting::unknown(u.reason());
+    }
+    if let Ok(Some(listener)) = &s.listener {
         let proto = listener
             .protocol
             .as_deref()
             .unwrap_or("")
             .to_ascii_uppercase();
-        layer.idle_timeout = match proto.as_str() {
-            "TCP" => seconds_attr(
-                &listener.attributes,
+        layer.idle_timeout = match (proto.as_str(), &listener.attributes) {
+            ("TCP", Err(u)) => Setting::unknown(u.reason()),
+            ("TCP", Ok(attributes)) => seconds_attr(
+                attributes,
                 "tcp.idle_timeout.seconds",
                 &listener.arn,
                 350.0,
                 "NLB TCP listener idle timeout 350 s (tcp.idle_timeout.seconds, 60-6000 s)",
                 NLB_IDLE_DOC,
             ),
-            "TLS" => Setting::default_documented(
+            ("TLS", _) => Setting::default_documented(
                 Seconds(350.0),
                 "NLB TLS listeners have a fixed 350 s idle timeout",
                 NLB_IDLE_DOC,
             ),
-            "UDP" | "TCP_UDP" => Setting::default_documented(
+            ("UDP" | "TCP_UDP", _) => Setting::default_documented(
                 Seconds(120.0),
                 "NLB UDP flows idle out after 120 s",
                 NLB_IDLE_DOC,
             ),
-            other => Setting::unknown(format!("NLB listener protocol {other:?}")),
+            (other, _) => Setting::unknown(format!("NLB listener protocol {other:?}")),
         };
     }
     layer.idle_reset_by = Setting::default_documented(
@@ -289,13 +300,24 @@ fn access_log(attrs: &BTreeMap<String, String>, arn: &str) -> Setting<AccessLog>
 /// With a weighted forward the least favourable target group speaks for the layer, since any
 /// handshake may land on it.
 fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
-    let tgs: Vec<&TargetGroupSnapshot> = s
-        .target_groups
-        .iter()
-        .filter(|t| t.weight != Some(0))
-        .collect();
+    let groups = match &s.target_groups {
+        Ok(groups) => groups,
+        Err(u) => {
+            // Without the target groups nothing behind the listener is known.
+            let why = u.reason();
+            layer.targets = Setting::unknown(&why);
+            layer.balancing = Setting::unknown(&why);
+            layer.upstream_http_version = Setting::unknown(&why);
+            layer.tls_to_origin = Setting::unknown(&why);
+            layer.stickiness = Setting::unknown(&why);
+            layer.drain_timeout = Setting::unknown(why);
+            return;
+        }
+    };
+    let rule = s.rule.as_ref().ok().and_then(Option::as_ref);
+    let tgs: Vec<&TargetGroupSnapshot> = groups.iter().filter(|t| t.weight != Some(0)).collect();
     let Some(first) = tgs.first() else {
-        let why = match &s.rule {
+        let why = match rule {
             Some(r) if r.action != "forward" => format!(
                 "the matching rule's action is {} (no target group)",
                 r.action
@@ -303,7 +325,7 @@ fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
             Some(_) => "the matching rule forwards to no target group".to_string(),
             None => "no listener rule matches the domain and path".to_string(),
         };
-        layer.targets = match &s.rule {
+        layer.targets = match rule {
             Some(r) => Setting::explicit_field(0, &r.arn, "Actions"),
             None => Setting::unknown(why.clone()),
         };
@@ -314,13 +336,18 @@ fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
 
     // Each target group balances with its own algorithm; the first one that receives traffic
     // speaks for the layer (a weighted forward first picks a group at random by weight).
-    layer.balancing = match first.attributes.get("load_balancing.algorithm.type") {
-        Some(v) if !v.trim().is_empty() => Setting::explicit_field(
+    layer.balancing = match first
+        .attributes
+        .as_ref()
+        .map(|a| a.get("load_balancing.algorithm.type"))
+    {
+        Err(u) => Setting::unknown(u.reason()),
+        Ok(Some(v)) if !v.trim().is_empty() => Setting::explicit_field(
             v.trim().to_string(),
             &first.arn,
             "load_balancing.algorithm.type",
         ),
-        _ => Setting::default_documented(
+        Ok(_) => Setting::default_documented(
             "round_robin".to_string(),
             "target groups balance round_robin by default (load_balancing.algorithm.type)",
             TG_ATTRS_DOC,
@@ -357,35 +384,34 @@ fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
             Setting::explicit_field(plain.is_none(), &tls_tg.arn, format!("Protocol {p}"));
     }
 
-    layer.stickiness = stickiness(s, &tgs);
+    layer.stickiness = stickiness(s, rule, &tgs);
 
-    let total: u32 = tgs.iter().map(|t| t.targets).sum();
-    layer.targets = if tgs.len() == 1 {
-        Setting::explicit_field(total, &first.arn, "DescribeTargetHealth")
-    } else {
-        let locator = s
-            .rule
-            .as_ref()
-            .map(|r| r.arn.as_str())
-            .unwrap_or(&first.arn);
-        Setting::explicit_field(
+    // A sum with one group's count missing is no count at all.
+    let total: Result<u32, _> = tgs.iter().map(|t| t.targets.as_ref()).sum();
+    layer.targets = match total {
+        Err(u) => Setting::unknown(u.reason()),
+        Ok(total) if tgs.len() == 1 => {
+            Setting::explicit_field(total, &first.arn, "DescribeTargetHealth")
+        }
+        Ok(total) => Setting::explicit_field(
             total,
-            locator,
+            rule.map(|r| r.arn.as_str()).unwrap_or(&first.arn),
             "forward target groups (DescribeTargetHealth)",
-        )
+        ),
     };
 
     layer.drain_timeout = tgs
         .iter()
-        .map(|t| {
-            seconds_attr(
-                &t.attributes,
+        .map(|t| match &t.attributes {
+            Ok(attributes) => seconds_attr(
+                attributes,
                 "deregistration_delay.timeout_seconds",
                 &t.arn,
                 300.0,
                 "deregistration delay 300 s (deregistration_delay.timeout_seconds, 0-3600 s)",
                 TG_ATTRS_DOC,
-            )
+            ),
+            Err(u) => Setting::unknown(u.reason()),
         })
         .min_by(|a, b| {
             let v = |s: &Setting<Seconds>| s.value.map(|x| x.0).unwrap_or(f64::INFINITY);
@@ -403,17 +429,19 @@ fn http_version(protocol_version: &str) -> String {
     }
 }
 
-fn stickiness(s: &AlbSnapshot, tgs: &[&TargetGroupSnapshot]) -> Setting<Stickiness> {
+fn stickiness(
+    s: &AlbSnapshot,
+    rule: Option<&Rule>,
+    tgs: &[&TargetGroupSnapshot],
+) -> Setting<Stickiness> {
     // Across several weighted target groups a client stays put only if group-level
     // stickiness is on as well.
     if tgs.len() > 1 {
-        let group = s
-            .rule
-            .as_ref()
+        let group = rule
             .and_then(|r| r.forward.as_ref())
             .and_then(|f| f.group_stickiness);
         if group.is_none_or(|(enabled, _)| !enabled) {
-            let locator = s.rule.as_ref().map(|r| r.arn.clone()).unwrap_or_default();
+            let locator = rule.map(|r| r.arn.clone()).unwrap_or_default();
             return Setting::explicit_field(
                 Stickiness::none(),
                 locator,
@@ -422,7 +450,10 @@ fn stickiness(s: &AlbSnapshot, tgs: &[&TargetGroupSnapshot]) -> Setting<Stickine
         }
     }
     let tg = tgs[0];
-    let a = &tg.attributes;
+    let a = match &tg.attributes {
+        Ok(a) => a,
+        Err(u) => return Setting::unknown(u.reason()),
+    };
     let Some(enabled) = bool_attr(a, "stickiness.enabled") else {
         return Setting::default_documented(
             Stickiness::none(),
@@ -482,7 +513,7 @@ mod tests {
             arn: "arn:listener".into(),
             port: Some(443),
             protocol: Some(protocol.into()),
-            attributes: BTreeMap::new(),
+            attributes: Ok(BTreeMap::new()),
         };
         AlbSnapshot {
             lb: LoadBalancerSnapshot {
@@ -492,9 +523,9 @@ mod tests {
                 kind,
                 attributes: BTreeMap::new(),
             },
-            listeners: vec![listener.clone()],
-            listener: Some(listener),
-            rule: Some(Rule {
+            listeners: Ok(vec![listener.clone()]),
+            listener: Ok(Some(listener)),
+            rule: Ok(Some(Rule {
                 arn: "arn:rule".into(),
                 priority: RulePriority::Number(1),
                 conditions: vec![],
@@ -510,9 +541,9 @@ mod tests {
                     group_stickiness: None,
                 }),
                 redirect: None,
-            }),
-            target_groups: tgs,
-            cleartext: CleartextEntry::NoListener { port: 80 },
+            })),
+            target_groups: Ok(tgs),
+            cleartext: Ok(CleartextEntry::NoListener { port: 80 }),
         }
     }
 
@@ -529,8 +560,8 @@ mod tests {
             protocol_version: version.map(str::to_string),
             target_type: Some("ip".into()),
             weight,
-            attributes: BTreeMap::new(),
-            targets,
+            attributes: Ok(BTreeMap::new()),
+            targets: Ok(targets),
         }
     }
 
@@ -592,7 +623,7 @@ mod tests {
             arn: "arn:listener/80".into(),
             port: Some(80),
             protocol: Some("HTTP".into()),
-            attributes: BTreeMap::new(),
+            attributes: Ok(BTreeMap::new()),
         };
         let rule = |priority, action: &str, redirect: Option<&str>| Rule {
             arn: "arn:rule/7".into(),
@@ -604,7 +635,7 @@ mod tests {
         };
         let cleartext_of = |entry: CleartextEntry| {
             let mut s = snapshot(LbKind::Application, "HTTPS", vec![tg("a", None, None, 1)]);
-            s.cleartext = entry;
+            s.cleartext = Ok(entry);
             let c = to_layer(&s).cleartext_from_client;
             let Origin::Explicit { locator, field, .. } = c.origin else {
                 panic!("{:?}", c.origin)
@@ -670,5 +701,51 @@ mod tests {
             .insert("idle_timeout.timeout_seconds".into(), "soon".into());
         let l = to_layer(&s);
         assert!(l.idle_timeout.value.is_none());
+    }
+
+    #[test]
+    fn an_unread_call_leaves_only_what_depends_on_it_unknown() {
+        use crate::providers::alb::Unread;
+        use crate::providers::aws::AwsError;
+        let denied = |action: &'static str| Unread {
+            action,
+            error: AwsError::AccessDenied {
+                action: action.into(),
+                code: "AccessDenied".into(),
+            },
+        };
+        let mut health = tg("a", None, None, 2);
+        health.targets = Err(denied("elasticloadbalancing:DescribeTargetHealth"));
+        let s = snapshot(LbKind::Application, "HTTPS", vec![health]);
+        let l = to_layer(&s);
+        assert!(l.targets.value.is_none());
+        assert!(
+            l.targets.origin.describe().contains("DescribeTargetHealth"),
+            "{:?}",
+            l.targets.origin
+        );
+        // The attributes were read: the documented defaults still hold.
+        assert_eq!(l.idle_timeout.value, Some(Seconds(60.0)));
+        assert_eq!(l.stickiness.value.unwrap().mode, "none");
+        assert_eq!(s.failures().len(), 1);
+
+        // Unread attributes must not read as "stickiness off by default".
+        let mut attrs = tg("a", None, None, 2);
+        attrs.attributes = Err(denied("elasticloadbalancing:DescribeTargetGroupAttributes"));
+        let l = to_layer(&snapshot(LbKind::Application, "HTTPS", vec![attrs]));
+        assert!(l.stickiness.value.is_none());
+        assert!(l.balancing.value.is_none());
+        assert!(l.drain_timeout.value.is_none());
+        assert_eq!(l.targets.value, Some(2));
+
+        // An unread rule leaves the whole target side unknown, and is one failure.
+        let mut s = snapshot(LbKind::Application, "HTTPS", vec![tg("a", None, None, 2)]);
+        let rules = denied("elasticloadbalancing:DescribeRules");
+        s.rule = Err(rules.clone());
+        s.target_groups = Err(rules);
+        let l = to_layer(&s);
+        assert!(l.targets.value.is_none() && l.upstream_http_version.value.is_none());
+        assert_eq!(l.client_protocols.value.unwrap(), vec!["http1.1", "h2"]);
+        assert_eq!(s.failures().len(), 1);
     }
 }
