@@ -320,3 +320,48 @@ fn send_timeout_and_balancing_come_from_the_location_and_its_upstream() {
     assert_eq!(r.layer.send_timeout.value, Some(Seconds(60.0)));
     assert!(documented(&r.layer.send_timeout.origin).contains("proxy_send_timeout defaults to 60s"));
 }
+
+/// nginx's rewrite phase runs a location's `if` blocks before proxying: a true `if` with
+/// `proxy_pass` proxies the handshake, a true `if` with `return` answers it itself (WS101 at the
+/// `return` line), a false one does nothing, and an undecidable one (a file test) is left aside.
+#[test]
+fn if_blocks_decide_for_a_websocket_handshake() {
+    let cfg = conf("if");
+    let hub = at(&cfg, "ws.example.com", "/hub/chat").layer;
+    assert_eq!(
+        hub.websocket.value,
+        Some(wsaudit::model::WebsocketSupport::Enabled),
+        "proxy_pass inside a true if proxies the handshake"
+    );
+    assert_eq!(hub.forwards_upgrade.value, Some(true));
+    assert_eq!(idle(&hub), 3600.0);
+
+    let ws = at(&cfg, "ws.example.com", "/ws/").layer;
+    assert_eq!(ws.forwards_upgrade.value, Some(false));
+    let (file, line, field) = explicit(&ws.forwards_upgrade.origin);
+    assert_eq!((file.as_str(), line), ("nginx.conf", 29), "the return line");
+    assert!(field.contains("return 403"), "{field}");
+
+    let live = at(&cfg, "ws.example.com", "/live/").layer;
+    assert_eq!(
+        live.forwards_upgrade.value,
+        Some(true),
+        "the guard is false for a handshake"
+    );
+    let socket = at(&cfg, "ws.example.com", "/socket/").layer;
+    assert_eq!(
+        socket.forwards_upgrade.value,
+        Some(true),
+        "an undecidable if is left aside"
+    );
+
+    let audited: Vec<String> = websocket_layers(&cfg, &OLD)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    assert!(
+        audited.iter().any(|id| id.ends_with("/hub/")),
+        "a location that proxies only inside an if is audited: {audited:?}"
+    );
+}

@@ -5,6 +5,7 @@
 use super::error::NginxError;
 use super::layer::{build_layer, Placement};
 use super::model::{HttpModel, Location, Modifier, Server};
+use super::rewrite::passes_inside_if;
 use super::select::{normalize_uri, pick_socket, select_location, select_server, ServerMatch};
 use super::source::{Disk, Dump, Stdin};
 use super::tree::Config;
@@ -290,7 +291,8 @@ fn visit<'m, 'a>(
         if l.modifier == Modifier::Named {
             continue;
         }
-        let proxies = l.level.iter().any(|d| PASS_DIRECTIVES.contains(&d.name()));
+        let proxies = l.level.iter().any(|d| PASS_DIRECTIVES.contains(&d.name()))
+            || passes_inside_if(model, &l.level);
         if proxies {
             let place = Placement {
                 server,

@@ -4,6 +4,7 @@
 
 use super::error::NginxError;
 use super::model::{HttpModel, Location, Server};
+use super::rewrite::{handshake_ifs, HandshakeIfs};
 use super::scope::Scope;
 use super::time::parse_nginx_time;
 use super::tree::Dir;
@@ -110,7 +111,12 @@ pub fn build_layer(
     let req = Request { host, uri };
     let vdesc = version.describe();
 
-    let pass = place.pass();
+    // A true `if` may proxy elsewhere or answer the handshake itself (nginx's rewrite phase).
+    let ifs = match place.location {
+        Some(l) => handshake_ifs(model, &scope, &req, &l.level),
+        None => HandshakeIfs::default(),
+    };
+    let pass = ifs.pass.or_else(|| place.pass());
     let prefix = pass.map(|p| module_prefix(p.name()).to_string());
     let tunnels = prefix.as_deref() == Some("proxy");
     let pfx = prefix.clone().unwrap_or_else(|| "proxy".into());
@@ -164,6 +170,23 @@ pub fn build_layer(
     headers(
         &mut layer, model, &scope, &req, version, tunnels, pass, anchor,
     );
+    if let Some((cond, stop)) = ifs.answers {
+        let words = |d: Dir<'_>| {
+            std::iter::once(d.name())
+                .chain(d.args())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        layer.forwards_upgrade = explicit_field(
+            false,
+            stop,
+            format!(
+                "if ({}) {{ {}; }} is true for a WebSocket handshake: nginx answers it itself and never proxies it",
+                cond.args().collect::<Vec<_>>().join(" "),
+                words(stop)
+            ),
+        );
+    }
 
     layer.upstream_http_version = match (pass, prefix.as_deref()) {
         (Some(p), Some("grpc")) => explicit("grpc".to_string(), p),

@@ -252,7 +252,8 @@ fn location<'a>(cfg: &'a Config, d: Dir<'a>) -> Option<Location<'a>> {
             if let Some(l) = location(cfg, x) {
                 nested.push(l);
             }
-        } else if !x.is_block() {
+        } else if !x.is_block() || x.name() == "if" {
+            // `if` blocks stay in the level: the rewrite phase (rewrite.rs) runs them.
             level.push(x);
         }
     }
