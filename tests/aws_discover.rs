@@ -401,3 +401,59 @@ async fn pinned_layers_and_providers_are_read_concurrently() {
         found.elapsed
     );
 }
+
+/// A load balancer pinned by name (which carries no region) is looked for in every `--regions`
+/// entry at once, not only in the configured default region: it is found where it lives.
+#[tokio::test]
+async fn a_pinned_alb_is_found_in_whichever_listed_region_holds_it() {
+    let Some(moto) = moto_url() else { return };
+    let opts = fast_options();
+    let sdk = sdk_config(&moto, &opts).await;
+    let eu = sdk
+        .to_builder()
+        .region(aws_config::Region::new("eu-west-1"))
+        .build();
+    let lb = fixtures::load_balancer(&eu, &unique("eu"), false).await;
+    let tg = fixtures::target_group(&eu, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
+    fixtures::listener(&eu, &lb.arn, ProtocolEnum::Http, 443, forward(&tg)).await;
+
+    let mut req = ChainRequest::new(format!("ws.{}.test", unique("reg")), "/ws/");
+    req.alb = Some(lb.name.clone());
+    req.regions = vec!["us-west-2".into(), "eu-west-1".into()];
+    let found = discover(
+        &req,
+        vec![aws_task(
+            &req,
+            AwsSource::Config(Box::new(sdk.clone())),
+            opts.clone(),
+        )],
+    )
+    .await;
+    assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
+    let alb = found
+        .chain
+        .layers
+        .iter()
+        .find(|l| l.id == "alb")
+        .expect("alb");
+    assert_eq!(alb.locator.as_deref(), Some(lb.arn.as_str()));
+    assert!(lb.arn.contains(":eu-west-1:"), "{}", lb.arn);
+    assert_eq!(alb.targets.value, Some(2));
+
+    // Without the region among --regions (and not the default one) it is not found, and the
+    // gap says so rather than reporting the chain as clean.
+    req.regions = vec!["us-west-2".into()];
+    let missed = discover(
+        &req,
+        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
+    )
+    .await;
+    assert!(missed.chain.layers.iter().all(|l| l.id != "alb"));
+    let gap = missed
+        .chain
+        .gaps
+        .iter()
+        .find(|g| g.layer == "alb")
+        .expect("a gap on the pinned ALB");
+    assert!(gap.reason.contains(&lb.name), "{}", gap.reason);
+}
