@@ -216,6 +216,30 @@ async fn route53_alias_to_a_distribution_without_the_domain_as_alias() {
     assert_eq!(chain.layers[1].targets.value, Some(2));
 }
 
+/// A distribution for `domain` whose only origin is the custom (https-only) origin `origin`.
+async fn distribution_to(sdk: &aws_config::SdkConfig, domain: &str, origin: &str) -> String {
+    let behavior = |pattern| Behavior {
+        pattern,
+        origin: "app",
+        origin_request_policy: None,
+        headers: &["Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version"],
+        viewer: None,
+    };
+    fixtures::distribution(
+        sdk,
+        &[domain],
+        &[Orig {
+            id: "app",
+            domain: origin,
+            custom: Some((OriginProtocolPolicy::HttpsOnly, 30, 5)),
+        }],
+        &[behavior(Some("/ws/*")), behavior(None)],
+        HttpVersion::Http11,
+    )
+    .await
+    .0
+}
+
 /// An https-only origin is named by a host the origin's certificate covers, not by the ALB's
 /// own DNS name: Route 53 (an alias record for that host) leads from the origin to the ALB.
 #[tokio::test]
@@ -231,25 +255,7 @@ async fn cloudfront_custom_origin_name_leads_to_the_alb_through_route53() {
         fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
     fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 443, forward(&tg)).await;
     fixtures::alias_record(&sdk, &zone, &origin, &format!("dualstack.{}.", lb.dns)).await;
-    let behavior = |pattern| Behavior {
-        pattern,
-        origin: "app",
-        origin_request_policy: None,
-        headers: &["Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version"],
-        viewer: None,
-    };
-    let (dist, _) = fixtures::distribution(
-        &sdk,
-        &[&domain],
-        &[Orig {
-            id: "app",
-            domain: &origin,
-            custom: Some((OriginProtocolPolicy::HttpsOnly, 30, 5)),
-        }],
-        &[behavior(Some("/ws/*")), behavior(None)],
-        HttpVersion::Http11,
-    )
-    .await;
+    let dist = distribution_to(&sdk, &domain, &origin).await;
 
     let req = ChainRequest::new(&domain, "/ws/");
     let found = discover(
@@ -276,25 +282,7 @@ async fn an_unknown_custom_origin_name_leaves_the_alb_not_consulted() {
     let sdk = sdk_config(&moto, &opts).await;
     let domain = format!("ws.{}.test", unique("noorg"));
     let origin = format!("app.{}.invalid", unique("elsewhere"));
-    let behavior = Behavior {
-        pattern: None,
-        origin: "app",
-        origin_request_policy: None,
-        headers: &["Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version"],
-        viewer: None,
-    };
-    fixtures::distribution(
-        &sdk,
-        &[&domain],
-        &[Orig {
-            id: "app",
-            domain: &origin,
-            custom: Some((OriginProtocolPolicy::HttpsOnly, 30, 5)),
-        }],
-        &[behavior],
-        HttpVersion::Http11,
-    )
-    .await;
+    distribution_to(&sdk, &domain, &origin).await;
     let req = ChainRequest::new(&domain, "/ws/");
     let found = discover(
         &req,

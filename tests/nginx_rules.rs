@@ -93,29 +93,9 @@ fn an_included_snippet_is_the_locator_of_its_finding() {
 #[test]
 fn every_websocket_variant_of_a_generated_corpus_gets_its_finding() {
     use std::collections::HashMap;
-    use wsaudit::providers::nginx::websocket_layers;
-    let gen = repo().join("../shared/bench/gen_nginx_corpus.py");
-    if !gen.is_file() {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "{} missing",
-            gen.display()
-        );
+    let Some((_dir, layers)) = corpus(300) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let st = std::process::Command::new("python3")
-        .arg(&gen)
-        .args(["--servers", "300", "--no-certs", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(st.status.success());
-    let main = dir.path().join("nginx.conf").to_string_lossy().to_string();
-    let cfg = read_config(&Input::File(main)).unwrap();
-    let v = VersionSource::Given(NginxVersion(1, 22, 1));
-    let layers = websocket_layers(&cfg, &v).unwrap();
+    };
     let mut labels: HashMap<(String, String), String> = HashMap::new();
     let mut pack = RulePack::load(None).unwrap();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -184,9 +164,9 @@ fn every_websocket_variant_of_a_generated_corpus_gets_its_finding() {
     }
 }
 
-/// The layers of every WebSocket location of a generated corpus (None when the generator is
-/// not beside the repository, outside CI).
-fn corpus_layers(servers: u32) -> Option<Vec<wsaudit::model::Layer>> {
+/// A generated corpus (kept on disk while the layers point into it) and the layers of every
+/// WebSocket location in it; None when the generator is not beside the repository, outside CI.
+fn corpus(servers: u32) -> Option<(tempfile::TempDir, Vec<wsaudit::model::Layer>)> {
     let gen = repo().join("../shared/bench/gen_nginx_corpus.py");
     if !gen.is_file() {
         assert_ne!(
@@ -208,7 +188,8 @@ fn corpus_layers(servers: u32) -> Option<Vec<wsaudit::model::Layer>> {
     let main = dir.path().join("nginx.conf").to_string_lossy().to_string();
     let cfg = read_config(&Input::File(main)).unwrap();
     let v = VersionSource::Given(NginxVersion(1, 22, 1));
-    Some(wsaudit::providers::nginx::websocket_layers(&cfg, &v).unwrap())
+    let layers = wsaudit::providers::nginx::websocket_layers(&cfg, &v).unwrap();
+    Some((dir, layers))
 }
 
 /// `evaluate_all` (what `wsaudit nginx` uses) splits the corpus's locations over threads: every
@@ -217,7 +198,7 @@ fn corpus_layers(servers: u32) -> Option<Vec<wsaudit::model::Layer>> {
 /// stateless backend, which WS301 compares with the layer's id).
 #[test]
 fn judging_every_corpus_location_in_a_batch_equals_judging_each_alone() {
-    let Some(layers) = corpus_layers(1200) else {
+    let Some((_dir, layers)) = corpus(1200) else {
         return;
     };
     assert!(layers.len() > 150, "{}", layers.len());
