@@ -199,21 +199,34 @@ async fn route53_alias_to_a_distribution_without_the_domain_as_alias() {
     assert!(dist_dns.ends_with(".cloudfront.net"), "{dist_dns}");
     fixtures::alias_record(&sdk, &zone, &domain, &format!("{dist_dns}.")).await;
 
-    let req = ChainRequest::new(&domain, "/ws/");
+    let chain = cloudfront_then_alb(sdk, opts, &domain, &dist, &lb.arn).await;
+    // CloudFront forwards the viewer's Host, so the ALB's host rule for the domain matches.
+    assert_eq!(chain.layers[1].targets.value, Some(2));
+}
+
+/// Discovers `domain`/ws/ with AWS alone and checks the chain is exactly the distribution
+/// `dist` and then the load balancer `lb_arn`, nothing missing; returns the chain.
+async fn cloudfront_then_alb(
+    sdk: aws_config::SdkConfig,
+    opts: wsaudit::providers::aws::AwsOptions,
+    domain: &str,
+    dist: &str,
+    lb_arn: &str,
+) -> wsaudit::model::Chain {
+    let req = ChainRequest::new(domain, "/ws/");
     let found = discover(
         &req,
         vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
     )
     .await;
-    let chain = &found.chain;
+    let chain = found.chain;
     assert!(chain.gaps.is_empty(), "{:?}", chain.gaps);
     assert!(chain.not_consulted.is_empty(), "{:?}", chain.not_consulted);
     let ids: Vec<&str> = chain.layers.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(ids, ["cloudfront", "alb"]);
-    assert!(chain.layers[0].locator.as_deref().unwrap().ends_with(&dist));
-    assert_eq!(chain.layers[1].locator.as_deref(), Some(lb.arn.as_str()));
-    // CloudFront forwards the viewer's Host, so the ALB's host rule for the domain matches.
-    assert_eq!(chain.layers[1].targets.value, Some(2));
+    assert!(chain.layers[0].locator.as_deref().unwrap().ends_with(dist));
+    assert_eq!(chain.layers[1].locator.as_deref(), Some(lb_arn));
+    chain
 }
 
 /// A distribution for `domain` whose only origin is the custom (https-only) origin `origin`.
@@ -257,19 +270,7 @@ async fn cloudfront_custom_origin_name_leads_to_the_alb_through_route53() {
     fixtures::alias_record(&sdk, &zone, &origin, &format!("dualstack.{}.", lb.dns)).await;
     let dist = distribution_to(&sdk, &domain, &origin).await;
 
-    let req = ChainRequest::new(&domain, "/ws/");
-    let found = discover(
-        &req,
-        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
-    )
-    .await;
-    let chain = &found.chain;
-    assert!(chain.gaps.is_empty(), "{:?}", chain.gaps);
-    assert!(chain.not_consulted.is_empty(), "{:?}", chain.not_consulted);
-    let ids: Vec<&str> = chain.layers.iter().map(|l| l.id.as_str()).collect();
-    assert_eq!(ids, ["cloudfront", "alb"]);
-    assert!(chain.layers[0].locator.as_deref().unwrap().ends_with(&dist));
-    assert_eq!(chain.layers[1].locator.as_deref(), Some(lb.arn.as_str()));
+    let chain = cloudfront_then_alb(sdk, opts, &domain, &dist, &lb.arn).await;
     assert_eq!(chain.layers[1].targets.value, Some(2));
 }
 
