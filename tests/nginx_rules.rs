@@ -243,16 +243,22 @@ fn judging_every_corpus_location_in_a_batch_equals_judging_each_alone() {
 }
 
 /// A guard written the wrong way round (`if ($http_upgrade …) { return 403; }`) refuses every
-/// handshake: WS101 points at the `return`; the usual guard (`!=`) produces nothing.
+/// handshake: WS104 (the layer has WebSockets switched off) points at the `return`, and its
+/// headers are not blamed; the usual guard (`!=`) produces neither.
 #[test]
-fn an_if_that_answers_the_handshake_is_ws101_at_its_return() {
+fn an_if_that_answers_the_handshake_is_ws104_at_its_return() {
     let f = findings("if", "ws.example.com", "/ws/", Some(25.0));
-    let ws101 = f.iter().find(|f| f.rule == "WS101").expect("WS101");
-    let loc = ws101.locator.as_ref().unwrap();
+    let ws104 = f.iter().find(|f| f.rule == "WS104").expect("WS104");
+    let loc = ws104.locator.as_ref().unwrap();
     assert!(loc.target.ends_with("if/nginx.conf"), "{}", loc.target);
     assert_eq!(loc.line, Some(29));
     let why = loc.field.as_deref().unwrap_or("");
     assert!(why.contains("return 403"), "{why}");
+    assert!(!rules(&f).contains(&"WS101"), "{:?}", rules(&f));
     let live = findings("if", "ws.example.com", "/live/", Some(25.0));
-    assert!(!rules(&live).contains(&"WS101"), "{:?}", rules(&live));
+    assert!(
+        !rules(&live).contains(&"WS104") && !rules(&live).contains(&"WS101"),
+        "{:?}",
+        rules(&live)
+    );
 }

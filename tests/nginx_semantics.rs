@@ -322,8 +322,8 @@ fn send_timeout_and_balancing_come_from_the_location_and_its_upstream() {
 }
 
 /// nginx's rewrite phase runs a location's `if` blocks before proxying: a true `if` with
-/// `proxy_pass` proxies the handshake, a true `if` with `return` answers it itself (WS101 at the
-/// `return` line), a false one does nothing, and an undecidable one (a file test) is left aside.
+/// `proxy_pass` proxies the handshake, a true `if` with `return` answers it itself (WebSockets
+/// disabled at the `return` line), a false one does nothing, and an undecidable one (a file test) is left aside.
 #[test]
 fn if_blocks_decide_for_a_websocket_handshake() {
     let cfg = conf("if");
@@ -337,8 +337,12 @@ fn if_blocks_decide_for_a_websocket_handshake() {
     assert_eq!(idle(&hub), 3600.0);
 
     let ws = at(&cfg, "ws.example.com", "/ws/").layer;
-    assert_eq!(ws.forwards_upgrade.value, Some(false));
-    let (file, line, field) = explicit(&ws.forwards_upgrade.origin);
+    assert_eq!(
+        ws.websocket.value,
+        Some(wsaudit::model::WebsocketSupport::Disabled),
+        "nginx answers the handshake itself"
+    );
+    let (file, line, field) = explicit(&ws.websocket.origin);
     assert_eq!((file.as_str(), line), ("nginx.conf", 29), "the return line");
     assert!(field.contains("return 403"), "{field}");
 

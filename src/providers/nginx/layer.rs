@@ -177,8 +177,8 @@ pub fn build_layer(
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        layer.forwards_upgrade = explicit_field(
-            false,
+        layer.websocket = explicit_field(
+            WebsocketSupport::Disabled,
             stop,
             format!(
                 "if ({}) {{ {}; }} is true for a WebSocket handshake: nginx answers it itself and never proxies it",

@@ -18,7 +18,8 @@ use regex::RegexBuilder;
 /// What the `if` blocks of one location do to the handshake.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct HandshakeIfs<'a> {
-    /// A true `if` answers the handshake: (the `if`, its `return`/`rewrite`).
+    /// A true `if` answers the handshake (the layer refuses WebSockets): (the `if`, its
+    /// `return`/`rewrite`).
     pub answers: Option<(Dir<'a>, Dir<'a>)>,
     /// The `*_pass` of the last true `if` that proxies.
     pub pass: Option<Dir<'a>>,
