@@ -19,6 +19,7 @@ fn request(selector: AlbSelector, host: &str, path: &str, port: u16) -> AlbReque
         path: path.into(),
         port: Some(port),
         page_size: None,
+        deadline: None,
     }
 }
 

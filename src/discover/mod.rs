@@ -244,8 +244,24 @@ impl Walk {
         step: &str,
         fut: impl Future<Output = Result<T, AwsError>>,
     ) -> Result<T, AwsError> {
+        self.step_with_grace(step, Duration::ZERO, fut).await
+    }
+
+    /// When the walk's time is up.
+    fn deadline(&self) -> tokio::time::Instant {
+        self.began + self.timeout
+    }
+
+    /// Like `step`, abandoning `fut` only `grace` after the deadline: for a step that bounds
+    /// its own calls by the deadline and keeps what it read before it.
+    async fn step_with_grace<T>(
+        &self,
+        step: &str,
+        grace: Duration,
+        fut: impl Future<Output = Result<T, AwsError>>,
+    ) -> Result<T, AwsError> {
         let began_s = self.began.elapsed().as_secs_f64();
-        tokio::time::timeout_at(self.began + self.timeout, fut)
+        tokio::time::timeout_at(self.deadline() + grace, fut)
             .await
             .unwrap_or_else(|_| {
                 Err(AwsError::Deadline {
@@ -533,15 +549,19 @@ async fn read_alb_in_region(
         path: req.path.clone(),
         port: Some(port),
         page_size: opts.page_size,
+        deadline: Some((walk.deadline(), req.timeout.as_secs_f64())),
     };
     let attempts = regions.iter().map(|r| {
         let client = clients.elbv2(r);
         let alb_req = &alb_req;
         async move { read_alb(&client, alb_req).await }
     });
+    // The read stops its own late calls at the deadline and keeps the load balancer's idle
+    // timeout; only a read still finding the load balancer itself is abandoned here.
     let all = walk
-        .step(
+        .step_with_grace(
             "reading the load balancer",
+            Duration::from_millis(200),
             futures_util::future::join_all(attempts).map(Ok),
         )
         .await?;

@@ -89,6 +89,32 @@ pub struct AlbRequest {
     /// 443 for `wss`, 80 for `ws`). Without a listener on it the most likely one is used.
     pub port: Option<u16>,
     pub page_size: Option<i32>,
+    /// When `--timeout` runs out (and how long it was, for the message). Calls made after the
+    /// load balancer and its attributes are read stop there and leave their part unread, so
+    /// a slow DescribeTargetHealth does not cost the idle timeout already in hand.
+    pub deadline: Option<(tokio::time::Instant, f64)>,
+}
+
+impl AlbRequest {
+    /// `fut` (the call `action`) bounded by the request's deadline.
+    async fn within<T>(
+        &self,
+        action: &'static str,
+        fut: impl std::future::Future<Output = Read<T>>,
+    ) -> Read<T> {
+        let Some((at, seconds)) = self.deadline else {
+            return fut.await;
+        };
+        tokio::time::timeout_at(at, fut).await.unwrap_or_else(|_| {
+            Err(Unread {
+                action,
+                error: AwsError::CallDeadline {
+                    action: action.to_string(),
+                    seconds,
+                },
+            })
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,10 +259,13 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
     let mut lb = find_load_balancer(client, &req.selector, req.page_size).await?;
     let (attributes, listeners) = tokio::join!(
         lb_attributes(client, &lb.arn),
-        listeners(client, &lb.arn, req.page_size)
+        req.within(DESCRIBE_LISTENERS, async {
+            listeners(client, &lb.arn, req.page_size)
+                .await
+                .map_err(Unread::of(DESCRIBE_LISTENERS))
+        })
     );
     lb.attributes = attributes?;
-    let listeners = listeners.map_err(Unread::of(DESCRIBE_LISTENERS));
 
     let (listener, rule) = match &listeners {
         Err(u) => (Err(u.clone()), Err(u.clone())),
@@ -245,11 +274,20 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
             Some((chosen, sdk_listener)) => {
                 let mut l = chosen.clone();
                 if lb.kind == LbKind::Network && l.protocol.as_deref() == Some("TCP") {
-                    l.attributes = listener_attributes(client, &l.arn)
-                        .await
-                        .map_err(Unread::of(DESCRIBE_LISTENER_ATTRIBUTES));
+                    l.attributes = req
+                        .within(DESCRIBE_LISTENER_ATTRIBUTES, async {
+                            listener_attributes(client, &l.arn)
+                                .await
+                                .map_err(Unread::of(DESCRIBE_LISTENER_ATTRIBUTES))
+                        })
+                        .await;
                 }
-                let rule = rule_for(client, lb.kind, &l, sdk_listener, req).await;
+                let rule = req
+                    .within(
+                        DESCRIBE_RULES,
+                        rule_for(client, lb.kind, &l, sdk_listener, req),
+                    )
+                    .await;
                 (Ok(Some(l)), rule.map(Some))
             }
         },
@@ -268,7 +306,10 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
             }
             (Ok(Some(l)), Err(u)) if l.protocol.as_deref() == Some("HTTP") => Err(u.clone()),
             _ => match &listeners {
-                Ok(all) => cleartext_entry(client, lb.kind, all, req).await,
+                Ok(all) => {
+                    req.within(DESCRIBE_RULES, cleartext_entry(client, lb.kind, all, req))
+                        .await
+                }
                 Err(u) => Err(u.clone()),
             },
         }
@@ -276,7 +317,7 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
     let groups = async {
         match &rule {
             Ok(r) => match r.as_ref().and_then(|r| r.forward.as_ref()) {
-                Some(f) => target_groups(client, f).await,
+                Some(f) => target_groups(client, f, req).await,
                 None => Ok(Vec::new()),
             },
             Err(u) => Err(u.clone()),
@@ -684,22 +725,30 @@ fn describe_redirect(r: &t::RedirectActionConfig) -> String {
 
 /// The forward's target groups. A group's attributes or targets that cannot be read are
 /// [`Unread`] on that group alone; the groups themselves are needed for anything else.
-async fn target_groups(client: &Client, f: &Forward) -> Read<Vec<TargetGroupSnapshot>> {
+async fn target_groups(
+    client: &Client,
+    f: &Forward,
+    req: &AlbRequest,
+) -> Read<Vec<TargetGroupSnapshot>> {
     let arns: Vec<String> = f.target_groups.iter().map(|t| t.arn.clone()).collect();
     if arns.is_empty() {
         return Ok(Vec::new());
     }
-    let out = client
-        .describe_target_groups()
-        .set_target_group_arns(Some(arns))
-        .send()
-        .await
-        .map_err(|e| classify(e, DESCRIBE_TARGET_GROUPS))
-        .map_err(Unread::of(DESCRIBE_TARGET_GROUPS))?;
+    let out = req
+        .within(DESCRIBE_TARGET_GROUPS, async {
+            client
+                .describe_target_groups()
+                .set_target_group_arns(Some(arns))
+                .send()
+                .await
+                .map_err(|e| classify(e, DESCRIBE_TARGET_GROUPS))
+                .map_err(Unread::of(DESCRIBE_TARGET_GROUPS))
+        })
+        .await?;
     let details = join_all(out.target_groups().iter().map(|tg| async move {
         let arn = tg.target_group_arn().unwrap_or_default();
         let (attrs, health) = tokio::join!(
-            async {
+            req.within(DESCRIBE_TARGET_GROUP_ATTRIBUTES, async {
                 client
                     .describe_target_group_attributes()
                     .target_group_arn(arn)
@@ -708,8 +757,8 @@ async fn target_groups(client: &Client, f: &Forward) -> Read<Vec<TargetGroupSnap
                     .map(|o| kv(o.attributes().iter().map(|a| (a.key(), a.value()))))
                     .map_err(|e| classify(e, DESCRIBE_TARGET_GROUP_ATTRIBUTES))
                     .map_err(Unread::of(DESCRIBE_TARGET_GROUP_ATTRIBUTES))
-            },
-            async {
+            }),
+            req.within(DESCRIBE_TARGET_HEALTH, async {
                 client
                     .describe_target_health()
                     .target_group_arn(arn)
@@ -720,7 +769,7 @@ async fn target_groups(client: &Client, f: &Forward) -> Read<Vec<TargetGroupSnap
                     })
                     .map_err(|e| classify(e, DESCRIBE_TARGET_HEALTH))
                     .map_err(Unread::of(DESCRIBE_TARGET_HEALTH))
-            }
+            })
         );
         TargetGroupSnapshot {
             arn: arn.to_string(),

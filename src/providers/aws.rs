@@ -163,6 +163,11 @@ pub enum AwsError {
         /// When that step began, in seconds since the walk began.
         began_s: f64,
     },
+    /// One call of a read that had already got its essentials (the load balancer and its
+    /// idle timeout) was still running when `--timeout` ran out: what it would have added is
+    /// unknown, the rest is kept.
+    #[error("{action} had not answered when the --timeout deadline ({seconds} s) passed; what was read before it is kept")]
+    CallDeadline { action: String, seconds: f64 },
     #[error("{action} returned a response that could not be parsed ({detail})")]
     Malformed { action: String, detail: String },
     #[error("could not reach the AWS endpoint for {action} ({detail})")]
@@ -188,7 +193,9 @@ impl AwsError {
             AwsError::AccessDenied { .. } => "access-denied",
             AwsError::Throttled { .. } => "throttled",
             AwsError::ServerError { .. } => "server-error",
-            AwsError::Timeout { .. } | AwsError::Deadline { .. } => "timeout",
+            AwsError::Timeout { .. }
+            | AwsError::Deadline { .. }
+            | AwsError::CallDeadline { .. } => "timeout",
             AwsError::Malformed { .. } => "malformed-response",
             AwsError::Unreachable { .. } => "unreachable",
             AwsError::Service { .. } => "api-error",
@@ -205,6 +212,7 @@ impl AwsError {
             | AwsError::Throttled { action, .. }
             | AwsError::ServerError { action, .. }
             | AwsError::Timeout { action }
+            | AwsError::CallDeadline { action, .. }
             | AwsError::Malformed { action, .. }
             | AwsError::Unreachable { action, .. }
             | AwsError::Service { action, .. } => Some(action),
