@@ -104,6 +104,8 @@ fn routing_matches_a_real_nginx() {
         ("ws.example.com", "/app/live"),
         ("ws.example.com", "/other/live"),
         ("ws.example.com", "/socket"),
+        ("ws.example.com", "/news/feed"),
+        ("ws.example.com", "/app/feed"),
         ("foo.example.com", "/socket/x"),
         ("www.example.org", "/static/a.io"),
         ("api7.example.net", "/x"),

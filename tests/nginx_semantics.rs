@@ -112,6 +112,13 @@ fn location_selection_follows_nginx() {
         ("/app/live", "~ /app/live$", 70.0),
         ("/other/live", "~ /live$", 80.0),
         ("/a//b/../../socket/x?q=1", "/socket/", 10.0),
+        // PCRE lookahead: matches /news/feed, leaves /app/feed to its prefix.
+        (
+            "/news/feed",
+            "~ ^/(?!socket/|static/|app/)[a-z]+/feed$",
+            100.0,
+        ),
+        ("/app/feed", "/app/", 60.0),
     ];
     for (path, loc, t) in cases {
         let r = at(&cfg, "ws.example.com", path);
@@ -195,6 +202,29 @@ fn a_connection_map_under_another_name_is_evaluated() {
 }
 
 #[test]
+fn a_hostnames_map_matches_masks_like_nginx() {
+    let cfg = conf("map");
+    // `.example.net` is the name itself and its subdomains; the longer `*.legacy` mask wins
+    // over it; `www.example.*` is a trailing mask.
+    for (host, conn) in [
+        ("example.net", "upgrade"),
+        ("chat.example.net", "upgrade"),
+        ("a.legacy.example.net", "close"),
+        ("www.example.org", "upgrade"),
+    ] {
+        let r = at(&cfg, host, "/hn/");
+        assert_eq!(
+            r.layer.connection_header.value.as_deref(),
+            Some(conn),
+            "{host}"
+        );
+        assert!(explicit(&r.layer.connection_header.origin)
+            .2
+            .contains("map $conn_by_host"));
+    }
+}
+
+#[test]
 fn the_upstream_keepalive_recipe_on_a_websocket_path_sends_an_empty_connection() {
     let cfg = conf("keepalive_recipe");
     let r = at(&cfg, "ws.example.com", "/ws/");
@@ -255,6 +285,7 @@ fn without_a_query_every_websocket_location_is_audited() {
             "nginx:ws.example.com/app/",
             "nginx:ws.example.com~/app/live$",
             "nginx:ws.example.com~/live$",
+            "nginx:ws.example.com~^/(?!socket/|static/|app/)[a-z]+/feed$",
         ]
     );
     let ws = websocket_layers(&conf("inherit"), &OLD).unwrap();

@@ -12,6 +12,7 @@ mod json;
 mod layer;
 mod lexer;
 mod model;
+mod pcre;
 mod rewrite;
 mod scope;
 mod select;

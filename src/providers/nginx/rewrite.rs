@@ -13,7 +13,6 @@ use super::scope::Scope;
 use super::tree::Dir;
 use super::upstream::PASS_DIRECTIVES;
 use super::vars::{evaluate, Request};
-use regex::RegexBuilder;
 
 /// What the `if` blocks of one location do to the handshake.
 #[derive(Debug, Default, Clone, Copy)]
@@ -108,11 +107,8 @@ pub fn condition(
                 "=" => Some(l == value(rhs)?),
                 "!=" => Some(l != value(rhs)?),
                 "~" | "~*" | "!~" | "!~*" => {
-                    let re = RegexBuilder::new(rhs)
-                        .case_insensitive(op.ends_with('*'))
-                        .build()
-                        .ok()?;
-                    Some(re.is_match(&l) != op.starts_with('!'))
+                    let hit = super::pcre::matches(rhs, op.ends_with('*'), &l)?;
+                    Some(hit != op.starts_with('!'))
                 }
                 _ => None,
             }

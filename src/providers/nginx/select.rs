@@ -2,7 +2,6 @@
 //! which `location` of it handles path `P`.
 
 use super::model::{HttpModel, Listen, Location, Modifier, Server};
-use regex::RegexBuilder;
 
 /// Why a server was chosen, for the layer's name and for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,18 +76,9 @@ pub fn select_server<'m, 'a>(
     let mut best: Option<(&Server<'a>, &String, usize)> = None;
     for s in &group {
         for n in &s.names {
-            let suffix = if let Some(r) = n.strip_prefix("*.") {
-                Some(r)
-            } else {
-                n.strip_prefix('.')
-            };
-            if let Some(suf) = suffix {
-                if host.len() > suf.len() + 1
-                    && host.ends_with(suf)
-                    && host.as_bytes()[host.len() - suf.len() - 1] == b'.'
-                    && best.is_none_or(|b| suf.len() > b.2)
-                {
-                    best = Some((s, n, suf.len()));
+            if let Some(len) = leading_wildcard(n, &host) {
+                if best.is_none_or(|b| len > b.2) {
+                    best = Some((s, n, len));
                 }
             }
         }
@@ -98,13 +88,9 @@ pub fn select_server<'m, 'a>(
     }
     for s in &group {
         for n in &s.names {
-            if let Some(pre) = n.strip_suffix(".*") {
-                if host.len() > pre.len() + 1
-                    && host.starts_with(pre)
-                    && host.as_bytes()[pre.len()] == b'.'
-                    && best.is_none_or(|b| pre.len() > b.2)
-                {
-                    best = Some((s, n, pre.len()));
+            if let Some(len) = trailing_wildcard(n, &host) {
+                if best.is_none_or(|b| len > b.2) {
+                    best = Some((s, n, len));
                 }
             }
         }
@@ -116,15 +102,30 @@ pub fn select_server<'m, 'a>(
         for n in &s.names {
             if let Some(re) = n.strip_prefix('~') {
                 // server_name regexes are matched without regard to case.
-                if let Ok(r) = RegexBuilder::new(re).case_insensitive(true).build() {
-                    if r.is_match(&host) {
-                        return Some((s, ServerMatch::Regex(n.clone())));
-                    }
+                if super::pcre::matches(re, true, &host) == Some(true) {
+                    return Some((s, ServerMatch::Regex(n.clone())));
                 }
             }
         }
     }
     Some((default, ServerMatch::Default))
+}
+
+/// `*.example.com` or `.example.com` against a (lowercase) host: the length of the part that
+/// matched when it does, so the longest mask can win.
+pub(super) fn leading_wildcard(mask: &str, host: &str) -> Option<usize> {
+    let suf = mask.strip_prefix("*.").or_else(|| mask.strip_prefix('.'))?;
+    (host.len() > suf.len() + 1
+        && host.ends_with(suf)
+        && host.as_bytes()[host.len() - suf.len() - 1] == b'.')
+        .then_some(suf.len())
+}
+
+/// `www.example.*` against a (lowercase) host, like [`leading_wildcard`].
+pub(super) fn trailing_wildcard(mask: &str, host: &str) -> Option<usize> {
+    let pre = mask.strip_suffix(".*")?;
+    (host.len() > pre.len() + 1 && host.starts_with(pre) && host.as_bytes()[pre.len()] == b'.')
+        .then_some(pre.len())
 }
 
 fn normalize_host(host: &str) -> String {
@@ -226,10 +227,7 @@ fn find<'m, 'a>(level: &'m [Location<'a>], uri: &str) -> (Option<&'m Location<'a
             Modifier::RegexCaseless => true,
             _ => continue,
         };
-        let re = RegexBuilder::new(&l.pattern)
-            .case_insensitive(caseless)
-            .build();
-        if re.is_ok_and(|r| r.is_match(uri)) {
+        if super::pcre::matches(&l.pattern, caseless, uri) == Some(true) {
             let (inner, _) = find(&l.nested, uri);
             return (inner.or(Some(l)), true);
         }

@@ -6,7 +6,6 @@
 use super::model::HttpModel;
 use super::scope::Scope;
 use super::tree::Dir;
-use regex::RegexBuilder;
 
 /// The request being judged: a browser's WebSocket handshake.
 pub struct Request<'q> {
@@ -123,31 +122,55 @@ fn variable(
 /// wildcard, then regexes in order, then `default` (empty if none).
 fn map_lookup(model: &HttpModel<'_>, map: Dir<'_>, key: &str) -> String {
     let cfg_entries = entries(model, map);
+    let hostnames = model
+        .cfg
+        .expanded(map.children())
+        .iter()
+        .any(|d| d.name() == "hostnames" && d.nargs() == 0);
     let mut default = String::new();
     let lower = key.to_ascii_lowercase();
+    let host = lower.trim_end_matches('.');
     let mut regexes = Vec::new();
+    let mut masks = Vec::new();
     for (k, v) in &cfg_entries {
         match k.as_str() {
             "default" => default = v.clone(),
             _ if k.starts_with('~') => regexes.push((k.clone(), v.clone())),
             _ => {
-                let k = k.strip_prefix('\\').unwrap_or(k);
-                if k.to_ascii_lowercase() == lower {
+                let k = k.strip_prefix('\\').unwrap_or(k).to_ascii_lowercase();
+                let exact = if hostnames {
+                    // `.example.com` is both `example.com` and `*.example.com`.
+                    k.strip_prefix('.').unwrap_or(&k) == host
+                } else {
+                    k == lower
+                };
+                if exact {
                     return v.clone();
+                }
+                if hostnames {
+                    masks.push((k, v));
                 }
             }
         }
+    }
+    let longest = |f: fn(&str, &str) -> Option<usize>| {
+        masks
+            .iter()
+            .filter_map(|(k, v)| Some((f(k, host)?, *v)))
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, v)| v.clone())
+    };
+    if let Some(v) = longest(super::select::leading_wildcard)
+        .or_else(|| longest(super::select::trailing_wildcard))
+    {
+        return v;
     }
     for (k, v) in regexes {
         let (pat, caseless) = match k.strip_prefix("~*") {
             Some(p) => (p, true),
             None => (&k[1..], false),
         };
-        if RegexBuilder::new(pat)
-            .case_insensitive(caseless)
-            .build()
-            .is_ok_and(|r| r.is_match(key))
-        {
+        if super::pcre::matches(pat, caseless, key) == Some(true) {
             return v;
         }
     }

@@ -1,0 +1,58 @@
+//! nginx's regular expressions are PCRE: `location ~ /\.(?!well-known)`, backreferences and
+//! atomic groups are everyday config, and the `regex` crate rejects all of them. A location
+//! whose pattern does not compile would silently never match and the request would be routed
+//! to the wrong block, so matching goes through fancy-regex (PCRE-style backtracking on top of
+//! `regex`, which still runs the patterns that need none of it).
+
+use fancy_regex::{Regex, RegexBuilder};
+
+/// A pattern compiled the way nginx would use it (`~*` = `caseless`).
+pub fn compile(pattern: &str, caseless: bool) -> Result<Regex, String> {
+    let source = if caseless {
+        format!("(?i){pattern}")
+    } else {
+        pattern.to_string()
+    };
+    RegexBuilder::new(&source)
+        .build()
+        .map_err(|e| format!("`{pattern}` is not a regular expression wsaudit can run: {e}"))
+}
+
+/// Whether `pattern` matches anywhere in `text`; `None` when the pattern cannot be run (a
+/// PCRE feature fancy-regex lacks, such as callouts, or a backtracking limit hit).
+pub fn matches(pattern: &str, caseless: bool, text: &str) -> Option<bool> {
+    compile(pattern, caseless).ok()?.is_match(text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcre_only_syntax_runs() {
+        // Negative lookahead: the stock "deny dotfiles except .well-known" location.
+        assert_eq!(
+            matches(r"/\.(?!well-known)", false, "/.git/config"),
+            Some(true)
+        );
+        assert_eq!(
+            matches(r"/\.(?!well-known)", false, "/.well-known/acme"),
+            Some(false)
+        );
+        // Lookbehind, backreference, atomic group, possessive quantifier.
+        assert_eq!(matches(r"(?<!api)/ws$", false, "/app/ws"), Some(true));
+        assert_eq!(matches(r"(?<!api)/ws$", false, "/api/ws"), Some(false));
+        assert_eq!(matches(r"^/(\w+)/\1$", false, "/chat/chat"), Some(true));
+        assert_eq!(matches(r"^/(?>a+)b", false, "/aaab"), Some(true));
+        assert_eq!(matches(r"^/a++b", false, "/aaab"), Some(true));
+        assert_eq!(matches(r"^/SOCKET", true, "/socket.io/"), Some(true));
+        assert_eq!(matches(r"^/SOCKET", false, "/socket.io/"), Some(false));
+    }
+
+    #[test]
+    fn what_cannot_run_is_said() {
+        assert_eq!(matches(r"(?C1)x", false, "x"), None);
+        let err = compile(r"(unclosed", false).unwrap_err();
+        assert!(err.contains("`(unclosed`"), "{err}");
+    }
+}
