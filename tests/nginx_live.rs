@@ -1,6 +1,8 @@
 //! Routing checked against a real nginx: the select fixture is served on a free loopback port
 //! with each location tagging its responses with its own line number, and every case must be
-//! answered by the location `route` picked (or with the 301 it predicted).
+//! answered by the location `route` picked (or with the 301 it predicted). The `if` fixture is
+//! served too: a WebSocket handshake nginx answers itself must be exactly the one wsaudit
+//! says never reaches the upstream.
 
 mod support;
 
@@ -28,17 +30,63 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Serves `conf` (a fixture's text) with a real nginx on `port`, until the guard is dropped.
+fn serve(conf: &str, port: u16) -> (Nginx, tempfile::TempDir) {
+    let bin = nginx().expect("checked by the caller");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("logs")).unwrap();
+    let path = dir.path().join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    let child = Command::new(&bin)
+        .arg("-c")
+        .arg(&path)
+        .arg("-p")
+        .arg(format!("{}/", dir.path().display()))
+        .args([
+            "-e",
+            "stderr",
+            "-g",
+            "daemon off; master_process off; pid logs/nginx.pid;",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let guard = Nginx(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nginx did not start on {port}");
+        std::thread::yield_now();
+    }
+    (guard, dir)
+}
+
 /// (status, X-Loc header) of `GET path` with `Host: host`.
 fn get(port: u16, host: &str, path: &str) -> (u16, Option<String>) {
+    request(port, host, path, "Connection: close\r\n")
+}
+
+/// The status nginx gives a browser's WebSocket handshake.
+fn handshake(port: u16, host: &str, path: &str) -> u16 {
+    let headers = "Upgrade: websocket\r\nConnection: Upgrade\r\n\
+                   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    request(port, host, path, headers).0
+}
+
+fn request(port: u16, host: &str, path: &str, headers: &str) -> (u16, Option<String>) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut buf = String::new();
-    let _ = s.read_to_string(&mut buf);
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n").unwrap();
+    // Only the head is needed; a handshake's connection may stay open after it.
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let buf = String::from_utf8_lossy(&head);
     let status = buf
         .split_whitespace()
         .nth(1)
@@ -53,7 +101,9 @@ fn get(port: u16, host: &str, path: &str) -> (u16, Option<String>) {
 
 #[test]
 fn routing_matches_a_real_nginx() {
-    let Some(bin) = nginx() else { return };
+    if nginx().is_none() {
+        return;
+    }
     let fixture = repo().join("tests/fixtures/nginx/select/nginx.conf");
     let original = std::fs::read_to_string(&fixture).unwrap();
     let port = free_port();
@@ -66,31 +116,7 @@ fn routing_matches_a_real_nginx() {
             tagged.push_str(&format!("add_header X-Loc \"L{}\" always;\n", i + 1));
         }
     }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("logs")).unwrap();
-    let conf = dir.path().join("nginx.conf");
-    std::fs::write(&conf, tagged).unwrap();
-    let child = Command::new(&bin)
-        .arg("-c")
-        .arg(&conf)
-        .arg("-p")
-        .arg(format!("{}/", dir.path().display()))
-        .args([
-            "-e",
-            "stderr",
-            "-g",
-            "daemon off; master_process off; pid logs/nginx.pid;",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _guard = Nginx(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nginx did not start on {port}");
-        std::thread::yield_now();
-    }
+    let _nginx = serve(&tagged, port);
 
     let cfg = read_config(&Input::File(fixture.to_string_lossy().to_string())).unwrap();
     let v = VersionSource::Given(NginxVersion(1, 22, 1));
@@ -129,6 +155,50 @@ fn routing_matches_a_real_nginx() {
             Some(format!("L{line}").as_str()),
             "{host}{path}: wsaudit picked {} (status {status})",
             r.at
+        );
+    }
+}
+
+/// Every handshake wsaudit says nginx answers itself (a true `if` with `return`, a server-level
+/// redirect) gets that answer from a real nginx; every other one is proxied (502: nothing
+/// listens upstream).
+#[test]
+fn handshakes_nginx_answers_itself_match_a_real_nginx() {
+    if nginx().is_none() {
+        return;
+    }
+    let fixture = repo().join("tests/fixtures/nginx/if/nginx.conf");
+    let original = std::fs::read_to_string(&fixture).unwrap();
+    let (port, dead) = (free_port(), free_port());
+    let conf = original
+        .replace("listen 8080;", &format!("listen 127.0.0.1:{port};"))
+        .replace("127.0.0.1:9001", &format!("127.0.0.1:{dead}"))
+        .replace("127.0.0.1:9002", &format!("127.0.0.1:{dead}"));
+    let _nginx = serve(&conf, port);
+
+    let cfg = read_config(&Input::File(fixture.to_string_lossy().to_string())).unwrap();
+    let v = VersionSource::Given(NginxVersion(1, 22, 1));
+    let cases = [
+        ("ws.example.com", "/hub/chat", 502),
+        ("ws.example.com", "/ws/", 403),
+        ("ws.example.com", "/live/", 502),
+        ("old.example.com", "/ws/", 301),
+        ("guarded.example.com", "/ws/", 502),
+        ("guarded.example.com", "/legacy/ws/", 301),
+    ];
+    for (host, path, status) in cases {
+        let q = Query {
+            host: host.into(),
+            path: path.into(),
+            port: None,
+        };
+        let layer = route(&cfg, &q, &v).unwrap().layer;
+        let answered = layer.websocket.value == Some(wsaudit::model::WebsocketSupport::Disabled);
+        assert_eq!(handshake(port, host, path), status, "{host}{path}");
+        assert_eq!(
+            answered,
+            status != 502,
+            "{host}{path}: wsaudit says {layer:?}"
         );
     }
 }

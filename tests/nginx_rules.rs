@@ -255,6 +255,10 @@ fn an_if_that_answers_the_handshake_is_ws104_at_its_return() {
     let why = loc.field.as_deref().unwrap_or("");
     assert!(why.contains("return 403"), "{why}");
     assert!(!rules(&f).contains(&"WS101"), "{:?}", rules(&f));
+    // The same at server level: a redirecting rewrite before any location is chosen.
+    let old = findings("if", "old.example.com", "/ws/", Some(25.0));
+    let ws104 = old.iter().find(|f| f.rule == "WS104").expect("WS104");
+    assert_eq!(ws104.locator.as_ref().unwrap().line, Some(65));
     let live = findings("if", "ws.example.com", "/live/", Some(25.0));
     assert!(
         !rules(&live).contains(&"WS104") && !rules(&live).contains(&"WS101"),

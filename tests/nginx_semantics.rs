@@ -400,3 +400,37 @@ fn if_blocks_decide_for_a_websocket_handshake() {
         "a location that proxies only inside an if is audited: {audited:?}"
     );
 }
+
+/// The server's rewrite phase comes before location selection: a server-level redirect
+/// answers every handshake, while server-level guards that are false let it through.
+#[test]
+fn server_level_rewrites_run_before_the_location() {
+    let cfg = conf("if");
+    let old = at(&cfg, "old.example.com", "/ws/").layer;
+    assert_eq!(
+        old.websocket.value,
+        Some(wsaudit::model::WebsocketSupport::Disabled)
+    );
+    let (file, line, field) = explicit(&old.websocket.origin);
+    assert_eq!(
+        (file.as_str(), line),
+        ("nginx.conf", 65),
+        "the rewrite line"
+    );
+    assert!(field.contains("rewrite ^/(.*)$"), "{field}");
+    assert!(field.contains("server level"), "{field}");
+
+    let guarded = at(&cfg, "guarded.example.com", "/ws/").layer;
+    assert_eq!(
+        guarded.websocket.value,
+        Some(wsaudit::model::WebsocketSupport::Enabled)
+    );
+    assert_eq!(guarded.forwards_upgrade.value, Some(true));
+    // The redirecting rewrite applies only to the paths its regex matches.
+    let legacy = at(&cfg, "guarded.example.com", "/legacy/ws/").layer;
+    assert_eq!(
+        legacy.websocket.value,
+        Some(wsaudit::model::WebsocketSupport::Disabled)
+    );
+    assert_eq!(explicit(&legacy.websocket.origin).1, 84);
+}

@@ -4,7 +4,7 @@
 
 use super::error::NginxError;
 use super::model::{HttpModel, Location, Server};
-use super::rewrite::{handshake_ifs, HandshakeIfs};
+use super::rewrite::{handshake_ifs, server_rewrite, HandshakeIfs};
 use super::scope::Scope;
 use super::time::parse_nginx_time;
 use super::tree::Dir;
@@ -111,8 +111,11 @@ pub fn build_layer(
     let req = Request { host, uri };
     let vdesc = version.describe();
 
-    // A true `if` may proxy elsewhere or answer the handshake itself (nginx's rewrite phase).
+    // nginx's rewrite phases: the server's first (a `return` there answers before any
+    // location is chosen), then the location's, where a true `if` may also proxy elsewhere.
+    let server_answer = server_rewrite(model, &scope, &req, &server.level);
     let ifs = match place.location {
+        _ if server_answer.answers.is_some() => server_answer,
         Some(l) => handshake_ifs(model, &scope, &req, &l.level),
         None => HandshakeIfs::default(),
     };
@@ -177,15 +180,18 @@ pub fn build_layer(
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        layer.websocket = explicit_field(
-            WebsocketSupport::Disabled,
-            stop,
-            format!(
+        let why = match cond {
+            Some(cond) => format!(
                 "if ({}) {{ {}; }} is true for a WebSocket handshake: nginx answers it itself and never proxies it",
                 cond.args().collect::<Vec<_>>().join(" "),
                 words(stop)
             ),
-        );
+            None => format!(
+                "{} at server level answers the WebSocket handshake before any location: nginx never proxies it",
+                words(stop)
+            ),
+        };
+        layer.websocket = explicit_field(WebsocketSupport::Disabled, stop, why);
     }
 
     layer.upstream_http_version = match (pass, prefix.as_deref()) {

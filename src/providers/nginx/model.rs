@@ -185,6 +185,8 @@ fn server<'a>(cfg: &'a Config, d: Dir<'a>) -> Server<'a> {
                 http2_on = x.arg(0) == Some("on");
                 level.push(x);
             }
+            // `if` blocks stay in the level: the server's rewrite phase (rewrite.rs) runs them.
+            "if" => level.push(x),
             _ if !x.is_block() => level.push(x),
             _ => {}
         }

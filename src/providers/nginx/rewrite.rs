@@ -17,9 +17,9 @@ use super::vars::{evaluate, Request};
 /// What the `if` blocks of one location do to the handshake.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct HandshakeIfs<'a> {
-    /// A true `if` answers the handshake (the layer refuses WebSockets): (the `if`, its
-    /// `return`/`rewrite`).
-    pub answers: Option<(Dir<'a>, Dir<'a>)>,
+    /// The handshake is answered by nginx itself (the layer refuses WebSockets): (the true
+    /// `if`, or none for an unconditional server-level directive; the `return`/`rewrite`).
+    pub answers: Option<(Option<Dir<'a>>, Dir<'a>)>,
     /// The `*_pass` of the last true `if` that proxies.
     pub pass: Option<Dir<'a>>,
 }
@@ -40,8 +40,11 @@ pub fn handshake_ifs<'a>(
             continue;
         }
         let body = model.cfg.expanded(d.children());
-        if let Some(stop) = body.iter().find(|b| answers_itself(b)) {
-            out.answers = Some((*d, *stop));
+        if let Some(stop) = body
+            .iter()
+            .find(|b| answers_itself(b) && rewrite_matches(b, req))
+        {
+            out.answers = Some((Some(*d), *stop));
             return out;
         }
         if let Some(p) = body.iter().find(|b| PASS_DIRECTIVES.contains(&b.name())) {
@@ -49,6 +52,46 @@ pub fn handshake_ifs<'a>(
         }
     }
     out
+}
+
+/// The server's own rewrite phase, which nginx runs before it picks a location: a server-level
+/// `return`, a redirecting `rewrite` whose regex matches the URI, or a true `if` holding either
+/// answers the handshake. (`proxy_pass` is not allowed at this level.)
+pub fn server_rewrite<'a>(
+    model: &HttpModel<'a>,
+    scope: &Scope<'_, 'a>,
+    req: &Request<'_>,
+    level: &[Dir<'a>],
+) -> HandshakeIfs<'a> {
+    let mut out = HandshakeIfs::default();
+    for d in level {
+        let answer = match d.name() {
+            "if" if d.is_block() => {
+                if condition(d, model, scope, req) != Some(true) {
+                    continue;
+                }
+                let body = model.cfg.expanded(d.children());
+                body.iter()
+                    .find(|b| answers_itself(b) && rewrite_matches(b, req))
+                    .map(|stop| (Some(*d), *stop))
+            }
+            "return" | "rewrite" if answers_itself(d) && rewrite_matches(d, req) => {
+                Some((None, *d))
+            }
+            _ => None,
+        };
+        if answer.is_some() {
+            out.answers = answer;
+            return out;
+        }
+    }
+    out
+}
+
+/// A `rewrite` applies only when its regex matches the URI (`return` always does).
+fn rewrite_matches(d: &Dir<'_>, req: &Request<'_>) -> bool {
+    d.name() != "rewrite"
+        || super::pcre::matches(d.arg(0).unwrap_or(""), false, req.uri) == Some(true)
 }
 
 /// Whether an `if` block of this location holds a `*_pass` (whatever its condition): such a
