@@ -160,6 +160,45 @@ async fn route53_alias_leads_to_the_alb_without_cloudfront() {
     assert_eq!(found.chain.not_consulted[0].provider, Provider::Cloudfront);
 }
 
+/// A name with no record of its own is answered by the zone's wildcard record, as DNS does:
+/// `*.zone` → the ALB leads `chat.zone` to it.
+#[tokio::test]
+async fn a_wildcard_record_leads_to_the_alb() {
+    let Some(moto) = moto_url() else { return };
+    let opts = fast_options();
+    let sdk = sdk_config(&moto, &opts).await;
+    let zone = format!("{}.test", unique("wild"));
+    let lb = fixtures::load_balancer(&sdk, &unique("wildlb"), false).await;
+    let tg =
+        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
+    fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;
+    fixtures::alias_record(&sdk, &zone, &format!("*.{zone}"), &lb.dns).await;
+
+    for domain in [format!("chat.{zone}"), format!("a.b.{zone}")] {
+        let mut req = ChainRequest::new(&domain, "/");
+        req.scheme = wsaudit::model::Scheme::Ws;
+        let found = discover(
+            &req,
+            vec![aws_task(
+                &req,
+                AwsSource::Config(Box::new(sdk.clone())),
+                opts.clone(),
+            )],
+        )
+        .await;
+        assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
+        assert_eq!(
+            found
+                .chain
+                .layers
+                .first()
+                .and_then(|l| l.locator.as_deref()),
+            Some(lb.arn.as_str()),
+            "{domain}"
+        );
+    }
+}
+
 /// A distribution that does not list the domain among its alternate domain names, reached
 /// through a Route 53 alias record (domain -> `dxxxx.cloudfront.net`): discovery finds it by
 /// its own DNS name and follows its origin to the ALB.

@@ -29,27 +29,56 @@ impl DnsTarget {
 }
 
 /// The record for `domain` in the most specific hosted zone holding it: an alias target or a
-/// CNAME's value. `Ok(None)` when no zone or record exists.
+/// CNAME's value. With no record of its own, the closest wildcard record above it
+/// (`*.example.com` answers for `chat.example.com`), as DNS would answer. `Ok(None)` when no
+/// zone or record exists.
 pub async fn resolve_record(
     client: &Client,
     domain: &str,
     page_size: Option<i32>,
 ) -> Result<Option<DnsTarget>, AwsError> {
     let fqdn = format!("{}.", domain.trim_end_matches('.').to_ascii_lowercase());
-    let Some(zone) = best_zone(client, &fqdn, page_size).await? else {
+    let Some((zone, zone_name)) = best_zone(client, &fqdn, page_size).await? else {
         return Ok(None);
     };
+    if let Some(found) = record_named(client, &zone, &fqdn, page_size).await? {
+        return Ok(Some(found));
+    }
+    // Simplified from DNS: the closest `*.parent` wins; an intermediate name that exists
+    // without a wildcard of its own (which would stop a real resolver) is not checked.
+    let mut rest = fqdn.as_str();
+    while let Some((_, parent)) = rest.split_once('.') {
+        if parent.len() < zone_name.len() {
+            break;
+        }
+        let wildcard = format!("*.{parent}");
+        if let Some(found) = record_named(client, &zone, &wildcard, page_size).await? {
+            return Ok(Some(found));
+        }
+        rest = parent;
+    }
+    Ok(None)
+}
+
+/// The alias target (or else the CNAME value) of the records named exactly `fqdn`.
+async fn record_named(
+    client: &Client,
+    zone: &str,
+    fqdn: &str,
+    page_size: Option<i32>,
+) -> Result<Option<DnsTarget>, AwsError> {
     let out = client
         .list_resource_record_sets()
-        .hosted_zone_id(&zone)
-        .start_record_name(&fqdn)
+        .hosted_zone_id(zone)
+        .start_record_name(fqdn)
         .set_max_items(page_size)
         .send()
         .await
         .map_err(|e| classify(e, "route53:ListResourceRecordSets"))?;
     let mut cname = None;
     for r in out.resource_record_sets() {
-        if !r.name().eq_ignore_ascii_case(&fqdn) {
+        // Route 53 writes the wildcard label as the octal escape `\052`.
+        if !r.name().replace("\\052", "*").eq_ignore_ascii_case(fqdn) {
             continue;
         }
         match (r.r#type(), r.alias_target()) {
@@ -96,14 +125,14 @@ pub async fn resolve_through(
     Ok(last)
 }
 
-/// The ID of the longest hosted zone whose name is a suffix of `fqdn`.
+/// The ID and name of the longest hosted zone whose name is a suffix of `fqdn`.
 async fn best_zone(
     client: &Client,
     fqdn: &str,
     page_size: Option<i32>,
-) -> Result<Option<String>, AwsError> {
+) -> Result<Option<(String, String)>, AwsError> {
     let mut marker: Option<String> = None;
-    let mut best: Option<(usize, String)> = None;
+    let mut best: Option<(String, String)> = None;
     loop {
         let out = client
             .list_hosted_zones()
@@ -115,8 +144,8 @@ async fn best_zone(
         for z in out.hosted_zones() {
             let name = z.name().to_ascii_lowercase();
             let holds = fqdn == name || fqdn.ends_with(&format!(".{name}"));
-            if holds && best.as_ref().is_none_or(|(l, _)| name.len() > *l) {
-                best = Some((name.len(), z.id().to_string()));
+            if holds && best.as_ref().is_none_or(|(_, n)| name.len() > n.len()) {
+                best = Some((z.id().to_string(), name));
             }
         }
         marker = out
@@ -124,7 +153,7 @@ async fn best_zone(
             .filter(|m| out.is_truncated() && !m.is_empty())
             .map(str::to_string);
         if marker.is_none() {
-            return Ok(best.map(|b| b.1));
+            return Ok(best);
         }
     }
 }
