@@ -5,6 +5,8 @@
 //! `regex`, which still runs the patterns that need none of it).
 
 use fancy_regex::{Regex, RegexBuilder};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// A pattern compiled the way nginx would use it (`~*` = `caseless`).
 pub fn compile(pattern: &str, caseless: bool) -> Result<Regex, String> {
@@ -21,7 +23,21 @@ pub fn compile(pattern: &str, caseless: bool) -> Result<Regex, String> {
 /// Whether `pattern` matches anywhere in `text`; `None` when the pattern cannot be run (a
 /// PCRE feature fancy-regex lacks, such as callouts, or a backtracking limit hit).
 pub fn matches(pattern: &str, caseless: bool, text: &str) -> Option<bool> {
-    compile(pattern, caseless).ok()?.is_match(text).ok()
+    // The same few patterns are tried for every location of a tree (map keys, `if`s, server
+    // rewrites): compiling them once per thread instead of per use
+    // took layer building for the 10k-server corpus from 0.27 s to 0.11-0.13 s.
+    thread_local! {
+        // [case-sensitive, caseless]
+        static COMPILED: RefCell<[HashMap<String, Option<Regex>>; 2]> =
+            RefCell::new([HashMap::new(), HashMap::new()]);
+    }
+    COMPILED.with(|cache| {
+        let cache = &mut cache.borrow_mut()[usize::from(caseless)];
+        if !cache.contains_key(pattern) {
+            cache.insert(pattern.to_string(), compile(pattern, caseless).ok());
+        }
+        cache[pattern].as_ref()?.is_match(text).ok()
+    })
 }
 
 #[cfg(test)]
