@@ -407,7 +407,7 @@ impl RulePack {
                     .map_err(|e| e.to_string())
             }
         };
-        let all = match result {
+        let mut all = match result {
             Ok(v) => serde_json::to_value(&v).unwrap_or(Json::Null),
             Err(e) => {
                 self.engine.set_input(input);
@@ -426,8 +426,8 @@ impl RulePack {
             }
             evaluated.push(rule.meta.id.clone());
             let leaf = rule.package.trim_start_matches(RULES_PREFIX);
-            let items = match all.get(leaf) {
-                Some(Json::Array(a)) => a.clone(),
+            let items = match all.get_mut(leaf).map(Json::take) {
+                Some(Json::Array(a)) => a,
                 Some(other) => {
                     return Err(PolicyError::Eval {
                         rule: rule.meta.id.clone(),
@@ -468,7 +468,7 @@ impl RulePack {
 
 fn build_finding(
     rule: &LoadedRule,
-    item: Json,
+    mut item: Json,
     chain: &Chain,
     config: &Config,
 ) -> Result<Finding, PolicyError> {
@@ -478,7 +478,7 @@ fn build_finding(
         message: m.to_string(),
     };
     let obj = item
-        .as_object()
+        .as_object_mut()
         .ok_or_else(|| bad("each finding must be an object"))?;
     let layer = obj
         .get("layer")
@@ -490,7 +490,7 @@ fn build_finding(
         .and_then(Json::as_str)
         .ok_or_else(|| bad("a finding needs a string `message`"))?
         .to_string();
-    let evidence = obj.get("evidence").cloned().unwrap_or(Json::Null);
+    let evidence = obj.remove("evidence").unwrap_or(Json::Null);
     let the_layer = chain.layers.iter().find(|l| l.id == layer);
     let setting = obj.get("setting").and_then(Json::as_str);
     let locator = match (the_layer, setting) {
