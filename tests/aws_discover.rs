@@ -10,9 +10,20 @@ use aws_sdk_cloudfront::types::{HttpVersion, OriginProtocolPolicy};
 use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
 use std::time::Duration;
 use wsaudit::discover::{
-    aws_task, discover, AwsSource, ChainRequest, ProviderOutput, ProviderTask,
+    aws_task, discover, AwsSource, ChainRequest, Discovered, ProviderOutput, ProviderTask,
 };
 use wsaudit::model::{Layer, LayerKind, Provider, Seconds};
+use wsaudit::providers::aws::AwsOptions;
+
+/// Discovery with the AWS provider alone, against the emulator.
+async fn discover_aws(
+    req: &ChainRequest,
+    sdk: &aws_config::SdkConfig,
+    opts: &AwsOptions,
+) -> Discovered {
+    let source = AwsSource::Config(Box::new(sdk.clone()));
+    discover(req, vec![aws_task(req, source, opts.clone())]).await
+}
 
 struct Stack {
     domain: String,
@@ -85,11 +96,7 @@ async fn domain_to_cloudfront_to_alb_rule_to_target_group() {
     let s = stack(&sdk).await;
 
     let req = ChainRequest::new(&s.domain, "/ws/live");
-    let found = discover(
-        &req,
-        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
-    )
-    .await;
+    let found = discover_aws(&req, &sdk, &opts).await;
     let chain = &found.chain;
     assert!(chain.gaps.is_empty(), "{:?}", chain.gaps);
     assert!(
@@ -144,11 +151,7 @@ async fn route53_alias_leads_to_the_alb_without_cloudfront() {
 
     let mut req = ChainRequest::new(&domain, "/");
     req.scheme = wsaudit::model::Scheme::Ws;
-    let found = discover(
-        &req,
-        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
-    )
-    .await;
+    let found = discover_aws(&req, &sdk, &opts).await;
     assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
     assert_eq!(found.chain.layers.len(), 1);
     assert_eq!(
@@ -177,15 +180,7 @@ async fn a_wildcard_record_leads_to_the_alb() {
     for domain in [format!("chat.{zone}"), format!("a.b.{zone}")] {
         let mut req = ChainRequest::new(&domain, "/");
         req.scheme = wsaudit::model::Scheme::Ws;
-        let found = discover(
-            &req,
-            vec![aws_task(
-                &req,
-                AwsSource::Config(Box::new(sdk.clone())),
-                opts.clone(),
-            )],
-        )
-        .await;
+        let found = discover_aws(&req, &sdk, &opts).await;
         assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
         assert_eq!(
             found
@@ -253,11 +248,7 @@ async fn cloudfront_then_alb(
     lb_arn: &str,
 ) -> wsaudit::model::Chain {
     let req = ChainRequest::new(domain, "/ws/");
-    let found = discover(
-        &req,
-        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
-    )
-    .await;
+    let found = discover_aws(&req, &sdk, &opts).await;
     let chain = found.chain;
     assert!(chain.gaps.is_empty(), "{:?}", chain.gaps);
     assert!(chain.not_consulted.is_empty(), "{:?}", chain.not_consulted);
@@ -324,11 +315,7 @@ async fn an_unknown_custom_origin_name_leaves_the_alb_not_consulted() {
     let origin = format!("app.{}.invalid", unique("elsewhere"));
     distribution_to(&sdk, &domain, &origin).await;
     let req = ChainRequest::new(&domain, "/ws/");
-    let found = discover(
-        &req,
-        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
-    )
-    .await;
+    let found = discover_aws(&req, &sdk, &opts).await;
     assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
     assert_eq!(found.chain.layers.len(), 1);
     let alb = found
@@ -347,11 +334,7 @@ async fn unconfigured_layers_are_not_consulted_not_gaps() {
     let opts = fast_options();
     let sdk = sdk_config(&moto, &opts).await;
     let req = ChainRequest::new(format!("{}.invalid", unique("none")), "/");
-    let found = discover(
-        &req,
-        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
-    )
-    .await;
+    let found = discover_aws(&req, &sdk, &opts).await;
     assert!(found.chain.layers.is_empty());
     assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
     let mut providers: Vec<Provider> = found
@@ -448,15 +431,7 @@ async fn a_pinned_alb_is_found_in_whichever_listed_region_holds_it() {
     let mut req = ChainRequest::new(format!("ws.{}.test", unique("reg")), "/ws/");
     req.alb = Some(lb.name.clone());
     req.regions = vec!["us-west-2".into(), "eu-west-1".into()];
-    let found = discover(
-        &req,
-        vec![aws_task(
-            &req,
-            AwsSource::Config(Box::new(sdk.clone())),
-            opts.clone(),
-        )],
-    )
-    .await;
+    let found = discover_aws(&req, &sdk, &opts).await;
     assert!(found.chain.gaps.is_empty(), "{:?}", found.chain.gaps);
     let alb = found
         .chain
@@ -471,11 +446,7 @@ async fn a_pinned_alb_is_found_in_whichever_listed_region_holds_it() {
     // Without the region among --regions (and not the default one) it is not found, and the
     // gap says so rather than reporting the chain as clean.
     req.regions = vec!["us-west-2".into()];
-    let missed = discover(
-        &req,
-        vec![aws_task(&req, AwsSource::Config(Box::new(sdk)), opts)],
-    )
-    .await;
+    let missed = discover_aws(&req, &sdk, &opts).await;
     assert!(missed.chain.layers.iter().all(|l| l.id != "alb"));
     let gap = missed
         .chain

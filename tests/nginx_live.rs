@@ -185,6 +185,7 @@ fn handshakes_nginx_answers_itself_match_a_real_nginx() {
         ("old.example.com", "/ws/", 301),
         ("guarded.example.com", "/ws/", 502),
         ("guarded.example.com", "/legacy/ws/", 301),
+        ("guarded.example.com", "/closed/", 410),
     ];
     for (host, path, status) in cases {
         let q = Query {

@@ -433,4 +433,9 @@ fn server_level_rewrites_run_before_the_location() {
         Some(wsaudit::model::WebsocketSupport::Disabled)
     );
     assert_eq!(explicit(&legacy.websocket.origin).1, 84);
+    // A location's own return runs before its proxy_pass.
+    let closed = at(&cfg, "guarded.example.com", "/closed/").layer;
+    let (_, line, field) = explicit(&closed.websocket.origin);
+    assert_eq!(line, 93);
+    assert!(field.contains("before proxy_pass"), "{field}");
 }

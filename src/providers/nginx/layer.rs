@@ -4,7 +4,7 @@
 
 use super::error::NginxError;
 use super::model::{HttpModel, Location, Server};
-use super::rewrite::{handshake_ifs, server_rewrite, HandshakeIfs};
+use super::rewrite::{rewrite_phase, HandshakeIfs};
 use super::scope::Scope;
 use super::time::parse_nginx_time;
 use super::tree::Dir;
@@ -113,10 +113,10 @@ pub fn build_layer(
 
     // nginx's rewrite phases: the server's first (a `return` there answers before any
     // location is chosen), then the location's, where a true `if` may also proxy elsewhere.
-    let server_answer = server_rewrite(model, &scope, &req, &server.level);
+    let server_answer = rewrite_phase(model, &scope, &req, &server.level);
     let ifs = match place.location {
         _ if server_answer.answers.is_some() => server_answer,
-        Some(l) => handshake_ifs(model, &scope, &req, &l.level),
+        Some(l) => rewrite_phase(model, &scope, &req, &l.level),
         None => HandshakeIfs::default(),
     };
     let pass = ifs.pass.or_else(|| place.pass());
@@ -186,8 +186,12 @@ pub fn build_layer(
                 cond.args().collect::<Vec<_>>().join(" "),
                 words(stop)
             ),
-            None => format!(
+            None if server_answer.answers.is_some() => format!(
                 "{} at server level answers the WebSocket handshake before any location: nginx never proxies it",
+                words(stop)
+            ),
+            None => format!(
+                "{} answers the WebSocket handshake before proxy_pass runs: nginx never proxies it",
                 words(stop)
             ),
         };

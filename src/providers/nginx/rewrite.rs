@@ -1,12 +1,13 @@
-//! A location's `if` blocks as nginx's rewrite phase runs them for a WebSocket handshake.
+//! nginx's rewrite phases as they run for a WebSocket handshake: the server's (before any
+//! location is chosen), then the chosen location's.
 //!
-//! nginx evaluates the location's `if` directives in order. A true one whose block holds
-//! `return` (or a redirecting `rewrite`) answers the request itself; a true one holding
-//! `proxy_pass` makes that the request's upstream (the configuration of the last true `if`
-//! wins). Conditions on the handshake's own headers (`$http_upgrade`, `$http_connection`, maps
-//! over them, `$request_method`, `$host`, `$uri`) are decided; any other condition (a file
-//! test, a cookie, the client address) cannot be known statically and is left aside, so the
-//! location's own directives are judged as if it were false.
+//! Directives run in order. A `return`, a redirecting `rewrite` whose regex matches, or a true
+//! `if` whose block holds either answers the request itself; a true `if` holding `proxy_pass`
+//! makes that the request's upstream (the configuration of the last true `if` wins).
+//! Conditions on the handshake's own headers (`$http_upgrade`, `$http_connection`, maps over
+//! them, `$request_method`, `$host`, `$uri`) are decided; any other condition (a file test, a
+//! cookie, the client address) cannot be known statically and is left aside, so the level's
+//! own directives are judged as if it were false.
 
 use super::model::HttpModel;
 use super::scope::Scope;
@@ -24,8 +25,11 @@ pub struct HandshakeIfs<'a> {
     pub pass: Option<Dir<'a>>,
 }
 
-/// Runs the `if` directives of `level` (a location's own directives) for the handshake.
-pub fn handshake_ifs<'a>(
+/// Runs nginx's rewrite phase of one level (the server's, which comes before location
+/// selection, or a location's own directives) for the handshake: a `return`, a redirecting
+/// `rewrite` whose regex matches the URI, or a true `if` holding either answers it; a true `if`
+/// holding a `*_pass` proxies it (only allowed in a location).
+pub fn rewrite_phase<'a>(
     model: &HttpModel<'a>,
     scope: &Scope<'_, 'a>,
     req: &Request<'_>,
@@ -33,59 +37,33 @@ pub fn handshake_ifs<'a>(
 ) -> HandshakeIfs<'a> {
     let mut out = HandshakeIfs::default();
     for d in level {
-        if d.name() != "if" || !d.is_block() {
-            continue;
-        }
-        if condition(d, model, scope, req) != Some(true) {
-            continue;
-        }
-        let body = model.cfg.expanded(d.children());
-        if let Some(stop) = body
-            .iter()
-            .find(|b| answers_itself(b) && rewrite_matches(b, req))
-        {
-            out.answers = Some((Some(*d), *stop));
-            return out;
-        }
-        if let Some(p) = body.iter().find(|b| PASS_DIRECTIVES.contains(&b.name())) {
-            out.pass = Some(*p);
-        }
-    }
-    out
-}
-
-/// The server's own rewrite phase, which nginx runs before it picks a location: a server-level
-/// `return`, a redirecting `rewrite` whose regex matches the URI, or a true `if` holding either
-/// answers the handshake. (`proxy_pass` is not allowed at this level.)
-pub fn server_rewrite<'a>(
-    model: &HttpModel<'a>,
-    scope: &Scope<'_, 'a>,
-    req: &Request<'_>,
-    level: &[Dir<'a>],
-) -> HandshakeIfs<'a> {
-    let mut out = HandshakeIfs::default();
-    for d in level {
-        let answer = match d.name() {
+        match d.name() {
             "if" if d.is_block() => {
                 if condition(d, model, scope, req) != Some(true) {
                     continue;
                 }
                 let body = model.cfg.expanded(d.children());
-                body.iter()
-                    .find(|b| answers_itself(b) && rewrite_matches(b, req))
-                    .map(|stop| (Some(*d), *stop))
+                if let Some(stop) = body.iter().find(|b| answers(b, req)) {
+                    out.answers = Some((Some(*d), *stop));
+                    return out;
+                }
+                if let Some(p) = body.iter().find(|b| PASS_DIRECTIVES.contains(&b.name())) {
+                    out.pass = Some(*p);
+                }
             }
-            "return" | "rewrite" if answers_itself(d) && rewrite_matches(d, req) => {
-                Some((None, *d))
+            _ if answers(d, req) => {
+                out.answers = Some((None, *d));
+                return out;
             }
-            _ => None,
-        };
-        if answer.is_some() {
-            out.answers = answer;
-            return out;
+            _ => {}
         }
     }
     out
+}
+
+/// A `return`, or a redirecting `rewrite` whose regex matches the URI.
+fn answers(d: &Dir<'_>, req: &Request<'_>) -> bool {
+    answers_itself(d) && rewrite_matches(d, req)
 }
 
 /// A `rewrite` applies only when its regex matches the URI (`return` always does).
