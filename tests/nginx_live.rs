@@ -11,7 +11,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
-use wsaudit::providers::nginx::{read_config, route, Input, NginxVersion, Query, VersionSource};
+use wsaudit::providers::nginx::{
+    read_config, route, Config, Input, NginxVersion, Query, Routed, VersionSource,
+};
 
 struct Nginx(Child);
 
@@ -99,13 +101,30 @@ fn request(port: u16, host: &str, path: &str, headers: &str) -> (u16, Option<Str
     (status, loc)
 }
 
+/// A fixture's text (to serve) and wsaudit's reading of it.
+fn fixture(name: &str) -> (String, Config) {
+    let path = repo().join(format!("tests/fixtures/nginx/{name}/nginx.conf"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cfg = read_config(&Input::File(path.to_string_lossy().to_string())).unwrap();
+    (text, cfg)
+}
+
+/// What wsaudit says nginx does for `host` + `path`.
+fn routed(cfg: &Config, host: &str, path: &str) -> Routed {
+    let q = Query {
+        host: host.into(),
+        path: path.into(),
+        port: None,
+    };
+    route(cfg, &q, &VersionSource::Given(NginxVersion(1, 22, 1))).unwrap()
+}
+
 #[test]
 fn routing_matches_a_real_nginx() {
     if nginx().is_none() {
         return;
     }
-    let fixture = repo().join("tests/fixtures/nginx/select/nginx.conf");
-    let original = std::fs::read_to_string(&fixture).unwrap();
+    let (original, cfg) = fixture("select");
     let port = free_port();
     // Tag every location with its line in the original file; serve on the free port.
     let mut tagged = String::new();
@@ -118,8 +137,6 @@ fn routing_matches_a_real_nginx() {
     }
     let _nginx = serve(&tagged, port);
 
-    let cfg = read_config(&Input::File(fixture.to_string_lossy().to_string())).unwrap();
-    let v = VersionSource::Given(NginxVersion(1, 22, 1));
     let cases = [
         ("ws.example.com", "/socket/x"),
         ("ws.example.com", "/socket/a.io"),
@@ -138,12 +155,7 @@ fn routing_matches_a_real_nginx() {
         ("nobody.org", "/ws/"),
     ];
     for (host, path) in cases {
-        let q = Query {
-            host: host.into(),
-            path: path.into(),
-            port: None,
-        };
-        let r = route(&cfg, &q, &v).unwrap();
+        let r = routed(&cfg, host, path);
         let (status, tag) = get(port, host, path);
         if r.redirect.is_some() {
             assert_eq!(status, 301, "{host}{path}: nginx did not redirect");
@@ -167,8 +179,7 @@ fn handshakes_nginx_answers_itself_match_a_real_nginx() {
     if nginx().is_none() {
         return;
     }
-    let fixture = repo().join("tests/fixtures/nginx/if/nginx.conf");
-    let original = std::fs::read_to_string(&fixture).unwrap();
+    let (original, cfg) = fixture("if");
     let (port, dead) = (free_port(), free_port());
     let conf = original
         .replace("listen 8080;", &format!("listen 127.0.0.1:{port};"))
@@ -176,8 +187,6 @@ fn handshakes_nginx_answers_itself_match_a_real_nginx() {
         .replace("127.0.0.1:9002", &format!("127.0.0.1:{dead}"));
     let _nginx = serve(&conf, port);
 
-    let cfg = read_config(&Input::File(fixture.to_string_lossy().to_string())).unwrap();
-    let v = VersionSource::Given(NginxVersion(1, 22, 1));
     let cases = [
         ("ws.example.com", "/hub/chat", 502),
         ("ws.example.com", "/ws/", 403),
@@ -188,12 +197,7 @@ fn handshakes_nginx_answers_itself_match_a_real_nginx() {
         ("guarded.example.com", "/closed/", 410),
     ];
     for (host, path, status) in cases {
-        let q = Query {
-            host: host.into(),
-            path: path.into(),
-            port: None,
-        };
-        let layer = route(&cfg, &q, &v).unwrap().layer;
+        let layer = routed(&cfg, host, path).layer;
         let answered = layer.websocket.value == Some(wsaudit::model::WebsocketSupport::Disabled);
         assert_eq!(handshake(port, host, path), status, "{host}{path}");
         assert_eq!(
