@@ -143,10 +143,7 @@ async fn route53_alias_leads_to_the_alb_without_cloudfront() {
     let sdk = sdk_config(&moto, &opts).await;
     let zone = format!("{}.test", unique("r53"));
     let domain = format!("ws.{zone}");
-    let lb = fixtures::load_balancer(&sdk, &unique("r53lb"), false).await;
-    let tg =
-        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 3, &[]).await;
-    fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;
+    let lb = fixtures::simple_alb(&sdk, "r53lb", 3, 80).await;
     fixtures::alias_record(&sdk, &zone, &domain, &format!("dualstack.{}.", lb.dns)).await;
 
     let mut req = ChainRequest::new(&domain, "/");
@@ -171,10 +168,7 @@ async fn a_wildcard_record_leads_to_the_alb() {
     let opts = fast_options();
     let sdk = sdk_config(&moto, &opts).await;
     let zone = format!("{}.test", unique("wild"));
-    let lb = fixtures::load_balancer(&sdk, &unique("wildlb"), false).await;
-    let tg =
-        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
-    fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 80, forward(&tg)).await;
+    let lb = fixtures::simple_alb(&sdk, "wildlb", 2, 80).await;
     fixtures::alias_record(&sdk, &zone, &format!("*.{zone}"), &lb.dns).await;
 
     for domain in [format!("chat.{zone}"), format!("a.b.{zone}")] {
@@ -293,10 +287,7 @@ async fn cloudfront_custom_origin_name_leads_to_the_alb_through_route53() {
     let zone = format!("{}.test", unique("org"));
     let domain = format!("ws.{zone}");
     let origin = format!("origin.{zone}");
-    let lb = fixtures::load_balancer(&sdk, &unique("orglb"), false).await;
-    let tg =
-        fixtures::target_group(&sdk, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
-    fixtures::listener(&sdk, &lb.arn, ProtocolEnum::Http, 443, forward(&tg)).await;
+    let lb = fixtures::simple_alb(&sdk, "orglb", 2, 443).await;
     fixtures::alias_record(&sdk, &zone, &origin, &format!("dualstack.{}.", lb.dns)).await;
     let dist = distribution_to(&sdk, &domain, &origin).await;
 
@@ -424,9 +415,7 @@ async fn a_pinned_alb_is_found_in_whichever_listed_region_holds_it() {
         .to_builder()
         .region(aws_config::Region::new("eu-west-1"))
         .build();
-    let lb = fixtures::load_balancer(&eu, &unique("eu"), false).await;
-    let tg = fixtures::target_group(&eu, &lb, &unique("t"), ProtocolEnum::Http, None, 2, &[]).await;
-    fixtures::listener(&eu, &lb.arn, ProtocolEnum::Http, 443, forward(&tg)).await;
+    let lb = fixtures::simple_alb(&eu, "eu", 2, 443).await;
 
     let mut req = ChainRequest::new(format!("ws.{}.test", unique("reg")), "/ws/");
     req.alb = Some(lb.name.clone());

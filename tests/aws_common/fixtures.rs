@@ -135,6 +135,24 @@ pub async fn target_group(
     arn
 }
 
+/// The plainest ALB: one HTTP target group of `targets` targets, one HTTP listener on `port`
+/// forwarding to it.
+pub async fn simple_alb(sdk: &SdkConfig, prefix: &str, targets: usize, port: i32) -> Lb {
+    let lb = load_balancer(sdk, &super::unique(prefix), false).await;
+    let tg = target_group(
+        sdk,
+        &lb,
+        &super::unique("t"),
+        elb::ProtocolEnum::Http,
+        None,
+        targets,
+        &[],
+    )
+    .await;
+    listener(sdk, &lb.arn, elb::ProtocolEnum::Http, port, forward(&tg)).await;
+    lb
+}
+
 pub fn forward(tg: &str) -> elb::Action {
     elb::Action::builder()
         .r#type(elb::ActionTypeEnum::Forward)
