@@ -107,12 +107,7 @@ async fn chain_command_discovers_cloudfront_and_the_alb() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    let layers: Vec<&str> = report["chain"]["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["id"].as_str().unwrap())
-        .collect();
+    let layers = support::report_layer_ids(&report);
     assert_eq!(layers, ["cloudfront", "alb"]);
     assert_eq!(report["chain"]["layers"][1]["idle_timeout"]["value"], 60);
     assert_eq!(
@@ -310,25 +305,14 @@ async fn alb_and_nginx_conf_findings_through_the_binary() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     let nginx_id = format!("nginx:{domain}/ws/");
-    let ids: Vec<&str> = v["chain"]["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["id"].as_str().unwrap())
-        .collect();
+    let ids = support::report_layer_ids(&v);
     assert_eq!(ids, ["alb", nginx_id.as_str()], "{stderr}");
     assert!(
         v["chain"]["gaps"].as_array().unwrap().is_empty(),
         "{}",
         v["chain"]["gaps"]
     );
-    let has = |rule: &str, layer: &str| {
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["rule"] == rule && f["layer"] == layer)
-    };
+    let has = |rule: &str, layer: &str| support::has_finding(&v, rule, layer);
     let findings = &v["findings"];
     // The target group speaks HTTP/2 to the app.
     assert!(has("WS501", "alb"), "{findings}");

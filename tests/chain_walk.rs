@@ -5,6 +5,7 @@
 mod aws_common;
 #[path = "cloudflare_support/mod.rs"]
 mod cloudflare_support;
+mod support;
 
 use aws_common::fixtures::{self, forward};
 use aws_common::{fast_options, moto_url, sdk_config, unique, TEST_KEY_ID, TEST_SECRET};
@@ -83,12 +84,7 @@ async fn cloudflare_record_leads_to_the_alb_then_nginx() {
     }
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
-    let ids: Vec<&str> = v["chain"]["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["id"].as_str().unwrap())
-        .collect();
+    let ids = support::report_layer_ids(&v);
     assert_eq!(
         ids,
         ["cloudflare", "alb", "nginx:ws.example.com/ws/"],
@@ -99,13 +95,7 @@ async fn cloudflare_record_leads_to_the_alb_then_nginx() {
         "{}",
         v["chain"]["gaps"]
     );
-    let has = |rule: &str, layer: &str| {
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["rule"] == rule && f["layer"] == layer)
-    };
+    let has = |rule: &str, layer: &str| support::has_finding(&v, rule, layer);
     // The ALB's 60 s default is the shortest: it cuts before Cloudflare's assumed 100 s
     // (WS402: inner cuts first) and before nginx's hour (WS401).
     assert_eq!(v["summary"]["cuts_first"], "alb");

@@ -5,6 +5,7 @@
 #[path = "cloudflare_support/mod.rs"]
 mod cloudflare_support;
 mod common;
+mod support;
 
 use cloudflare_support::{FakeCloudflare, TOKEN};
 use common::*;
@@ -74,12 +75,7 @@ async fn cloudflare_in_front_of_nginx_websockets_off() {
         "25s",
     ];
     let (r, v) = chain_json(cf.base_url(), owned(&args)).await;
-    let ids: Vec<&str> = v["chain"]["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["id"].as_str().unwrap())
-        .collect();
+    let ids = support::report_layer_ids(&v);
     assert_eq!(
         ids,
         vec!["cloudflare", "nginx:ws.example.com/ws/"],

@@ -173,9 +173,5 @@ fn a_suppression_of_one_location_is_used_across_all_locations() {
             .any(|s| s["finding"]["rule"] == rule && s["finding"]["layer"] == layer),
         "{suppressed:?}"
     );
-    assert!(!after["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f["rule"] == rule && f["layer"] == layer));
+    assert!(!support::has_finding(&after, rule, layer));
 }

@@ -1,5 +1,5 @@
-//! Shared helpers for the nginx tests: finding the real tools (and failing, not skipping,
-//! under CI when one is missing) and running them.
+//! Shared test helpers: finding the real tools (and failing, not skipping, under CI when one
+//! is missing), running them, and reading JSON reports.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -97,4 +97,23 @@ pub fn fixtures() -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
+}
+
+/// The layer ids of a JSON report's chain, outermost first.
+pub fn report_layer_ids(report: &serde_json::Value) -> Vec<&str> {
+    report["chain"]["layers"]
+        .as_array()
+        .expect("a report's chain has layers")
+        .iter()
+        .map(|l| l["id"].as_str().expect("a layer id"))
+        .collect()
+}
+
+/// Whether a JSON report has a finding of `rule` on `layer`.
+pub fn has_finding(report: &serde_json::Value, rule: &str, layer: &str) -> bool {
+    report["findings"]
+        .as_array()
+        .expect("a report has findings")
+        .iter()
+        .any(|f| f["rule"] == rule && f["layer"] == layer)
 }
