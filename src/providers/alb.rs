@@ -96,6 +96,16 @@ pub struct AlbRequest {
 }
 
 impl AlbRequest {
+    /// The call `action` bounded by the request's deadline, its failure recorded as that call's.
+    async fn call<T>(
+        &self,
+        action: &'static str,
+        fut: impl std::future::Future<Output = Result<T, AwsError>>,
+    ) -> Read<T> {
+        self.within(action, async { fut.await.map_err(Unread::of(action)) })
+            .await
+    }
+
     /// `fut` (the call `action`) bounded by the request's deadline.
     async fn within<T>(
         &self,
@@ -259,11 +269,10 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
     let mut lb = find_load_balancer(client, &req.selector, req.page_size).await?;
     let (attributes, listeners) = tokio::join!(
         lb_attributes(client, &lb.arn),
-        req.within(DESCRIBE_LISTENERS, async {
+        req.call(
+            DESCRIBE_LISTENERS,
             listeners(client, &lb.arn, req.page_size)
-                .await
-                .map_err(Unread::of(DESCRIBE_LISTENERS))
-        })
+        )
     );
     lb.attributes = attributes?;
 
@@ -275,11 +284,10 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
                 let mut l = chosen.clone();
                 if lb.kind == LbKind::Network && l.protocol.as_deref() == Some("TCP") {
                     l.attributes = req
-                        .within(DESCRIBE_LISTENER_ATTRIBUTES, async {
-                            listener_attributes(client, &l.arn)
-                                .await
-                                .map_err(Unread::of(DESCRIBE_LISTENER_ATTRIBUTES))
-                        })
+                        .call(
+                            DESCRIBE_LISTENER_ATTRIBUTES,
+                            listener_attributes(client, &l.arn),
+                        )
                         .await;
                 }
                 let rule = req
@@ -735,20 +743,19 @@ async fn target_groups(
         return Ok(Vec::new());
     }
     let out = req
-        .within(DESCRIBE_TARGET_GROUPS, async {
+        .call(DESCRIBE_TARGET_GROUPS, async {
             client
                 .describe_target_groups()
                 .set_target_group_arns(Some(arns))
                 .send()
                 .await
                 .map_err(|e| classify(e, DESCRIBE_TARGET_GROUPS))
-                .map_err(Unread::of(DESCRIBE_TARGET_GROUPS))
         })
         .await?;
     let details = join_all(out.target_groups().iter().map(|tg| async move {
         let arn = tg.target_group_arn().unwrap_or_default();
         let (attrs, health) = tokio::join!(
-            req.within(DESCRIBE_TARGET_GROUP_ATTRIBUTES, async {
+            req.call(DESCRIBE_TARGET_GROUP_ATTRIBUTES, async {
                 client
                     .describe_target_group_attributes()
                     .target_group_arn(arn)
@@ -756,9 +763,8 @@ async fn target_groups(
                     .await
                     .map(|o| kv(o.attributes().iter().map(|a| (a.key(), a.value()))))
                     .map_err(|e| classify(e, DESCRIBE_TARGET_GROUP_ATTRIBUTES))
-                    .map_err(Unread::of(DESCRIBE_TARGET_GROUP_ATTRIBUTES))
             }),
-            req.within(DESCRIBE_TARGET_HEALTH, async {
+            req.call(DESCRIBE_TARGET_HEALTH, async {
                 client
                     .describe_target_health()
                     .target_group_arn(arn)
@@ -768,7 +774,6 @@ async fn target_groups(
                         u32::try_from(o.target_health_descriptions().len()).unwrap_or(u32::MAX)
                     })
                     .map_err(|e| classify(e, DESCRIBE_TARGET_HEALTH))
-                    .map_err(Unread::of(DESCRIBE_TARGET_HEALTH))
             })
         );
         TargetGroupSnapshot {
