@@ -121,21 +121,25 @@ fn variable(
 /// nginx's map lookup: exact key (case-insensitive), then with `hostnames` the longest
 /// wildcard, then regexes in order, then `default` (empty if none).
 fn map_lookup(model: &HttpModel<'_>, map: Dir<'_>, key: &str) -> String {
-    let cfg_entries = entries(model, map);
-    let hostnames = model
-        .cfg
-        .expanded(map.children())
+    // Includes expanded once; the flags (`hostnames`, `volatile`) are the entries without a
+    // value.
+    let body = model.cfg.expanded(map.children());
+    let hostnames = body
         .iter()
         .any(|d| d.name() == "hostnames" && d.nargs() == 0);
-    let mut default = String::new();
+    let entries = body
+        .iter()
+        .filter(|d| d.nargs() == 1)
+        .map(|d| (d.name(), d.arg(0).unwrap_or("")));
+    let mut default = "";
     let lower = key.to_ascii_lowercase();
     let host = lower.trim_end_matches('.');
     let mut regexes = Vec::new();
     let mut masks = Vec::new();
-    for (k, v) in &cfg_entries {
-        match k.as_str() {
-            "default" => default = v.clone(),
-            _ if k.starts_with('~') => regexes.push((k.clone(), v.clone())),
+    for (k, v) in entries {
+        match k {
+            "default" => default = v,
+            _ if k.starts_with('~') => regexes.push((k, v)),
             _ => {
                 let k = k.strip_prefix('\\').unwrap_or(k).to_ascii_lowercase();
                 let exact = if hostnames {
@@ -145,7 +149,7 @@ fn map_lookup(model: &HttpModel<'_>, map: Dir<'_>, key: &str) -> String {
                     k == lower
                 };
                 if exact {
-                    return v.clone();
+                    return v.to_string();
                 }
                 if hostnames {
                     masks.push((k, v));
@@ -158,7 +162,7 @@ fn map_lookup(model: &HttpModel<'_>, map: Dir<'_>, key: &str) -> String {
             .iter()
             .filter_map(|(k, v)| Some((f(k, host)?, *v)))
             .max_by_key(|(len, _)| *len)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.to_string())
     };
     if let Some(v) = longest(super::select::leading_wildcard)
         .or_else(|| longest(super::select::trailing_wildcard))
@@ -171,19 +175,8 @@ fn map_lookup(model: &HttpModel<'_>, map: Dir<'_>, key: &str) -> String {
             None => (&k[1..], false),
         };
         if super::pcre::matches(pat, caseless, key) == Some(true) {
-            return v;
+            return v.to_string();
         }
     }
-    default
-}
-
-/// Key/value pairs of a map block, includes expanded, flags (`hostnames`, `volatile`) skipped.
-fn entries(model: &HttpModel<'_>, map: Dir<'_>) -> Vec<(String, String)> {
-    model
-        .cfg
-        .expanded(map.children())
-        .into_iter()
-        .filter(|d| d.nargs() == 1)
-        .map(|d| (d.name().to_string(), d.arg(0).unwrap_or("").to_string()))
-        .collect()
+    default.to_string()
 }
