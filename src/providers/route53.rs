@@ -32,16 +32,21 @@ impl DnsTarget {
 /// CNAME's value. With no record of its own, the closest wildcard record above it
 /// (`*.example.com` answers for `chat.example.com`), as DNS would answer. `Ok(None)` when no
 /// zone or record exists.
-pub async fn resolve_record(
+async fn resolve_record(
     client: &Client,
+    zones: &[Zone],
     domain: &str,
     page_size: Option<i32>,
 ) -> Result<Option<DnsTarget>, AwsError> {
     let fqdn = format!("{}.", domain.trim_end_matches('.').to_ascii_lowercase());
-    let Some((zone, zone_name)) = best_zone(client, &fqdn, page_size).await? else {
+    let Some(Zone {
+        id: zone,
+        name: zone_name,
+    }) = best_zone(zones, &fqdn)
+    else {
         return Ok(None);
     };
-    if let Some(found) = record_named(client, &zone, &fqdn, page_size).await? {
+    if let Some(found) = record_named(client, zone, &fqdn, page_size).await? {
         return Ok(Some(found));
     }
     // Simplified from DNS: the closest `*.parent` wins; an intermediate name that exists
@@ -52,7 +57,7 @@ pub async fn resolve_record(
             break;
         }
         let wildcard = format!("*.{parent}");
-        if let Some(found) = record_named(client, &zone, &wildcard, page_size).await? {
+        if let Some(found) = record_named(client, zone, &wildcard, page_size).await? {
             return Ok(Some(found));
         }
         rest = parent;
@@ -110,10 +115,12 @@ pub async fn resolve_through(
     domain: &str,
     page_size: Option<i32>,
 ) -> Result<Option<DnsTarget>, AwsError> {
+    // Every hop looks in the same zones: list them once.
+    let zones = hosted_zones(client, page_size).await?;
     let mut name = domain.trim_end_matches('.').to_ascii_lowercase();
     let mut last = None;
     for _ in 0..MAX_HOPS {
-        match resolve_record(client, &name, page_size).await? {
+        match resolve_record(client, &zones, &name, page_size).await? {
             Some(DnsTarget::Other(next)) if next != name => {
                 name.clone_from(&next);
                 last = Some(DnsTarget::Other(next));
@@ -125,14 +132,16 @@ pub async fn resolve_through(
     Ok(last)
 }
 
-/// The ID and name of the longest hosted zone whose name is a suffix of `fqdn`.
-async fn best_zone(
-    client: &Client,
-    fqdn: &str,
-    page_size: Option<i32>,
-) -> Result<Option<(String, String)>, AwsError> {
+/// A hosted zone: its ID and its lower-case name (`example.com.`).
+struct Zone {
+    id: String,
+    name: String,
+}
+
+/// Every hosted zone of the account, all pages.
+async fn hosted_zones(client: &Client, page_size: Option<i32>) -> Result<Vec<Zone>, AwsError> {
     let mut marker: Option<String> = None;
-    let mut best: Option<(String, String)> = None;
+    let mut zones = Vec::new();
     loop {
         let out = client
             .list_hosted_zones()
@@ -141,19 +150,26 @@ async fn best_zone(
             .send()
             .await
             .map_err(|e| classify(e, "route53:ListHostedZones"))?;
-        for z in out.hosted_zones() {
-            let name = z.name().to_ascii_lowercase();
-            let holds = fqdn == name || fqdn.ends_with(&format!(".{name}"));
-            if holds && best.as_ref().is_none_or(|(_, n)| name.len() > n.len()) {
-                best = Some((z.id().to_string(), name));
-            }
-        }
+        zones.extend(out.hosted_zones().iter().map(|z| Zone {
+            id: z.id().to_string(),
+            name: z.name().to_ascii_lowercase(),
+        }));
         marker = out
             .next_marker()
             .filter(|m| out.is_truncated() && !m.is_empty())
             .map(str::to_string);
         if marker.is_none() {
-            return Ok(best);
+            return Ok(zones);
         }
     }
+}
+
+/// The longest hosted zone whose name is a suffix of `fqdn`; of zones with the same name
+/// (a public and a private one), the first listed.
+fn best_zone<'z>(zones: &'z [Zone], fqdn: &str) -> Option<&'z Zone> {
+    zones
+        .iter()
+        .rev()
+        .filter(|z| fqdn == z.name || fqdn.ends_with(&format!(".{}", z.name)))
+        .max_by_key(|z| z.name.len())
 }
