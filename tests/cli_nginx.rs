@@ -175,3 +175,38 @@ fn a_suppression_of_one_location_is_used_across_all_locations() {
     );
     assert!(!support::has_finding(&after, rule, layer));
 }
+
+/// A path nginx rewrites internally is judged as the location it ends in, and both the
+/// report and the progress lines say which rewrite took it there.
+#[test]
+fn a_rewritten_path_is_judged_where_nginx_sends_it() {
+    let conf = fixture("rewrite");
+    let out = wsaudit(&[
+        "nginx",
+        &conf,
+        "--domain",
+        "rw.example.com",
+        "--path",
+        "/legacy/chat",
+        "--nginx-version",
+        "1.22.1",
+        "--format",
+        "json",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "/legacy/chat rewritten to /socket/chat by {conf}:31"
+        )),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let layer = &v["chain"]["layers"][0];
+    assert_eq!(layer["id"], "nginx:rw.example.com/socket/");
+    assert_eq!(
+        layer["name"],
+        format!("server rw.example.com location /socket/ (reached by the rewrite at {conf}:31)")
+    );
+    // /legacy/ itself would cut at 5 s; /socket/ at 3600 s.
+    assert_eq!(layer["idle_timeout"]["value"], 3600);
+}

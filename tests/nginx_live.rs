@@ -207,3 +207,62 @@ fn handshakes_nginx_answers_itself_match_a_real_nginx() {
         );
     }
 }
+
+/// A real nginx sends each handshake through its internal rewrites to the location wsaudit
+/// says it ends in (each location tags its answers with its line).
+#[test]
+fn internal_rewrites_end_where_a_real_nginx_ends() {
+    if nginx().is_none() {
+        return;
+    }
+    let (original, cfg) = fixture("rewrite");
+    let (port, dead) = (free_port(), free_port());
+    let mut tagged = String::new();
+    for (i, line) in original.lines().enumerate() {
+        let line = line.replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
+        tagged.push_str(&dead_upstreams(&line, dead));
+        tagged.push('\n');
+        if line.trim_start().starts_with("location ") && line.trim_end().ends_with('{') {
+            tagged.push_str(&format!("add_header X-Loc \"L{}\" always;\n", i + 1));
+        }
+    }
+    let _nginx = serve(&tagged, port);
+    let headers = "Upgrade: websocket\r\nConnection: Upgrade\r\n\
+                   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    let host = "rw.example.com";
+    for path in [
+        "/old-socket/chat",
+        "/v1/stream",
+        "/v1/other",
+        "/cable/x",
+        "/legacy/a",
+        "/pinned/a",
+        "/maybe/a",
+        "/socket/a",
+    ] {
+        let r = routed(&cfg, host, path);
+        let (status, tag) = request(port, host, path, headers);
+        let line = r.at.rsplit(':').next().unwrap();
+        assert_eq!(
+            (status, tag.as_deref()),
+            (502, Some(format!("L{line}").as_str())),
+            "{path}: wsaudit says {} via {:?}",
+            r.at,
+            r.rewrites
+        );
+    }
+    // The rewrite loop: nginx gives up with a 500, wsaudit says the handshake never proxies.
+    assert_eq!(request(port, host, "/loop/a", headers).0, 500);
+    assert_eq!(
+        routed(&cfg, host, "/loop/a").layer.websocket.value,
+        Some(wsaudit::model::WebsocketSupport::Disabled)
+    );
+}
+
+/// Every upstream `127.0.0.1:90xx` of a fixture pointed at `dead` (nothing listens: 502).
+fn dead_upstreams(line: &str, dead: u16) -> String {
+    match line.find("127.0.0.1:90") {
+        Some(i) => format!("{}127.0.0.1:{dead}{}", &line[..i], &line[i + 14..]),
+        None => line.to_string(),
+    }
+}

@@ -439,3 +439,82 @@ fn server_level_rewrites_run_before_the_location() {
     assert_eq!(line, 93);
     assert!(field.contains("before proxy_pass"), "{field}");
 }
+
+/// Internal rewrites move the handshake to another location: server-level rewrites run before
+/// the search (no flag: the next rewrite sees the new URI), `last` or no flag in a location
+/// searches again, `break` stays, `$1` is the regex's first group.
+#[test]
+fn internal_rewrites_are_followed_to_the_location_that_proxies() {
+    let cfg = conf("rewrite");
+    let cases = [
+        ("/old-socket/chat", 3600.0, "/socket/chat"),
+        ("/v1/stream", 3600.0, "/socket/stream"),
+        ("/v1/other", 60.0, "/v2/other"),
+        ("/cable/x", 3600.0, "/socket/cable/x"),
+        ("/legacy/a", 3600.0, "/socket/a"),
+        ("/pinned/a", 20.0, "/pinned/a"),
+        ("/maybe/a", 3600.0, "/socket/a"),
+    ];
+    for (path, timeout, last_uri) in cases {
+        let r = at(&cfg, "rw.example.com", path);
+        assert_eq!(
+            idle(&r.layer),
+            timeout,
+            "{path}: {:?} via {:?}",
+            r.location,
+            r.rewrites
+        );
+        let ended = r.rewrites.last().map_or(path, |w| {
+            w.split(" rewritten to ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+        });
+        if path != "/pinned/a" {
+            assert_eq!(ended, last_uri, "{path}: {:?}", r.rewrites);
+        }
+        assert!(
+            r.rewrites.iter().all(|w| w.contains("nginx.conf:")),
+            "each rewrite names its line: {:?}",
+            r.rewrites
+        );
+    }
+    // `rewrite … last` in /cable runs before its `return 404`.
+    let cable = at(&cfg, "rw.example.com", "/cable/x");
+    assert_eq!(cable.location.as_deref(), Some("/socket/"));
+    assert_eq!(
+        cable.rewrites,
+        vec![format!(
+            "/cable/x rewritten to /socket/cable/x by {}:27",
+            repo()
+                .join("tests/fixtures/nginx/rewrite/nginx.conf")
+                .display()
+        )]
+    );
+}
+
+/// A rewrite loop ends in nginx's 500, and a rewrite to a value known only at request time is
+/// said to be unfollowed rather than guessed.
+#[test]
+fn rewrite_cycles_and_unknown_targets_are_said() {
+    let cfg = conf("rewrite");
+    let looped = at(&cfg, "rw.example.com", "/loop/a").layer;
+    assert_eq!(
+        looped.websocket.value,
+        Some(wsaudit::model::WebsocketSupport::Disabled)
+    );
+    let (_, line, field) = explicit(&looped.websocket.origin);
+    assert_eq!(line, 48);
+    assert!(
+        field.contains("rewrite or internal redirection cycle"),
+        "{field}"
+    );
+
+    let who = at(&cfg, "rw.example.com", "/who/a");
+    assert_eq!(who.location.as_deref(), Some("/who/"));
+    assert_eq!(idle(&who.layer), 40.0);
+    assert_eq!(who.rewrites.len(), 1, "{:?}", who.rewrites);
+    assert!(who.rewrites[0].contains(":51: rewrite ^/who/(.*)$ /$cookie_team/$1 last depends on"));
+}

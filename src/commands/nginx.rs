@@ -52,7 +52,7 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
             &version,
         )?;
         ctx.info(&format!(
-            "{domain}{path}: server {:?} on {}, location {} ({})",
+            "{domain}{path}: {} on {}, location {} ({})",
             routed.server_match,
             routed.socket,
             routed
@@ -61,6 +61,9 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
                 .unwrap_or("(none: nginx answers 404)"),
             routed.at
         ));
+        for r in &routed.rewrites {
+            ctx.info(r);
+        }
         let mut chain = single_layer_chain(routed.layer, domain, path, None);
         ctx.apply_heartbeat(&mut chain, heartbeat);
         let judged = ctx.judge(chain)?;

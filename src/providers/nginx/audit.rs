@@ -3,12 +3,13 @@
 //! WebSockets. Each comes back as chain layers, ready for the rule pack.
 
 use super::error::NginxError;
-use super::layer::{build_layer, Placement};
+use super::layer::{build_layer, Handshake, Placement};
 use super::model::{HttpModel, Location, Modifier, Server};
-use super::rewrite::passes_inside_if;
+use super::rewrite::{passes_inside_if, rewrite_phase, Rewritten};
 use super::select::{normalize_uri, pick_socket, select_location, select_server, ServerMatch};
 use super::source::{Disk, Dump, Stdin};
 use super::tree::Config;
+use super::tree::Dir;
 use super::upstream::PASS_DIRECTIVES;
 use super::version::VersionSource;
 use crate::model::{
@@ -106,6 +107,9 @@ pub struct Routed {
     /// nginx answers the path with a 301 to this one instead of proxying it (a proxied
     /// `location /ws/` and a request for `/ws`); WebSocket clients do not follow redirects.
     pub redirect: Option<String>,
+    /// nginx's internal rewrites on the way to the location, in words
+    /// (`/cable/x rewritten to /socket/cable/x by nginx.conf:21`).
+    pub rewrites: Vec<String>,
 }
 
 /// What nginx does for `Host: q.host`, path `q.path`: the server and location it would pick
@@ -128,12 +132,10 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
             col: 1,
             message: format!("no server listens on {}:{}", socket.0, socket.1),
         })?;
-    let uri = normalize_uri(&q.path);
-    let redirect_to = auto_redirect(&server.locations, &uri);
-    let loc = match redirect_to {
-        Some(l) => Some(l),
-        None => select_location(&server.locations, &uri),
-    };
+    let sent = normalize_uri(&q.path);
+    let trip = follow_rewrites(&model, server, &q.host, &sent);
+    let uri = trip.uri.clone();
+    let (loc, redirect_to) = (trip.location, trip.redirect);
     let ancestors = loc
         .map(|l| ancestors_of(&server.locations, l))
         .unwrap_or_default();
@@ -142,7 +144,38 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
         ancestors,
         location: loc,
     };
-    let mut layer = build_layer(&model, &place, version, &q.host, &uri)?;
+    let hs = Handshake {
+        host: &q.host,
+        sent_uri: &sent,
+        uri: &uri,
+    };
+    let mut layer = build_layer(&model, &place, version, hs)?;
+    // Findings name the layer: the on-call engineer must see that /cable/x is judged as the
+    // /socket/ location because of a rewrite, not by a misreading.
+    if let Some(d) = trip.via {
+        layer.name += &format!(" (reached by the rewrite at {}:{})", d.file(), d.line());
+    }
+    if let Some(d) = trip.unfollowed {
+        layer.name += &format!(
+            " (the rewrite at {}:{} depends on request data and is not followed)",
+            d.file(),
+            d.line()
+        );
+    }
+    if let Some(cycle) = trip.cycle {
+        layer.websocket = crate::model::Setting {
+            value: Some(crate::model::WebsocketSupport::Disabled),
+            origin: crate::model::Origin::Explicit {
+                locator: cycle.file().to_string(),
+                line: Some(cycle.line()),
+                column: Some(cycle.col()),
+                field: Some(format!(
+                    "rewrite {} (the URI is rewritten more than {MAX_REWRITES} times: nginx answers 500, \"rewrite or internal redirection cycle\")",
+                    cycle.args().collect::<Vec<_>>().join(" ")
+                )),
+            },
+        };
+    }
     let anchor = loc.map_or(server.dir, |l| l.dir);
     if let Some(l) = redirect_to {
         layer.forwards_upgrade = crate::model::Setting {
@@ -166,7 +199,110 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
         location: loc.map(Location::label),
         at: format!("{}:{}", anchor.file(), anchor.line()),
         redirect: redirect_to.map(|l| l.pattern.clone()),
+        rewrites: trip.rewrites,
     })
+}
+
+/// nginx gives up after ten URI changes in one request (`NGX_HTTP_MAX_URI_CHANGES`).
+const MAX_REWRITES: usize = 10;
+
+/// Where a handshake ends up after nginx's internal rewrites.
+struct Trip<'m, 'a> {
+    /// The URI the final location is entered with.
+    uri: String,
+    location: Option<&'m Location<'a>>,
+    /// The proxied `/ws/` location nginx 301s a request for `/ws` to.
+    redirect: Option<&'m Location<'a>>,
+    /// Each internal rewrite, in words.
+    rewrites: Vec<String>,
+    /// The rewrite that made the request loop (nginx answers 500).
+    cycle: Option<Dir<'a>>,
+    /// The last rewrite followed, and one that could not be (its target is request data).
+    via: Option<Dir<'a>>,
+    unfollowed: Option<Dir<'a>>,
+}
+
+/// The server's rewrite phase, then location search, the location's rewrite phase and search
+/// again while a `rewrite … last` (or one with no flag) sends the request elsewhere.
+fn follow_rewrites<'m, 'a>(
+    model: &HttpModel<'a>,
+    server: &'m Server<'a>,
+    host: &str,
+    sent: &str,
+) -> Trip<'m, 'a> {
+    let mut trip = Trip {
+        uri: sent.to_string(),
+        location: None,
+        redirect: None,
+        rewrites: Vec::new(),
+        cycle: None,
+        via: None,
+        unfollowed: None,
+    };
+    let server_only = Placement {
+        server,
+        ancestors: Vec::new(),
+        location: None,
+    };
+    let phase = rewrite_phase(model, &server_only.scope(model), host, sent, &server.level);
+    // A server-level answer is judged by build_layer, whichever location the URI selects.
+    if phase.answers.is_none() {
+        trip.note(phase.rewritten, phase.unresolved);
+    }
+    for changes in 0.. {
+        trip.redirect = auto_redirect(&server.locations, &trip.uri);
+        trip.location = trip
+            .redirect
+            .or_else(|| select_location(&server.locations, &trip.uri));
+        let (Some(loc), None) = (trip.location, trip.redirect) else {
+            break;
+        };
+        let place = Placement {
+            server,
+            ancestors: ancestors_of(&server.locations, loc),
+            location: Some(loc),
+        };
+        let phase = rewrite_phase(model, &place.scope(model), host, &trip.uri, &loc.level);
+        let moves = phase
+            .rewritten
+            .as_ref()
+            .is_some_and(|r| !r.stays && phase.answers.is_none());
+        if !moves {
+            trip.note(None, phase.unresolved);
+            break;
+        }
+        if changes == MAX_REWRITES {
+            trip.cycle = phase.rewritten.map(|r| r.by);
+            break;
+        }
+        trip.note(phase.rewritten, phase.unresolved);
+    }
+    trip
+}
+
+impl<'a> Trip<'_, 'a> {
+    fn note(&mut self, rewritten: Option<Rewritten<'a>>, unresolved: Option<Dir<'a>>) {
+        if let Some(r) = rewritten {
+            self.rewrites.push(format!(
+                "{} rewritten to {} by {}:{}",
+                self.uri,
+                r.uri,
+                r.by.file(),
+                r.by.line()
+            ));
+            self.uri = r.uri;
+            self.via = Some(r.by);
+        }
+        if let Some(d) = unresolved {
+            self.unfollowed = Some(d);
+            self.rewrites.push(format!(
+                "{}:{}: rewrite {} depends on a value not known before the request; not followed",
+                d.file(),
+                d.line(),
+                d.args().collect::<Vec<_>>().join(" ")
+            ));
+        }
+    }
 }
 
 /// nginx's `auto_redirect`: a request for `/ws` when no location is exactly `/ws` but a
@@ -310,7 +446,12 @@ fn visit<'m, 'a>(
                 } else {
                     l.pattern.clone()
                 };
-                let layer = build_layer(model, &place, version, server.label(), &uri)?;
+                let hs = Handshake {
+                    host: server.label(),
+                    sent_uri: &uri,
+                    uri: &uri,
+                };
+                let layer = build_layer(model, &place, version, hs)?;
                 out.push((layer, format!("{}:{}", l.dir.file(), l.dir.line())));
             }
         }

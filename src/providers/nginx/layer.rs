@@ -87,14 +87,24 @@ impl<'m, 'a> Placement<'m, 'a> {
     }
 }
 
+/// The handshake a layer is built for: `Host`, the URI as the client sent it (the server's
+/// rewrite phase sees that one) and the URI the chosen location was entered with (after
+/// nginx's internal rewrites; the same when there were none).
+#[derive(Debug, Clone, Copy)]
+pub struct Handshake<'q> {
+    pub host: &'q str,
+    pub sent_uri: &'q str,
+    pub uri: &'q str,
+}
+
 /// Builds the layer for one location (or for a server where no location matched).
 pub fn build_layer(
     model: &HttpModel<'_>,
     place: &Placement<'_, '_>,
     version: &VersionSource,
-    host: &str,
-    uri: &str,
+    hs: Handshake<'_>,
 ) -> Result<Layer, NginxError> {
+    let (host, uri) = (hs.host, hs.uri);
     let scope = place.scope(model);
     let server = place.server;
     let (loc_label, loc_pattern, anchor) = match place.location {
@@ -113,10 +123,11 @@ pub fn build_layer(
 
     // nginx's rewrite phases: the server's first (a `return` there answers before any
     // location is chosen), then the location's, where a true `if` may also proxy elsewhere.
-    let server_answer = rewrite_phase(model, &scope, &req, &server.level);
+    let server_answer = rewrite_phase(model, &scope, host, hs.sent_uri, &server.level);
+    let server_answers = server_answer.answers.is_some();
     let ifs = match place.location {
-        _ if server_answer.answers.is_some() => server_answer,
-        Some(l) => rewrite_phase(model, &scope, &req, &l.level),
+        _ if server_answers => server_answer,
+        Some(l) => rewrite_phase(model, &scope, host, uri, &l.level),
         None => HandshakeIfs::default(),
     };
     let pass = ifs.pass.or_else(|| place.pass());
@@ -186,7 +197,7 @@ pub fn build_layer(
                 cond.args().collect::<Vec<_>>().join(" "),
                 words(stop)
             ),
-            None if server_answer.answers.is_some() => format!(
+            None if server_answers => format!(
                 "{} at server level answers the WebSocket handshake before any location: nginx never proxies it",
                 words(stop)
             ),

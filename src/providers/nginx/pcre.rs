@@ -23,6 +23,28 @@ pub fn compile(pattern: &str, caseless: bool) -> Result<Regex, String> {
 /// Whether `pattern` matches anywhere in `text`; `None` when the pattern cannot be run (a
 /// PCRE feature fancy-regex lacks, such as callouts, or a backtracking limit hit).
 pub fn matches(pattern: &str, caseless: bool, text: &str) -> Option<bool> {
+    with_compiled(pattern, caseless, |re| re.is_match(text).ok())
+}
+
+/// The numbered groups (`$0` the whole match, then `$1`…) when `pattern` matches `text`;
+/// `None` when it does not match or cannot be run. A group that took no part is empty, as
+/// nginx substitutes it.
+pub fn captures(pattern: &str, text: &str) -> Option<Vec<String>> {
+    with_compiled(pattern, false, |re| {
+        let caps = re.captures(text).ok()??;
+        Some(
+            caps.iter()
+                .map(|g| g.map_or_else(String::new, |m| m.as_str().to_string()))
+                .collect(),
+        )
+    })
+}
+
+fn with_compiled<R>(
+    pattern: &str,
+    caseless: bool,
+    run: impl FnOnce(&Regex) -> Option<R>,
+) -> Option<R> {
     // The same few patterns are tried for every location of a tree (map keys, `if`s, server
     // rewrites): compiling them once per thread instead of per use
     // took layer building for the 10k-server corpus from 0.27 s to 0.11-0.13 s.
@@ -36,7 +58,7 @@ pub fn matches(pattern: &str, caseless: bool, text: &str) -> Option<bool> {
         if !cache.contains_key(pattern) {
             cache.insert(pattern.to_string(), compile(pattern, caseless).ok());
         }
-        cache[pattern].as_ref()?.is_match(text).ok()
+        run(cache[pattern].as_ref()?)
     })
 }
 
@@ -63,6 +85,15 @@ mod tests {
         assert_eq!(matches(r"^/a++b", false, "/aaab"), Some(true));
         assert_eq!(matches(r"^/SOCKET", true, "/socket.io/"), Some(true));
         assert_eq!(matches(r"^/SOCKET", false, "/socket.io/"), Some(false));
+    }
+
+    #[test]
+    fn captures_are_numbered_like_nginx() {
+        assert_eq!(
+            captures(r"^/old/(\w+)(/x)?$", "/old/chat"),
+            Some(vec!["/old/chat".into(), "chat".into(), String::new()])
+        );
+        assert_eq!(captures(r"^/old/", "/new/"), None);
     }
 
     #[test]

@@ -14,6 +14,18 @@ pub enum ServerMatch {
     Default,
 }
 
+impl std::fmt::Display for ServerMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerMatch::Exact(n) => write!(f, "server_name {n} (exact)"),
+            ServerMatch::LeadingWildcard(n) => write!(f, "server_name {n} (leading wildcard)"),
+            ServerMatch::TrailingWildcard(n) => write!(f, "server_name {n} (trailing wildcard)"),
+            ServerMatch::Regex(n) => write!(f, "server_name {n} (regex)"),
+            ServerMatch::Default => f.write_str("the default server (no server_name matched)"),
+        }
+    }
+}
+
 /// The listen socket nginx would accept the request on: `port` if given, else 443 when any
 /// server listens there (wss), else 80, else the first port configured. Wildcard addresses
 /// are preferred over specific ones because the client's destination address is unknown.
