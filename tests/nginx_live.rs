@@ -195,6 +195,7 @@ fn handshakes_nginx_answers_itself_match_a_real_nginx() {
         ("guarded.example.com", "/ws/", 502),
         ("guarded.example.com", "/legacy/ws/", 301),
         ("guarded.example.com", "/closed/", 410),
+        ("behind-lb.example.com", "/ws/", 301),
     ];
     for (host, path, status) in cases {
         let layer = routed(&cfg, host, path).layer;

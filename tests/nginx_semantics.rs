@@ -440,6 +440,21 @@ fn server_level_rewrites_run_before_the_location() {
     assert!(field.contains("before proxy_pass"), "{field}");
 }
 
+/// `$scheme` is what the listen socket speaks: plain `listen 8080` behind a TLS-terminating
+/// load balancer makes it http, and a "force https" guard then answers every handshake.
+#[test]
+fn scheme_comes_from_the_listen_socket() {
+    let cfg = conf("if");
+    let layer = at(&cfg, "behind-lb.example.com", "/ws/").layer;
+    assert_eq!(
+        layer.websocket.value,
+        Some(wsaudit::model::WebsocketSupport::Disabled)
+    );
+    let (_, line, field) = explicit(&layer.websocket.origin);
+    assert_eq!(line, 105, "the return in the guard");
+    assert!(field.contains("if ($scheme = http)"), "{field}");
+}
+
 /// Internal rewrites move the handshake to another location: server-level rewrites run before
 /// the search (no flag: the next rewrite sees the new URI), `last` or no flag in a location
 /// searches again, `break` stays, `$1` is the regex's first group.

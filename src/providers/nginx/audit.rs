@@ -11,6 +11,7 @@ use super::source::{Disk, Dump, Stdin};
 use super::tree::Config;
 use super::tree::Dir;
 use super::upstream::PASS_DIRECTIVES;
+use super::vars::Request;
 use super::version::VersionSource;
 use crate::model::{
     Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Layer, Scheme, Seconds, Target,
@@ -133,7 +134,15 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
             message: format!("no server listens on {}:{}", socket.0, socket.1),
         })?;
     let sent = normalize_uri(&q.path);
-    let trip = follow_rewrites(&model, server, &q.host, &sent);
+    // nginx's `$scheme`: the listen on the chosen socket says whether the handshake is wss.
+    let tls = server.listens.iter().any(|l| l.port == socket.1 && l.ssl);
+    let scheme = if tls { "https" } else { "http" };
+    let start = Request {
+        host: &q.host,
+        uri: &sent,
+        scheme,
+    };
+    let trip = follow_rewrites(&model, server, &start);
     let uri = trip.uri.clone();
     let (loc, redirect_to) = (trip.location, trip.redirect);
     let ancestors = loc
@@ -148,6 +157,7 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
         host: &q.host,
         sent_uri: &sent,
         uri: &uri,
+        scheme,
     };
     let mut layer = build_layer(&model, &place, version, hs)?;
     // Findings name the layer: the on-call engineer must see that /cable/x is judged as the
@@ -227,11 +237,10 @@ struct Trip<'m, 'a> {
 fn follow_rewrites<'m, 'a>(
     model: &HttpModel<'a>,
     server: &'m Server<'a>,
-    host: &str,
-    sent: &str,
+    start: &Request<'_>,
 ) -> Trip<'m, 'a> {
     let mut trip = Trip {
-        uri: sent.to_string(),
+        uri: start.uri.to_string(),
         location: None,
         redirect: None,
         rewrites: Vec::new(),
@@ -244,7 +253,7 @@ fn follow_rewrites<'m, 'a>(
         ancestors: Vec::new(),
         location: None,
     };
-    let phase = rewrite_phase(model, &server_only.scope(model), host, sent, &server.level);
+    let phase = rewrite_phase(model, &server_only.scope(model), start, &server.level);
     // A server-level answer is judged by build_layer, whichever location the URI selects.
     if phase.answers.is_none() {
         trip.note(phase.rewritten, phase.unresolved);
@@ -262,7 +271,11 @@ fn follow_rewrites<'m, 'a>(
             ancestors: ancestors_of(&server.locations, loc),
             location: Some(loc),
         };
-        let phase = rewrite_phase(model, &place.scope(model), host, &trip.uri, &loc.level);
+        let req = Request {
+            uri: &trip.uri,
+            ..*start
+        };
+        let phase = rewrite_phase(model, &place.scope(model), &req, &loc.level);
         let moves = phase
             .rewritten
             .as_ref()
@@ -450,6 +463,12 @@ fn visit<'m, 'a>(
                     host: server.label(),
                     sent_uri: &uri,
                     uri: &uri,
+                    // A WebSocket client reaches a server that has a TLS listener over wss.
+                    scheme: if server.listens.iter().any(|l| l.ssl) {
+                        "https"
+                    } else {
+                        "http"
+                    },
                 };
                 let layer = build_layer(model, &place, version, hs)?;
                 out.push((layer, format!("{}:{}", l.dir.file(), l.dir.line())));

@@ -95,6 +95,8 @@ pub struct Handshake<'q> {
     pub host: &'q str,
     pub sent_uri: &'q str,
     pub uri: &'q str,
+    /// `https` on a `listen … ssl` socket, else `http` (nginx's `$scheme`).
+    pub scheme: &'q str,
 }
 
 /// Builds the layer for one location (or for a server where no location matched).
@@ -118,16 +120,24 @@ pub fn build_layer(
         format!("server {} location {}", server.label(), loc_label),
     );
     layer.locator = Some(anchor.file().to_string());
-    let req = Request { host, uri };
+    let req = Request {
+        host,
+        uri,
+        scheme: hs.scheme,
+    };
     let vdesc = version.describe();
 
     // nginx's rewrite phases: the server's first (a `return` there answers before any
     // location is chosen), then the location's, where a true `if` may also proxy elsewhere.
-    let server_answer = rewrite_phase(model, &scope, host, hs.sent_uri, &server.level);
+    let sent = Request {
+        uri: hs.sent_uri,
+        ..req
+    };
+    let server_answer = rewrite_phase(model, &scope, &sent, &server.level);
     let server_answers = server_answer.answers.is_some();
     let ifs = match place.location {
         _ if server_answers => server_answer,
-        Some(l) => rewrite_phase(model, &scope, host, uri, &l.level),
+        Some(l) => rewrite_phase(model, &scope, &req, &l.level),
         None => HandshakeIfs::default(),
     };
     let pass = ifs.pass.or_else(|| place.pass());

@@ -52,15 +52,15 @@ pub struct Rewritten<'a> {
 pub fn rewrite_phase<'a>(
     model: &HttpModel<'a>,
     scope: &Scope<'_, 'a>,
-    host: &str,
-    uri: &str,
+    req: &Request<'_>,
     level: &[Dir<'a>],
 ) -> HandshakeIfs<'a> {
     let mut phase = Phase {
         model,
         scope,
-        host,
-        uri: uri.to_string(),
+        host: req.host,
+        scheme: req.scheme,
+        uri: req.uri.to_string(),
         out: HandshakeIfs::default(),
     };
     phase.run(level, None);
@@ -71,6 +71,7 @@ struct Phase<'p, 's, 'a> {
     model: &'p HttpModel<'a>,
     scope: &'p Scope<'s, 'a>,
     host: &'p str,
+    scheme: &'p str,
     /// The URI as the directives run so far have left it.
     uri: String,
     out: HandshakeIfs<'a>,
@@ -91,6 +92,7 @@ impl<'a> Phase<'_, '_, 'a> {
                     let req = Request {
                         host: self.host,
                         uri: &self.uri,
+                        scheme: self.scheme,
                     };
                     if condition(d, self.model, self.scope, &req) != Some(true) {
                         continue;
@@ -164,6 +166,7 @@ impl<'a> Phase<'_, '_, 'a> {
         let req = Request {
             host: self.host,
             uri: &self.uri,
+            scheme: self.scheme,
         };
         let e = evaluate(&with_groups, self.model, self.scope, &req);
         if !e.unknown.is_empty() {

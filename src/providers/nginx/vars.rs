@@ -8,9 +8,12 @@ use super::scope::Scope;
 use super::tree::Dir;
 
 /// The request being judged: a browser's WebSocket handshake.
+#[derive(Debug, Clone, Copy)]
 pub struct Request<'q> {
     pub host: &'q str,
     pub uri: &'q str,
+    /// `https` when the handshake arrives on a `listen … ssl` socket (wss), else `http`.
+    pub scheme: &'q str,
 }
 
 /// A value and the directives that produced it.
@@ -109,7 +112,7 @@ fn variable(
         "http_connection" => "Upgrade".into(),
         "host" | "http_host" | "server_name" => req.host.into(),
         "uri" | "document_uri" | "request_uri" => req.uri.into(),
-        "scheme" => "https".into(),
+        "scheme" => req.scheme.into(),
         "request_method" => "GET".into(),
         _ => {
             e.unknown.push(name.to_string());
