@@ -72,6 +72,15 @@ const FRAGMENTS: &[&str] = &[
     "access_log",
     "log_format",
     "sticky",
+    "rewrite",
+    "^/ws/(.*)$",
+    "/ws/$1",
+    "$9",
+    "last",
+    "break",
+    "return",
+    "$scheme",
+    "ssl",
 ];
 
 proptest! {
