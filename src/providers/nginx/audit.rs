@@ -398,14 +398,17 @@ fn looks_like_websocket(pattern: &str) -> bool {
 /// Every location that proxies and either forwards `Upgrade` or looks like a WebSocket
 /// endpoint by its path, as layers (ids unique within the result).
 pub fn websocket_layers(cfg: &Config, version: &VersionSource) -> Result<Vec<Layer>, NginxError> {
-    let model = HttpModel::build(cfg);
-    let chunks = map_chunks(&model.servers, |servers| {
+    // Each server is built, visited and dropped in turn: holding every server's levels at
+    // once (the whole model) made layer building the run's peak of memory.
+    let (model, server_dirs) = HttpModel::without_servers(cfg);
+    let chunks = map_chunks(&server_dirs, |dirs| {
         let mut out = Vec::new();
-        for server in servers {
+        for d in dirs {
+            let server = super::model::server(cfg, *d);
             let mut stack: Vec<&Location<'_>> = Vec::new();
             visit(
                 &model,
-                server,
+                &server,
                 &server.locations,
                 &mut stack,
                 version,

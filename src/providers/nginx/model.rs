@@ -103,7 +103,22 @@ impl Location<'_> {
 }
 
 impl<'a> HttpModel<'a> {
+    /// The whole model: every server built.
     pub fn build(cfg: &'a Config) -> HttpModel<'a> {
+        let (mut model, server_dirs) = Self::without_servers(cfg);
+        model.servers = map_chunks(&server_dirs, |c| {
+            c.iter().map(|d| server(cfg, *d)).collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        model
+    }
+
+    /// The http-level tables (maps, upstreams, log formats, the http level itself) and the
+    /// `server` blocks, not yet built: a caller visiting servers one by one builds each with
+    /// [`server`] and drops it, instead of holding every server's levels at once.
+    pub fn without_servers(cfg: &'a Config) -> (HttpModel<'a>, Vec<Dir<'a>>) {
         let main = cfg.expanded(cfg.root());
         let mut http: Level<'a> = Vec::new();
         for d in &main {
@@ -126,12 +141,6 @@ impl<'a> HttpModel<'a> {
             .filter(|d| d.name() == "server" && d.is_block())
             .copied()
             .collect();
-        model.servers = map_chunks(&server_dirs, |c| {
-            c.iter().map(|d| server(cfg, *d)).collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect();
         for d in &http {
             match d.name() {
                 "map" if d.is_block() => {
@@ -156,11 +165,12 @@ impl<'a> HttpModel<'a> {
             }
         }
         model.http = http.into_iter().filter(|d| !d.is_block()).collect();
-        model
+        (model, server_dirs)
     }
 }
 
-fn server<'a>(cfg: &'a Config, d: Dir<'a>) -> Server<'a> {
+/// One `server` block: its level, names, listen sockets and location tree.
+pub fn server<'a>(cfg: &'a Config, d: Dir<'a>) -> Server<'a> {
     let all = cfg.expanded(d.children());
     let mut names = Vec::new();
     let mut listens = Vec::new();
