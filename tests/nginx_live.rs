@@ -252,6 +252,14 @@ fn internal_rewrites_end_where_a_real_nginx_ends() {
             r.rewrites
         );
     }
+    // `$request_uri` keeps the path the client sent: the rewritten /gate/ handshake is refused
+    // where a direct one to /inner/ is proxied.
+    for (path, status) in [("/gate/x", 403), ("/inner/x", 502)] {
+        let answered = routed(&cfg, host, path).layer.websocket.value
+            == Some(wsaudit::model::WebsocketSupport::Disabled);
+        assert_eq!(request(port, host, path, headers).0, status, "{path}");
+        assert_eq!(answered, status == 403, "{path}");
+    }
     // The rewrite loop: nginx gives up with a 500, wsaudit says the handshake never proxies.
     assert_eq!(request(port, host, "/loop/a", headers).0, 500);
     assert_eq!(

@@ -140,6 +140,7 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
     let start = Request {
         host: &q.host,
         uri: &sent,
+        request_uri: &sent,
         scheme,
     };
     let trip = follow_rewrites(&model, server, &start);

@@ -123,6 +123,7 @@ pub fn build_layer(
     let req = Request {
         host,
         uri,
+        request_uri: hs.sent_uri,
         scheme: hs.scheme,
     };
     let vdesc = version.describe();

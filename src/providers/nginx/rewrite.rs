@@ -58,8 +58,7 @@ pub fn rewrite_phase<'a>(
     let mut phase = Phase {
         model,
         scope,
-        host: req.host,
-        scheme: req.scheme,
+        base: *req,
         uri: req.uri.to_string(),
         out: HandshakeIfs::default(),
     };
@@ -70,8 +69,8 @@ pub fn rewrite_phase<'a>(
 struct Phase<'p, 's, 'a> {
     model: &'p HttpModel<'a>,
     scope: &'p Scope<'s, 'a>,
-    host: &'p str,
-    scheme: &'p str,
+    /// The handshake as the phase began (host, scheme, `$request_uri`).
+    base: Request<'p>,
     /// The URI as the directives run so far have left it.
     uri: String,
     out: HandshakeIfs<'a>,
@@ -90,9 +89,8 @@ impl<'a> Phase<'_, '_, 'a> {
             match d.name() {
                 "if" if d.is_block() => {
                     let req = Request {
-                        host: self.host,
                         uri: &self.uri,
-                        scheme: self.scheme,
+                        ..self.base
                     };
                     if condition(d, self.model, self.scope, &req) != Some(true) {
                         continue;
@@ -164,9 +162,8 @@ impl<'a> Phase<'_, '_, 'a> {
         }
         with_groups.push_str(rest);
         let req = Request {
-            host: self.host,
             uri: &self.uri,
-            scheme: self.scheme,
+            ..self.base
         };
         let e = evaluate(&with_groups, self.model, self.scope, &req);
         if !e.unknown.is_empty() {

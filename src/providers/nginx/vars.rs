@@ -12,6 +12,8 @@ use super::tree::Dir;
 pub struct Request<'q> {
     pub host: &'q str,
     pub uri: &'q str,
+    /// The URI as the client sent it (`$request_uri`), whatever rewrites made of `uri`.
+    pub request_uri: &'q str,
     /// `https` when the handshake arrives on a `listen … ssl` socket (wss), else `http`.
     pub scheme: &'q str,
 }
@@ -111,7 +113,8 @@ fn variable(
         "http_upgrade" => "websocket".into(),
         "http_connection" => "Upgrade".into(),
         "host" | "http_host" | "server_name" => req.host.into(),
-        "uri" | "document_uri" | "request_uri" => req.uri.into(),
+        "uri" | "document_uri" => req.uri.into(),
+        "request_uri" => req.request_uri.into(),
         "scheme" => req.scheme.into(),
         "request_method" => "GET".into(),
         _ => {
