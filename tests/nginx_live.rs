@@ -126,16 +126,7 @@ fn routing_matches_a_real_nginx() {
     }
     let (original, cfg) = fixture("select");
     let port = free_port();
-    // Tag every location with its line in the original file; serve on the free port.
-    let mut tagged = String::new();
-    for (i, line) in original.lines().enumerate() {
-        tagged.push_str(&line.replace("127.0.0.1:8080", &format!("127.0.0.1:{port}")));
-        tagged.push('\n');
-        if line.trim_start().starts_with("location ") && line.trim_end().ends_with('{') {
-            tagged.push_str(&format!("add_header X-Loc \"L{}\" always;\n", i + 1));
-        }
-    }
-    let _nginx = serve(&tagged, port);
+    let _nginx = serve(&tagged(&original, port), port);
 
     let cases = [
         ("ws.example.com", "/socket/x"),
@@ -217,17 +208,8 @@ fn internal_rewrites_end_where_a_real_nginx_ends() {
         return;
     }
     let (original, cfg) = fixture("rewrite");
-    let (port, dead) = (free_port(), free_port());
-    let mut tagged = String::new();
-    for (i, line) in original.lines().enumerate() {
-        let line = line.replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
-        tagged.push_str(&dead_upstreams(&line, dead));
-        tagged.push('\n');
-        if line.trim_start().starts_with("location ") && line.trim_end().ends_with('{') {
-            tagged.push_str(&format!("add_header X-Loc \"L{}\" always;\n", i + 1));
-        }
-    }
-    let _nginx = serve(&tagged, port);
+    let port = free_port();
+    let _nginx = serve(&tagged(&original, port), port);
     let headers = "Upgrade: websocket\r\nConnection: Upgrade\r\n\
                    Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
     let host = "rw.example.com";
@@ -268,10 +250,22 @@ fn internal_rewrites_end_where_a_real_nginx_ends() {
     );
 }
 
-/// Every upstream `127.0.0.1:90xx` of a fixture pointed at `dead` (nothing listens: 502).
-fn dead_upstreams(line: &str, dead: u16) -> String {
-    match line.find("127.0.0.1:90") {
-        Some(i) => format!("{}127.0.0.1:{dead}{}", &line[..i], &line[i + 14..]),
-        None => line.to_string(),
+/// A fixture served on `port` with every location tagging its answers with its line in the
+/// original file (`X-Loc: L19`), and every upstream (`127.0.0.1:90xx`) moved to a port where
+/// nothing listens, so each proxied request is a 502 from the location that proxied it.
+fn tagged(original: &str, port: u16) -> String {
+    let dead = free_port();
+    let mut out = String::new();
+    for (i, line) in original.lines().enumerate() {
+        let mut line = line.replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
+        if let Some(at) = line.find("127.0.0.1:90") {
+            line.replace_range(at..at + 14, &format!("127.0.0.1:{dead}"));
+        }
+        out.push_str(&line);
+        out.push('\n');
+        if line.trim_start().starts_with("location ") && line.trim_end().ends_with('{') {
+            out.push_str(&format!("add_header X-Loc \"L{}\" always;\n", i + 1));
+        }
     }
+    out
 }

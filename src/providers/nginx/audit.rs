@@ -3,7 +3,7 @@
 //! WebSockets. Each comes back as chain layers, ready for the rule pack.
 
 use super::error::NginxError;
-use super::layer::{build_layer, Handshake, Placement};
+use super::layer::{build_layer, Placement};
 use super::model::{HttpModel, Location, Modifier, Server};
 use super::rewrite::{passes_inside_if, rewrite_phase, Rewritten};
 use super::select::{normalize_uri, pick_socket, select_location, select_server, ServerMatch};
@@ -154,13 +154,8 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
         ancestors,
         location: loc,
     };
-    let hs = Handshake {
-        host: &q.host,
-        sent_uri: &sent,
-        uri: &uri,
-        scheme,
-    };
-    let mut layer = build_layer(&model, &place, version, hs)?;
+    let at_location = Request { uri: &uri, ..start };
+    let mut layer = build_layer(&model, &place, version, at_location)?;
     // Findings name the layer: the on-call engineer must see that /cable/x is judged as the
     // /socket/ location because of a rewrite, not by a misreading.
     if let Some(d) = trip.via {
@@ -463,10 +458,10 @@ fn visit<'m, 'a>(
                 } else {
                     l.pattern.clone()
                 };
-                let hs = Handshake {
+                let req = Request {
                     host: server.label(),
-                    sent_uri: &uri,
                     uri: &uri,
+                    request_uri: &uri,
                     // A WebSocket client reaches a server that has a TLS listener over wss.
                     scheme: if server.listens.iter().any(|l| l.ssl) {
                         "https"
@@ -474,7 +469,7 @@ fn visit<'m, 'a>(
                         "http"
                     },
                 };
-                let layer = build_layer(model, &place, version, hs)?;
+                let layer = build_layer(model, &place, version, req)?;
                 out.push((layer, format!("{}:{}", l.dir.file(), l.dir.line())));
             }
         }

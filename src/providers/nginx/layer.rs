@@ -87,26 +87,15 @@ impl<'m, 'a> Placement<'m, 'a> {
     }
 }
 
-/// The handshake a layer is built for: `Host`, the URI as the client sent it (the server's
-/// rewrite phase sees that one) and the URI the chosen location was entered with (after
-/// nginx's internal rewrites; the same when there were none).
-#[derive(Debug, Clone, Copy)]
-pub struct Handshake<'q> {
-    pub host: &'q str,
-    pub sent_uri: &'q str,
-    pub uri: &'q str,
-    /// `https` on a `listen … ssl` socket, else `http` (nginx's `$scheme`).
-    pub scheme: &'q str,
-}
-
-/// Builds the layer for one location (or for a server where no location matched).
+/// Builds the layer for one location (or for a server where no location matched), for the
+/// handshake `req`: its `uri` is the one the location was entered with (after nginx's
+/// internal rewrites), its `request_uri` the one the server's rewrite phase saw.
 pub fn build_layer(
     model: &HttpModel<'_>,
     place: &Placement<'_, '_>,
     version: &VersionSource,
-    hs: Handshake<'_>,
+    req: Request<'_>,
 ) -> Result<Layer, NginxError> {
-    let (host, uri) = (hs.host, hs.uri);
     let scope = place.scope(model);
     let server = place.server;
     let (loc_label, loc_pattern, anchor) = match place.location {
@@ -120,18 +109,12 @@ pub fn build_layer(
         format!("server {} location {}", server.label(), loc_label),
     );
     layer.locator = Some(anchor.file().to_string());
-    let req = Request {
-        host,
-        uri,
-        request_uri: hs.sent_uri,
-        scheme: hs.scheme,
-    };
     let vdesc = version.describe();
 
     // nginx's rewrite phases: the server's first (a `return` there answers before any
     // location is chosen), then the location's, where a true `if` may also proxy elsewhere.
     let sent = Request {
-        uri: hs.sent_uri,
+        uri: req.request_uri,
         ..req
     };
     let server_answer = rewrite_phase(model, &scope, &sent, &server.level);
