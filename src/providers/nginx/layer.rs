@@ -4,7 +4,7 @@
 
 use super::error::NginxError;
 use super::model::{HttpModel, Location, Server};
-use super::rewrite::{rewrite_phase, HandshakeIfs};
+use super::rewrite::{rewrite_phase, RewriteOutcome};
 use super::scope::Scope;
 use super::time::parse_nginx_time;
 use super::tree::Dir;
@@ -122,7 +122,7 @@ pub fn build_layer(
     let ifs = match place.location {
         _ if server_answers => server_answer,
         Some(l) => rewrite_phase(model, &scope, &req, &l.level),
-        None => HandshakeIfs::default(),
+        None => RewriteOutcome::default(),
     };
     let pass = ifs.pass.or_else(|| place.pass());
     let prefix = pass.map(|p| module_prefix(p.name()).to_string());

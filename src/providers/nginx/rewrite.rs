@@ -20,7 +20,7 @@ use super::vars::{evaluate, Request};
 
 /// What one level's rewrite phase does to the handshake.
 #[derive(Debug, Default, Clone)]
-pub struct HandshakeIfs<'a> {
+pub struct RewriteOutcome<'a> {
     /// The handshake is answered by nginx itself (the layer refuses WebSockets): (the true
     /// `if`, or none for an unconditional directive; the `return`/`rewrite`).
     pub answers: Option<(Option<Dir<'a>>, Dir<'a>)>,
@@ -54,13 +54,13 @@ pub fn rewrite_phase<'a>(
     scope: &Scope<'_, 'a>,
     req: &Request<'_>,
     level: &[Dir<'a>],
-) -> HandshakeIfs<'a> {
+) -> RewriteOutcome<'a> {
     let mut phase = Phase {
         model,
         scope,
         base: *req,
         uri: req.uri.to_string(),
-        out: HandshakeIfs::default(),
+        out: RewriteOutcome::default(),
     };
     phase.run(level, None);
     phase.out
@@ -73,7 +73,7 @@ struct Phase<'p, 's, 'a> {
     base: Request<'p>,
     /// The URI as the directives run so far have left it.
     uri: String,
-    out: HandshakeIfs<'a>,
+    out: RewriteOutcome<'a>,
 }
 
 /// Whether the phase goes on after a directive.
