@@ -1,3 +1,6 @@
+//! Why a command stopped before it could audit (exit 2): each input error, with the file,
+//! option or URL it is about.
+
 use crate::model::ChainError;
 use crate::policy::{ConfigError, PolicyError};
 use crate::providers::nginx::NginxError;

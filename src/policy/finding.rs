@@ -1,3 +1,6 @@
+//! What a rule reports: a finding, with the layer it is about and where to make the change,
+//! as every report format shows it.
+
 use super::severity::Severity;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,6 @@
+//! How bad a finding is: the five severities, their order (which `--fail-on` compares
+//! against) and their spelling in `wsaudit.toml` and the reports.
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,3 +1,6 @@
+//! The JSON report (`--format json`): the chain and the findings as one document, and the
+//! JSON Schema it is published with (`wsaudit schema`).
+
 use super::Report;
 
 /// The report as one pretty-printed JSON document with a trailing newline.
