@@ -329,7 +329,8 @@ impl RulePack {
     }
 
     /// Judges many independent chains (every WebSocket location of a large nginx tree), on
-    /// up to four threads, each with its own copy of the pack; results in the input's order.
+    /// up to `par::MAX_THREADS` threads, each with its own copy of the pack; results
+    /// in the input's order.
     /// Suppressions are not applied here: they apply to the report as a whole
     /// (`merge_evaluations`), where an unused one can be told from one that matched elsewhere.
     pub fn evaluate_all(
@@ -337,8 +338,8 @@ impl RulePack {
         chains: &[Chain],
         config: &Config,
     ) -> Result<Vec<Evaluation>, PolicyError> {
-        // Below this, threads cost more than they save.
-        if chains.len() < 512 {
+        // Short inputs skip the forks as well as the threads.
+        if chains.len() < crate::par::MIN_PARALLEL_ITEMS {
             return chains
                 .iter()
                 .map(|c| self.evaluate_chain(c, config, Suppress::No))
