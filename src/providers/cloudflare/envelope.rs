@@ -7,32 +7,9 @@
 //! error codes together decide which [`CloudflareError`] a failure is.
 
 use super::error::CloudflareError;
+use super::message::ApiMessage;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-
-/// One entry of `errors` or `messages`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiMessage {
-    #[serde(default)]
-    pub code: i64,
-    #[serde(default)]
-    pub message: String,
-    /// Causes, e.g. 6003 "Invalid request headers" → 6111 "Invalid format for Authorization
-    /// header".
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub error_chain: Vec<ApiMessage>,
-}
-
-impl ApiMessage {
-    /// This code and every code in its chain.
-    fn codes(&self) -> Vec<i64> {
-        let mut out = vec![self.code];
-        for c in &self.error_chain {
-            out.extend(c.codes());
-        }
-        out
-    }
-}
+use serde::Deserialize;
 
 /// Pagination of list endpoints. Every field is optional: single-object endpoints omit the
 /// block, and some list endpoints (load balancers) answer without it.

@@ -2,7 +2,7 @@
 //! one becomes. No variant ever holds the API token: messages that come from the server are
 //! passed through [`super::client::CloudflareClient`]'s redaction before they land here.
 
-use super::envelope::ApiMessage;
+use super::message::ApiMessage;
 use std::time::Duration;
 use thiserror::Error;
 

@@ -6,7 +6,8 @@
 //! settings and load-balancer pools that matter for WebSockets. It never fails: whatever could
 //! not be read becomes a [`Gap`] and the rest of the chain is still audited. Read-only GETs.
 //!
-//! Module map: `client` (token, base URL, retries) → `envelope` (the v4 wrapper, decoded once)
+//! Module map: `client` (token, base URL, retries) → `envelope` (the v4 wrapper, decoded once;
+//! `message` is the error entry it and `error` share)
 //! → `zone`, `settings`, `load_balancers` (one endpoint family each) → `layer` (translation
 //! into the chain model).
 
@@ -15,15 +16,17 @@ mod envelope;
 mod error;
 mod layer;
 mod load_balancers;
+mod message;
 mod outcome;
 mod settings;
 mod zone;
 
 pub use client::{ClientOptions, CloudflareClient, API_URL_ENV, DEFAULT_API_URL, TOKEN_ENV};
-pub use envelope::{ApiMessage, ResultInfo};
+pub use envelope::ResultInfo;
 pub use error::CloudflareError;
 pub use layer::{apply_probed_idle, ASSUMED_WS_IDLE_S, LAYER_ID};
 pub use load_balancers::{LoadBalancer, Pool, PoolOrigin, SessionAffinityAttributes};
+pub use message::ApiMessage;
 pub use outcome::{CloudflareOutcome, NextHop, NextHopKind, Presence, ZoneDetails};
 pub use settings::{SettingValue, ZoneSettings, SETTING_IDS};
 pub use zone::{candidate_zone_names, DnsRecord, Zone, ZoneAccount, ZonePin, ZonePlan};
