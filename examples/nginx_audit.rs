@@ -4,9 +4,10 @@
 //! `cargo run --release --example nginx_audit -- NGINX.CONF [--judge] [--parse-only]`
 
 use std::time::Instant;
+use wsaudit::commands::single_layer_chain;
 use wsaudit::policy::{Config as PolicyConfig, RulePack};
 use wsaudit::providers::nginx::{
-    crossplane_payload, read_config, single_layer_chain, websocket_layers, Input, VersionSource,
+    crossplane_payload, read_config, read_config_on, websocket_layers, Input, VersionSource,
 };
 
 fn main() {
@@ -16,7 +17,17 @@ fn main() {
         std::process::exit(2);
     };
     let t0 = Instant::now();
-    let cfg = match read_config(&Input::File(path.clone())) {
+    // WSAUDIT_NGINX_READ_THREADS pins the parser threads, as it does for the CLI.
+    let threads = std::env::var("WSAUDIT_NGINX_READ_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0);
+    let input = Input::File(path.clone());
+    let read = match threads {
+        Some(n) => read_config_on(&input, n),
+        None => read_config(&input),
+    };
+    let cfg = match read {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");

@@ -2,7 +2,7 @@
 //! them concurrently, and judge the chain like `audit` judges a saved one.
 
 use super::audit::heartbeat_flag;
-use super::{CommandError, Context};
+use super::{env, CommandError, Context};
 use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
@@ -11,7 +11,7 @@ use crate::discover::{
 };
 use crate::model::{parse_duration, Gap, Provider, Scheme};
 use crate::providers::aws::{is_elb_dns, AwsOptions};
-use crate::providers::cloudflare::{CloudflareClient, ZonePin};
+use crate::providers::cloudflare::ZonePin;
 use crate::providers::nginx::Input;
 use crate::providers::probe::{merge_probe, probe, ProbeOptions};
 use std::time::Duration;
@@ -27,7 +27,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
         .map_err(|e| CommandError::Usage(format!("cannot start the async runtime: {e}")))?;
     ctx.info(&format!("reading the chain for {}{}", req.domain, req.path));
     let probe_opts = probe_options(&req, args)?;
-    let cloudflare = CloudflareClient::from_env().map_err(|e| e.to_string());
+    let cloudflare = env::cloudflare_client().map_err(|e| e.to_string());
     let walk_from_cloudflare = cloudflare.as_ref().is_ok_and(|c| c.is_configured());
     let pin = args.cloudflare_zone.as_deref().map(ZonePin::parse);
     let nginx = nginx_source(args);
@@ -150,6 +150,7 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
         via: None,
         regions: args.regions.clone(),
         timeout: Duration::from_secs_f64(timeout.0),
+        aws_in_env: env::aws_in_env(),
     })
 }
 
@@ -168,7 +169,8 @@ fn nginx_source(args: &ChainArgs) -> Option<NginxSource> {
     Some(NginxSource {
         input,
         version: args.nginx_version.clone(),
-        nginx_bin: std::env::var("WSAUDIT_NGINX_BIN").ok(),
+        nginx_bin: env::nginx_bin(),
+        read_threads: env::nginx_read_threads(),
     })
 }
 

@@ -5,6 +5,7 @@ mod audit;
 mod chain;
 mod context;
 mod docs;
+mod env;
 mod error;
 mod nginx;
 mod probe;
@@ -12,6 +13,7 @@ mod probe;
 pub use chain::chain_request;
 pub use context::{Context, Judged};
 pub use error::CommandError;
+pub use nginx::single_layer_chain;
 
 use crate::cli::{Cli, Command};
 

@@ -4,13 +4,14 @@
 //! `wsaudit nginx parse PATH` prints the parse as crossplane's JSON.
 
 use super::audit::heartbeat_flag;
-use super::{CommandError, Context};
+use super::{env, CommandError, Context};
 use crate::cli::{GlobalArgs, NginxAction, NginxArgs};
-use crate::model::{Chain, Scheme, Target};
+use crate::model::{
+    Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Layer, Scheme, Seconds, Target,
+};
 use crate::policy::merge_evaluations;
 use crate::providers::nginx::{
-    crossplane_payload, read_config, route, single_layer_chain, websocket_layers, Input, Query,
-    VersionSource,
+    crossplane_payload, read_config_on, route, websocket_layers, Input, Query, VersionSource,
 };
 use crate::report::Report;
 
@@ -26,13 +27,19 @@ fn input(conf: Option<&str>, dump: Option<&str>) -> Result<Input, CommandError> 
 
 pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
     if let Some(NginxAction::Parse { conf, nginx_dump }) = &args.action {
-        let cfg = read_config(&input(conf.as_deref(), nginx_dump.as_deref())?)?;
+        let cfg = read_config_on(
+            &input(conf.as_deref(), nginx_dump.as_deref())?,
+            env::nginx_read_threads(),
+        )?;
         let ctx_free = crossplane_payload(&cfg) + "\n";
         return write_plain(global, &ctx_free);
     }
     let mut ctx = Context::load(global)?;
-    let cfg = read_config(&input(args.conf.as_deref(), args.nginx_dump.as_deref())?)?;
-    let nginx_bin = std::env::var("WSAUDIT_NGINX_BIN").ok();
+    let cfg = read_config_on(
+        &input(args.conf.as_deref(), args.nginx_dump.as_deref())?,
+        env::nginx_read_threads(),
+    )?;
+    let nginx_bin = env::nginx_bin();
     let version = VersionSource::detect(args.nginx_version.as_deref(), nginx_bin.as_deref())?;
     ctx.debug(&format!(
         "{} files read; {}",
@@ -113,6 +120,28 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         super::context::fail_on_severity(global.fail_on),
     );
     ctx.emit(&super::Judged { report })
+}
+
+/// A one-layer chain for judging an nginx layer on its own: the target is the server and
+/// location the layer was built for, the heartbeat the one the user declared.
+pub fn single_layer_chain(
+    layer: Layer,
+    domain: &str,
+    path: &str,
+    heartbeat: Option<Seconds>,
+) -> Chain {
+    let mut chain = Chain::new(Target {
+        domain: domain.to_string(),
+        path: path.to_string(),
+        scheme: Scheme::Wss,
+    });
+    chain.heartbeat = heartbeat.map(|interval_s| Heartbeat {
+        interval_s,
+        direction: HeartbeatDirection::Both,
+        source: HeartbeatSource::Declared,
+    });
+    chain.layers.push(layer);
+    chain
 }
 
 fn write_plain(global: &GlobalArgs, text: &str) -> Result<u8, CommandError> {

@@ -18,8 +18,7 @@ use crate::model::{
 };
 use crate::providers::alb::{read_alb, AlbReading, AlbRequest, AlbSelector};
 use crate::providers::aws::{
-    aws_configured_in_env, is_elb_dns, region_from_arn, region_from_elb_dns, sdk_loader,
-    AwsClients, AwsError, AwsOptions,
+    is_elb_dns, region_from_arn, region_from_elb_dns, sdk_loader, AwsClients, AwsError, AwsOptions,
 };
 use crate::providers::cloudfront::{
     read_cloudfront, CloudFrontReading, CloudFrontRequest, DistributionSelector,
@@ -50,6 +49,9 @@ pub struct ChainRequest {
     pub regions: Vec<String>,
     /// `--timeout`: the total deadline of each provider.
     pub timeout: Duration,
+    /// The environment names AWS credentials, a profile or an endpoint (the command looked):
+    /// finding no credentials is then a gap, not "not consulted".
+    pub aws_in_env: bool,
 }
 
 impl ChainRequest {
@@ -64,6 +66,7 @@ impl ChainRequest {
             via: None,
             regions: Vec::new(),
             timeout: Duration::from_secs(30),
+            aws_in_env: false,
         }
     }
 }
@@ -286,7 +289,7 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
         .step("resolving AWS credentials", clients.check_credentials())
         .await;
     if let Err(e) = creds {
-        let expected = req.alb.is_some() || req.cloudfront.is_some() || aws_configured_in_env();
+        let expected = req.alb.is_some() || req.cloudfront.is_some() || req.aws_in_env;
         for (layer, provider) in [("cloudfront", Provider::Cloudfront), ("alb", Provider::Alb)] {
             if expected {
                 out.gaps.push(e.to_gap(layer, provider));

@@ -2,7 +2,7 @@
 
 use super::{ChainRequest, ProviderOutput, ProviderTask};
 use crate::model::{Gap, NotConsulted, Provider};
-use crate::providers::nginx::{read_config, route, Input, Query, VersionSource};
+use crate::providers::nginx::{read_config_on, route, Input, Query, VersionSource};
 
 /// Where the nginx configuration comes from.
 #[derive(Debug, Clone)]
@@ -11,6 +11,8 @@ pub struct NginxSource {
     pub version: Option<String>,
     /// The local nginx binary for `nginx -v` (`WSAUDIT_NGINX_BIN`, else `nginx` on PATH).
     pub nginx_bin: Option<String>,
+    /// Parser threads for reading the files.
+    pub read_threads: usize,
 }
 
 /// The conventional main file, read when no `--nginx-conf`/`--nginx-dump` is given.
@@ -51,7 +53,7 @@ fn read_nginx(req: &ChainRequest, source: Option<NginxSource>) -> ProviderOutput
                 return out;
             }
         };
-    let cfg = match read_config(&source.input) {
+    let cfg = match read_config_on(&source.input, source.read_threads) {
         Ok(c) => c,
         Err(e) => {
             out.gaps.push(gap(e.to_string(), "parse-error"));

@@ -15,6 +15,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::error::Error as StdError;
+use std::ffi::OsString;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -110,9 +111,10 @@ impl AwsClients {
     }
 }
 
-/// Whether the environment says AWS is meant to be used. When it does not and no credentials
-/// are found, the AWS layers are "not consulted" rather than gaps.
-pub fn aws_configured_in_env() -> bool {
+/// Whether the environment `var` looks up (the commands pass the process's) says AWS is meant
+/// to be used. When it does not and no credentials are found, the AWS layers are "not
+/// consulted" rather than gaps.
+pub fn aws_configured_in(var: impl Fn(&str) -> Option<OsString>) -> bool {
     const VARS: &[&str] = &[
         "AWS_PROFILE",
         "AWS_ACCESS_KEY_ID",
@@ -122,17 +124,14 @@ pub fn aws_configured_in_env() -> bool {
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_ENDPOINT_URL",
     ];
-    if VARS
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
-    {
+    if VARS.iter().any(|v| var(v).is_some_and(|x| !x.is_empty())) {
         return true;
     }
-    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-    let config = std::env::var_os("AWS_CONFIG_FILE")
+    let home = var("HOME").map(std::path::PathBuf::from);
+    let config = var("AWS_CONFIG_FILE")
         .map(std::path::PathBuf::from)
         .or_else(|| home.as_ref().map(|h| h.join(".aws/config")));
-    let creds = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE")
+    let creds = var("AWS_SHARED_CREDENTIALS_FILE")
         .map(std::path::PathBuf::from)
         .or_else(|| home.as_ref().map(|h| h.join(".aws/credentials")));
     config.is_some_and(|p| p.is_file()) || creds.is_some_and(|p| p.is_file())

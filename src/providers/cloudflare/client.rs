@@ -89,14 +89,9 @@ impl fmt::Debug for CloudflareClient {
 }
 
 impl CloudflareClient {
-    /// Reads `CLOUDFLARE_API_TOKEN` and `WSAUDIT_CLOUDFLARE_API_URL` from the process
-    /// environment. No token is not an error: the client then reports "not consulted".
-    pub fn from_env() -> Result<Self, CloudflareError> {
-        Self::from_lookup(|k| std::env::var(k).ok(), ClientOptions::default())
-    }
-
-    /// Like [`from_env`](Self::from_env) with an explicit variable lookup, so tests (and the
-    /// CLI's own tests) need not mutate the process environment.
+    /// Takes `CLOUDFLARE_API_TOKEN` and `WSAUDIT_CLOUDFLARE_API_URL` from `lookup`: the
+    /// commands pass the process environment, tests a map, so none mutates the environment.
+    /// No token is not an error: the client then reports "not consulted".
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
         options: ClientOptions,

@@ -12,9 +12,7 @@ use super::tree::{Config, Dir};
 use super::upstream::PASS_DIRECTIVES;
 use super::vars::Request;
 use super::version::VersionSource;
-use crate::model::{
-    Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Layer, Scheme, Seconds, Target,
-};
+use crate::model::Layer;
 use crate::par::map_chunks;
 use std::collections::HashSet;
 use std::io::Read;
@@ -30,11 +28,17 @@ pub enum Input {
     Stdin,
 }
 
-/// Reads the configuration and everything it includes.
+/// Reads the configuration and everything it includes, parsing files on the machine's cores.
 pub fn read_config(input: &Input) -> Result<Config, NginxError> {
+    read_config_on(input, crate::par::threads())
+}
+
+/// Like [`read_config`] on `threads` parser threads (`WSAUDIT_NGINX_READ_THREADS`, which the
+/// commands read).
+pub fn read_config_on(input: &Input, threads: usize) -> Result<Config, NginxError> {
     match input {
-        Input::File(p) if p == "-" => read_config(&Input::Stdin),
-        Input::File(p) => Config::read(&Disk, p),
+        Input::File(p) if p == "-" => read_config_on(&Input::Stdin, threads),
+        Input::File(p) => Config::read_on(&Disk, p, threads),
         Input::Dump(p) => {
             let text = if p == "-" {
                 read_stdin()?
@@ -43,20 +47,20 @@ pub fn read_config(input: &Input) -> Result<Config, NginxError> {
             };
             let dump = Dump::parse(&text, p)?;
             let main = dump.main.clone();
-            Config::read(&dump, &main)
+            Config::read_on(&dump, &main, threads)
         }
         Input::Stdin => {
             let text = read_stdin()?;
             if Dump::looks_like_dump(&text) {
                 let dump = Dump::parse(&text, "-")?;
                 let main = dump.main.clone();
-                Config::read(&dump, &main)
+                Config::read_on(&dump, &main, threads)
             } else {
                 let src = Stdin {
                     name: "-".into(),
                     text,
                 };
-                Config::read(&src, "-")
+                Config::read_on(&src, "-", threads)
             }
         }
     }
@@ -477,26 +481,4 @@ fn visit<'m, 'a>(
         stack.pop();
     }
     Ok(())
-}
-
-/// A one-layer chain for judging an nginx layer on its own (`wsaudit nginx`): the target is
-/// the server and location the layer was built for, the heartbeat the one the user declared.
-pub fn single_layer_chain(
-    layer: Layer,
-    domain: &str,
-    path: &str,
-    heartbeat: Option<Seconds>,
-) -> Chain {
-    let mut chain = Chain::new(Target {
-        domain: domain.to_string(),
-        path: path.to_string(),
-        scheme: Scheme::Wss,
-    });
-    chain.heartbeat = heartbeat.map(|interval_s| Heartbeat {
-        interval_s,
-        direction: HeartbeatDirection::Both,
-        source: HeartbeatSource::Declared,
-    });
-    chain.layers.push(layer);
-    chain
 }

@@ -23,7 +23,7 @@ mod upstream;
 mod vars;
 mod version;
 
-pub use audit::{read_config, route, single_layer_chain, websocket_layers, Input, Query, Routed};
+pub use audit::{read_config, read_config_on, route, websocket_layers, Input, Query, Routed};
 pub use error::NginxError;
 pub use json::crossplane_payload;
 pub use select::ServerMatch;

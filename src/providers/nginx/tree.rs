@@ -212,13 +212,19 @@ impl Config {
         v
     }
 
-    /// Reads `main` and everything it includes.
+    /// Reads `main` and everything it includes, parsing files on the machine's cores.
     pub fn read(source: &dyn Source, main: &str) -> Result<Config, NginxError> {
+        Self::read_on(source, main, crate::par::threads())
+    }
+
+    /// Like [`read`](Self::read) on `threads` parser threads (at least one): benchmarks
+    /// compare one thread against the default.
+    pub fn read_on(source: &dyn Source, main: &str, threads: usize) -> Result<Config, NginxError> {
         let text = source.read(main).map_err(|reason| NginxError::Unreadable {
             path: main.to_string(),
             reason,
         })?;
-        Reader::new(source, main).run(text)
+        Reader::new(source, main).run(text, threads.max(1))
     }
 
     /// Parses one text with no includes followed (tests, fuzzing).
@@ -442,13 +448,7 @@ impl<'s> Reader<'s> {
         }
     }
 
-    fn run(mut self, main_text: String) -> Result<Config, NginxError> {
-        // WSAUDIT_NGINX_READ_THREADS pins the count (benchmarks compare 1 against the default).
-        let workers = std::env::var("WSAUDIT_NGINX_READ_THREADS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|n| *n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)));
+    fn run(mut self, main_text: String, workers: usize) -> Result<Config, NginxError> {
         let source = self.source;
         let (job_tx, job_rx) = mpsc::channel::<Job>();
         let job_rx = Mutex::new(job_rx);

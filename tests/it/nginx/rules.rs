@@ -4,11 +4,10 @@
 use crate::support;
 
 use support::repo;
+use wsaudit::commands::single_layer_chain;
 use wsaudit::model::Seconds;
 use wsaudit::policy::{Config as PolicyConfig, Finding, RulePack};
-use wsaudit::providers::nginx::{
-    read_config, route, single_layer_chain, Input, NginxVersion, Query, VersionSource,
-};
+use wsaudit::providers::nginx::{read_config, route, Input, NginxVersion, Query, VersionSource};
 
 fn findings(fixture: &str, host: &str, path: &str, heartbeat: Option<f64>) -> Vec<Finding> {
     let p = repo()

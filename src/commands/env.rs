@@ -1,0 +1,36 @@
+//! The process environment, read here and nowhere else: the commands pass what it says down,
+//! so the providers can be driven with any values (tests, embedding) and a token's only way
+//! in is the environment the user set.
+
+use crate::providers::aws::aws_configured_in;
+use crate::providers::cloudflare::{ClientOptions, CloudflareClient, CloudflareError};
+
+/// The nginx binary `nginx -v` runs when no `--nginx-version` is given.
+pub const NGINX_BIN_ENV: &str = "WSAUDIT_NGINX_BIN";
+
+/// Pins the nginx reader's parser threads (benchmarks compare 1 against the default).
+pub const NGINX_READ_THREADS_ENV: &str = "WSAUDIT_NGINX_READ_THREADS";
+
+pub fn nginx_bin() -> Option<String> {
+    std::env::var(NGINX_BIN_ENV).ok()
+}
+
+/// `WSAUDIT_NGINX_READ_THREADS` when it is a positive number, else the machine's cores (up to
+/// the cap every parallel step shares).
+pub fn nginx_read_threads() -> usize {
+    std::env::var(NGINX_READ_THREADS_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(crate::par::threads)
+}
+
+/// The Cloudflare client for `CLOUDFLARE_API_TOKEN` and `WSAUDIT_CLOUDFLARE_API_URL`.
+pub fn cloudflare_client() -> Result<CloudflareClient, CloudflareError> {
+    CloudflareClient::from_lookup(|k| std::env::var(k).ok(), ClientOptions::default())
+}
+
+/// Whether the environment names AWS credentials, a profile or an endpoint.
+pub fn aws_in_env() -> bool {
+    aws_configured_in(|k| std::env::var_os(k))
+}
