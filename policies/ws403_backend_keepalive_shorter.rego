@@ -60,7 +60,7 @@ findings contains f if {
 		"setting": "client_keepalive",
 		"message": sprintf("%s closes idle keep-alive connections after %s while %s may reuse them for %s: %s can send a request or WebSocket handshake on a connection the backend just closed and answer the client 502", [
 			lib.label(inner), lib.describe_seconds(inner.client_keepalive),
-			lib.label(outer), lib.describe_seconds(p.s), outer.name,
+			lib.label(outer), lib.describe_seconds(p.s), lib.title(outer),
 		]),
 		"evidence": {
 			"client_keepalive": lib.evidence_setting(inner.client_keepalive),

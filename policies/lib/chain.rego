@@ -28,7 +28,22 @@ origin_text(o) := sprintf("%s:%v", [o.locator, o.line]) if {
 	o.kind == "probed"
 } else := "unknown"
 
-label(layer) := sprintf("%s (%s)", [layer.name, layer.provider])
+label(layer) := sprintf("%s (%s)", [title(layer), layer.provider])
+
+# The layer's name with the rewrite that led the request to it, in the words the reports use
+# (report::layer_title): a finding on /cable/x must show it is judged as location /socket/.
+title(layer) := concat("", array.concat([layer.name], route_notes(layer)))
+
+# A comprehension, not `else := ""`: regorus' VM leaves a function undefined when its body
+# reads a missing field, where the interpreter takes the else.
+route_notes(layer) := [sprintf(p[1], [at.file, at.line]) |
+	some p in [
+		["reached_by_rewrite", " (reached by the rewrite at %s:%v)"],
+		["rewrite_not_followed", " (the rewrite at %s:%v depends on request data and is not followed)"],
+	]
+	at := object.get(layer, p[0], null)
+	at != null
+]
 
 # Layers with a known idle timeout, outermost first, with their position.
 idle_layers := [{"pos": i, "layer": l, "t": l.idle_timeout.value} |

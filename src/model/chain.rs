@@ -167,10 +167,20 @@ pub struct Layer {
     pub id: String,
     pub kind: LayerKind,
     pub provider: Provider,
+    /// What the provider calls it (`server ws.example.com location /ws/`, a load balancer's
+    /// name); how the request got here is in the fields below, not in the name.
     pub name: String,
     /// ARN, zone id, file path: where this layer is configured.
     #[serde(default)]
     pub locator: Option<String>,
+    /// The internal rewrite (nginx `rewrite … last`) that sent the request to this layer's
+    /// configuration: the layer judged is not the one the requested path names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached_by_rewrite: Option<SourceLine>,
+    /// A rewrite on the way whose target is request data, so where it leads is not known: the
+    /// layer is the one the request reaches when it does not apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewrite_not_followed: Option<SourceLine>,
 
     /// Closes an established, idle WebSocket.
     #[serde(default)]
@@ -282,6 +292,8 @@ impl Layer {
             provider,
             name: name.into(),
             locator: None,
+            reached_by_rewrite: None,
+            rewrite_not_followed: None,
             idle_timeout: Setting::default(),
             idle_reset_by: Setting::default(),
             max_duration: Setting::default(),
@@ -305,6 +317,14 @@ impl Layer {
             access_log: Setting::default(),
         }
     }
+}
+
+/// A line of a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceLine {
+    pub file: String,
+    pub line: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

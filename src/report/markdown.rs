@@ -18,7 +18,7 @@ pub fn render(report: &Report) -> String {
         o.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",
             i + 1,
-            cell(&l.name),
+            cell(&super::layer_title(l)),
             l.provider.as_str(),
             idle,
             cell(&l.idle_timeout.origin.short())

@@ -9,10 +9,31 @@ pub mod rules;
 pub mod sarif;
 pub mod table;
 
-use crate::model::{Chain, ProbeFacts, Seconds, SCHEMA_VERSION};
+use crate::model::{Chain, Layer, ProbeFacts, Seconds, SCHEMA_VERSION};
 use crate::policy::{Finding, Severity, SuppressedFinding};
 use schemars::JsonSchema;
 use serde::Serialize;
+use std::borrow::Cow;
+
+/// A layer's name as the reports show it: with the rewrite that led the request there, so a
+/// reader sees why `/cable/x` is judged as `location /socket/`. `lib.title` in the rule pack
+/// writes the same words into findings.
+pub fn layer_title(layer: &Layer) -> Cow<'_, str> {
+    if layer.reached_by_rewrite.is_none() && layer.rewrite_not_followed.is_none() {
+        return Cow::Borrowed(&layer.name);
+    }
+    let mut s = layer.name.clone();
+    if let Some(at) = &layer.reached_by_rewrite {
+        s += &format!(" (reached by the rewrite at {}:{})", at.file, at.line);
+    }
+    if let Some(at) = &layer.rewrite_not_followed {
+        s += &format!(
+            " (the rewrite at {}:{} depends on request data and is not followed)",
+            at.file, at.line
+        );
+    }
+    Cow::Owned(s)
+}
 
 /// The JSON report document: one object on standard output.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -168,7 +189,7 @@ impl Report {
                     .layers
                     .iter()
                     .find(|l| &l.id == id)
-                    .map(|l| format!("{} ({})", l.name, l.provider.as_str()))
+                    .map(|l| format!("{} ({})", layer_title(l), l.provider.as_str()))
                     .unwrap_or_else(|| id.clone());
                 format!("; idle WebSockets are cut first by {name} after {t}")
             }

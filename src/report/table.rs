@@ -25,7 +25,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         }
         chain.add_row(vec![
             Cell::new(i + 1),
-            Cell::new(&l.name),
+            Cell::new(super::layer_title(l)),
             Cell::new(l.provider.as_str()),
             Cell::new(idle_cell(l)),
             Cell::new(l.idle_timeout.origin.short()),

@@ -12,7 +12,7 @@ use super::tree::{Config, Dir};
 use super::upstream::PASS_DIRECTIVES;
 use super::vars::Request;
 use super::version::VersionSource;
-use crate::model::Layer;
+use crate::model::{Layer, SourceLine};
 use crate::par::map_chunks;
 use std::collections::HashSet;
 use std::io::Read;
@@ -159,18 +159,14 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
     };
     let at_location = Request { uri: &uri, ..start };
     let mut layer = build_layer(&model, &place, version, at_location)?;
-    // Findings name the layer: the on-call engineer must see that /cable/x is judged as the
-    // /socket/ location because of a rewrite, not by a misreading.
-    if let Some(d) = trip.via {
-        layer.name += &format!(" (reached by the rewrite at {}:{})", d.file(), d.line());
-    }
-    if let Some(d) = trip.unfollowed {
-        layer.name += &format!(
-            " (the rewrite at {}:{} depends on request data and is not followed)",
-            d.file(),
-            d.line()
-        );
-    }
+    // The reports name these beside the layer: the on-call engineer must see that /cable/x
+    // is judged as the /socket/ location because of a rewrite, not by a misreading.
+    let at = |d: Dir<'_>| SourceLine {
+        file: d.file().to_string(),
+        line: d.line(),
+    };
+    layer.reached_by_rewrite = trip.via.map(at);
+    layer.rewrite_not_followed = trip.unfollowed.map(at);
     if let Some(cycle) = trip.cycle {
         layer.websocket = crate::model::Setting {
             value: Some(crate::model::WebsocketSupport::Disabled),

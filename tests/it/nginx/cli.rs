@@ -203,10 +203,35 @@ fn a_rewritten_path_is_judged_where_nginx_sends_it() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let layer = &v["chain"]["layers"][0];
     assert_eq!(layer["id"], "nginx:rw.example.com/socket/");
+    // How the request got there is a fact beside the name, which the reports render with it.
+    assert_eq!(layer["name"], "server rw.example.com location /socket/");
     assert_eq!(
-        layer["name"],
-        format!("server rw.example.com location /socket/ (reached by the rewrite at {conf}:31)")
+        layer["reached_by_rewrite"],
+        serde_json::json!({"file": conf, "line": 31})
     );
+    assert!(layer.get("rewrite_not_followed").is_none(), "{layer}");
     // /legacy/ itself would cut at 5 s; /socket/ at 3600 s.
     assert_eq!(layer["idle_timeout"]["value"], 3600);
+    let shown =
+        format!("server rw.example.com location /socket/ (reached by the rewrite at {conf}:31)");
+    for f in v["findings"].as_array().unwrap() {
+        let message = f["message"].as_str().unwrap();
+        if f["layer"] == layer["id"] && message.contains("location /socket/") {
+            assert!(message.contains(&shown), "{message}");
+        }
+    }
+    let md = wsaudit(&[
+        "nginx",
+        &conf,
+        "--domain",
+        "rw.example.com",
+        "--path",
+        "/legacy/chat",
+        "--nginx-version",
+        "1.22.1",
+        "--format",
+        "markdown",
+    ]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains(&shown), "{md}");
 }
