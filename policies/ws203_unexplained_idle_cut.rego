@@ -10,7 +10,8 @@ metadata := {
 	"category": "idle",
 	"why": concat(" ", [
 		"A live probe held a WebSocket idle and something closed it, but no layer the audit read has",
-		"an idle timeout or maximum duration within 1 s of that moment. Either a hop is missing from",
+		"an idle timeout or maximum duration within the tolerance (`explain_tolerance_s`, default 1 s)",
+		"of that moment. Either a hop is missing from",
 		"the chain (a corporate or egress proxy, a Kubernetes ingress, a service-mesh sidecar, a NAT",
 		"or firewall connection-tracking timeout, an unpublished CDN limit such as Cloudflare's), or a",
 		"layer's live setting differs from the one read (config not deployed or overridden). Either",
@@ -31,6 +32,8 @@ else := "a TCP FIN without a Close frame (clients report 1006)" if idle.how == "
 else := "a TCP reset" if idle.how == "rst"
 else := idle.how
 
+# `explained_by` was decided by the probe merge with the same `explain_tolerance_s` the message
+# names: the command hands the configured value to both.
 # On `wsaudit probe` alone the chain has no configured layers, so nothing could explain a cut:
 # the rule speaks only when there was a configuration to compare with.
 findings contains f if {
@@ -39,8 +42,8 @@ findings contains f if {
 	not is_string(idle.explained_by)
 	f := {
 		"layer": "chain",
-		"message": sprintf("the live probe's idle WebSocket was closed after %v s by %s, but no layer in the chain has an idle timeout or maximum duration within 1 s of that: a layer wsaudit could not see closes idle WebSockets at %v s", [
-			idle.closed_after_s, how_text, idle.closed_after_s,
+		"message": sprintf("the live probe's idle WebSocket was closed after %v s by %s, but no layer in the chain has an idle timeout or maximum duration within %v s of that: a layer wsaudit could not see closes idle WebSockets at %v s", [
+			idle.closed_after_s, how_text, lib.config.explain_tolerance_s, idle.closed_after_s,
 		]),
 		"evidence": {
 			"closed_after_s": idle.closed_after_s,

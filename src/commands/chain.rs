@@ -9,7 +9,7 @@ use crate::discover::{
     aws_task, cloudflare_task, discover, nginx_task, AwsSource, ChainRequest, NginxSource,
     DEFAULT_NGINX_CONF,
 };
-use crate::model::{parse_duration, Gap, Provider, Scheme};
+use crate::model::{parse_duration, Gap, Provider, Scheme, Seconds};
 use crate::providers::aws::{is_elb_dns, AwsOptions};
 use crate::providers::cloudflare::ZonePin;
 use crate::providers::nginx::Input;
@@ -92,7 +92,8 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     match probed {
         None => {}
         Some(Ok(facts)) => {
-            let merged = merge_probe(&mut chain, facts);
+            let tolerance = Seconds(ctx.config.thresholds.explain_tolerance_s);
+            let merged = merge_probe(&mut chain, facts, tolerance);
             if let Some(layer) = merged.explained_by {
                 ctx.info(&format!("the measured idle cut matches {layer}"));
             }

@@ -6,6 +6,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// How far (seconds) a measured idle cut may be from a layer's configured timeout and still be
+/// explained by it, unless `wsaudit.toml` sets `explain_tolerance_s`: timers fire late by
+/// scheduling, and the probe measures from the `101`.
+pub const DEFAULT_EXPLAIN_TOLERANCE_S: f64 = 1.0;
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ProbeFacts {
     pub url: String,
@@ -119,7 +124,8 @@ pub struct IdleFacts {
     pub how: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_code: Option<u16>,
-    /// The layer whose configured idle timeout explains the cut (within 1 s), if any.
+    /// The layer whose configured idle timeout explains the cut (within `explain_tolerance_s`,
+    /// default 1 s), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explained_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

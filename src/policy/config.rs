@@ -3,7 +3,7 @@
 //! file and line, because a silently ignored setting is how a compliance scan goes wrong.
 
 use super::severity::Severity;
-use crate::model::{parse_duration, HeartbeatDirection, Seconds};
+use crate::model::{parse_duration, HeartbeatDirection, Seconds, DEFAULT_EXPLAIN_TOLERANCE_S};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,6 +34,9 @@ pub struct Thresholds {
     pub min_drain_s: f64,
     /// WS502: certificates expiring within this many days are flagged.
     pub tls_expiry_warn_days: i64,
+    /// WS203 and `chain --probe`: a measured idle cut this close (seconds) to a layer's
+    /// timeout is explained by that layer.
+    pub explain_tolerance_s: f64,
     /// WS301: backends (layer id, name or locator) that keep no per-connection state.
     pub stateless_backends: Vec<String>,
 }
@@ -49,6 +52,7 @@ impl Default for Thresholds {
             // AWS's own deregistration_delay default (provider-facts §1).
             min_drain_s: 300.0,
             tls_expiry_warn_days: 14,
+            explain_tolerance_s: DEFAULT_EXPLAIN_TOLERANCE_S,
             stateless_backends: Vec::new(),
         }
     }
@@ -90,6 +94,7 @@ struct RawConfig {
     heartbeat_margin: Option<f64>,
     min_drain_s: Option<f64>,
     tls_expiry_warn_days: Option<i64>,
+    explain_tolerance_s: Option<f64>,
     #[serde(default)]
     stateless_backends: Vec<String>,
     heartbeat: Option<RawHeartbeat>,
@@ -177,6 +182,16 @@ impl Config {
         }
         if let Some(v) = raw.tls_expiry_warn_days {
             t.tls_expiry_warn_days = v;
+        }
+        if let Some(v) = raw.explain_tolerance_s {
+            // Negative would explain nothing, not even an exact match.
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(at(
+                    find_key(text, "explain_tolerance_s"),
+                    format!("explain_tolerance_s must be a number of seconds, 0 or more, got {v}"),
+                ));
+            }
+            t.explain_tolerance_s = v;
         }
         t.stateless_backends = raw.stateless_backends;
 
@@ -322,6 +337,7 @@ mod tests {
             r#"
 baseline_idle_s = 600
 heartbeat_margin = 0.4
+explain_tolerance_s = 2.5
 stateless_backends = ["api-tg"]
 [heartbeat]
 interval = "25s"
@@ -342,8 +358,22 @@ expires = "2099-12-31"
         assert_eq!(c.thresholds.heartbeat_margin, 0.4);
         assert_eq!(c.disabled_rules, vec!["WS601"]);
         assert_eq!(c.severity_overrides["WS701"], Severity::Info);
-        assert_eq!(c.suppressions[0].origin, "w.toml:11");
+        assert_eq!(c.thresholds.explain_tolerance_s, 2.5);
+        assert_eq!(c.suppressions[0].origin, "w.toml:12");
         assert_eq!(c.heartbeat.unwrap().interval, Seconds(25.0));
         assert_eq!(refs.len(), 3);
+    }
+
+    #[test]
+    fn the_explain_tolerance_defaults_to_the_probe_merges_and_may_not_be_negative() {
+        let (c, _) = Config::parse("", "w.toml").unwrap();
+        assert_eq!(
+            c.thresholds.explain_tolerance_s,
+            DEFAULT_EXPLAIN_TOLERANCE_S
+        );
+        let err = Config::parse("\nexplain_tolerance_s = -1\n", "w.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("w.toml:2:1: explain_tolerance_s"), "{err}");
     }
 }

@@ -13,10 +13,6 @@ use crate::model::{
     Scheme, Seconds, Setting, Target,
 };
 
-/// How far (seconds) a measured cut may be from a configured timeout and still be explained
-/// by it: timers fire late by scheduling, and the probe measures from the `101`.
-pub const EXPLAIN_TOLERANCE_S: f64 = 1.0;
-
 /// What [`merge_probe`] changed, for the caller to report.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MergeOutcome {
@@ -32,14 +28,16 @@ pub struct MergeOutcome {
     pub unseen_layers: Vec<String>,
 }
 
-/// Adds `facts` to `chain` (as `chain.probe`) and updates what the measurement settles.
-pub fn merge_probe(chain: &mut Chain, mut facts: ProbeFacts) -> MergeOutcome {
+/// Adds `facts` to `chain` (as `chain.probe`) and updates what the measurement settles. A cut
+/// within `tolerance` of a layer's timeout is explained by it (`explain_tolerance_s`, which
+/// the command reads from `wsaudit.toml` so WS203 and this agree).
+pub fn merge_probe(chain: &mut Chain, mut facts: ProbeFacts, tolerance: Seconds) -> MergeOutcome {
     let mut outcome = MergeOutcome::default();
     let samples = facts.idle.as_ref().map(|i| i.samples.len().max(1) as u32);
 
     if let Some(idle) = facts.idle.as_mut() {
         if let Some(cut) = idle.closed_after_s {
-            match explaining_layer(chain, cut) {
+            match explaining_layer(chain, cut, tolerance) {
                 Some(i) => {
                     let layer = &mut chain.layers[i];
                     idle.explained_by = Some(layer.id.clone());
@@ -48,7 +46,7 @@ pub fn merge_probe(chain: &mut Chain, mut facts: ProbeFacts) -> MergeOutcome {
                     // was measured; a configured or documented one stays, since it is the
                     // line to change.
                     if matches!(layer.idle_timeout.origin, Origin::Assumed { .. })
-                        && within(layer.idle_timeout.value, cut)
+                        && within(layer.idle_timeout.value, cut, tolerance)
                     {
                         layer.idle_timeout = Setting::probed(cut, facts.url.clone(), samples);
                         outcome.settled.push(layer.id.clone());
@@ -129,13 +127,13 @@ pub fn probe_chain(target: &ProbeTarget, facts: ProbeFacts) -> Chain {
     chain
 }
 
-fn within(value: Option<Seconds>, cut: Seconds) -> bool {
-    value.is_some_and(|v| (v.0 - cut.0).abs() <= EXPLAIN_TOLERANCE_S)
+fn within(value: Option<Seconds>, cut: Seconds, tolerance: Seconds) -> bool {
+    value.is_some_and(|v| (v.0 - cut.0).abs() <= tolerance.0)
 }
 
 /// The layer whose idle timeout, or else hard maximum duration, is closest to the cut within
 /// the tolerance; among equals the outermost, which is the one that fires first.
-fn explaining_layer(chain: &Chain, cut: Seconds) -> Option<usize> {
+fn explaining_layer(chain: &Chain, cut: Seconds, tolerance: Seconds) -> Option<usize> {
     let mut best: Option<(usize, f64)> = None;
     for (i, layer) in chain.layers.iter().enumerate() {
         for v in [layer.idle_timeout.value, layer.max_duration.value]
@@ -143,7 +141,7 @@ fn explaining_layer(chain: &Chain, cut: Seconds) -> Option<usize> {
             .flatten()
         {
             let d = (v.0 - cut.0).abs();
-            if d <= EXPLAIN_TOLERANCE_S && best.is_none_or(|(_, b)| d < b) {
+            if d <= tolerance.0 && best.is_none_or(|(_, b)| d < b) {
                 best = Some((i, d));
             }
         }
@@ -164,7 +162,11 @@ fn provider_of(name: &str) -> Option<Provider> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{IdleFacts, Layer, LayerKind, ProbeHeartbeat, Scheme, Target};
+    use crate::model::{
+        IdleFacts, Layer, LayerKind, ProbeHeartbeat, Scheme, Target, DEFAULT_EXPLAIN_TOLERANCE_S,
+    };
+
+    const TOLERANCE: Seconds = Seconds(DEFAULT_EXPLAIN_TOLERANCE_S);
 
     fn chain() -> Chain {
         let mut c = Chain::new(Target {
@@ -202,7 +204,7 @@ mod tests {
     #[test]
     fn a_cut_is_explained_by_the_layer_whose_timeout_matches() {
         let mut c = chain();
-        let o = merge_probe(&mut c, cut_at(60.4));
+        let o = merge_probe(&mut c, cut_at(60.4), TOLERANCE);
         assert_eq!(o.explained_by.as_deref(), Some("alb"));
         let idle = c.probe.unwrap().idle.unwrap();
         assert_eq!(idle.explained_by.as_deref(), Some("alb"));
@@ -215,7 +217,7 @@ mod tests {
     #[test]
     fn a_measured_cut_settles_an_assumed_limit() {
         let mut c = chain();
-        let o = merge_probe(&mut c, cut_at(100.8));
+        let o = merge_probe(&mut c, cut_at(100.8), TOLERANCE);
         assert_eq!(o.explained_by.as_deref(), Some("cloudflare"));
         assert_eq!(o.settled, vec!["cloudflare".to_string()]);
         assert_eq!(c.layers[0].idle_timeout.value, Some(Seconds(100.8)));
@@ -228,13 +230,19 @@ mod tests {
     #[test]
     fn a_cut_no_layer_explains_stays_unexplained() {
         let mut c = chain();
-        let o = merge_probe(&mut c, cut_at(30.0));
+        let o = merge_probe(&mut c, cut_at(30.0), TOLERANCE);
         assert_eq!(o.explained_by, None);
         assert_eq!(o.unexplained_cut_s, Some(Seconds(30.0)));
         assert_eq!(c.probe.unwrap().idle.unwrap().explained_by, None);
         // 1.5 s away is outside the tolerance too.
-        let o = merge_probe(&mut chain(), cut_at(61.5));
+        let o = merge_probe(&mut chain(), cut_at(61.5), TOLERANCE);
         assert_eq!(o.explained_by, None);
+    }
+
+    #[test]
+    fn a_wider_tolerance_explains_a_later_cut() {
+        let o = merge_probe(&mut chain(), cut_at(61.5), Seconds(2.0));
+        assert_eq!(o.explained_by.as_deref(), Some("alb"));
     }
 
     #[test]
@@ -253,7 +261,7 @@ mod tests {
             }),
             ..ProbeFacts::default()
         };
-        assert!(merge_probe(&mut c, facts).heartbeat_probed);
+        assert!(merge_probe(&mut c, facts, TOLERANCE).heartbeat_probed);
         let hb = c.heartbeat.unwrap();
         assert_eq!(hb.interval_s, Seconds(30.0));
         assert_eq!(hb.source, HeartbeatSource::Probed);
@@ -268,7 +276,7 @@ mod tests {
             fingerprint: vec!["cloudflare".into(), "nginx".into(), "envoy".into()],
             ..ProbeFacts::default()
         };
-        let o = merge_probe(&mut c, facts);
+        let o = merge_probe(&mut c, facts, TOLERANCE);
         assert_eq!(o.unseen_layers, vec!["cloudflare".to_string()]);
         assert_eq!(c.gaps.len(), 1);
         assert_eq!(c.gaps[0].code.as_deref(), Some("seen-by-probe"));

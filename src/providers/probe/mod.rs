@@ -18,7 +18,7 @@ mod target;
 mod tls;
 
 pub use fingerprint::fingerprint;
-pub use merge::{merge_probe, probe_chain, MergeOutcome, EXPLAIN_TOLERANCE_S};
+pub use merge::{merge_probe, probe_chain, MergeOutcome};
 pub use target::ProbeTarget;
 
 use crate::model::{
