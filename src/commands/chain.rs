@@ -9,7 +9,7 @@ use crate::discover::{
     aws_task, cloudflare_task, discover, nginx_task, AwsSource, ChainRequest, NginxSource,
     DEFAULT_NGINX_CONF,
 };
-use crate::model::{parse_duration, Gap, Provider, Scheme, Seconds};
+use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
 use crate::providers::aws::{is_elb_dns, AwsOptions};
 use crate::providers::cloudflare::ZonePin;
 use crate::providers::nginx::Input;
@@ -102,7 +102,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             layer: "probe".into(),
             provider: Provider::Probe,
             reason: e.to_string(),
-            code: Some("probe-failed".into()),
+            code: GapCode::ProbeFailed,
         }),
     }
     ctx.apply_heartbeat(&mut chain, flag);

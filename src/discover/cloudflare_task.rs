@@ -2,7 +2,7 @@
 //! CDN layer.
 
 use super::{ChainRequest, ProviderOutput, ProviderTask};
-use crate::model::{Gap, NotConsulted, Provider};
+use crate::model::{Gap, GapCode, NotConsulted, Provider};
 use crate::providers::cloudflare::{read_domain_in, CloudflareClient, Presence, ZonePin};
 
 pub fn cloudflare_task(
@@ -31,7 +31,7 @@ async fn read_cloudflare(
                 layer: "cloudflare".into(),
                 provider: Provider::Cloudflare,
                 reason,
-                code: Some("config-error".into()),
+                code: GapCode::ConfigError,
             });
             return out;
         }

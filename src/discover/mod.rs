@@ -14,7 +14,7 @@ pub use cloudflare_task::cloudflare_task;
 pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};
 
 use crate::model::{
-    Chain, Gap, Heartbeat, Layer, LayerKind, NotConsulted, Provider, Scheme, Target,
+    Chain, Gap, GapCode, Heartbeat, Layer, LayerKind, NotConsulted, Provider, Scheme, Target,
 };
 use crate::providers::alb::{read_alb, AlbReading, AlbRequest, AlbSelector};
 use crate::providers::aws::{
@@ -150,7 +150,7 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
                             task.name,
                             req.timeout.as_secs_f64()
                         ),
-                        code: Some("timeout".into()),
+                        code: GapCode::Timeout,
                     })
                     .collect(),
                 ..Default::default()

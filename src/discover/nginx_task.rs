@@ -1,7 +1,7 @@
 //! The nginx task of `wsaudit chain`: the location nginx would pick for the domain and path.
 
 use super::{ChainRequest, ProviderOutput, ProviderTask};
-use crate::model::{Gap, NotConsulted, Provider};
+use crate::model::{Gap, GapCode, NotConsulted, Provider};
 use crate::providers::nginx::{read_config_on, route, Input, Query, VersionSource};
 
 /// Where the nginx configuration comes from.
@@ -39,24 +39,24 @@ fn read_nginx(req: &ChainRequest, source: Option<NginxSource>) -> ProviderOutput
         });
         return out;
     };
-    let gap = |reason: String, code: &str| Gap {
+    let gap = |reason: String, code: GapCode| Gap {
         layer: "nginx".into(),
         provider: Provider::Nginx,
         reason,
-        code: Some(code.into()),
+        code,
     };
     let version =
         match VersionSource::detect(source.version.as_deref(), source.nginx_bin.as_deref()) {
             Ok(v) => v,
             Err(e) => {
-                out.gaps.push(gap(e.to_string(), "bad-version"));
+                out.gaps.push(gap(e.to_string(), GapCode::BadVersion));
                 return out;
             }
         };
     let cfg = match read_config_on(&source.input, source.read_threads) {
         Ok(c) => c,
         Err(e) => {
-            out.gaps.push(gap(e.to_string(), "parse-error"));
+            out.gaps.push(gap(e.to_string(), GapCode::UnreadableConfig));
             return out;
         }
     };
@@ -67,7 +67,7 @@ fn read_nginx(req: &ChainRequest, source: Option<NginxSource>) -> ProviderOutput
     };
     match route(&cfg, &q, &version) {
         Ok(routed) => out.layers.push(routed.layer),
-        Err(e) => out.gaps.push(gap(e.to_string(), "no-route")),
+        Err(e) => out.gaps.push(gap(e.to_string(), GapCode::NoRoute)),
     }
     out
 }

@@ -3,6 +3,7 @@
 //! This is the contract between providers (which fill it) and the policy engine (which only
 //! ever sees it as JSON). Field names are stable: add fields, rename none (DESIGN §3).
 
+use super::gap::GapCode;
 use super::probe::ProbeFacts;
 use super::seconds::Seconds;
 use super::setting::{Origin, Setting};
@@ -361,9 +362,9 @@ pub struct Gap {
     pub layer: String,
     pub provider: Provider,
     pub reason: String,
-    /// A stable short code (`no-credentials`, `access-denied`, `throttled`, `parse-error`…).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    /// Every gap wsaudit writes has one; a saved chain without it loads as `unknown`.
+    #[serde(default)]
+    pub code: GapCode,
 }
 
 impl Chain {

@@ -2,12 +2,14 @@
 //! engine and the reports read only it.
 
 mod chain;
+mod gap;
 mod load;
 mod probe;
 mod seconds;
 mod setting;
 
 pub use chain::*;
+pub use gap::GapCode;
 pub use load::{load_chain, ChainError};
 pub use probe::*;
 pub use seconds::{parse_duration, Seconds};

@@ -6,7 +6,7 @@
 //! carries a credential: messages are built from the fault's kind and the IAM action, never from
 //! request bodies or headers.
 
-use crate::model::{Gap, Provider};
+use crate::model::{Gap, GapCode, Provider};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
@@ -184,22 +184,22 @@ pub enum AwsError {
 }
 
 impl AwsError {
-    /// The stable short code a `Gap` carries.
-    pub fn code(&self) -> &'static str {
+    /// The code the `Gap` carries.
+    pub fn code(&self) -> GapCode {
         match self {
-            AwsError::NoCredentials { .. } => "no-credentials",
-            AwsError::InvalidCredentials { .. } => "invalid-credentials",
-            AwsError::AccessDenied { .. } => "access-denied",
-            AwsError::Throttled { .. } => "throttled",
-            AwsError::ServerError { .. } => "server-error",
+            AwsError::NoCredentials { .. } => GapCode::NoCredentials,
+            AwsError::InvalidCredentials { .. } => GapCode::InvalidCredentials,
+            AwsError::AccessDenied { .. } => GapCode::AccessDenied,
+            AwsError::Throttled { .. } => GapCode::Throttled,
+            AwsError::ServerError { .. } => GapCode::ServerError,
             AwsError::Timeout { .. }
             | AwsError::Deadline { .. }
-            | AwsError::CallDeadline { .. } => "timeout",
-            AwsError::Malformed { .. } => "malformed-response",
-            AwsError::Unreachable { .. } => "unreachable",
-            AwsError::Service { .. } => "api-error",
-            AwsError::NoRegion { .. } => "no-region",
-            AwsError::NotFound(_) => "not-found",
+            | AwsError::CallDeadline { .. } => GapCode::Timeout,
+            AwsError::Malformed { .. } => GapCode::MalformedResponse,
+            AwsError::Unreachable { .. } => GapCode::Unreachable,
+            AwsError::Service { .. } => GapCode::ApiError,
+            AwsError::NoRegion { .. } => GapCode::NoRegion,
+            AwsError::NotFound(_) => GapCode::NotFound,
         }
     }
 
@@ -224,7 +224,7 @@ impl AwsError {
             layer: layer.to_string(),
             provider,
             reason: self.to_string(),
-            code: Some(self.code().to_string()),
+            code: self.code(),
         }
     }
 }
@@ -472,7 +472,7 @@ mod tests {
             code: "AccessDenied".into(),
         };
         let g = e.to_gap("alb", Provider::Alb);
-        assert_eq!(g.code.as_deref(), Some("access-denied"));
+        assert_eq!(g.code, GapCode::AccessDenied);
         assert!(g.reason.contains("elasticloadbalancing:DescribeRules"));
     }
 }

@@ -197,7 +197,7 @@ pub async fn read_cloudfront(
                     "origin request policy {pid} of {}: {e}",
                     snapshot.behavior.label()
                 ),
-                code: Some(e.code().to_string()),
+                code: e.code(),
             }),
         }
     }

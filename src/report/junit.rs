@@ -2,6 +2,7 @@
 //! something on that layer. Chain-wide findings (layer `chain`) get a case of their own.
 
 use super::Report;
+use crate::model::GapCode;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
@@ -75,7 +76,12 @@ pub fn render(report: &Report) -> String {
         let _ = w.write_event(Event::Start(tc));
         let mut err = BytesStart::new("error");
         err.push_attribute(("message", g.reason.as_str()));
-        err.push_attribute(("type", g.code.as_deref().unwrap_or("unreadable")));
+        // A saved gap without a known code kept the type older reports gave a codeless one.
+        let kind = match g.code {
+            GapCode::Unknown => "unreadable",
+            code => code.as_str(),
+        };
+        err.push_attribute(("type", kind));
         let _ = w.write_event(Event::Empty(err));
         let _ = w.write_event(Event::End(BytesEnd::new("testcase")));
     }

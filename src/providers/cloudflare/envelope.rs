@@ -139,6 +139,7 @@ fn classify_failure(what: &str, status: u16, errors: Vec<ApiMessage>) -> Cloudfl
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::GapCode;
 
     #[derive(Debug, Deserialize, PartialEq)]
     struct Thing {
@@ -158,7 +159,7 @@ mod tests {
     fn an_invalid_token_is_unauthorized_whatever_the_status() {
         let body = r#"{"success":false,"errors":[{"code":9109,"message":"Invalid access token"}],"messages":[],"result":null}"#;
         let err = decode::<Thing>("zones", 400, body).unwrap_err();
-        assert_eq!(err.gap_code(), "invalid-credentials");
+        assert_eq!(err.gap_code(), GapCode::InvalidCredentials);
         assert!(
             err.to_string().contains("9109 Invalid access token"),
             "{err}"
@@ -170,37 +171,37 @@ mod tests {
         let body = r#"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}],"result":null}"#;
         assert_eq!(
             decode::<Thing>("x", 403, body).unwrap_err().gap_code(),
-            "access-denied"
+            GapCode::AccessDenied
         );
         let body = r#"{"success":false,"errors":[{"code":6003,"message":"Invalid request headers",
             "error_chain":[{"code":6111,"message":"Invalid format for Authorization header"}]}]}"#;
         assert_eq!(
             decode::<Thing>("x", 403, body).unwrap_err().gap_code(),
-            "invalid-credentials"
+            GapCode::InvalidCredentials
         );
         let body = r#"{"success":false,"errors":[{"code":1001,"message":"Invalid zone identifier"}],"result":null}"#;
         assert_eq!(
             decode::<Thing>("x", 400, body).unwrap_err().gap_code(),
-            "not-found"
+            GapCode::NotFound
         );
     }
 
     #[test]
     fn malformed_bodies_name_the_problem() {
         let err = decode::<Thing>("x", 200, "<html>oops</html>").unwrap_err();
-        assert_eq!(err.gap_code(), "parse-error");
+        assert_eq!(err.gap_code(), GapCode::MalformedResponse);
         let err = decode::<Thing>("x", 200, r#"{"success":true,"result":{"id":5}}"#).unwrap_err();
         assert!(err.to_string().contains("result.id"), "{err}");
         let err = decode::<Thing>("x", 200, r#"{"success":true,"result":null}"#).unwrap_err();
         assert!(err.to_string().contains("`result` is missing"), "{err}");
         // `success` absent is not success: a proxy's JSON error page must not pass as data.
         let err = decode::<Thing>("x", 200, r#"{"result":{"id":"a"}}"#).unwrap_err();
-        assert_eq!(err.gap_code(), "api-error");
+        assert_eq!(err.gap_code(), GapCode::ApiError);
     }
 
     #[test]
     fn server_errors_do_not_need_a_json_body() {
         let err = decode::<Thing>("x", 502, "Bad Gateway").unwrap_err();
-        assert_eq!(err.gap_code(), "server-error");
+        assert_eq!(err.gap_code(), GapCode::ServerError);
     }
 }

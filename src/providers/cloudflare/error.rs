@@ -3,6 +3,7 @@
 //! passed through [`super::client::CloudflareClient`]'s redaction before they land here.
 
 use super::message::ApiMessage;
+use crate::model::GapCode;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -59,20 +60,19 @@ pub enum CloudflareError {
 }
 
 impl CloudflareError {
-    /// The stable short code a `Gap` carries (DESIGN §3: `no-credentials`, `access-denied`,
-    /// `throttled`, `parse-error`, …).
-    pub fn gap_code(&self) -> &'static str {
+    /// The code the `Gap` carries.
+    pub fn gap_code(&self) -> GapCode {
         match self {
-            CloudflareError::Config(_) => "config-error",
-            CloudflareError::Unauthorized { .. } => "invalid-credentials",
-            CloudflareError::Forbidden { .. } => "access-denied",
-            CloudflareError::NotFound { .. } => "not-found",
-            CloudflareError::RateLimited { .. } => "throttled",
-            CloudflareError::Server { .. } => "server-error",
-            CloudflareError::Timeout { .. } => "timeout",
-            CloudflareError::Network { .. } => "network-error",
-            CloudflareError::Malformed { .. } => "parse-error",
-            CloudflareError::Api { .. } => "api-error",
+            CloudflareError::Config(_) => GapCode::ConfigError,
+            CloudflareError::Unauthorized { .. } => GapCode::InvalidCredentials,
+            CloudflareError::Forbidden { .. } => GapCode::AccessDenied,
+            CloudflareError::NotFound { .. } => GapCode::NotFound,
+            CloudflareError::RateLimited { .. } => GapCode::Throttled,
+            CloudflareError::Server { .. } => GapCode::ServerError,
+            CloudflareError::Timeout { .. } => GapCode::Timeout,
+            CloudflareError::Network { .. } => GapCode::Unreachable,
+            CloudflareError::Malformed { .. } => GapCode::MalformedResponse,
+            CloudflareError::Api { .. } => GapCode::ApiError,
         }
     }
 }

@@ -341,19 +341,23 @@ fn stickiness(lb: &LoadBalancer, lb_loc: &str) -> Setting<Stickiness> {
 /// One gap per kind of failure, naming every setting it hit, so a token without the zone
 /// settings permission gives one "access denied" gap, not seven.
 fn group_gaps(failures: Vec<(String, CloudflareError)>) -> Vec<Gap> {
+    // Keyed by the code's name, so the gaps come in the order of their codes' spelling.
     let mut by_code: BTreeMap<&'static str, Vec<(String, CloudflareError)>> = BTreeMap::new();
     for (what, e) in failures {
-        by_code.entry(e.gap_code()).or_default().push((what, e));
+        by_code
+            .entry(e.gap_code().as_str())
+            .or_default()
+            .push((what, e));
     }
     by_code
-        .into_iter()
-        .map(|(code, items)| {
+        .into_values()
+        .map(|items| {
             let names: Vec<&str> = items.iter().map(|(w, _)| w.as_str()).collect();
             Gap {
                 layer: LAYER_ID.to_string(),
                 provider: Provider::Cloudflare,
                 reason: format!("not read: {} ({})", names.join(", "), items[0].1),
-                code: Some(code.to_string()),
+                code: items[0].1.gap_code(),
             }
         })
         .collect()
@@ -362,6 +366,7 @@ fn group_gaps(failures: Vec<(String, CloudflareError)>) -> Vec<Gap> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::GapCode;
 
     #[test]
     fn a_probe_replaces_the_assumption_but_not_a_configured_value() {
@@ -400,7 +405,7 @@ mod tests {
         assert_eq!(gaps.len(), 2);
         let denied = gaps
             .iter()
-            .find(|g| g.code.as_deref() == Some("access-denied"))
+            .find(|g| g.code == GapCode::AccessDenied)
             .unwrap();
         assert!(denied.reason.contains("http3, proxy_read_timeout"));
         assert!(gaps.iter().all(|g| g.layer == "cloudflare"));

@@ -31,15 +31,15 @@ pub use outcome::{CloudflareOutcome, NextHop, NextHopKind, Presence, ZoneDetails
 pub use settings::{SettingValue, ZoneSettings, SETTING_IDS};
 pub use zone::{candidate_zone_names, DnsRecord, Zone, ZoneAccount, ZonePin, ZonePlan};
 
-use crate::model::{Gap, Provider};
+use crate::model::{Gap, GapCode, Provider};
 use layer::Backends;
 
-fn gap(code: &str, reason: String) -> Gap {
+fn gap(code: GapCode, reason: String) -> Gap {
     Gap {
         layer: LAYER_ID.to_string(),
         provider: Provider::Cloudflare,
         reason,
-        code: Some(code.to_string()),
+        code,
     }
 }
 
@@ -66,7 +66,7 @@ pub async fn read_domain_in(
         return CloudflareOutcome::unknown(
             &host,
             vec![gap(
-                "invalid-domain",
+                GapCode::InvalidDomain,
                 format!("{domain:?} is not a DNS host name"),
             )],
             None,
@@ -174,7 +174,7 @@ pub async fn read_domain_in(
     } else if details.records.is_empty() {
         if gaps.is_empty() {
             gaps.push(gap(
-                "not-found",
+                GapCode::NotFound,
                 format!(
                     "zone {} has no A, AAAA or CNAME record and no load balancer for {host}",
                     details.zone.name

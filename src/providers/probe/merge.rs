@@ -9,8 +9,8 @@
 
 use super::ProbeTarget;
 use crate::model::{
-    Chain, Gap, Heartbeat, HeartbeatDirection, HeartbeatSource, Origin, ProbeFacts, Provider,
-    Scheme, Seconds, Setting, Target,
+    Chain, Gap, GapCode, Heartbeat, HeartbeatDirection, HeartbeatSource, Origin, ProbeFacts,
+    Provider, Scheme, Seconds, Setting, Target,
 };
 
 /// What [`merge_probe`] changed, for the caller to report.
@@ -87,7 +87,7 @@ pub fn merge_probe(chain: &mut Chain, mut facts: ProbeFacts, tolerance: Seconds)
                     "the live answer carries {name}'s headers, but the chain has no {name} layer: \
                      its limits were not audited"
                 ),
-                code: Some("seen-by-probe".into()),
+                code: GapCode::SeenByProbe,
             });
             outcome.unseen_layers.push(name.clone());
         }
@@ -279,6 +279,6 @@ mod tests {
         let o = merge_probe(&mut c, facts, TOLERANCE);
         assert_eq!(o.unseen_layers, vec!["cloudflare".to_string()]);
         assert_eq!(c.gaps.len(), 1);
-        assert_eq!(c.gaps[0].code.as_deref(), Some("seen-by-probe"));
+        assert_eq!(c.gaps[0].code, GapCode::SeenByProbe);
     }
 }

@@ -327,7 +327,7 @@ async fn weighted_forward_priorities_and_dns_lookup() {
         &request(AlbSelector::Name(unique("nope")), "h", "/", 80),
     )
     .await;
-    assert_eq!(missing.unwrap_err().code(), "not-found");
+    assert_eq!(missing.unwrap_err().code().as_str(), "not-found");
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use aws_sdk_cloudfront::types::{HttpVersion, OriginProtocolPolicy};
 use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
 use std::time::{Duration, Instant};
 use wsaudit::discover::{aws_task, discover, AwsSource, ChainRequest, Discovered};
-use wsaudit::model::{Gap, Layer, Origin, Seconds};
+use wsaudit::model::{Gap, GapCode, Layer, Origin, Seconds};
 use wsaudit::providers::aws::sdk_loader;
 
 struct Stack {
@@ -160,7 +160,7 @@ async fn persistent_throttling_is_a_named_gap_and_cloudfront_is_still_read() {
     let proxy = Proxy::start(&moto, vec![Rule::always("DescribeRules", Fault::Throttle)]).await;
     let found = run(&proxy, &s, Duration::from_secs(20)).await;
     let g = gap(&found, "alb");
-    assert_eq!(g.code.as_deref(), Some("throttled"));
+    assert_eq!(g.code, GapCode::Throttled);
     assert!(
         g.reason.contains("elasticloadbalancing:DescribeRules"),
         "{}",
@@ -187,7 +187,7 @@ async fn access_denied_names_the_refused_action_and_is_not_retried() {
     .await;
     let found = run(&proxy, &s, Duration::from_secs(20)).await;
     let g = gap(&found, "alb");
-    assert_eq!(g.code.as_deref(), Some("access-denied"));
+    assert_eq!(g.code, GapCode::AccessDenied);
     assert!(
         g.reason
             .contains("elasticloadbalancing:DescribeTargetGroups"),
@@ -218,7 +218,7 @@ async fn a_refused_target_health_call_leaves_only_the_targets_unknown() {
     let gaps: Vec<_> = found.chain.gaps.iter().collect();
     assert_eq!(gaps.len(), 1, "{gaps:?}");
     assert_eq!(gaps[0].layer, "alb");
-    assert_eq!(gaps[0].code.as_deref(), Some("access-denied"));
+    assert_eq!(gaps[0].code, GapCode::AccessDenied);
     assert!(
         gaps[0]
             .reason
@@ -262,7 +262,7 @@ async fn a_refused_listener_attributes_call_leaves_the_nlb_idle_timeout_unknown(
     };
     let found = run(&proxy, &s, Duration::from_secs(20)).await;
     let g = gap(&found, "nlb");
-    assert_eq!(g.code.as_deref(), Some("access-denied"));
+    assert_eq!(g.code, GapCode::AccessDenied);
     assert!(
         g.reason
             .contains("elasticloadbalancing:DescribeListenerAttributes"),
@@ -342,7 +342,7 @@ async fn server_errors_and_garbage_are_gaps_on_cloudfront_only() {
     .await;
     let found = run(&proxy, &s, Duration::from_secs(20)).await;
     let g = gap(&found, "cloudfront");
-    assert_eq!(g.code.as_deref(), Some("server-error"), "{}", g.reason);
+    assert_eq!(g.code, GapCode::ServerError, "{}", g.reason);
     assert!(g.reason.contains("cloudfront:GetDistribution"));
     assert_eq!(proxy.count("/distribution/"), 3, "5xx answers are retried");
     assert!(has_layer(&found, "alb"), "the pinned ALB is still read");
@@ -354,12 +354,7 @@ async fn server_errors_and_garbage_are_gaps_on_cloudfront_only() {
     .await;
     let found = run(&garbage, &s, Duration::from_secs(20)).await;
     let g = gap(&found, "cloudfront");
-    assert_eq!(
-        g.code.as_deref(),
-        Some("malformed-response"),
-        "{}",
-        g.reason
-    );
+    assert_eq!(g.code, GapCode::MalformedResponse, "{}", g.reason);
     assert!(g.reason.contains("cloudfront:ListDistributions"));
     assert!(has_layer(&found, "alb"));
 }
@@ -370,7 +365,7 @@ async fn a_stalled_call_hits_the_provider_deadline() {
     let s = stack(&moto).await;
     let found = run_with_stalled_call(&moto, &s, "DescribeLoadBalancers").await;
     let g = gap(&found, "alb");
-    assert_eq!(g.code.as_deref(), Some("timeout"));
+    assert_eq!(g.code, GapCode::Timeout);
     assert!(
         g.reason.contains("did not finish within 2 s")
             && g.reason.contains("it was reading the load balancer"),
@@ -415,7 +410,7 @@ async fn a_deadline_after_a_slow_cloudfront_names_the_shared_walk() {
     assert_no_secrets(&found);
     assert!(has_layer(&found, "cloudfront"), "{:?}", found.chain.gaps);
     let g = gap(&found, "alb");
-    assert_eq!(g.code.as_deref(), Some("timeout"));
+    assert_eq!(g.code, GapCode::Timeout);
     assert!(
         g.reason.contains(
             "the AWS walk (CloudFront, Route 53, load balancer) did not finish within 3 s"
@@ -446,7 +441,7 @@ async fn a_late_call_at_the_deadline_keeps_what_was_read() {
     assert_eq!(alb.idle_timeout.value, Some(wsaudit::model::Seconds(60.0)));
     assert_eq!(alb.targets.value, None);
     let g = gap(&found, "alb");
-    assert_eq!(g.code.as_deref(), Some("timeout"));
+    assert_eq!(g.code, GapCode::Timeout);
     assert!(
         g.reason
             .contains("elasticloadbalancing:DescribeTargetHealth")
@@ -493,13 +488,13 @@ async fn missing_credentials_are_gaps_when_aws_layers_are_pinned() {
         .chain
         .gaps
         .iter()
-        .map(|g| (g.layer.as_str(), g.code.as_deref()))
+        .map(|g| (g.layer.as_str(), g.code))
         .collect();
     assert_eq!(
         codes,
         [
-            ("cloudfront", Some("no-credentials")),
-            ("alb", Some("no-credentials"))
+            ("cloudfront", GapCode::NoCredentials),
+            ("alb", GapCode::NoCredentials)
         ]
     );
 }

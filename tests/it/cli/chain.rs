@@ -2,11 +2,11 @@
 //! API v4 shapes) in front of nginx (a real config, checked by `nginx -t` elsewhere), AWS not
 //! configured; and the token never appears anywhere in any command's output.
 
-use crate::support::cloudflare;
 use crate::support;
+use crate::support::cloudflare;
 
-use cloudflare::{FakeCloudflare, TOKEN};
 use crate::support::run::*;
+use cloudflare::{FakeCloudflare, TOKEN};
 use serde_json::{json, Value};
 
 fn nginx_conf() -> String {
@@ -131,7 +131,7 @@ async fn a_broken_nginx_config_is_a_gap_and_the_rest_is_still_judged() {
         .iter()
         .find(|g| g["layer"] == "nginx")
         .expect("a gap on nginx");
-    assert_eq!(gap["code"], "parse-error");
+    assert_eq!(gap["code"], "unreadable-config");
     assert!(
         gap["reason"]
             .as_str()

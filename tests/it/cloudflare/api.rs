@@ -1,10 +1,9 @@
 //! The Cloudflare provider against a real HTTP server on loopback answering in API v4 shapes:
 //! what is read for a hostname, and what becomes of it in the chain model.
 
-
-use serde_json::json;
 use crate::support::cloudflare::*;
-use wsaudit::model::{LayerKind, Origin, Provider, Seconds, WebsocketSupport};
+use serde_json::json;
+use wsaudit::model::{GapCode, LayerKind, Origin, Provider, Seconds, WebsocketSupport};
 use wsaudit::providers::cloudflare::{
     read_domain, read_domain_in, ClientOptions, CloudflareClient, NextHopKind, Presence, ZonePin,
 };
@@ -300,7 +299,7 @@ async fn a_zone_without_the_record_is_a_named_gap() {
     assert_eq!(out.presence, Presence::Unknown);
     assert_eq!(out.gaps.len(), 1);
     assert_eq!(out.gaps[0].layer, "cloudflare");
-    assert_eq!(out.gaps[0].code.as_deref(), Some("not-found"));
+    assert_eq!(out.gaps[0].code, GapCode::NotFound);
     assert!(out.gaps[0].reason.contains("ws.example.com"));
 }
 
@@ -338,7 +337,7 @@ async fn a_pinned_zone_id_is_read_directly_and_a_missing_one_is_a_gap() {
     )
     .await;
     assert_eq!(out.presence, Presence::Unknown);
-    assert_eq!(out.gaps[0].code.as_deref(), Some("not-found"));
+    assert_eq!(out.gaps[0].code, GapCode::NotFound);
     assert!(
         out.gaps[0].reason.contains("1001"),
         "{}",
@@ -352,7 +351,7 @@ async fn an_invalid_domain_is_refused_before_any_request() {
     let cf = FakeCloudflare::start().await;
     let out = read_domain(&cf.client(), "ws.example.com/evil?x=1").await;
     assert_eq!(out.presence, Presence::Unknown);
-    assert_eq!(out.gaps[0].code.as_deref(), Some("invalid-domain"));
+    assert_eq!(out.gaps[0].code, GapCode::InvalidDomain);
     assert!(cf.requests().await.is_empty());
 }
 
@@ -380,7 +379,7 @@ async fn a_pinned_zone_name_skips_the_walk() {
     )
     .await;
     assert_eq!(out.presence, Presence::Unknown);
-    assert_eq!(out.gaps[0].code.as_deref(), Some("not-found"));
+    assert_eq!(out.gaps[0].code, GapCode::NotFound);
 }
 
 #[tokio::test]

@@ -1,10 +1,9 @@
 //! Faults of the Cloudflare API: each one is a named gap (or a clear error), never a panic,
 //! and the token never shows up in anything wsaudit produces.
 
-
+use crate::support::cloudflare::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use crate::support::cloudflare::*;
 use wiremock::ResponseTemplate;
 use wsaudit::providers::cloudflare::{
     read_domain, ClientOptions, CloudflareClient, CloudflareOutcome, Presence,
@@ -27,8 +26,8 @@ fn assert_no_token(text: &str) {
     assert!(!text.contains(TOKEN), "the API token leaked into:\n{text}");
 }
 
-fn gap_codes(out: &CloudflareOutcome) -> Vec<&str> {
-    out.gaps.iter().filter_map(|g| g.code.as_deref()).collect()
+fn gap_codes(out: &CloudflareOutcome) -> Vec<&'static str> {
+    out.gaps.iter().map(|g| g.code.as_str()).collect()
 }
 
 #[tokio::test]
@@ -243,7 +242,7 @@ async fn malformed_json_is_a_parse_gap_not_a_panic() {
     )
     .await;
     let out = read_domain(&cf.client(), "ws.example.com").await;
-    assert_eq!(gap_codes(&out), vec!["parse-error"]);
+    assert_eq!(gap_codes(&out), vec!["malformed-response"]);
 
     // A well-formed envelope whose result has the wrong shape names the field.
     let cf = FakeCloudflare::start().await;
@@ -256,7 +255,7 @@ async fn malformed_json_is_a_parse_gap_not_a_panic() {
     )
     .await;
     let out = read_domain(&cf.client(), "ws.example.com").await;
-    assert_eq!(gap_codes(&out), vec!["parse-error"]);
+    assert_eq!(gap_codes(&out), vec!["malformed-response"]);
     assert!(
         out.gaps[0].reason.contains("content"),
         "{}",
@@ -292,7 +291,7 @@ async fn an_unreachable_api_is_a_network_gap() {
     )
     .unwrap();
     let out = read_domain(&client, "ws.example.com").await;
-    assert_eq!(gap_codes(&out), vec!["network-error"]);
+    assert_eq!(gap_codes(&out), vec!["unreachable"]);
     assert_no_token(&everything_printable(&out));
 }
 
