@@ -2,11 +2,11 @@
 //! API v4 shapes) in front of nginx (a real config, checked by `nginx -t` elsewhere), AWS not
 //! configured; and the token never appears anywhere in any command's output.
 
-use crate::support::cloudflare;
 use crate::support;
+use crate::support::cloudflare;
 
-use cloudflare::{FakeCloudflare, TOKEN};
 use crate::support::run::*;
+use cloudflare::{FakeCloudflare, TOKEN};
 use serde_json::{json, Value};
 
 fn nginx_conf() -> String {

@@ -1,9 +1,8 @@
 //! The Cloudflare provider against a real HTTP server on loopback answering in API v4 shapes:
 //! what is read for a hostname, and what becomes of it in the chain model.
 
-
-use serde_json::json;
 use crate::support::cloudflare::*;
+use serde_json::json;
 use wsaudit::model::{LayerKind, Origin, Provider, Seconds, WebsocketSupport};
 use wsaudit::providers::cloudflare::{
     read_domain, read_domain_in, ClientOptions, CloudflareClient, NextHopKind, Presence, ZonePin,

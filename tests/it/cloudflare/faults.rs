@@ -1,10 +1,9 @@
 //! Faults of the Cloudflare API: each one is a named gap (or a clear error), never a panic,
 //! and the token never shows up in anything wsaudit produces.
 
-
+use crate::support::cloudflare::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use crate::support::cloudflare::*;
 use wiremock::ResponseTemplate;
 use wsaudit::providers::cloudflare::{
     read_domain, ClientOptions, CloudflareClient, CloudflareOutcome, Presence,
