@@ -345,7 +345,7 @@ impl RulePack {
                 .collect();
         }
         let this = &*self;
-        crate::par::map_chunks(chains, |part| {
+        crate::parallel::map_chunks(chains, |part| {
             let mut pack = this.fork();
             part.iter()
                 .map(|c| pack.evaluate_chain(c, config, Suppress::No))

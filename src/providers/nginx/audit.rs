@@ -15,7 +15,7 @@ use super::version::VersionSource;
 use crate::model::{
     Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Layer, Scheme, Seconds, Target,
 };
-use crate::par::map_chunks;
+use crate::parallel::map_chunks;
 use std::collections::HashSet;
 use std::io::Read;
 
