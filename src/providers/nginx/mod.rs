@@ -8,10 +8,10 @@
 
 mod audit;
 mod error;
+mod http_block;
 mod json;
 mod layer;
 mod lexer;
-mod model;
 mod pcre;
 mod rewrite;
 mod scope;
