@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// Every rule file under `dir`. `*_test.rego` is OPA's convention for `opa test` unit tests:
+/// they hold `test_` rules, never rules of the pack, and `--policy DIR` skips them the same way.
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;

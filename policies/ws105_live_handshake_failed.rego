@@ -1,6 +1,5 @@
 package wsaudit.rules.ws105
 
-import data.wsaudit.lib
 import rego.v1
 
 metadata := {

@@ -10,7 +10,6 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let e = anyhow::Error::new(e);
             eprintln!("wsaudit: error: {e}");
             ExitCode::from(exit::INPUT_ERROR)
         }

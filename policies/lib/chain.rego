@@ -7,13 +7,8 @@ package wsaudit.lib
 
 import rego.v1
 
-# A setting whose value is known (explicit, default, assumed or probed).
-known(s) if s.value != null
-
 # "60 s (default)", "3600 s (nginx.conf:12)", "100 s (assumed, not published)".
 describe_seconds(s) := sprintf("%v s (%s)", [s.value, origin_text(s.origin)])
-
-describe_value(s) := sprintf("%v (%s)", [s.value, origin_text(s.origin)])
 
 # Where a value comes from, in a few words: the file and line, the resource and its field,
 # or the kind of origin.

@@ -1,0 +1,226 @@
+//! The five report formats, checked the way their consumers read them: JSON against the
+//! published schema, SARIF against the official 2.1.0 schema, JUnit as XML.
+
+use crate::support::run::*;
+use serde_json::Value;
+
+fn validate(schema: &Value, doc: &Value) -> Vec<String> {
+    let v = jsonschema::validator_for(schema).expect("schema compiles");
+    v.iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn published_schema_is_current() {
+    let r = wsaudit(&["schema"]);
+    assert_eq!(r.code, 0);
+    let published = std::fs::read_to_string(repo().join("schema/report.schema.json")).unwrap();
+    assert!(
+        published == r.stdout,
+        "schema/report.schema.json is stale: run `wsaudit schema > schema/report.schema.json`"
+    );
+}
+
+#[test]
+fn json_report_validates_against_the_published_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schema/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    for args in [
+        vec!["audit", example().leak() as &str, "--format", "json"],
+        vec![
+            "audit",
+            example().leak(),
+            "--format",
+            "json",
+            "--heartbeat",
+            "20s",
+        ],
+    ] {
+        let r = wsaudit(&args);
+        let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+        let errors = validate(&schema, &doc);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    // A report that violates the schema must be caught (the check is not vacuous).
+    let r = wsaudit(&["audit", &example(), "--format", "json"]);
+    let mut doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    doc["summary"]["exit_code"] = Value::String("one".into());
+    assert!(!validate(&schema, &doc).is_empty());
+}
+
+fn sarif_schema() -> Value {
+    // The official schema ships inside the serde-sarif crate; ask cargo where it is.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(repo())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let manifest = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .expect("serde-sarif is a dev-dependency")["manifest_path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = std::path::Path::new(&manifest)
+        .parent()
+        .unwrap()
+        .join("src/schema.json");
+    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // The published 2.1.0 schema has a typo in the `language` pattern (a stray `]`, in
+    // `run` and `toolComponent`) that its own meta-schema rejects; the errata's corrected
+    // pattern is used instead. wsaudit never emits `language`, so nothing checked changes.
+    fn fix(v: &mut Value, n: &mut usize) {
+        match v {
+            Value::String(s) if s == "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$" => {
+                *s = "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$".into();
+                *n += 1;
+            }
+            Value::Object(m) => m.values_mut().for_each(|x| fix(x, n)),
+            Value::Array(a) => a.iter_mut().for_each(|x| fix(x, n)),
+            _ => {}
+        }
+    }
+    let mut fixed = 0;
+    fix(&mut schema, &mut fixed);
+    assert!(fixed >= 1, "the known typo is gone: drop this workaround");
+    schema
+}
+
+#[test]
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    let r = wsaudit(&["audit", &example(), "--format", "sarif"]);
+    assert_eq!(r.code, 1);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let schema = sarif_schema();
+    assert_eq!(
+        schema["title"],
+        "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
+    );
+    let errors = validate(&schema, &doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let typed: serde_sarif::sarif::Sarif = serde_json::from_value(doc.clone()).unwrap();
+    assert_eq!(typed.runs.len(), 1);
+
+    let run = &doc["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let listed = wsaudit(&["rules", "--format", "json"]);
+    let metas: Vec<Value> = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(rules.len(), metas.len(), "one descriptor per rule");
+    let result = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "WS401")
+        .unwrap();
+    assert_eq!(result["level"], "error");
+    let idx = result["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(rules[idx]["id"], "WS401");
+    assert!(
+        result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:elasticloadbalancing")
+    );
+}
+
+#[test]
+fn sarif_points_at_file_and_line_for_config_findings() {
+    // Make nginx the layer that cuts first, so the finding is about a file line.
+    let mut chain = example_json();
+    chain["layers"][1]["idle_timeout"]["value"] = serde_json::json!(3600);
+    chain["layers"][0]["idle_timeout"]["value"] = serde_json::json!(3600);
+    chain["layers"][2]["idle_timeout"] = serde_json::json!({"value": 30, "origin":
+        {"kind": "explicit", "locator": "sites/ws.conf", "line": 24, "column": 9, "field": "proxy_read_timeout"}});
+    chain["layers"][3]["idle_timeout"] = serde_json::json!({"value": 600, "origin":
+        {"kind": "explicit", "locator": "app/config.yaml", "line": 3}});
+    let r = wsaudit_stdin(
+        &["audit", "-", "--format", "sarif", "--fail-on", "never"],
+        &chain.to_string(),
+    );
+    assert_eq!(r.code, 0);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let errors = validate(&sarif_schema(), &doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let located: Vec<&Value> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "sites/ws.conf"
+        })
+        .collect();
+    assert!(!located.is_empty(), "{}", r.stdout);
+    assert_eq!(
+        located[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        24
+    );
+}
+
+#[test]
+fn junit_has_one_case_per_rule_and_layer() {
+    let r = wsaudit(&["audit", &example(), "--format", "junit"]);
+    assert_eq!(r.code, 1);
+    let rules: Vec<Value> =
+        serde_json::from_str(&wsaudit(&["rules", "--format", "json"]).stdout).unwrap();
+    let layers = example_json()["layers"].as_array().unwrap().len();
+    let mut reader = quick_xml::Reader::from_str(&r.stdout);
+    let mut cases = 0;
+    let mut failures = Vec::new();
+    let mut current = String::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)
+                if e.name().as_ref() == b"testcase" =>
+            {
+                cases += 1;
+                current = e
+                    .try_get_attribute("name")
+                    .unwrap()
+                    .unwrap()
+                    .unescape_value()
+                    .unwrap()
+                    .to_string();
+            }
+            quick_xml::events::Event::Start(e) if e.name().as_ref() == b"failure" => {
+                failures.push(current.clone());
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    let chain_level = failures.iter().filter(|f| f.ends_with(" on chain")).count();
+    assert_eq!(cases, rules.len() * layers + chain_level);
+    assert!(
+        failures.contains(&"WS401 on alb".to_string()),
+        "{failures:?}"
+    );
+}
+
+#[test]
+fn markdown_is_ticket_ready() {
+    let r = wsaudit(&["audit", &example(), "--format", "markdown"]);
+    assert_eq!(r.code, 1);
+    assert!(r
+        .stdout
+        .starts_with("## wsaudit: `wss://ws.example.com/ws/`\n"));
+    assert!(r
+        .stdout
+        .contains("| 2 | web-alb | alb | **60 s (default)** (cuts first) |"));
+    assert!(r.stdout.contains("#### WS401 (high) on `alb`"));
+    assert!(r
+        .stdout
+        .contains("- Change at: `arn:aws:elasticloadbalancing:"));
+}

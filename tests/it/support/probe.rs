@@ -1,0 +1,236 @@
+//! Real servers on loopback for the probe tests: a WebSocket backend written with
+//! tokio-tungstenite, and a real nginx in front of it (temporary prefix, free port).
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+
+/// What the backend does once a client is upgraded.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    /// Echoes data frames, sends nothing of its own.
+    Echo,
+    /// Pings at this interval and closes with 1002 when a ping is not answered by the next
+    /// tick: a probe that stops answering pings is caught.
+    PingEvery(Duration),
+    /// Sends a Close frame with this code after the delay.
+    CloseAfter(Duration, u16),
+    /// Pings at the first interval, then sends a Close frame with this code after the delay.
+    PingThenClose(Duration, Duration, u16),
+}
+
+/// Serves WebSocket upgrades on a free loopback port until the test's runtime ends.
+pub async fn start_backend(mode: Backend) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind backend");
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(serve(tcp, mode));
+        }
+    });
+    addr
+}
+
+/// One upgraded connection, over any stream (plain or TLS).
+pub async fn serve<S>(stream: S, mode: Backend)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    match mode {
+        Backend::Echo => {
+            while let Some(Ok(msg)) = ws.next().await {
+                if msg.is_text() || msg.is_binary() {
+                    let _ = ws.send(msg).await;
+                }
+            }
+        }
+        Backend::PingThenClose(every, after, code) => {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            let end = tokio::time::sleep(after);
+            tokio::pin!(end);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if ws.send(Message::Ping(b"hb".to_vec().into())).await.is_err() { return; }
+                    }
+                    _ = &mut end => {
+                        let _ = ws.close(Some(CloseFrame { code: CloseCode::from(code), reason: "done".into() })).await;
+                        while let Some(Ok(_)) = ws.next().await {}
+                        return;
+                    }
+                    m = ws.next() => if !matches!(m, Some(Ok(_))) { return },
+                }
+            }
+        }
+        Backend::PingEvery(every) => {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            let mut awaiting_pong = false;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if awaiting_pong {
+                            let _ = ws.close(Some(CloseFrame { code: CloseCode::Protocol, reason: "no pong".into() })).await;
+                            return;
+                        }
+                        if ws.send(Message::Ping(b"hb".to_vec().into())).await.is_err() { return; }
+                        awaiting_pong = true;
+                    }
+                    m = ws.next() => match m {
+                        Some(Ok(Message::Pong(_))) => awaiting_pong = false,
+                        Some(Ok(_)) => {}
+                        _ => return,
+                    }
+                }
+            }
+        }
+        Backend::CloseAfter(after, code) => {
+            tokio::time::sleep(after).await;
+            let _ = ws
+                .close(Some(CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: "backend says bye".into(),
+                }))
+                .await;
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    }
+}
+
+/// A real nginx in the foreground, killed when dropped.
+pub struct Nginx {
+    pub port: u16,
+    child: Child,
+    pub prefix: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Nginx {
+    /// Starts nginx proxying `location /ws/` to `backend`; `location_body` holds the
+    /// location's directives besides `proxy_pass`.
+    pub fn start(bin: &PathBuf, backend: SocketAddr, location_body: &str) -> Nginx {
+        // A free port is found by binding and releasing it; another process may grab it in
+        // between, so a start that fails on the address is retried on a new port.
+        let mut last_err = String::new();
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let prefix = tempfile::tempdir().unwrap();
+            let p = prefix.path().display().to_string();
+            std::fs::create_dir_all(prefix.path().join("tmp")).unwrap();
+            let conf = format!(
+                r#"daemon off;
+master_process off;
+worker_processes 1;
+error_log {p}/error.log info;
+pid {p}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {p}/tmp/body;
+  proxy_temp_path {p}/tmp/proxy;
+  fastcgi_temp_path {p}/tmp/fastcgi;
+  uwsgi_temp_path {p}/tmp/uwsgi;
+  scgi_temp_path {p}/tmp/scgi;
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location /ws/ {{
+      proxy_pass http://{backend};
+      {location_body}
+    }}
+  }}
+}}
+"#
+            );
+            let conf_path = prefix.path().join("nginx.conf");
+            std::fs::write(&conf_path, conf).unwrap();
+            let stderr_path = prefix.path().join("stderr.log");
+            let mut child = Command::new(bin)
+                .arg("-p")
+                .arg(prefix.path())
+                .arg("-e")
+                .arg(prefix.path().join("error.log"))
+                .arg("-c")
+                .arg(&conf_path)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&stderr_path).unwrap())
+                .spawn()
+                .expect("spawn nginx");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    last_err = format!(
+                        "nginx exited ({status}): {}{}",
+                        std::fs::read_to_string(&stderr_path).unwrap_or_default(),
+                        std::fs::read_to_string(prefix.path().join("error.log"))
+                            .unwrap_or_default()
+                    );
+                    break;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Nginx {
+                        port,
+                        child,
+                        prefix,
+                    };
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("nginx did not listen on 127.0.0.1:{port} within 10 s");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if !last_err.contains("in use") {
+                break;
+            }
+        }
+        panic!("{last_err}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws/", self.port)
+    }
+
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.prefix.path().join("error.log")).unwrap_or_default()
+    }
+}
+
+/// The location lines DESIGN's nginx checks want for a WebSocket.
+pub const WS_LOCATION: &str = "proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;";
+
+/// The rule ids the built-in pack raises for a `wsaudit probe` run on its own.
+pub fn rules_fired(url: &str, facts: wsaudit::model::ProbeFacts) -> Vec<String> {
+    use wsaudit::providers::probe::{probe_chain, ProbeTarget};
+    let chain = probe_chain(&ProbeTarget::parse(url).unwrap(), facts);
+    let mut pack = wsaudit::policy::RulePack::load(None).expect("built-in pack");
+    let eval = pack
+        .evaluate(&chain, &wsaudit::policy::Config::default())
+        .expect("evaluate");
+    eval.findings.into_iter().map(|f| f.rule).collect()
+}
