@@ -1,5 +1,6 @@
 //! The ELBv2 `Describe*` calls and the conversion of their answers (SDK types) into the
-//! snapshot and rule types.
+//! snapshot and rule types. Listings page through the SDK's own paginators, which also stop
+//! if the service repeats a marker.
 
 use super::rules::{self, Condition, Forward, Rule, RulePriority, TargetGroupRef};
 use super::snapshot::{LbKind, ListenerSnapshot, LoadBalancerSnapshot, Read, TargetGroupSnapshot};
@@ -54,26 +55,20 @@ pub(super) async fn find_load_balancer(
         }
         AlbSelector::DnsName(dns) => {
             let want = normalize_dns(dns);
-            let mut marker = None;
+            // Pages are fetched as the search reaches them: it stops at the page with the hit.
+            let mut all = client
+                .describe_load_balancers()
+                .set_page_size(page_size)
+                .into_paginator()
+                .items()
+                .send();
             loop {
-                let out = client
-                    .describe_load_balancers()
-                    .set_marker(marker)
-                    .set_page_size(page_size)
-                    .send()
-                    .await
-                    .map_err(|e| classify(e, ACTION))?;
-                let hit = out
-                    .load_balancers()
-                    .iter()
-                    .find(|lb| lb.dns_name().is_some_and(|d| normalize_dns(d) == want))
-                    .cloned();
-                marker = out
-                    .next_marker()
-                    .filter(|m| !m.is_empty())
-                    .map(str::to_string);
-                if hit.is_some() || marker.is_none() {
-                    break hit;
+                match all.try_next().await.map_err(|e| classify(e, ACTION))? {
+                    Some(lb) if lb.dns_name().is_some_and(|d| normalize_dns(d) == want) => {
+                        break Some(lb)
+                    }
+                    Some(_) => {}
+                    None => break None,
                 }
             }
         }
@@ -137,34 +132,28 @@ pub(super) async fn listeners(
     lb_arn: &str,
     page_size: Option<i32>,
 ) -> Result<Vec<(ListenerSnapshot, t::Listener)>, AwsError> {
-    let mut all = Vec::new();
-    let mut marker = None;
-    loop {
-        let out = client
-            .describe_listeners()
-            .load_balancer_arn(lb_arn)
-            .set_marker(marker)
-            .set_page_size(page_size)
-            .send()
-            .await
-            .map_err(|e| classify(e, DESCRIBE_LISTENERS))?;
-        for l in out.listeners() {
+    let all = client
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .set_page_size(page_size)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(e, DESCRIBE_LISTENERS))?;
+    Ok(all
+        .into_iter()
+        .map(|l| {
             let snap = ListenerSnapshot {
                 arn: l.listener_arn().unwrap_or_default().to_string(),
                 port: l.port(),
                 protocol: l.protocol().map(|p| p.as_str().to_string()),
                 attributes: Ok(BTreeMap::new()),
             };
-            all.push((snap, l.clone()));
-        }
-        marker = out
-            .next_marker()
-            .filter(|m| !m.is_empty())
-            .map(str::to_string);
-        if marker.is_none() {
-            return Ok(all);
-        }
-    }
+            (snap, l)
+        })
+        .collect())
 }
 
 pub(super) async fn describe_rules(
@@ -172,26 +161,17 @@ pub(super) async fn describe_rules(
     listener_arn: &str,
     page_size: Option<i32>,
 ) -> Result<Vec<Rule>, AwsError> {
-    let mut all = Vec::new();
-    let mut marker = None;
-    loop {
-        let out = client
-            .describe_rules()
-            .listener_arn(listener_arn)
-            .set_marker(marker)
-            .set_page_size(page_size)
-            .send()
-            .await
-            .map_err(|e| classify(e, DESCRIBE_RULES))?;
-        all.extend(out.rules().iter().map(convert_rule));
-        marker = out
-            .next_marker()
-            .filter(|m| !m.is_empty())
-            .map(str::to_string);
-        if marker.is_none() {
-            return Ok(all);
-        }
-    }
+    let all = client
+        .describe_rules()
+        .listener_arn(listener_arn)
+        .set_page_size(page_size)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(e, DESCRIBE_RULES))?;
+    Ok(all.iter().map(convert_rule).collect())
 }
 
 fn convert_rule(r: &t::Rule) -> Rule {
