@@ -3,15 +3,15 @@
 
 mod audit;
 mod chain;
-mod context;
 mod docs;
 mod error;
 mod nginx;
 mod probe;
+mod run_context;
 
 pub use chain::chain_request;
-pub use context::{Context, Judged};
 pub use error::CommandError;
+pub use run_context::{Context, Judged};
 
 use crate::cli::{Cli, Command};
 

@@ -3,8 +3,8 @@
 //! WebSockets. Each comes back as chain layers, ready for the rule pack.
 
 use super::error::NginxError;
+use super::http_block::{HttpModel, Location, Modifier, Server};
 use super::layer::{build_layer, Placement};
-use super::model::{HttpModel, Location, Modifier, Server};
 use super::rewrite::{passes_inside_if, rewrite_phase, Rewritten};
 use super::select::{normalize_uri, pick_socket, select_location, select_server, ServerMatch};
 use super::source::{Disk, Dump, Stdin};
@@ -15,7 +15,7 @@ use super::version::VersionSource;
 use crate::model::{
     Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Layer, Scheme, Seconds, Target,
 };
-use crate::par::map_chunks;
+use crate::parallel::map_chunks;
 use std::collections::HashSet;
 use std::io::Read;
 
@@ -399,7 +399,7 @@ pub fn websocket_layers(cfg: &Config, version: &VersionSource) -> Result<Vec<Lay
     let chunks = map_chunks(&server_dirs, |dirs| {
         let mut out = Vec::new();
         for d in dirs {
-            let server = super::model::server(cfg, *d);
+            let server = super::http_block::server(cfg, *d);
             let mut stack: Vec<&Location<'_>> = Vec::new();
             visit(
                 &model,
