@@ -7,7 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod discover;
 pub mod model;
-pub(crate) mod par;
+pub(crate) mod parallel;
 pub mod policy;
 pub mod providers;
 pub mod report;

@@ -22,7 +22,7 @@ pub fn nginx_read_threads() -> usize {
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|n| *n > 0)
-        .unwrap_or_else(crate::par::threads)
+        .unwrap_or_else(crate::parallel::threads)
 }
 
 /// The Cloudflare client for `CLOUDFLARE_API_TOKEN` and `WSAUDIT_CLOUDFLARE_API_URL`.

@@ -3,17 +3,17 @@
 
 mod audit;
 mod chain;
-mod context;
 mod docs;
 mod env;
 mod error;
 mod nginx;
 mod probe;
+mod run_context;
 
 pub use chain::chain_request;
-pub use context::{Context, Judged};
 pub use error::CommandError;
 pub use nginx::single_layer_chain;
+pub use run_context::{Context, Judged};
 
 use crate::cli::{Cli, Command};
 

@@ -117,7 +117,7 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         merged.suppressed,
         merged.notices,
         merged.rules_evaluated,
-        super::context::fail_on_severity(global.fail_on),
+        super::run_context::fail_on_severity(global.fail_on),
     );
     ctx.emit(&super::Judged { report })
 }

@@ -1,13 +1,18 @@
 //! The policy engine (DESIGN §4): the Rego rule pack in `policies/`, evaluated in-process.
 
 mod config;
-mod engine;
+mod error;
+mod evaluate;
 mod finding;
 mod metadata;
+mod pack;
 mod severity;
+mod suppress;
 
 pub use config::{line_col, Config, ConfigError, HeartbeatDecl, RuleRef, Suppression, Thresholds};
-pub use engine::{builtin_sources, merge_evaluations, LoadedRule, PolicyError, RulePack};
+pub use error::PolicyError;
 pub use finding::{Evaluation, Finding, Locator, SuppressedFinding};
 pub use metadata::RuleMeta;
+pub use pack::{builtin_sources, LoadedRule, RulePack};
 pub use severity::Severity;
+pub use suppress::merge_evaluations;

@@ -4,9 +4,9 @@
 
 pub mod alb;
 pub mod aws;
+pub mod aws_wildcard;
 pub mod cloudflare;
 pub mod cloudfront;
 pub mod nginx;
-pub mod pattern;
 pub mod probe;
 pub mod route53;

@@ -11,7 +11,7 @@
 //! otherwise. A host regex sees the `Host` header as sent, port included (the reason to use
 //! one: `example.com:8443` is not a valid wildcard value) and lower-case, as browsers send it.
 
-use crate::providers::pattern::wildcard_match;
+use crate::providers::aws_wildcard::wildcard_match;
 use regex::RegexBuilder;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,7 +1,7 @@
 //! How CloudFront picks a distribution for a host and a cache behavior for a path, and whether
 //! a header policy lets the WebSocket handshake headers through.
 
-use crate::providers::pattern::wildcard_match;
+use crate::providers::aws_wildcard::wildcard_match;
 
 /// How well an alternate domain name matches a host: an exact alias beats any wildcard, and
 /// a longer wildcard (more specific) beats a shorter one. `None`: no match.

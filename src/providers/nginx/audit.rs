@@ -3,8 +3,8 @@
 //! WebSockets. Each comes back as chain layers, ready for the rule pack.
 
 use super::error::NginxError;
+use super::http_block::{HttpModel, Location, Modifier, Server};
 use super::layer::{build_layer, Placement};
-use super::model::{HttpModel, Location, Modifier, Server};
 use super::rewrite::{passes_inside_if, rewrite_phase, Rewritten};
 use super::select::{normalize_uri, pick_socket, select_location, select_server, ServerMatch};
 use super::source::{Disk, Dump, Stdin};
@@ -13,7 +13,7 @@ use super::upstream::PASS_DIRECTIVES;
 use super::vars::Request;
 use super::version::VersionSource;
 use crate::model::{Layer, SourceLine};
-use crate::par::map_chunks;
+use crate::parallel::map_chunks;
 use std::collections::HashSet;
 use std::io::Read;
 
@@ -30,7 +30,7 @@ pub enum Input {
 
 /// Reads the configuration and everything it includes, parsing files on the machine's cores.
 pub fn read_config(input: &Input) -> Result<Config, NginxError> {
-    read_config_on(input, crate::par::threads())
+    read_config_on(input, crate::parallel::threads())
 }
 
 /// Like [`read_config`] on `threads` parser threads (`WSAUDIT_NGINX_READ_THREADS`, which the
@@ -399,7 +399,7 @@ pub fn websocket_layers(cfg: &Config, version: &VersionSource) -> Result<Vec<Lay
     let chunks = map_chunks(&server_dirs, |dirs| {
         let mut out = Vec::new();
         for d in dirs {
-            let server = super::model::server(cfg, *d);
+            let server = super::http_block::server(cfg, *d);
             let mut stack: Vec<&Location<'_>> = Vec::new();
             visit(
                 &model,

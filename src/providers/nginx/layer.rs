@@ -3,7 +3,7 @@
 //! version was assumed).
 
 use super::error::NginxError;
-use super::model::{HttpModel, Location, Server};
+use super::http_block::{HttpModel, Location, Server};
 use super::rewrite::{rewrite_phase, RewriteOutcome};
 use super::scope::Scope;
 use super::time::parse_nginx_time;

@@ -7,11 +7,13 @@
 //! [`crossplane_payload`] shows the parse itself.
 
 mod audit;
+mod crossplane;
 mod error;
-mod json;
+mod http_block;
+mod includes;
 mod layer;
 mod lexer;
-mod model;
+mod parser;
 mod pcre;
 mod rewrite;
 mod scope;
@@ -24,8 +26,8 @@ mod vars;
 mod version;
 
 pub use audit::{read_config, read_config_on, route, websocket_layers, Input, Query, Routed};
+pub use crossplane::crossplane_payload;
 pub use error::NginxError;
-pub use json::crossplane_payload;
 pub use select::ServerMatch;
 pub use source::{Disk, Dump, Source, Stdin};
 pub use time::parse_nginx_time;

@@ -12,7 +12,7 @@
 //! cookie, the client address) cannot be known statically and is left aside, so the level's
 //! own directives are judged as if it were false.
 
-use super::model::HttpModel;
+use super::http_block::HttpModel;
 use super::scope::Scope;
 use super::tree::Dir;
 use super::upstream::PASS_DIRECTIVES;

@@ -1,7 +1,7 @@
 //! Request routing as nginx does it: which `server` answers `Host: D` on a listen socket, and
 //! which `location` of it handles path `P`.
 
-use super::model::{HttpModel, Listen, Location, Modifier, Server};
+use super::http_block::{HttpModel, Listen, Location, Modifier, Server};
 
 /// Why a server was chosen, for the layer's name and for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! What a `*_pass` points at: an `upstream` block (servers, balancing, keep-alive) or a single
 //! address.
 
-use super::model::HttpModel;
+use super::http_block::HttpModel;
 use super::tree::Dir;
 
 #[derive(Debug, Clone)]

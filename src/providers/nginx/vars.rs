@@ -3,7 +3,7 @@
 //! what tells whether `Connection` reaches the upstream as `upgrade`, whatever the map's
 //! variable is called.
 
-use super::model::HttpModel;
+use super::http_block::HttpModel;
 use super::scope::Scope;
 use super::tree::Dir;
 

@@ -1,8 +1,8 @@
 //! The `wsaudit chain` binary against the AWS emulator: endpoints and credentials reach it only
 //! through the environment (AWS_ENDPOINT_URL, key variables), as in production.
 
-use crate::support::aws;
 use crate::support;
+use crate::support::aws;
 
 use aws::fixtures::{self, forward, Behavior, Origin as Orig};
 use aws::{fast_options, moto_url, sdk_config, unique, TEST_KEY_ID, TEST_SECRET};

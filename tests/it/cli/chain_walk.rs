@@ -2,9 +2,9 @@
 //! whose target is an ALB (the AWS API emulator, read through the real SDK), in front of nginx
 //! (a real configuration file). The ALB is found only through Cloudflare's record.
 
+use crate::support;
 use crate::support::aws;
 use crate::support::cloudflare;
-use crate::support;
 
 use aws::fixtures::{self, forward};
 use aws::{fast_options, moto_url, sdk_config, unique, TEST_KEY_ID, TEST_SECRET};

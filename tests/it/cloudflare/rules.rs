@@ -5,9 +5,8 @@
 //! configured badly and stays quiet when the same zone is configured well, and the model value
 //! that drives it is asserted too.
 
-
-use serde_json::json;
 use crate::support::cloudflare::*;
+use serde_json::json;
 use wsaudit::model::{
     Chain, Layer, LayerKind, Provider, Scheme, Seconds, Setting, Target, WebsocketSupport,
 };

@@ -57,7 +57,10 @@ fn lib_engine() -> regorus::Engine {
             loaded += 1;
         }
     }
-    assert!(loaded > 0, "no package wsaudit.lib among the built-in sources");
+    assert!(
+        loaded > 0,
+        "no package wsaudit.lib among the built-in sources"
+    );
     engine
 }
 
@@ -105,7 +108,9 @@ fn every_lib_helper_case_gives_its_expected_value() {
                     "{what}: {} gave {got}, expected {want}",
                     case.query
                 ),
-                (Some(want), None) => panic!("{what}: {} is undefined, expected {want}", case.query),
+                (Some(want), None) => {
+                    panic!("{what}: {} is undefined, expected {want}", case.query)
+                }
                 (None, Some(got)) => {
                     panic!("{what}: {} gave {got}, expected undefined", case.query)
                 }
@@ -114,5 +119,9 @@ fn every_lib_helper_case_gives_its_expected_value() {
             cases += 1;
         }
     }
-    assert!(cases >= 20, "only {cases} helper cases found under {}", dir.display());
+    assert!(
+        cases >= 20,
+        "only {cases} helper cases found under {}",
+        dir.display()
+    );
 }

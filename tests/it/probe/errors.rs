@@ -1,7 +1,6 @@
 //! Probe failures that are the user's or the network's, and the raw ways a connection ends,
 //! against servers on loopback (no nginx needed).
 
-
 use std::time::Duration;
 use tokio::net::TcpListener;
 use wsaudit::providers::probe::{probe, ProbeError, ProbeOptions};

@@ -17,7 +17,9 @@ fn idle_opts(url: String, max_s: u64) -> ProbeOptions {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn correct_location_answers_101_with_a_valid_accept() {
-    let Some(bin) = crate::support::nginx() else { return };
+    let Some(bin) = crate::support::nginx() else {
+        return;
+    };
     let backend = start_backend(Backend::Echo).await;
     let nginx = Nginx::start(&bin, backend, WS_LOCATION);
 
@@ -44,7 +46,9 @@ async fn correct_location_answers_101_with_a_valid_accept() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn location_without_upgrade_lines_is_reported_as_not_101() {
-    let Some(bin) = crate::support::nginx() else { return };
+    let Some(bin) = crate::support::nginx() else {
+        return;
+    };
     let backend = start_backend(Backend::Echo).await;
     // Upgrade and Connection are hop-by-hop: without the two proxy_set_header lines the
     // backend never sees an upgrade request.
@@ -71,7 +75,9 @@ async fn location_without_upgrade_lines_is_reported_as_not_101() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_read_timeout_cut_is_measured_as_a_fin_without_close_frame() {
-    let Some(bin) = crate::support::nginx() else { return };
+    let Some(bin) = crate::support::nginx() else {
+        return;
+    };
     let backend = start_backend(Backend::Echo).await;
     let nginx = Nginx::start(
         &bin,
@@ -106,7 +112,9 @@ async fn proxy_read_timeout_cut_is_measured_as_a_fin_without_close_frame() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backend_pings_keep_it_open_and_the_interval_is_reported() {
-    let Some(bin) = crate::support::nginx() else { return };
+    let Some(bin) = crate::support::nginx() else {
+        return;
+    };
     // The backend also closes with 1002 if a ping goes unanswered: "open" below proves the
     // probe answers pings.
     let backend = start_backend(Backend::PingEvery(Duration::from_secs(1))).await;
@@ -128,7 +136,9 @@ async fn backend_pings_keep_it_open_and_the_interval_is_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_pings_keep_it_open_through_the_same_timeout() {
-    let Some(bin) = crate::support::nginx() else { return };
+    let Some(bin) = crate::support::nginx() else {
+        return;
+    };
     // Same nginx and silent backend as the cut case: only the client's pings differ.
     let backend = start_backend(Backend::Echo).await;
     let nginx = Nginx::start(
@@ -148,7 +158,9 @@ async fn client_pings_keep_it_open_through_the_same_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_close_frame_is_reported_with_its_code_and_reason() {
-    let Some(bin) = crate::support::nginx() else { return };
+    let Some(bin) = crate::support::nginx() else {
+        return;
+    };
     let backend = start_backend(Backend::CloseAfter(Duration::from_secs(1), 4000)).await;
     let nginx = Nginx::start(&bin, backend, WS_LOCATION);
 

@@ -19,7 +19,9 @@ pub const TEST_KEY_ID: &str = "AKIAWSAUDITTESTKEY00";
 /// The emulator started by `scripts/setup/30-moto.sh`. Without it the test is skipped, except
 /// under `CI=true`, where a missing emulator is a failure, never a silent skip.
 pub fn moto_url() -> Option<String> {
-    let url = std::env::var("WSAUDIT_MOTO_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("WSAUDIT_MOTO_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     super::required(url, "moto_server", "WSAUDIT_MOTO_URL")
 }
 

@@ -3,7 +3,7 @@
 //! the include-expanded configuration; regexes are compiled only when a request needs them.
 
 use super::tree::{Config, Dir};
-use crate::par::map_chunks;
+use crate::parallel::map_chunks;
 use std::collections::HashMap;
 
 /// Every directive of one block level, includes expanded, nested blocks not descended.

@@ -1,0 +1,381 @@
+//! The ELBv2 `Describe*` calls and the conversion of their answers (SDK types) into the
+//! snapshot and rule types. Listings page through the SDK's own paginators, which also stop
+//! if the service repeats a marker.
+
+use super::rules::{self, Condition, Forward, Rule, RulePriority, TargetGroupRef};
+use super::snapshot::{LbKind, ListenerSnapshot, LoadBalancerSnapshot, Read, TargetGroupSnapshot};
+use super::{AlbRequest, AlbSelector};
+use crate::providers::aws::{classify, normalize_dns, AwsError};
+use aws_sdk_elasticloadbalancingv2::types as t;
+use aws_sdk_elasticloadbalancingv2::Client;
+use futures_util::future::join_all;
+use std::collections::BTreeMap;
+
+pub(super) const DESCRIBE_LISTENERS: &str = "elasticloadbalancing:DescribeListeners";
+pub(super) const DESCRIBE_LISTENER_ATTRIBUTES: &str =
+    "elasticloadbalancing:DescribeListenerAttributes";
+pub(super) const DESCRIBE_RULES: &str = "elasticloadbalancing:DescribeRules";
+pub(super) const DESCRIBE_TARGET_GROUPS: &str = "elasticloadbalancing:DescribeTargetGroups";
+pub(super) const DESCRIBE_TARGET_GROUP_ATTRIBUTES: &str =
+    "elasticloadbalancing:DescribeTargetGroupAttributes";
+pub(super) const DESCRIBE_TARGET_HEALTH: &str = "elasticloadbalancing:DescribeTargetHealth";
+
+pub(super) async fn find_load_balancer(
+    client: &Client,
+    selector: &AlbSelector,
+    page_size: Option<i32>,
+) -> Result<LoadBalancerSnapshot, AwsError> {
+    const ACTION: &str = "elasticloadbalancing:DescribeLoadBalancers";
+    let region = client
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let not_found =
+        |what: String| AwsError::NotFound(format!("no load balancer {what} in {region}"));
+    let found = match selector {
+        AlbSelector::Arn(arn) | AlbSelector::Name(arn) => {
+            let call = client.describe_load_balancers();
+            let call = match selector {
+                AlbSelector::Arn(_) => call.load_balancer_arns(arn),
+                _ => call.names(arn),
+            };
+            match call.send().await {
+                Ok(out) => out.load_balancers().first().cloned(),
+                Err(e) => {
+                    let err = classify(e, ACTION);
+                    if matches!(&err, AwsError::Service { code, .. } if code == "LoadBalancerNotFound")
+                    {
+                        None
+                    } else {
+                        return Err(err);
+                    }
+                }
+            }
+        }
+        AlbSelector::DnsName(dns) => {
+            let want = normalize_dns(dns);
+            // Pages are fetched as the search reaches them: it stops at the page with the hit.
+            let mut all = client
+                .describe_load_balancers()
+                .set_page_size(page_size)
+                .into_paginator()
+                .items()
+                .send();
+            loop {
+                match all.try_next().await.map_err(|e| classify(e, ACTION))? {
+                    Some(lb) if lb.dns_name().is_some_and(|d| normalize_dns(d) == want) => {
+                        break Some(lb)
+                    }
+                    Some(_) => {}
+                    None => break None,
+                }
+            }
+        }
+    };
+    let what = match selector {
+        AlbSelector::Arn(a) => a.clone(),
+        AlbSelector::Name(n) => format!("named {n}"),
+        AlbSelector::DnsName(d) => format!("with DNS name {d}"),
+    };
+    let lb = found.ok_or_else(|| not_found(what))?;
+    let kind = match lb.r#type() {
+        Some(t::LoadBalancerTypeEnum::Network) => LbKind::Network,
+        Some(t::LoadBalancerTypeEnum::Application) | None => LbKind::Application,
+        Some(_) => LbKind::Other,
+    };
+    Ok(LoadBalancerSnapshot {
+        arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
+        name: lb.load_balancer_name().unwrap_or_default().to_string(),
+        dns_name: lb.dns_name().unwrap_or_default().to_string(),
+        kind,
+        attributes: BTreeMap::new(),
+    })
+}
+
+fn kv<'a>(
+    pairs: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> BTreeMap<String, String> {
+    pairs
+        .filter_map(|(k, v)| Some((k?.to_string(), v.unwrap_or("").to_string())))
+        .collect()
+}
+
+pub(super) async fn lb_attributes(
+    client: &Client,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = client
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .send()
+        .await
+        .map_err(|e| classify(e, "elasticloadbalancing:DescribeLoadBalancerAttributes"))?;
+    Ok(kv(out.attributes().iter().map(|a| (a.key(), a.value()))))
+}
+
+pub(super) async fn listener_attributes(
+    client: &Client,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = client
+        .describe_listener_attributes()
+        .listener_arn(arn)
+        .send()
+        .await
+        .map_err(|e| classify(e, DESCRIBE_LISTENER_ATTRIBUTES))?;
+    Ok(kv(out.attributes().iter().map(|a| (a.key(), a.value()))))
+}
+
+pub(super) async fn listeners(
+    client: &Client,
+    lb_arn: &str,
+    page_size: Option<i32>,
+) -> Result<Vec<(ListenerSnapshot, t::Listener)>, AwsError> {
+    let all = client
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .set_page_size(page_size)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(e, DESCRIBE_LISTENERS))?;
+    Ok(all
+        .into_iter()
+        .map(|l| {
+            let snap = ListenerSnapshot {
+                arn: l.listener_arn().unwrap_or_default().to_string(),
+                port: l.port(),
+                protocol: l.protocol().map(|p| p.as_str().to_string()),
+                attributes: Ok(BTreeMap::new()),
+            };
+            (snap, l)
+        })
+        .collect())
+}
+
+pub(super) async fn describe_rules(
+    client: &Client,
+    listener_arn: &str,
+    page_size: Option<i32>,
+) -> Result<Vec<Rule>, AwsError> {
+    let all = client
+        .describe_rules()
+        .listener_arn(listener_arn)
+        .set_page_size(page_size)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(e, DESCRIBE_RULES))?;
+    Ok(all.iter().map(convert_rule).collect())
+}
+
+fn convert_rule(r: &t::Rule) -> Rule {
+    let term = terminal_action(r.actions());
+    Rule {
+        arn: r.rule_arn().unwrap_or_default().to_string(),
+        priority: rules::parse_priority(r.priority(), r.is_default().unwrap_or(false)),
+        conditions: r.conditions().iter().map(convert_condition).collect(),
+        action: term.action,
+        forward: term.forward,
+        redirect: term.redirect,
+    }
+}
+
+/// A listener's default actions as its default rule, named by the listener's ARN.
+pub(super) fn default_rule(listener_arn: &str, actions: &[t::Action]) -> Rule {
+    let term = terminal_action(actions);
+    Rule {
+        arn: listener_arn.to_string(),
+        priority: RulePriority::Default,
+        conditions: Vec::new(),
+        action: term.action,
+        forward: term.forward,
+        redirect: term.redirect,
+    }
+}
+
+fn convert_condition(c: &t::RuleCondition) -> Condition {
+    let field = c.field().unwrap_or_default();
+    // Newer APIs carry values in a typed config; older rules only in `Values`.
+    let pick = |typed: Option<&[String]>| -> Vec<String> {
+        match typed {
+            Some(v) if !v.is_empty() => v.to_vec(),
+            _ => c.values().to_vec(),
+        }
+    };
+    // `Values` and `RegexValues` exclude each other; a condition uses one kind.
+    match field {
+        "host-header" => match c.host_header_config().map(|h| h.regex_values()) {
+            Some(r) if !r.is_empty() => Condition::HostRegex(r.to_vec()),
+            _ => Condition::Host(pick(c.host_header_config().map(|h| h.values()))),
+        },
+        "path-pattern" => match c.path_pattern_config().map(|p| p.regex_values()) {
+            Some(r) if !r.is_empty() => Condition::PathRegex(r.to_vec()),
+            _ => Condition::Path(pick(c.path_pattern_config().map(|p| p.values()))),
+        },
+        "http-request-method" => {
+            Condition::Method(pick(c.http_request_method_config().map(|m| m.values())))
+        }
+        "http-header" => match c.http_header_config() {
+            Some(h) if !h.regex_values().is_empty() => Condition::HeaderRegex {
+                name: h.http_header_name().unwrap_or_default().to_string(),
+                patterns: h.regex_values().to_vec(),
+            },
+            Some(h) => Condition::Header {
+                name: h.http_header_name().unwrap_or_default().to_string(),
+                values: h.values().to_vec(),
+            },
+            None => Condition::Undecidable {
+                field: field.to_string(),
+            },
+        },
+        other => Condition::Undecidable {
+            field: other.to_string(),
+        },
+    }
+}
+
+/// The action that ends an action list, with its forward or redirect.
+struct Terminal {
+    action: String,
+    forward: Option<Forward>,
+    redirect: Option<String>,
+}
+
+/// The action that ends the list (authentication actions come first) and its forward.
+fn terminal_action(actions: &[t::Action]) -> Terminal {
+    let mut sorted: Vec<&t::Action> = actions.iter().collect();
+    sorted.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
+    let Some(last) = sorted.last() else {
+        return Terminal {
+            action: "none".into(),
+            forward: None,
+            redirect: None,
+        };
+    };
+    let kind = last
+        .r#type()
+        .map(|t| t.as_str().to_string())
+        .unwrap_or_default();
+    if kind != "forward" {
+        return Terminal {
+            redirect: last.redirect_config().map(describe_redirect),
+            action: kind,
+            forward: None,
+        };
+    }
+    let forward = match last.forward_config() {
+        Some(cfg) if !cfg.target_groups().is_empty() => Forward {
+            target_groups: cfg
+                .target_groups()
+                .iter()
+                .filter_map(|tg| {
+                    Some(TargetGroupRef {
+                        arn: tg.target_group_arn()?.to_string(),
+                        weight: tg.weight(),
+                    })
+                })
+                .collect(),
+            group_stickiness: cfg
+                .target_group_stickiness_config()
+                .map(|s| (s.enabled().unwrap_or(false), s.duration_seconds())),
+        },
+        _ => Forward {
+            target_groups: last
+                .target_group_arn()
+                .map(|arn| TargetGroupRef {
+                    arn: arn.to_string(),
+                    weight: None,
+                })
+                .into_iter()
+                .collect(),
+            group_stickiness: None,
+        },
+    };
+    Terminal {
+        action: kind,
+        forward: Some(forward),
+        redirect: None,
+    }
+}
+
+/// `HTTPS:443 (HTTP_301)`, with the host when the redirect changes it. Unset parts keep the
+/// request's (`#{protocol}`, `#{port}`, `#{host}`).
+fn describe_redirect(r: &t::RedirectActionConfig) -> String {
+    let protocol = r.protocol().unwrap_or("#{protocol}");
+    let port = r.port().unwrap_or("#{port}");
+    let status = r.status_code().map(|s| s.as_str()).unwrap_or("");
+    match r.host().filter(|h| *h != "#{host}") {
+        Some(host) => format!("{protocol}://{host}:{port} ({status})"),
+        None => format!("{protocol}:{port} ({status})"),
+    }
+}
+
+/// The forward's target groups. A group's attributes or targets that cannot be read are
+/// [`Unread`] on that group alone; the groups themselves are needed for anything else.
+pub(super) async fn target_groups(
+    client: &Client,
+    f: &Forward,
+    req: &AlbRequest,
+) -> Read<Vec<TargetGroupSnapshot>> {
+    let arns: Vec<String> = f.target_groups.iter().map(|t| t.arn.clone()).collect();
+    if arns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = req
+        .call(DESCRIBE_TARGET_GROUPS, async {
+            client
+                .describe_target_groups()
+                .set_target_group_arns(Some(arns))
+                .send()
+                .await
+                .map_err(|e| classify(e, DESCRIBE_TARGET_GROUPS))
+        })
+        .await?;
+    let details = join_all(out.target_groups().iter().map(|tg| async move {
+        let arn = tg.target_group_arn().unwrap_or_default();
+        let (attrs, health) = tokio::join!(
+            req.call(DESCRIBE_TARGET_GROUP_ATTRIBUTES, async {
+                client
+                    .describe_target_group_attributes()
+                    .target_group_arn(arn)
+                    .send()
+                    .await
+                    .map(|o| kv(o.attributes().iter().map(|a| (a.key(), a.value()))))
+                    .map_err(|e| classify(e, DESCRIBE_TARGET_GROUP_ATTRIBUTES))
+            }),
+            req.call(DESCRIBE_TARGET_HEALTH, async {
+                client
+                    .describe_target_health()
+                    .target_group_arn(arn)
+                    .send()
+                    .await
+                    .map(|o| {
+                        u32::try_from(o.target_health_descriptions().len()).unwrap_or(u32::MAX)
+                    })
+                    .map_err(|e| classify(e, DESCRIBE_TARGET_HEALTH))
+            })
+        );
+        TargetGroupSnapshot {
+            arn: arn.to_string(),
+            name: tg.target_group_name().unwrap_or_default().to_string(),
+            protocol: tg.protocol().map(|p| p.as_str().to_string()),
+            protocol_version: tg.protocol_version().map(str::to_string),
+            target_type: tg.target_type().map(|t| t.as_str().to_string()),
+            weight: f
+                .target_groups
+                .iter()
+                .find(|r| r.arn == arn)
+                .and_then(|r| r.weight),
+            attributes: attrs,
+            targets: health,
+        }
+    }))
+    .await;
+    Ok(details)
+}
