@@ -26,8 +26,8 @@ for setup in scripts/setup/*.sh; do
   source "$setup"
 done
 
-echo "== cargo test"
-cargo test --locked --all-targets --no-fail-fast "$@" 2>&1 | tee "$WSAUDIT_TEST_STATE/cargo-test.log"
+echo "== cargo test (the build's timings: target/cargo-timings/cargo-timing.html)"
+cargo test --locked --all-targets --no-fail-fast --timings "$@" 2>&1 | tee "$WSAUDIT_TEST_STATE/cargo-test.log"
 # One closing line over every test binary (the last binary cargo runs may have no tests).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' \
   "$WSAUDIT_TEST_STATE/cargo-test.log"

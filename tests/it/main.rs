@@ -11,3 +11,4 @@ mod nginx;
 mod policy;
 mod probe;
 mod support;
+mod tidy;
