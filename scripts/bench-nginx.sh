@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): parse + audit of every WebSocket location on generated trees, against
 # `crossplane parse` on the same trees, wall time and peak memory from /usr/bin/time -v.
+# The trees come from the project's own generator (examples/gen_nginx_corpus.rs over
+# tests/it/support/nginx_corpus.rs): the same server count always gives the same config text.
 #   scripts/bench-nginx.sh [SERVERS...]      (default: 10000 50000)
-# Needs python3, crossplane (WSAUDIT_CROSSPLANE_BIN or on PATH) and GNU time.
+# Needs crossplane (WSAUDIT_CROSSPLANE_BIN or on PATH) and GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 50000)
-gen="../shared/bench/gen_nginx_corpus.py"
-[ -f "$gen" ] || { echo "missing $gen" >&2; exit 2; }
 cp_bin="${WSAUDIT_CROSSPLANE_BIN:-$(command -v crossplane || true)}"
 [ -x "$cp_bin" ] || { echo "crossplane not found (set WSAUDIT_CROSSPLANE_BIN)" >&2; exit 2; }
 cargo build --release --bin wsaudit --example nginx_audit >/dev/null
+cargo build --release --example gen_nginx_corpus >/dev/null
+gen=target/release/examples/gen_nginx_corpus
 bin=target/release/examples/nginx_audit
 cli=target/release/wsaudit
 work="${WSAUDIT_BENCH_DIR:-target/bench-nginx}"
@@ -26,8 +28,8 @@ measure() { # prints "seconds maxrss_kb"
 
 printf '%-8s %-28s %-10s %-10s %-8s %-8s\n' servers what seconds MiB time_x mem_x
 for n in "${sizes[@]}"; do
-  dir="$work/c$n"
-  [ -f "$dir/nginx.conf" ] || python3 "$gen" --servers "$n" --out "$dir" >/dev/null
+  dir="$work/gen-c$n"   # gen-: trees of the project's generator, not an older one
+  [ -f "$dir/nginx.conf" ] || "$gen" --servers "$n" --out "$dir" >/dev/null
   read -r cs cm < <(measure "$cp_bin" parse "$dir/nginx.conf")
   best_s=999999; best_m=0
   for _ in 1 2 3; do

@@ -92,9 +92,7 @@ fn an_included_snippet_is_the_locator_of_its_finding() {
 #[test]
 fn every_websocket_variant_of_a_generated_corpus_gets_its_finding() {
     use std::collections::HashMap;
-    let Some((_dir, layers)) = corpus(300) else {
-        return;
-    };
+    let (_dir, layers) = corpus(300);
     let mut labels: HashMap<(String, String), String> = HashMap::new();
     let mut pack = RulePack::load(None).unwrap();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -164,31 +162,20 @@ fn every_websocket_variant_of_a_generated_corpus_gets_its_finding() {
 }
 
 /// A generated corpus (kept on disk while the layers point into it) and the layers of every
-/// WebSocket location in it; None when the generator is not beside the repository, outside CI.
-fn corpus(servers: u32) -> Option<(tempfile::TempDir, Vec<wsaudit::model::Layer>)> {
-    let gen = repo().join("../shared/bench/gen_nginx_corpus.py");
-    if !gen.is_file() {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "{} missing",
-            gen.display()
-        );
-        return None;
-    }
+/// WebSocket location in it.
+fn corpus(servers: u32) -> (tempfile::TempDir, Vec<wsaudit::model::Layer>) {
     let dir = tempfile::tempdir().unwrap();
-    let st = std::process::Command::new("python3")
-        .arg(&gen)
-        .args(["--servers", &servers.to_string(), "--no-certs", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(st.status.success());
+    let options = crate::support::nginx_corpus::Options {
+        servers,
+        seed: 1,
+        certs: false,
+    };
+    crate::support::nginx_corpus::write(dir.path(), &options).unwrap();
     let main = dir.path().join("nginx.conf").to_string_lossy().to_string();
     let cfg = read_config(&Input::File(main)).unwrap();
     let v = VersionSource::Given(NginxVersion(1, 22, 1));
     let layers = wsaudit::providers::nginx::websocket_layers(&cfg, &v).unwrap();
-    Some((dir, layers))
+    (dir, layers)
 }
 
 /// `evaluate_all` (what `wsaudit nginx` uses) splits the corpus's locations over threads: every
@@ -197,9 +184,7 @@ fn corpus(servers: u32) -> Option<(tempfile::TempDir, Vec<wsaudit::model::Layer>
 /// stateless backend, which WS301 compares with the layer's id).
 #[test]
 fn judging_every_corpus_location_in_a_batch_equals_judging_each_alone() {
-    let Some((_dir, layers)) = corpus(1200) else {
-        return;
-    };
+    let (_dir, layers) = corpus(1200);
     assert!(layers.len() > 150, "{}", layers.len());
     let stateless = layers
         .iter()

@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod cloudflare;
+pub mod nginx_corpus;
 pub mod probe;
 pub mod run;
 
