@@ -1,7 +1,11 @@
-//! A VPC and two subnets for a load balancer, created with `aws-sdk-ec2` like every other
-//! resource the AWS tests set up. ELBv2 needs subnets in two availability zones for an ALB.
+//! A VPC and two subnets for a load balancer (ELBv2 needs subnets in two availability zones for
+//! an ALB), created in the emulator through boto3, the AWS SDK for Python that comes with moto
+//! (`vpc.py` beside this file). Everything the product reads is created through the Rust SDK
+//! clients in `fixtures.rs`; the VPC is only the emulator's floor, and building aws-sdk-ec2 for
+//! it cost more than half of a clean CI build (its one crate compiled for ~4 minutes).
 
 use aws_config::SdkConfig;
+use std::process::Command;
 
 /// Creates a VPC with two subnets in two availability zones of the SDK's region; returns the
 /// VPC and subnet ids.
@@ -10,34 +14,44 @@ pub async fn vpc(sdk: &SdkConfig) -> (String, Vec<String>) {
         .region()
         .expect("the test SDK config has a region")
         .to_string();
-    let ec2 = aws_sdk_ec2::Client::new(sdk);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .expect("create VPC");
-    let vpc_id = vpc
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .expect("CreateVpc returns the VPC id")
+    let endpoint = sdk
+        .endpoint_url()
+        .expect("the test SDK config points at the emulator")
         .to_string();
-    let mut subnets = Vec::new();
-    for (i, az) in ["a", "b"].iter().enumerate() {
-        let out = ec2
-            .create_subnet()
-            .vpc_id(&vpc_id)
-            .cidr_block(format!("10.0.{i}.0/24"))
-            .availability_zone(format!("{region}{az}"))
-            .send()
-            .await
-            .expect("create subnet");
-        subnets.push(
-            out.subnet()
-                .and_then(|s| s.subnet_id())
-                .expect("CreateSubnet returns the subnet id")
-                .to_string(),
-        );
-    }
-    (vpc_id, subnets)
+    let python = crate::support::required(
+        std::env::var_os("WSAUDIT_VENV")
+            .map(|v| std::path::PathBuf::from(v).join("bin/python3"))
+            .filter(|p| p.is_file()),
+        "the venv with moto and boto3",
+        "WSAUDIT_VENV",
+    )
+    .expect("moto_url() was set, so scripts/test.sh made the venv");
+    let script = crate::support::repo().join("tests/it/support/aws/vpc.py");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .args([&endpoint, &region])
+            .env("AWS_ACCESS_KEY_ID", super::TEST_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", super::TEST_SECRET)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "vpc.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        ids.len(),
+        3,
+        "vpc.py prints the VPC and two subnets: {ids:?}"
+    );
+    (ids[0].clone(), ids[1..].to_vec())
 }
