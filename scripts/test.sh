@@ -21,13 +21,14 @@ trap stop_services EXIT
 
 for setup in scripts/setup/*.sh; do
   [ -e "$setup" ] || continue
-  echo "== setup: $setup"
+  echo "== setup: $setup (at ${SECONDS} s)"
   # shellcheck source=/dev/null
   source "$setup"
 done
 
-echo "== cargo test (the build's timings: target/cargo-timings/cargo-timing.html)"
+echo "== cargo test (at ${SECONDS} s; the build's timings: target/cargo-timings/cargo-timing.html)"
 cargo test --locked --all-targets --no-fail-fast --timings "$@" 2>&1 | tee "$WSAUDIT_TEST_STATE/cargo-test.log"
 # One closing line over every test binary (the last binary cargo runs may have no tests).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' \
   "$WSAUDIT_TEST_STATE/cargo-test.log"
+echo "== done in ${SECONDS} s"
