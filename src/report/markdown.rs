@@ -33,6 +33,7 @@ pub fn render(report: &Report) -> String {
         ));
     }
     o.push('\n');
+    o.push_str(&flowchart(report));
     match &report.chain.heartbeat {
         Some(h) => o.push_str(&format!("Heartbeat: every {}.\n\n", h.interval_s)),
         None => o.push_str("Heartbeat: none declared.\n\n"),
@@ -86,6 +87,57 @@ pub fn render(report: &Report) -> String {
         o.push('\n');
     }
     o
+}
+
+/// The chain as a Mermaid flowchart, which GitHub and GitLab draw in tickets and pull requests:
+/// client → each layer with its idle timeout → app, the layer that cuts first marked. Layers
+/// that could not be read are drawn apart, dashed, so the picture never looks complete when
+/// the chain is not.
+fn flowchart(report: &Report) -> String {
+    let cutter = report.summary.cuts_first.as_deref();
+    let mut o = String::from("```mermaid\nflowchart LR\n  client([client])\n");
+    let mut prev = "client".to_string();
+    for (i, l) in report.chain.layers.iter().enumerate() {
+        let node = format!("l{}", i + 1);
+        let mut label = format!(
+            "{}<br/>{} · idle {}",
+            mermaid_text(&super::layer_title(l)),
+            l.provider.as_str(),
+            mermaid_text(&idle_cell(l))
+        );
+        if Some(l.id.as_str()) == cutter {
+            label.push_str(" · cuts first");
+        }
+        o.push_str(&format!("  {prev} --> {node}[\"{label}\"]\n"));
+        if Some(l.id.as_str()) == cutter {
+            o.push_str(&format!("  class {node} cuts\n"));
+        }
+        prev = node;
+    }
+    if report.chain.layers.last().map(|l| l.kind) != Some(crate::model::LayerKind::App) {
+        o.push_str(&format!("  {prev} --> app([app])\n"));
+    }
+    for (i, g) in report.chain.gaps.iter().enumerate() {
+        o.push_str(&format!(
+            "  gap{}[\"not read: {} ({})\"]\n  class gap{} gap\n",
+            i + 1,
+            mermaid_text(&g.layer),
+            g.provider.as_str(),
+            i + 1
+        ));
+    }
+    o.push_str("  classDef cuts stroke:#c00,stroke-width:3px\n");
+    o.push_str("  classDef gap stroke-dasharray:5 5\n```\n\n");
+    o
+}
+
+/// Text safe inside a quoted Mermaid label: quotes and angle brackets as entities (a `<`
+/// would open an HTML tag in the rendered node).
+fn mermaid_text(s: &str) -> String {
+    s.replace('"', "#quot;")
+        .replace('<', "#lt;")
+        .replace('>', "#gt;")
+        .replace('\n', " ")
 }
 
 /// Escapes what would break a Markdown table cell.

@@ -1,5 +1,5 @@
 //! The exact bytes of the reports for the bundled example: what lands in a ticket or a CI log.
-//! After an intended change, regenerate with `WSAUDIT_UPDATE_GOLDEN=1 cargo test --test cli_golden`
+//! After an intended change, regenerate with `WSAUDIT_UPDATE_GOLDEN=1 cargo test --test it cli::golden`
 //! and review the diff.
 
 use crate::support::run::*;

@@ -224,3 +224,52 @@ fn markdown_is_ticket_ready() {
         .stdout
         .contains("- Change at: `arn:aws:elasticloadbalancing:"));
 }
+
+/// The Markdown report draws the chain for GitHub and GitLab: one Mermaid node per layer in
+/// chain order with its idle timeout, the one that cuts first marked, and a layer that could
+/// not be read drawn apart (dashed) so the picture never looks complete when the chain is not.
+#[test]
+fn markdown_draws_the_chain_as_a_mermaid_flowchart() {
+    let mut chain = example_json();
+    chain["gaps"] = serde_json::json!([{
+        "layer": "cloudflare",
+        "provider": "cloudflare",
+        "reason": "the token lacks Zone Read",
+        "code": "access-denied"
+    }]);
+    let r = wsaudit_stdin(&["audit", "-", "--format", "markdown"], &chain.to_string());
+    let md = &r.stdout;
+    let start = md
+        .find("```mermaid\nflowchart LR\n")
+        .expect("a Mermaid block");
+    let block = &md[start..start + md[start..].find("\n```\n").unwrap()];
+    let order: Vec<usize> = [
+        "client([client])",
+        "--> l1[",
+        "--> l2[",
+        "--> l3[",
+        "--> l4[",
+    ]
+    .iter()
+    .map(|n| {
+        block
+            .find(n)
+            .unwrap_or_else(|| panic!("{n} missing:\n{block}"))
+    })
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{block}");
+    assert!(
+        block.contains("web-alb<br/>alb · idle 60 s (default) · cuts first"),
+        "{block}"
+    );
+    assert!(block.contains("class l2 cuts"), "{block}");
+    assert!(!block.contains("class l3 cuts"), "{block}");
+    assert!(
+        block.contains("gap1[\"not read: cloudflare (cloudflare)\"]\n  class gap1 gap"),
+        "{block}"
+    );
+    assert!(
+        !block.contains("--> app("),
+        "the bundled chain ends in its app layer: {block}"
+    );
+}
