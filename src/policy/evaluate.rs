@@ -260,6 +260,8 @@ fn build_finding(
         None => None,
     };
     let severity = severity.or(from_rule).unwrap_or(rule.meta.severity);
+    // Findings about the same setting of the same layer share one fix: reports group them.
+    let root_cause = setting.map(|name| format!("{layer}.{name}"));
     Ok(Finding {
         rule: rule.meta.id.clone(),
         title: rule.meta.title.clone(),
@@ -271,6 +273,7 @@ fn build_finding(
         evidence,
         remediation: rule.meta.remediation.clone(),
         locator,
+        root_cause,
     })
 }
 

@@ -22,6 +22,10 @@ pub struct Finding {
     pub remediation: String,
     /// Where to make the change.
     pub locator: Option<Locator>,
+    /// The setting behind the finding (`alb.idle_timeout`): findings that share it are one
+    /// problem with one fix (the ALB's 60 s default is behind WS201, WS401 and WS402 at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
 }
 
 /// A file position (`kind: file`) or a cloud resource and field (`kind: resource`).

@@ -48,6 +48,19 @@ pub fn render(report: &Report) -> String {
     if report.findings.is_empty() {
         o.push_str("### Findings\n\nNone.\n");
     } else {
+        let causes = report.root_causes();
+        if !causes.is_empty() {
+            o.push_str("### One setting, several findings\n\n");
+            for c in &causes {
+                let lead = c.lead();
+                o.push_str(&format!("- **`{}`**", c.key));
+                if let Some(l) = &lead.locator {
+                    o.push_str(&format!(" at `{}`", l.display()));
+                }
+                o.push_str(&format!(": {}. Fix: {}\n", c.rules(), lead.remediation));
+            }
+            o.push('\n');
+        }
         o.push_str("### Findings\n\n");
         for f in &report.findings {
             o.push_str(&format!(

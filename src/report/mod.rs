@@ -89,7 +89,52 @@ pub struct Summary {
     pub exit_code: u8,
 }
 
+/// One setting behind several findings: one problem, one change.
+pub struct RootCause<'a> {
+    /// `alb.idle_timeout`, as the findings' `root_cause` key.
+    pub key: &'a str,
+    /// Its findings, most severe first (the report's order).
+    pub findings: Vec<&'a Finding>,
+}
+
+impl<'a> RootCause<'a> {
+    /// Where to change it and how: the most severe finding's locator and fix.
+    pub fn lead(&self) -> &'a Finding {
+        self.findings[0]
+    }
+
+    /// "WS401 (high), WS201 (medium), WS402 (medium)".
+    pub fn rules(&self) -> String {
+        self.findings
+            .iter()
+            .map(|f| format!("{} ({})", f.rule, f.severity))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 impl Report {
+    /// The settings that more than one finding comes from, in the order of their most severe
+    /// finding: reading the list of findings alone, the ALB's 60 s default would look like three
+    /// problems.
+    pub fn root_causes(&self) -> Vec<RootCause<'_>> {
+        let mut groups: Vec<RootCause<'_>> = Vec::new();
+        for f in &self.findings {
+            let Some(key) = f.root_cause.as_deref() else {
+                continue;
+            };
+            match groups.iter_mut().find(|g| g.key == key) {
+                Some(g) => g.findings.push(f),
+                None => groups.push(RootCause {
+                    key,
+                    findings: vec![f],
+                }),
+            }
+        }
+        groups.retain(|g| g.findings.len() > 1);
+        groups
+    }
+
     pub fn new(
         chain: Chain,
         findings: Vec<Finding>,

@@ -77,6 +77,22 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     if report.findings.is_empty() {
         out.push_str("Findings: none\n");
     } else {
+        let causes = report.root_causes();
+        if !causes.is_empty() {
+            out.push_str("One setting, several findings (change it once):\n");
+            for c in &causes {
+                let lead = c.lead();
+                let at = lead.locator.as_ref().map(|l| l.display());
+                out.push_str(&format!(
+                    "- {}{}: {}\n  fix: {}\n",
+                    c.key,
+                    at.map(|a| format!(" at {a}")).unwrap_or_default(),
+                    c.rules(),
+                    lead.remediation
+                ));
+            }
+            out.push('\n');
+        }
         out.push_str(&format!("Findings ({}):\n", report.findings.len()));
         let mut t = new_table(opts);
         t.set_header(vec!["Severity", "Rule", "Layer", "Finding", "Change at"]);

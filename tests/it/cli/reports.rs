@@ -273,3 +273,47 @@ fn markdown_draws_the_chain_as_a_mermaid_flowchart() {
         "the bundled chain ends in its app layer: {block}"
     );
 }
+
+/// One setting behind several findings is one problem: in the bundled example the ALB's 60 s
+/// default is behind WS401, WS201 and WS402. The JSON says so per finding (`root_cause`, next to
+/// the fields that existed), and the table and Markdown lead with the setting, its place and
+/// its fix before the findings.
+#[test]
+fn findings_from_one_setting_share_a_root_cause() {
+    let r = wsaudit(&[
+        "audit",
+        &example(),
+        "--format",
+        "json",
+        "--heartbeat",
+        "25s",
+    ]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let cause = |rule: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("{rule} missing"))["root_cause"]
+            .clone()
+    };
+    for rule in ["WS401", "WS201", "WS402"] {
+        assert_eq!(cause(rule), "alb.idle_timeout", "{rule}");
+    }
+    assert_eq!(cause("WS301"), "alb.stickiness");
+
+    let table = wsaudit(&["audit", &example(), "--heartbeat", "25s"]).stdout;
+    let group = table
+        .find("One setting, several findings (change it once):\n- alb.idle_timeout at arn:aws:elasticloadbalancing:")
+        .expect(&table);
+    assert!(group < table.find("Findings (7):").unwrap(), "{table}");
+    assert!(table.contains("WS401 (high), WS201 (medium), WS402 (medium)\n  fix: Raise the outer layer's idle timeout"), "{table}");
+    assert!(
+        !table.contains("- alb.stickiness"),
+        "a setting behind one finding is not a group"
+    );
+
+    let md = wsaudit(&["audit", &example(), "--format", "markdown"]).stdout;
+    assert!(md.contains("### One setting, several findings\n\n- **`alb.idle_timeout`** at `arn:aws:elasticloadbalancing:"), "{md}");
+}
