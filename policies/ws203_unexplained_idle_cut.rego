@@ -15,7 +15,9 @@ metadata := {
 		"the chain (a corporate or egress proxy, a Kubernetes ingress, a service-mesh sidecar, a NAT",
 		"or firewall connection-tracking timeout, an unpublished CDN limit such as Cloudflare's), or a",
 		"layer's live setting differs from the one read (config not deployed or overridden). Either",
-		"way the configured chain does not describe what cuts the connections.",
+		"way the configured chain does not describe what cuts the connections. The measured hop is",
+		"added to the chain as the `unseen` layer, so the idle rules (WS201, WS202, WS401) judge its",
+		"timeout like any other, and the summary names it as the layer that cuts first.",
 	]),
 	"remediation": "Find the hop from the probe's fingerprint and Server/Via headers, pin it (--nginx-conf, --alb, --cloudflare-zone) and re-run `wsaudit chain --probe`; until then send a server-originated heartbeat well under the measured time.",
 	"snippet": concat("\n", [
