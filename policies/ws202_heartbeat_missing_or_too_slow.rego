@@ -52,17 +52,32 @@ findings contains f if {
 	count(input.layers) > 0
 	f := {
 		"layer": "chain",
-		"severity": "medium",
+		"severity": no_heartbeat_severity,
 		"message": no_heartbeat_message,
 		"evidence": object.union({"heartbeat": null}, cutter_evidence),
 	}
 }
 
-no_heartbeat_message := sprintf("No heartbeat is declared and the chain's effective idle timeout is %s, set by %s: a WebSocket quiet for that long is cut unless the application sends something first", [
+no_heartbeat_message := sprintf("No heartbeat is declared, and the live probe's quiet WebSocket was cut after %s by %s with no server ping in between: every WebSocket quiet for that long is cut unless the application sends something first", [
+	lib.describe_seconds(lib.cutter.layer.idle_timeout), lib.label(lib.cutter.layer),
+]) if {
+	measured_cut
+} else := sprintf("No heartbeat is declared and the chain's effective idle timeout is %s, set by %s: a WebSocket quiet for that long is cut unless the application sends something first", [
 	lib.describe_seconds(lib.cutter.layer.idle_timeout), lib.label(lib.cutter.layer),
 ]) if {
 	lib.cutter
 } else := "No heartbeat is declared and no layer's idle timeout is known: nothing shows that quiet WebSockets survive the chain"
+
+# Without a declared heartbeat the application may still send something in time, so a short
+# configured timeout is a risk (medium). When the live probe held the connection quiet and saw
+# the chain's effective idle timeout cut it, with no server ping in between, the outage is
+# observed, not inferred (high).
+no_heartbeat_severity := "high" if measured_cut
+else := "medium"
+
+measured_cut if lib.cutter.layer.idle_timeout.origin.kind == "probed"
+
+measured_cut if input.probe.idle.explained_by == lib.cutter.layer.id
 
 cutter_evidence := {
 	"cuts_first": lib.cutter.layer.id,

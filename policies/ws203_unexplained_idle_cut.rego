@@ -15,7 +15,9 @@ metadata := {
 		"the chain (a corporate or egress proxy, a Kubernetes ingress, a service-mesh sidecar, a NAT",
 		"or firewall connection-tracking timeout, an unpublished CDN limit such as Cloudflare's), or a",
 		"layer's live setting differs from the one read (config not deployed or overridden). Either",
-		"way the configured chain does not describe what cuts the connections.",
+		"way the configured chain does not describe what cuts the connections. The measured hop is",
+		"added to the chain as the `unseen` layer, so the idle rules (WS201, WS202, WS401) judge its",
+		"timeout like any other, and the summary names it as the layer that cuts first.",
 	]),
 	"remediation": "Find the hop from the probe's fingerprint and Server/Via headers, pin it (--nginx-conf, --alb, --cloudflare-zone) and re-run `wsaudit chain --probe`; until then send a server-originated heartbeat well under the measured time.",
 	"snippet": concat("\n", [
@@ -33,11 +35,22 @@ else := "a TCP reset" if idle.how == "rst"
 else := idle.how
 
 # `explained_by` was decided by the probe merge with the same `explain_tolerance_s` the message
-# names: the command hands the configured value to both.
-# On `wsaudit probe` alone the chain has no configured layers, so nothing could explain a cut:
-# the rule speaks only when there was a configuration to compare with.
+# names: the command hands the configured value to both. The merge also adds the hop that cut
+# as a layer of provider `unseen`, which is the measurement, not configuration read.
+configured := [l | some l in input.layers; l.provider != "unseen"]
+
+# Whether the run read configuration, or tried to (what it could not read is a gap, what it did
+# not look at is listed as not consulted): `chain --probe` always did, even when it found no
+# layer; `wsaudit probe` alone did not, and then nothing could explain a cut, so the rule is
+# silent and WS201/WS202 judge the measured hop.
+looked_for_configuration if count(configured) > 0
+
+looked_for_configuration if count(input.gaps) > 0
+
+looked_for_configuration if count(input.not_consulted) > 0
+
 findings contains f if {
-	count(input.layers) > 0
+	looked_for_configuration
 	is_number(idle.closed_after_s)
 	not is_string(idle.explained_by)
 	f := {
@@ -48,7 +61,10 @@ findings contains f if {
 		"evidence": {
 			"closed_after_s": idle.closed_after_s,
 			"how": idle.how,
-			"configured": [{"layer": x.layer.id, "idle_timeout": x.t} | some x in lib.idle_layers],
+			"configured": [{"layer": x.layer.id, "idle_timeout": x.t} |
+				some x in lib.idle_layers
+				x.layer.provider != "unseen"
+			],
 		},
 	}
 }

@@ -14,8 +14,11 @@ metadata := {
 		"proxy_read_timeout 3600s), the inner setting never takes effect: the outer layer closes both",
 		"TCP connections and clients reconnect every time the socket stays quiet that long.",
 		"The layer people tuned is rarely the one that cuts.",
+		"When a heartbeat keeps every layer alive (at most `heartbeat_margin` of each idle timeout, in",
+		"a direction each layer counts; CloudFront counts only origin→client bytes) no idle timer runs",
+		"out and the mismatch is a dead setting rather than an outage: the finding drops to low.",
 	]),
-	"remediation": "Raise the outer layer's idle timeout to at least the inner one's (or lower the inner one deliberately), and keep a heartbeat shorter than the smallest value.",
+	"remediation": "Raise the outer layer's idle timeout to at least the inner one's (or lower the inner one deliberately), and keep a heartbeat shorter than the smallest value. With a heartbeat that already keeps every layer alive this is cleanup of a setting that never takes effect, not an outage fix.",
 	"snippet": concat("\n", [
 		"# AWS ALB: idle timeout 1-4000 s (default 60)",
 		"aws elbv2 modify-load-balancer-attributes --load-balancer-arn $ALB_ARN \\",
@@ -43,10 +46,11 @@ findings contains f if {
 	f := {
 		"layer": c.layer.id,
 		"setting": "idle_timeout",
-		"message": sprintf("%s closes idle WebSockets after %s, before %s would (%s): the inner setting never takes effect", [
+		"severity": severity,
+		"message": concat("", [sprintf("%s closes idle WebSockets after %s, before %s would (%s): the inner setting never takes effect", [
 			lib.label(c.layer), lib.describe_seconds(c.layer.idle_timeout),
 			lib.label(inner.layer), lib.describe_seconds(inner.layer.idle_timeout),
-		]),
+		]), covered_text]),
 		"evidence": {
 			"cuts_first": c.layer.id,
 			"idle_timeout": lib.evidence_setting(c.layer.idle_timeout),
@@ -54,3 +58,12 @@ findings contains f if {
 		},
 	}
 }
+
+# The consequence sets the severity: when a heartbeat keeps every layer alive no idle timer runs
+# out, and the inner setting that never takes effect is dead configuration, not an outage.
+severity := "low" if lib.heartbeat_covers_every_layer
+else := "high"
+
+covered_text := sprintf("; the heartbeat %s keeps every layer alive, so this is a dead setting rather than an outage", [lib.heartbeat_text]) if {
+	lib.heartbeat_covers_every_layer
+} else := ""

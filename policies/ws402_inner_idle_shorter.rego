@@ -15,8 +15,11 @@ metadata := {
 		"it, the symptom stayed, and the reason is one hop further in. nginx then closes both TCP",
 		"connections without a WebSocket Close frame, so clients see 1006 (provider-facts §10), and the",
 		"outer layer logs a normal close, which points the investigation at the wrong place.",
+		"When a heartbeat keeps every layer alive (at most `heartbeat_margin` of each idle timeout, in",
+		"a direction each layer counts; CloudFront counts only origin→client bytes) no idle timer runs",
+		"out and the mismatch is a dead setting rather than an outage: the finding drops to low.",
 	]),
-	"remediation": "Raise the inner layer's idle timeout to the outer one's (for nginx both proxy_read_timeout and proxy_send_timeout on the WebSocket location), or lower the outer one deliberately so the intent is visible, and keep a heartbeat shorter than the smallest value.",
+	"remediation": "Raise the inner layer's idle timeout to the outer one's (for nginx both proxy_read_timeout and proxy_send_timeout on the WebSocket location), or lower the outer one deliberately so the intent is visible, and keep a heartbeat shorter than the smallest value. With a heartbeat that already keeps every layer alive this is cleanup of a setting that never takes effect, not an outage fix.",
 	"snippet": concat("\n", [
 		"# nginx, the WebSocket location (default 60s each)",
 		"location /ws/ {",
@@ -48,10 +51,11 @@ findings contains f if {
 	f := {
 		"layer": c.layer.id,
 		"setting": "idle_timeout",
-		"message": sprintf("%s closes idle WebSockets after %s, before %s in front of it would (%s): the longer outer setting never takes effect", [
+		"severity": severity,
+		"message": concat("", [sprintf("%s closes idle WebSockets after %s, before %s in front of it would (%s): the longer outer setting never takes effect", [
 			lib.label(c.layer), lib.describe_seconds(c.layer.idle_timeout),
 			lib.label(o.layer), lib.describe_seconds(o.layer.idle_timeout),
-		]),
+		]), covered_text]),
 		"evidence": {
 			"cuts_first": c.layer.id,
 			"idle_timeout": lib.evidence_setting(c.layer.idle_timeout),
@@ -59,3 +63,12 @@ findings contains f if {
 		},
 	}
 }
+
+# The consequence sets the severity: when a heartbeat keeps every layer alive no idle timer runs
+# out, and the outer setting that never takes effect is dead configuration, not an outage.
+severity := "low" if lib.heartbeat_covers_every_layer
+else := "medium"
+
+covered_text := sprintf("; the heartbeat %s keeps every layer alive, so this is a dead setting rather than an outage", [lib.heartbeat_text]) if {
+	lib.heartbeat_covers_every_layer
+} else := ""

@@ -81,6 +81,24 @@ heartbeat := input.heartbeat if {
 	input.probe.heartbeat.server_ping_interval_s != null
 }
 
+# Whether the heartbeat keeps this layer's idle timer from running out: it flows in a direction
+# the layer counts and comes at most `heartbeat_margin` of its idle timeout apart (WS202's test).
+heartbeat_keeps_alive(x) if {
+	heartbeat_resets(x.layer, heartbeat.direction)
+	heartbeat.interval_s <= config.heartbeat_margin * x.t
+}
+
+# A heartbeat keeps every layer with a known idle timeout alive: no idle timer in the chain ever
+# runs out, so a mismatch between them (WS401, WS402) is a dead setting, not an outage.
+heartbeat_covers_every_layer if {
+	heartbeat
+	count(idle_layers) > 0
+	count([x | some x in idle_layers; not heartbeat_keeps_alive(x)]) == 0
+}
+
+# "every 25 s (origin→client, declared)": the heartbeat in the words findings use.
+heartbeat_text := sprintf("every %v s (%s, %s)", [heartbeat.interval_s, direction_text(heartbeat.direction), heartbeat.source])
+
 # "origin→client" for the wording of directions (a heartbeat's or an idle timer's).
 direction_text(d) := "origin→client" if d == "server_to_client"
 else := "client→origin" if d == "client_to_server"

@@ -97,6 +97,11 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             if let Some(layer) = merged.explained_by {
                 ctx.info(&format!("the measured idle cut matches {layer}"));
             }
+            if let (Some(layer), Some(cut)) = (merged.added_layer, merged.unexplained_cut_s) {
+                ctx.info(&format!(
+                    "no layer read explains the measured cut at {cut}: the chain gains `{layer}` for the hop that cut"
+                ));
+            }
         }
         Some(Err(e)) => chain.gaps.push(Gap {
             layer: "probe".into(),

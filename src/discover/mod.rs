@@ -199,6 +199,8 @@ fn layer_rank(l: &Layer) -> u8 {
         (LayerKind::LoadBalancer, _) => 3,
         (LayerKind::ReverseProxy, _) => 4,
         (LayerKind::App, _) => 5,
+        // No provider reads one: the probe merge places a measured hop itself.
+        (LayerKind::Unknown, _) => 6,
     }
 }
 

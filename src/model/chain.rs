@@ -71,6 +71,8 @@ pub enum LayerKind {
     LoadBalancer,
     ReverseProxy,
     App,
+    /// A hop a live probe measured but no provider read: what it is is not known.
+    Unknown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -86,6 +88,9 @@ pub enum Provider {
     Probe,
     /// Anything a user's own tooling wrote into a chain (HAProxy, Envoy, …).
     Other,
+    /// A hop no provider read whose limit a live probe measured: its connection was cut at a
+    /// time no layer read explains, so something the audit cannot see sits on the path.
+    Unseen,
 }
 
 impl Provider {
@@ -99,6 +104,7 @@ impl Provider {
             Provider::App => "app",
             Provider::Probe => "probe",
             Provider::Other => "other",
+            Provider::Unseen => "unseen",
         }
     }
 }

@@ -2,16 +2,29 @@
 //!
 //! A measured cut is matched to the layer whose configured idle timeout (or hard maximum
 //! duration) explains it; an unpublished limit that was only assumed becomes the measured
-//! value; a cut no layer explains stays unexplained (`idle.explained_by` null), which is a
-//! finding of its own: a layer the audit could not see. An observed server ping interval
-//! becomes the chain's heartbeat. Layers recognised from headers but absent from the chain
-//! become gaps, because the audit then judged a chain with a hop missing.
+//! value. A cut no layer explains is a fact about a hop the audit could not see, so it enters
+//! the chain as a layer of its own (provider `unseen`, the measured value with origin
+//! `probed`) and the rules judge it like any other; `idle.explained_by` stays null, which is
+//! WS203's cue. An observed server ping interval becomes the chain's heartbeat. Layers
+//! recognised from headers but absent from the chain become gaps, because the audit then judged
+//! a chain with a hop missing.
+//!
+//! Where the unseen hop sits: the fingerprint lists, edge first, the layers whose own headers
+//! are in the answer. A name in it that the chain lacks is the likeliest hop, and the layers
+//! around it in the fingerprint that the chain has place it. Without such a name nothing in the
+//! answer says where a hop that adds no header sits (nginx replaces the `Server` of whatever is
+//! behind it, and a proxy in front passes it on), and it goes in front of every layer read: the
+//! layers read are the ones configured for this host, and what an audit misses is most often
+//! in front of them (a load balancer or CDN nobody pinned, an egress proxy, NAT).
 
 use super::ProbeTarget;
 use crate::model::{
-    Chain, Gap, GapCode, Heartbeat, HeartbeatDirection, HeartbeatSource, Origin, ProbeFacts,
-    Provider, Scheme, Seconds, Setting, Target,
+    Chain, Gap, GapCode, Heartbeat, HeartbeatDirection, HeartbeatSource, Layer, LayerKind, Origin,
+    ProbeFacts, Provider, Scheme, Seconds, Setting, Target,
 };
+
+/// The id of the layer a measured cut adds when no layer read explains it.
+pub const UNSEEN_LAYER_ID: &str = "unseen";
 
 /// What [`merge_probe`] changed, for the caller to report.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -26,6 +39,8 @@ pub struct MergeOutcome {
     pub heartbeat_probed: bool,
     /// Providers recognised in the answer's headers with no layer in the chain.
     pub unseen_layers: Vec<String>,
+    /// The id of the layer added for a cut no layer explains.
+    pub added_layer: Option<String>,
 }
 
 /// Adds `facts` to `chain` (as `chain.probe`) and updates what the measurement settles. A cut
@@ -57,6 +72,13 @@ pub fn merge_probe(chain: &mut Chain, mut facts: ProbeFacts, tolerance: Seconds)
                     outcome.unexplained_cut_s = Some(cut);
                 }
             }
+        }
+    }
+    if outcome.unexplained_cut_s.is_some() {
+        if let Some(layer) = measured_layer(chain, &facts, samples) {
+            let at = unseen_position(chain, &facts.fingerprint);
+            outcome.added_layer = Some(layer.id.clone());
+            chain.layers.insert(at, layer);
         }
     }
 
@@ -98,8 +120,9 @@ pub fn merge_probe(chain: &mut Chain, mut facts: ProbeFacts, tolerance: Seconds)
 }
 
 /// The chain of a probe run on its own (`wsaudit probe`): no configured layers, only the live
-/// facts and, when pings were seen, the probed heartbeat. Layers recognised from headers are not
-/// gaps here: nothing else was meant to be read.
+/// facts, the hop that cut the held connection (nothing read explains it, since nothing was
+/// read) and, when pings were seen, the probed heartbeat. Layers recognised from headers are
+/// not gaps here: nothing else was meant to be read.
 pub fn probe_chain(target: &ProbeTarget, facts: ProbeFacts) -> Chain {
     let path = target
         .path_and_query
@@ -123,8 +146,102 @@ pub fn probe_chain(target: &ProbeTarget, facts: ProbeFacts) -> Chain {
             source: HeartbeatSource::Probed,
         });
     }
+    let samples = facts.idle.as_ref().map(|i| i.samples.len().max(1) as u32);
+    if let Some(layer) = measured_layer(&chain, &facts, samples) {
+        chain.layers.push(layer);
+    }
     chain.probe = Some(facts);
     chain
+}
+
+/// The layer for the hop that cut the held connection, if it was cut: the measured time as
+/// its idle timeout, or as its maximum duration when traffic kept the connection busy (pings
+/// more often than the cut), since then no idle timer can have run out.
+fn measured_layer(chain: &Chain, facts: &ProbeFacts, samples: Option<u32>) -> Option<Layer> {
+    let idle = facts.idle.as_ref()?;
+    let cut = idle.closed_after_s?;
+    let candidates = missing_from_chain(chain, &facts.fingerprint);
+    let name = match candidates.as_slice() {
+        [] => "a hop no provider read".to_string(),
+        names => format!(
+            "a hop no provider read (the answer names {})",
+            names.join(", ")
+        ),
+    };
+    let mut layer = Layer::new(UNSEEN_LAYER_ID, LayerKind::Unknown, Provider::Unseen, name);
+    layer.locator = Some(if facts.fingerprint.is_empty() {
+        format!("{} (no layer recognised in the answer)", facts.url)
+    } else {
+        format!(
+            "{} (answered by {})",
+            facts.url,
+            facts.fingerprint.join(" → ")
+        )
+    });
+    let measured = Setting::probed(cut, facts.url.clone(), samples);
+    let busy = [
+        idle.client_ping_s,
+        facts
+            .heartbeat
+            .as_ref()
+            .and_then(|h| h.server_ping_interval_s),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|every| every.0 < cut.0)
+    .min_by(|a, b| a.0.total_cmp(&b.0));
+    match busy {
+        Some(every) => {
+            layer.max_duration = measured;
+            layer.idle_timeout = Setting::unknown(format!(
+                "pings every {every} kept the connection busy until the cut at {cut}: that is a \
+                 cap on its lifetime, and the idle timeout was not reached"
+            ));
+        }
+        None => layer.idle_timeout = measured,
+    }
+    Some(layer)
+}
+
+/// Fingerprint names with no layer (or gap) of that provider in the chain, edge first.
+fn missing_from_chain(chain: &Chain, fingerprint: &[String]) -> Vec<String> {
+    fingerprint
+        .iter()
+        .filter(|name| {
+            !chain
+                .layers
+                .iter()
+                .any(|l| l.provider.as_str() == name.as_str())
+                && !chain
+                    .gaps
+                    .iter()
+                    .any(|g| g.provider.as_str() == name.as_str())
+        })
+        .cloned()
+        .collect()
+}
+
+/// Where the unseen hop goes (the module's doc says why): before the first layer the
+/// fingerprint shows behind the likeliest hop, else after the last one it shows in front of
+/// it, else in front of everything.
+fn unseen_position(chain: &Chain, fingerprint: &[String]) -> usize {
+    let Some(candidate) = missing_from_chain(chain, fingerprint).into_iter().next() else {
+        return 0;
+    };
+    let rank = |name: &str| fingerprint.iter().position(|n| n == name);
+    let k = rank(&candidate).unwrap_or(0);
+    let ranks: Vec<Option<usize>> = chain
+        .layers
+        .iter()
+        .map(|l| rank(l.provider.as_str()))
+        .collect();
+    if let Some(i) = ranks.iter().position(|r| r.is_some_and(|r| r > k)) {
+        return i;
+    }
+    ranks
+        .iter()
+        .rposition(|r| r.is_some_and(|r| r < k))
+        .map_or(0, |i| i + 1)
 }
 
 fn within(value: Option<Seconds>, cut: Seconds, tolerance: Seconds) -> bool {
@@ -237,6 +354,96 @@ mod tests {
         // 1.5 s away is outside the tolerance too.
         let o = merge_probe(&mut chain(), cut_at(61.5), TOLERANCE);
         assert_eq!(o.explained_by, None);
+    }
+
+    #[test]
+    fn an_unexplained_cut_enters_the_chain_as_an_unseen_layer_in_front() {
+        let mut c = chain();
+        let o = merge_probe(&mut c, cut_at(4.02), TOLERANCE);
+        assert_eq!(o.added_layer.as_deref(), Some(UNSEEN_LAYER_ID));
+        let ids: Vec<_> = c.layers.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["unseen", "cloudflare", "alb", "nginx:/ws/"]);
+        let u = &c.layers[0];
+        assert_eq!(u.provider, Provider::Unseen);
+        assert_eq!(u.kind, LayerKind::Unknown);
+        assert_eq!(u.idle_timeout.value, Some(Seconds(4.02)));
+        assert!(
+            matches!(&u.idle_timeout.origin, Origin::Probed { url, .. } if url == "wss://ws.example.com/ws/")
+        );
+        assert!(u.max_duration.is_unknown());
+        assert_eq!(
+            u.locator.as_deref(),
+            Some("wss://ws.example.com/ws/ (no layer recognised in the answer)")
+        );
+        assert_eq!(c.weakest_link().map(|(i, _)| i), Some(0));
+        // An explained cut adds nothing.
+        let mut c = chain();
+        assert_eq!(
+            merge_probe(&mut c, cut_at(60.2), TOLERANCE).added_layer,
+            None
+        );
+        assert_eq!(c.layers.len(), 3);
+    }
+
+    #[test]
+    fn a_name_in_the_fingerprint_the_chain_lacks_places_the_unseen_hop() {
+        let mut c = chain();
+        let mut facts = cut_at(4.0);
+        facts.fingerprint = vec!["cloudflare".into(), "envoy".into(), "nginx".into()];
+        merge_probe(&mut c, facts, TOLERANCE);
+        let ids: Vec<_> = c.layers.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["cloudflare", "alb", "unseen", "nginx:/ws/"]);
+        assert!(c.layers[2].name.contains("envoy"), "{}", c.layers[2].name);
+        assert_eq!(
+            c.layers[2].locator.as_deref(),
+            Some("wss://ws.example.com/ws/ (answered by cloudflare → envoy → nginx)")
+        );
+
+        let mut c = chain();
+        let mut facts = cut_at(4.0);
+        facts.fingerprint = vec!["cloudflare".into(), "envoy".into()];
+        merge_probe(&mut c, facts, TOLERANCE);
+        let ids: Vec<_> = c.layers.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["cloudflare", "unseen", "alb", "nginx:/ws/"]);
+    }
+
+    #[test]
+    fn a_cut_while_pings_flowed_is_a_lifetime_cap() {
+        let mut c = chain();
+        let mut facts = cut_at(4.0);
+        facts.idle.as_mut().unwrap().client_ping_s = Some(Seconds(1.0));
+        merge_probe(&mut c, facts, TOLERANCE);
+        let u = &c.layers[0];
+        assert_eq!(u.max_duration.value, Some(Seconds(4.0)));
+        assert!(matches!(u.max_duration.origin, Origin::Probed { .. }));
+        assert!(u.idle_timeout.is_unknown());
+
+        // Pings slower than the cut never ran: an idle cut.
+        let mut facts = cut_at(4.0);
+        facts.heartbeat = Some(ProbeHeartbeat {
+            server_ping_interval_s: Some(Seconds(30.0)),
+            server_pings: 2,
+        });
+        let mut c = chain();
+        merge_probe(&mut c, facts, TOLERANCE);
+        assert_eq!(c.layers[0].idle_timeout.value, Some(Seconds(4.0)));
+    }
+
+    #[test]
+    fn a_probe_on_its_own_has_the_hop_that_cut_as_its_one_layer() {
+        let target = ProbeTarget::parse("ws://127.0.0.1:8080/ws/").unwrap();
+        let mut facts = cut_at(4.0);
+        facts.fingerprint = vec!["nginx".into()];
+        let c = probe_chain(&target, facts);
+        assert_eq!(c.layers.len(), 1);
+        assert_eq!(c.layers[0].id, UNSEEN_LAYER_ID);
+        assert!(c.layers[0].name.contains("nginx"));
+        assert_eq!(c.layers[0].idle_timeout.value, Some(Seconds(4.0)));
+        let open = ProbeFacts {
+            url: "ws://127.0.0.1:8080/ws/".into(),
+            ..ProbeFacts::default()
+        };
+        assert!(probe_chain(&target, open).layers.is_empty());
     }
 
     #[test]

@@ -249,3 +249,75 @@ fn user_rule_without_metadata_or_with_a_taken_id_is_rejected() {
         r.stderr
     );
 }
+
+/// The incident chain (CloudFront 600 s counting origin→client bytes only, ALB 60 s, nginx
+/// 3600 s) with the heartbeat declared in wsaudit.toml: WS401/WS402 follow the consequence.
+#[test]
+fn a_heartbeat_that_keeps_every_layer_alive_turns_the_idle_mismatch_into_a_low_dead_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let sev = |v: &Value, rule: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("no {rule}: {:#}", v["findings"]))
+            .clone()
+    };
+    let covered = write(
+        dir.path(),
+        "covered.toml",
+        "[heartbeat]\ninterval = \"25s\"\ndirection = \"server_to_client\"\n",
+    );
+    let r = wsaudit(&[
+        "audit",
+        &example(),
+        "--format",
+        "json",
+        "--config",
+        &covered,
+    ]);
+    assert_eq!(r.code, 0, "nothing high is left\n{}", r.stdout);
+    let v = json(&r);
+    for rule in ["WS401", "WS402"] {
+        let f = sev(&v, rule);
+        assert_eq!(f["severity"], "low", "{f:#}");
+        let m = f["message"].as_str().unwrap();
+        assert!(
+            m.contains("keeps every layer alive") && m.contains("dead setting"),
+            "{m}"
+        );
+    }
+
+    // Sent by the client, the same heartbeat does not reset CloudFront: the cut is real.
+    let upstream = write(
+        dir.path(),
+        "upstream.toml",
+        "[heartbeat]\ninterval = \"25s\"\ndirection = \"client_to_server\"\n",
+    );
+    let r = wsaudit(&[
+        "audit",
+        &example(),
+        "--format",
+        "json",
+        "--config",
+        &upstream,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let v = json(&r);
+    assert_eq!(sev(&v, "WS401")["severity"], "high");
+    assert_eq!(sev(&v, "WS402")["severity"], "medium");
+
+    // The user's override still wins over the rule's own grading.
+    let pinned = write(
+        dir.path(),
+        "pinned.toml",
+        "[heartbeat]\ninterval = \"25s\"\ndirection = \"server_to_client\"\n\n[rules.severity]\nWS401 = \"high\"\n",
+    );
+    let r = wsaudit(&["audit", &example(), "--format", "json", "--config", &pinned]);
+    assert_eq!(r.code, 1);
+    assert_eq!(sev(&json(&r), "WS401")["severity"], "high");
+
+    let r = wsaudit(&["explain", "WS401"]);
+    assert!(r.stdout.contains("drops to low"), "{}", r.stdout);
+}

@@ -1,6 +1,6 @@
 //! Runs every rule's fixtures (`policies/<rule>_test.json`, beside the rule, trivy-checks
-//! style): each `fires` chain must produce a finding of that rule (on the expected layers),
-//! each `passes` chain none. Fixtures go through the real chain loader and config parser, so
+//! style): each `fires` chain must produce a finding of that rule (on the expected layers, with
+//! the expected message and severity), each `passes` chain none. Fixtures go through the real chain loader and config parser, so
 //! they are valid chains, not hand-made Rego inputs.
 
 use std::collections::BTreeSet;
@@ -29,6 +29,9 @@ struct Case {
     /// A substring every finding's message must contain.
     #[serde(default)]
     expect_message: Option<String>,
+    /// The severity every finding must have (a rule may grade one finding by itself).
+    #[serde(default)]
+    expect_severity: Option<String>,
 }
 
 fn fixtures() -> Vec<(String, Fixture)> {
@@ -113,6 +116,17 @@ fn fixtures_fire_and_pass_as_declared() {
                     let want: BTreeSet<_> = want.iter().cloned().collect();
                     if got != want {
                         failures.push(format!("{label}: fired on {got:?}, expected {want:?}"));
+                    }
+                }
+                if let Some(want) = &case.expect_severity {
+                    for x in &mine {
+                        if x.severity.as_str() != want {
+                            failures.push(format!(
+                                "{label}: severity {} for {:?}, expected {want}",
+                                x.severity.as_str(),
+                                x.message
+                            ));
+                        }
                     }
                 }
                 if let Some(sub) = &case.expect_message {

@@ -49,6 +49,10 @@ pub fn nginx() -> Option<PathBuf> {
     require("WSAUDIT_NGINX_BIN", "nginx")
 }
 
+pub fn haproxy() -> Option<PathBuf> {
+    require("WSAUDIT_HAPROXY_BIN", "haproxy")
+}
+
 pub fn crossplane() -> Option<PathBuf> {
     require("WSAUDIT_CROSSPLANE_BIN", "crossplane")
 }

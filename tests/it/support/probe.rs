@@ -1,5 +1,6 @@
 //! Real servers on loopback for the probe tests: a WebSocket backend written with
-//! tokio-tungstenite, and a real nginx in front of it (temporary prefix, free port).
+//! tokio-tungstenite, a real nginx in front of it (temporary prefix, free port), and a real
+//! HAProxy that can stand in front of either (a hop wsaudit has no provider for).
 #![allow(dead_code)]
 
 use futures_util::{SinkExt, StreamExt};
@@ -216,6 +217,108 @@ http {{
 
     pub fn error_log(&self) -> String {
         std::fs::read_to_string(self.prefix.path().join("error.log")).unwrap_or_default()
+    }
+}
+
+/// A real HAProxy in the foreground (`-db`), killed when dropped.
+pub struct Haproxy {
+    pub port: u16,
+    child: Child,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Haproxy {
+    /// Starts HAProxy in `mode http` proxying to `backend`, with `timeout tunnel` (the idle
+    /// timeout of an upgraded connection) set to `tunnel`. The configuration is checked with
+    /// `haproxy -c` first, so a bad one fails with HAProxy's own words.
+    pub fn start(bin: &PathBuf, backend: SocketAddr, tunnel: &str) -> Haproxy {
+        // Same free-port race as nginx: a start that fails on the address retries.
+        let mut last_err = String::new();
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let dir = tempfile::tempdir().unwrap();
+            let conf = format!(
+                r#"global
+  maxconn 64
+
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout tunnel {tunnel}
+
+frontend ws
+  bind 127.0.0.1:{port}
+  default_backend app
+
+backend app
+  server app1 {backend}
+"#
+            );
+            let conf_path = dir.path().join("haproxy.cfg");
+            std::fs::write(&conf_path, conf).unwrap();
+            let check = Command::new(bin)
+                .arg("-c")
+                .arg("-f")
+                .arg(&conf_path)
+                .output()
+                .expect("run haproxy -c");
+            assert!(
+                check.status.success(),
+                "haproxy -c rejected the test configuration: {}{}",
+                String::from_utf8_lossy(&check.stdout),
+                String::from_utf8_lossy(&check.stderr)
+            );
+            let stderr_path = dir.path().join("stderr.log");
+            let mut child = Command::new(bin)
+                .arg("-f")
+                .arg(&conf_path)
+                .arg("-db")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&stderr_path).unwrap())
+                .spawn()
+                .expect("spawn haproxy");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    last_err = format!(
+                        "haproxy exited ({status}): {}",
+                        std::fs::read_to_string(&stderr_path).unwrap_or_default()
+                    );
+                    break;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Haproxy { port, child, dir };
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("haproxy did not listen on 127.0.0.1:{port} within 10 s");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if !last_err.contains("Address already in use") && !last_err.contains("cannot bind") {
+                break;
+            }
+        }
+        panic!("{last_err}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws/", self.port)
     }
 }
 
