@@ -107,7 +107,7 @@ pub fn build_layer(
         format!("nginx:{}{}", server.label(), loc_pattern),
         LayerKind::ReverseProxy,
         Provider::Nginx,
-        format!("server {} location {}", server.label(), loc_label),
+        format!("server {} location {}", server.title(), loc_label),
     );
     layer.locator = Some(anchor.file().to_string());
     let vdesc = version.describe();

@@ -1,7 +1,8 @@
 //! Verdicts that match what a user gets, through the binary: a handshake is judged in the
-//! location nginx ends it in (a named location reached by `try_files` or `error_page`), and a
+//! location nginx ends it in (a named location reached by `try_files` or `error_page`), a
 //! location that answers the handshake itself gets WS104 saying what nginx answers and no
-//! finding about a proxy hop it does not have.
+//! finding about a proxy hop it does not have, the target's scheme is the socket's, and the
+//! messages name what is wrong exactly.
 
 use crate::support::run::{wsaudit, Run};
 use serde_json::Value;
@@ -194,8 +195,13 @@ fn a_location_that_answers_itself_is_ws104_with_its_answer_and_nothing_about_a_h
         assert_eq!(v["chain"]["layers"][0]["proxies"]["value"], false);
         assert_eq!(run.code, 1);
     }
-    // A redirect is WS104 too, naming the redirect.
-    let (_, v) = routed("answers", "ws.example.com", "/old-ws/x", &["--port", "80"]);
+    // A redirect dialled over wss (the flag) is WS104 too, naming the redirect.
+    let (_, v) = routed(
+        "answers",
+        "ws.example.com",
+        "/old-ws/x",
+        &["--port", "80", "--scheme", "wss"],
+    );
     assert_eq!(rules(&v), ["WS104"]);
     let m = message(&v, "WS104");
     assert!(
@@ -212,4 +218,72 @@ fn ws104_explains_the_nginx_fix() {
     for word in ["try_files", "return", "ssl_reject_handshake", "proxy_pass"] {
         assert!(run.stdout.contains(word), "{word}: {}", run.stdout);
     }
+}
+
+/// `ws` on a plain `listen`, `wss` on `listen … ssl`, `--scheme` overriding: so a plain
+/// socket that redirects every handshake to https is WS504.
+#[test]
+fn the_target_scheme_is_the_sockets() {
+    let (run, v) = routed("answers", "secure.example.com", "/ws/", &["--port", "80"]);
+    assert_eq!(v["chain"]["target"]["scheme"], "ws", "{}", run.stderr);
+    assert_eq!(rules(&v), ["WS504"]);
+    assert!(message(&v, "WS504").contains("clients dial ws://secure.example.com/ws/"));
+    let (_, v) = routed("answers", "nobody.example.com", "/ws/", &["--port", "443"]);
+    assert_eq!(v["chain"]["target"]["scheme"], "wss");
+    let (_, v) = routed(
+        "answers",
+        "secure.example.com",
+        "/ws/",
+        &["--port", "80", "--scheme", "wss"],
+    );
+    assert_eq!(v["chain"]["target"]["scheme"], "wss");
+    assert!(!rules(&v).contains(&"WS504".to_string()));
+}
+
+/// `proxy_set_header Upgrade $connection_upgrade` sends `upgrade`, not no header.
+#[test]
+fn a_wrong_upgrade_value_is_named_as_such() {
+    let (_, v) = routed(
+        "answers",
+        "ws.example.com",
+        "/ws/",
+        &["--port", "80", "--heartbeat", "25s"],
+    );
+    let m = message(&v, "WS101");
+    assert!(
+        m.contains("sends `Upgrade: upgrade` to the next hop instead of the client's `websocket`"),
+        "{m}"
+    );
+    assert!(!m.contains("does not forward"), "{m}");
+}
+
+/// A server without `server_name` is shown as that, with its port, not as `server _`.
+#[test]
+fn a_server_without_server_name_is_shown_as_such() {
+    let (_, v) = routed("answers", "nobody.example.com", "/ws/", &["--port", "80"]);
+    assert_eq!(
+        v["chain"]["layers"][0]["name"],
+        "server (no server_name) :80 location (none)"
+    );
+}
+
+/// `--path ws` would make the target `wss://hostws`: a usage error with the fix instead.
+#[test]
+fn a_path_without_a_leading_slash_is_a_usage_error() {
+    let run = wsaudit(&[
+        "nginx",
+        &fixture("answers"),
+        "--domain",
+        "ws.example.com",
+        "--path",
+        "ws/",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("--path \"ws/\" must start with \"/\"")
+            && run.stderr.contains("--path /ws/"),
+        "{}",
+        run.stderr
+    );
 }
