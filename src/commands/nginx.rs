@@ -87,6 +87,20 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         layers.len(),
         cfg.files.len()
     ));
+    // Which locations were taken for WebSocket endpoints, and why: with -v, since a tree of
+    // thousands of servers would bury the report under them.
+    if global.verbose >= 1 {
+        for l in &layers {
+            ctx.info(&format!("{} {}: {}", l.at, l.layer.name, l.why));
+        }
+    }
+    // An empty listing is not a clean configuration: nothing was judged.
+    let none_found = layers.is_empty().then(|| {
+        "no location looks like a WebSocket endpoint (none that proxies forwards Upgrade, and no path or upstream name says ws, socket, cable, hub, live, …): nothing was judged; give --domain D --path P to judge the location your clients dial".to_string()
+    });
+    if let Some(n) = &none_found {
+        ctx.info(n);
+    }
     // The layers own what they need; the parsed tree (the size of the config) is not kept
     // while every location is judged.
     drop(cfg);
@@ -119,10 +133,11 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         merged_layers.extend(chain.layers);
     }
     all.layers = merged_layers;
-    let merged = merge_evaluations(judged, &ctx.config);
+    let mut merged = merge_evaluations(judged, &ctx.config);
     for n in &merged.notices {
         ctx.info(n);
     }
+    merged.notices.extend(none_found);
     let report = Report::new(
         all,
         merged.findings,

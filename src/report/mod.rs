@@ -178,7 +178,10 @@ impl Report {
                 parts.push(format!("{n} {name}"));
             }
         }
-        let counts = if parts.is_empty() {
+        let counts = if parts.is_empty() && self.chain.layers.is_empty() {
+            // "No findings" over nothing would read as a clean configuration.
+            "nothing judged: the chain has no layer".to_string()
+        } else if parts.is_empty() {
             "no findings".to_string()
         } else {
             format!(

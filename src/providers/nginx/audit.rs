@@ -499,13 +499,21 @@ const WS_WORDS: &[&str] = &[
     "signalr",
     "stomp",
     "mqtt",
+    "io",
+    "blazor",
+    "push",
+    "pubsub",
+    "channels",
+    "phoenix",
 ];
 
-fn looks_like_websocket(pattern: &str) -> bool {
-    pattern
-        .to_ascii_lowercase()
+/// The first word of `name` (a path or an upstream's name) that marks a WebSocket endpoint:
+/// `socket.io`, `_blazor`, `ws_backend`.
+fn websocket_word(name: &str) -> Option<String> {
+    name.to_ascii_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|w| WS_WORDS.contains(&w))
+        .find(|w| WS_WORDS.contains(w))
+        .map(str::to_string)
 }
 
 /// One location of the every-location listing.
@@ -516,10 +524,12 @@ pub struct Listed {
     pub scheme: Scheme,
     /// `file:line` of the location.
     pub at: String,
+    /// Why it was taken for a WebSocket endpoint (`forwards Upgrade`, `its path says "cable"`).
+    pub why: String,
 }
 
 /// Every location that proxies and either forwards `Upgrade` or looks like a WebSocket
-/// endpoint by its path, as layers (ids unique within the result).
+/// endpoint by its path or its upstream's name, as layers (ids unique within the result).
 pub fn websocket_layers(cfg: &Config, version: &VersionSource) -> Result<Vec<Layer>, NginxError> {
     Ok(websocket_locations(cfg, version)?
         .into_iter()
@@ -587,7 +597,24 @@ fn visit<'m, 'a>(
                 list.iter()
                     .any(|d| d.arg(0).is_some_and(|a| a.eq_ignore_ascii_case("upgrade")))
             });
-            if forwards || looks_like_websocket(&l.pattern) {
+            let pass = place.pass().or_else(|| {
+                l.level
+                    .iter()
+                    .filter(|d| d.name() == "if" && d.is_block())
+                    .flat_map(|d| model.cfg.expanded(d.children()))
+                    .find(|d| PASS_DIRECTIVES.contains(&d.name()))
+            });
+            let upstream = pass.map(|p| super::upstream::resolve(model, p).host);
+            let why = if forwards {
+                Some("forwards Upgrade".to_string())
+            } else if let Some(w) = websocket_word(&l.pattern) {
+                Some(format!("its path says {w:?}"))
+            } else {
+                upstream
+                    .as_deref()
+                    .and_then(|u| websocket_word(u).map(|w| format!("its upstream {u} says {w:?}")))
+            };
+            if let Some(why) = why {
                 let uri = if matches!(
                     l.modifier,
                     Modifier::Regex | Modifier::RegexCaseless | Modifier::Named
@@ -609,6 +636,7 @@ fn visit<'m, 'a>(
                     layer,
                     scheme: if tls { Scheme::Wss } else { Scheme::Ws },
                     at: format!("{}:{}", l.dir.file(), l.dir.line()),
+                    why,
                 });
             }
         }

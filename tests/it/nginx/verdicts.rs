@@ -287,3 +287,74 @@ fn a_path_without_a_leading_slash_is_a_usage_error() {
         run.stderr
     );
 }
+
+/// The listing judges proxying locations whose path or upstream name says WebSocket even
+/// when they forward nothing (the broken ones are the point), and says why each was taken.
+#[test]
+fn the_listing_recognises_endpoints_by_path_and_upstream_name() {
+    let run = wsaudit(&[
+        "nginx",
+        &fixture("listing"),
+        "--nginx-version",
+        "1.22.1",
+        "--format",
+        "json",
+        "-v",
+    ]);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let ids = crate::support::report_layer_ids(&v);
+    assert_eq!(
+        ids,
+        ["nginx:app.example.com/_blazor", "nginx:app.example.com/rt/"],
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("its path says \"blazor\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("its upstream ws_backend says \"ws\""),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.code, 1);
+}
+
+/// A listing that recognises no WebSocket location says so and points to --domain/--path,
+/// on standard error and in the report, instead of looking clean.
+#[test]
+fn a_listing_that_recognises_nothing_says_so() {
+    let run = wsaudit(&[
+        "nginx",
+        &fixture("no_websocket"),
+        "--nginx-version",
+        "1.22.1",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(crate::support::report_layer_ids(&v).is_empty());
+    let table = wsaudit(&[
+        "nginx",
+        &fixture("no_websocket"),
+        "--nginx-version",
+        "1.22.1",
+        "--color",
+        "never",
+    ]);
+    assert!(
+        !table.stdout.contains("no findings") && table.stdout.contains("nothing judged"),
+        "{}",
+        table.stdout
+    );
+    let notices = v["notices"].to_string();
+    for out in [&run.stderr, &notices] {
+        assert!(
+            out.contains("no location looks like a WebSocket endpoint")
+                && out.contains("--domain D --path P"),
+            "{out}"
+        );
+    }
+}
