@@ -81,7 +81,7 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         return ctx.emit(&judged);
     }
 
-    let layers = websocket_locations(&cfg, &version)?;
+    let layers = websocket_locations(&cfg, &version, &ctx.config.websocket_paths)?;
     ctx.info(&format!(
         "{} WebSocket locations in {} files",
         layers.len(),

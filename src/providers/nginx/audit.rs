@@ -531,16 +531,19 @@ pub struct Listed {
 /// Every location that proxies and either forwards `Upgrade` or looks like a WebSocket
 /// endpoint by its path or its upstream's name, as layers (ids unique within the result).
 pub fn websocket_layers(cfg: &Config, version: &VersionSource) -> Result<Vec<Layer>, NginxError> {
-    Ok(websocket_locations(cfg, version)?
+    Ok(websocket_locations(cfg, version, &[])?
         .into_iter()
         .map(|l| l.layer)
         .collect())
 }
 
-/// [`websocket_layers`] with the scheme each is dialled with.
+/// [`websocket_layers`] with the scheme each is dialled with and why it was taken; the
+/// locations nginx selects for the `declared` paths (`websocket_paths` in wsaudit.toml) are
+/// taken too, whatever their names.
 pub fn websocket_locations(
     cfg: &Config,
     version: &VersionSource,
+    declared: &[String],
 ) -> Result<Vec<Listed>, NginxError> {
     // Each server is built, visited and dropped in turn: holding every server's levels at
     // once (the whole model) made layer building the run's peak of memory.
@@ -550,12 +553,18 @@ pub fn websocket_locations(
         for d in dirs {
             let server = super::http_block::server(cfg, *d);
             let mut stack: Vec<&Location<'_>> = Vec::new();
+            let chosen: Vec<(&Location<'_>, &str)> = declared
+                .iter()
+                .filter_map(|p| {
+                    select_location(&server.locations, &normalize_uri(p)).map(|l| (l, p.as_str()))
+                })
+                .collect();
             visit(
                 &model,
                 &server,
                 &server.locations,
                 &mut stack,
-                version,
+                (version, &chosen),
                 &mut out,
             )?;
         }
@@ -580,7 +589,7 @@ fn visit<'m, 'a>(
     server: &'m Server<'a>,
     level: &'m [Location<'a>],
     stack: &mut Vec<&'m Location<'a>>,
-    version: &VersionSource,
+    (version, chosen): (&VersionSource, &[(&'m Location<'a>, &str)]),
     out: &mut Vec<Listed>,
 ) -> Result<(), NginxError> {
     for l in level {
@@ -605,7 +614,13 @@ fn visit<'m, 'a>(
                     .find(|d| PASS_DIRECTIVES.contains(&d.name()))
             });
             let upstream = pass.map(|p| super::upstream::resolve(model, p).host);
-            let why = if forwards {
+            let declared = chosen
+                .iter()
+                .find(|(c, _)| std::ptr::eq(*c, l))
+                .map(|(_, p)| *p);
+            let why = if let Some(p) = declared {
+                Some(format!("websocket_paths in wsaudit.toml names {p}"))
+            } else if forwards {
                 Some("forwards Upgrade".to_string())
             } else if let Some(w) = websocket_word(&l.pattern) {
                 Some(format!("its path says {w:?}"))
@@ -641,7 +656,7 @@ fn visit<'m, 'a>(
             }
         }
         stack.push(l);
-        visit(model, server, &l.nested, stack, version, out)?;
+        visit(model, server, &l.nested, stack, (version, chosen), out)?;
         stack.pop();
     }
     Ok(())

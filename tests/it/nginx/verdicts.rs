@@ -358,3 +358,53 @@ fn a_listing_that_recognises_nothing_says_so() {
         );
     }
 }
+
+/// Paths the user declares in wsaudit.toml (`websocket_paths`) are judged in the location
+/// nginx selects for them, whatever its name says; a declared path without its leading
+/// slash is refused at its line.
+#[test]
+fn declared_websocket_paths_are_judged_in_the_location_nginx_selects() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("wsaudit.toml");
+    std::fs::write(&toml, "websocket_paths = [\"/v1/events\"]\n").unwrap();
+    let conf = crate::support::repo().join(fixture("no_websocket"));
+    let run = wsaudit(&[
+        "--config",
+        toml.to_str().unwrap(),
+        "nginx",
+        conf.to_str().unwrap(),
+        "--nginx-version",
+        "1.22.1",
+        "--format",
+        "json",
+        "-v",
+    ]);
+    let v: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    assert_eq!(
+        crate::support::report_layer_ids(&v),
+        ["nginx:api.example.com/v1/"]
+    );
+    assert!(
+        run.stderr
+            .contains("websocket_paths in wsaudit.toml names /v1/events"),
+        "{}",
+        run.stderr
+    );
+    assert!(rules(&v).contains(&"WS101".to_string()), "{:?}", rules(&v));
+
+    std::fs::write(&toml, "websocket_paths = [\"v1/events\"]\n").unwrap();
+    let run = wsaudit(&[
+        "--config",
+        toml.to_str().unwrap(),
+        "nginx",
+        conf.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("wsaudit.toml:1:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("must start with \"/\""),
+        "{}",
+        run.stderr
+    );
+}
