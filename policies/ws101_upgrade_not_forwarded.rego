@@ -45,15 +45,26 @@ metadata := {
 missing(layer) := "the Sec-WebSocket-Key and Sec-WebSocket-Version headers" if layer.kind == "cdn"
 else := "the Upgrade header"
 
+# What the next hop receives instead of the client's `Upgrade: websocket`: a header with
+# another value (`proxy_set_header Upgrade $connection_upgrade` sends `upgrade` or `close`) is
+# not the same mistake as no header, and its fix is different.
+sent(layer) := sprintf("sends `Upgrade: %s` to the next hop instead of the client's `websocket`", [v]) if {
+	v := layer.upgrade_header.value
+	is_string(v)
+	v != ""
+	lower(v) != "websocket"
+} else := sprintf("does not forward %s to the next hop", [missing(layer)])
+
 findings contains f if {
 	some layer in input.layers
+	lib.passes_on(layer)
 	layer.kind != "app"
 	layer.forwards_upgrade.value == false
 	f := {
 		"layer": layer.id,
 		"setting": "forwards_upgrade",
-		"message": sprintf("%s does not forward %s to the next hop (%s): the handshake arrives as a plain GET, no 101 comes back and every WebSocket connection fails", [
-			lib.label(layer), missing(layer), lib.origin_text(layer.forwards_upgrade.origin),
+		"message": sprintf("%s %s (%s): the handshake arrives as a plain GET, no 101 comes back and every WebSocket connection fails", [
+			lib.label(layer), sent(layer), lib.origin_text(layer.forwards_upgrade.origin),
 		]),
 		"evidence": {"forwards_upgrade": lib.evidence_setting(layer.forwards_upgrade)},
 	}

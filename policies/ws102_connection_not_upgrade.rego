@@ -45,6 +45,7 @@ else := sprintf("`Connection: %s`", [v])
 
 findings contains f if {
 	some layer in input.layers
+	lib.passes_on(layer)
 	v := lib.norm(layer.connection_header)
 	not "upgrade" in tokens(v)
 	f := {

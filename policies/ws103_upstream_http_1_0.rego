@@ -42,6 +42,7 @@ source(layer) := "default; nginx before 1.29.7 defaults proxy_http_version to 1.
 
 findings contains f if {
 	some layer in input.layers
+	lib.passes_on(layer)
 	v := lib.norm(layer.upstream_http_version)
 	v in below_1_1
 	f := {

@@ -49,7 +49,7 @@ hb_text := sprintf("every %v s (%s, %s)", [hb.interval_s, lib.direction_text(hb.
 # No heartbeat at all: say what the chain will do to a quiet connection.
 findings contains f if {
 	not lib.heartbeat
-	count(input.layers) > 0
+	count(lib.hops) > 0
 	f := {
 		"layer": "chain",
 		"severity": no_heartbeat_severity,

@@ -41,6 +41,7 @@ metadata := {
 
 findings contains f if {
 	some layer in input.layers
+	lib.passes_on(layer)
 	is_number(layer.targets.value)
 	layer.targets.value > 1
 	lower(trim_space(layer.stickiness.value.mode)) == "none"

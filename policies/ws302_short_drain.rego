@@ -40,6 +40,7 @@ metadata := {
 
 findings contains f if {
 	some layer in input.layers
+	lib.passes_on(layer)
 	is_number(layer.drain_timeout.value)
 	layer.drain_timeout.value < lib.config.min_drain_s
 	f := {

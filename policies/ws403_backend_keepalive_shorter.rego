@@ -50,6 +50,7 @@ pool(layer) := {"setting": "upstream_keepalive", "s": layer.upstream_keepalive} 
 
 findings contains f if {
 	some i, outer in input.layers
+	lib.passes_on(outer)
 	inner := input.layers[i + 1]
 	is_number(inner.client_keepalive.value)
 	inner.client_keepalive.value > 0 # 0 turns keep-alive off: every response says Connection: close

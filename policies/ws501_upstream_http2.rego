@@ -40,6 +40,7 @@ http2 := {"2", "2.0", "http2", "http/2", "h2", "grpc"}
 
 findings contains f if {
 	some layer in input.layers
+	lib.passes_on(layer)
 	v := lib.norm(layer.upstream_http_version)
 	v in http2
 	f := {

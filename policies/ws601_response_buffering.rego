@@ -40,6 +40,7 @@ metadata := {
 
 findings contains f if {
 	some layer in input.layers
+	lib.passes_on(layer)
 	layer.buffering.value == true
 	f := {
 		"layer": layer.id,

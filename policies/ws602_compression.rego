@@ -39,6 +39,7 @@ metadata := {
 
 findings contains f if {
 	some layer in input.layers
+	lib.passes_on(layer)
 	layer.compression.value == true
 	f := {
 		"layer": layer.id,

@@ -39,6 +39,7 @@ missing(log) := [w | some w in wanted; not w in log.fields]
 
 findings contains f if {
 	some layer in input.layers
+	lib.passes_on(layer)
 	layer.kind == "reverse_proxy"
 	log := layer.access_log.value
 	log.enabled == false
@@ -54,6 +55,7 @@ findings contains f if {
 
 findings contains f if {
 	some layer in input.layers
+	lib.passes_on(layer)
 	layer.kind == "reverse_proxy"
 	log := layer.access_log.value
 	log.enabled == true

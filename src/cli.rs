@@ -252,6 +252,10 @@ pub struct NginxArgs {
     /// The port the request arrives on (default: 443 if any server listens there, else 80).
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
+    /// What clients dial (default: `wss` for a server's `listen … ssl` socket, `ws` for a
+    /// plain one).
+    #[arg(long, value_enum)]
+    pub scheme: Option<SchemeArg>,
     /// The nginx version the configuration runs on (defaults changed in 1.29.6 and 1.29.7);
     /// default: `nginx -v` of a local nginx, else the older defaults are assumed.
     #[arg(long, value_name = "X.Y.Z")]

@@ -39,15 +39,26 @@ title(layer) := concat("", array.concat([layer.name], route_notes(layer)))
 route_notes(layer) := [sprintf(p[1], [at.file, at.line]) |
 	some p in [
 		["reached_by_rewrite", " (reached by the rewrite at %s:%v)"],
+		["reached_by_fallback", " (reached by the fallback at %s:%v)"],
 		["rewrite_not_followed", " (the rewrite at %s:%v depends on request data and is not followed)"],
 	]
 	at := object.get(layer, p[0], null)
 	at != null
 ]
 
+# Whether a layer passes the handshake on to a next hop. A layer that answers the handshake
+# itself (`proxies` false: an nginx `return`, a static file) has no next hop, so no rule about
+# forwarding, the upstream protocol, buffering, upstream timeouts or a proxy's logs applies to
+# it; an unknown `proxies` reads as "it does", as every layer did before the field existed.
+passes_on(layer) if not layer.proxies.value == false
+
+# The layers a WebSocket could be carried through.
+hops := [l | some l in input.layers; passes_on(l)]
+
 # Layers with a known idle timeout, outermost first, with their position.
 idle_layers := [{"pos": i, "layer": l, "t": l.idle_timeout.value} |
 	some i, l in input.layers
+	passes_on(l)
 	l.idle_timeout.value != null
 ]
 

@@ -5,13 +5,13 @@
 
 use super::audit::heartbeat_flag;
 use super::{env, CommandError, Context};
-use crate::cli::{GlobalArgs, NginxAction, NginxArgs};
+use crate::cli::{GlobalArgs, NginxAction, NginxArgs, SchemeArg};
 use crate::model::{
     Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Layer, Scheme, Seconds, Target,
 };
 use crate::policy::merge_evaluations;
 use crate::providers::nginx::{
-    crossplane_payload, read_config_on, route, websocket_layers, Input, Query, VersionSource,
+    crossplane_payload, read_config_on, route, websocket_locations, Input, Query, VersionSource,
 };
 use crate::report::Report;
 
@@ -33,6 +33,9 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         )?;
         let ctx_free = crossplane_payload(&cfg) + "\n";
         return write_plain(global, &ctx_free);
+    }
+    if let Some(p) = &args.path {
+        request_path(p)?;
     }
     let mut ctx = Context::load(global)?;
     let cfg = read_config_on(
@@ -72,34 +75,57 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
             ctx.info(r);
         }
         let mut chain = single_layer_chain(routed.layer, domain, path, None);
+        chain.target.scheme = scheme(args.scheme, routed.scheme);
         ctx.apply_heartbeat(&mut chain, heartbeat);
         let judged = ctx.judge(chain)?;
         return ctx.emit(&judged);
     }
 
-    let layers = websocket_layers(&cfg, &version)?;
+    let layers = websocket_locations(&cfg, &version, &ctx.config.websocket_paths)?;
     ctx.info(&format!(
         "{} WebSocket locations in {} files",
         layers.len(),
         cfg.files.len()
     ));
+    // Which locations were taken for WebSocket endpoints, and why: with -v, since a tree of
+    // thousands of servers would bury the report under them.
+    if global.verbose >= 1 {
+        for l in &layers {
+            ctx.info(&format!("{} {}: {}", l.at, l.layer.name, l.why));
+        }
+    }
+    // An empty listing is not a clean configuration: nothing was judged.
+    let none_found = layers.is_empty().then(|| {
+        "no location looks like a WebSocket endpoint (none that proxies forwards Upgrade, and no path or upstream name says ws, socket, cable, hub, live, …): nothing was judged; give --domain D --path P to judge the location your clients dial".to_string()
+    });
+    if let Some(n) = &none_found {
+        ctx.info(n);
+    }
     // The layers own what they need; the parsed tree (the size of the config) is not kept
     // while every location is judged.
     drop(cfg);
     // Each location is judged as its own one-layer chain; the report shows them together.
     let chains: Vec<Chain> = layers
         .into_iter()
-        .map(|layer| {
-            let mut chain = single_layer_chain(layer, "*", "/*", None);
+        .map(|listed| {
+            let mut chain = single_layer_chain(listed.layer, "*", "/*", None);
+            chain.target.scheme = scheme(args.scheme, listed.scheme);
             ctx.apply_heartbeat(&mut chain, heartbeat);
             chain
         })
         .collect();
+    // The merged report names one scheme: the flag's, else wss unless every location is
+    // dialled over ws.
+    let all_scheme = if chains.iter().all(|c| c.target.scheme == Scheme::Ws) && !chains.is_empty() {
+        Scheme::Ws
+    } else {
+        Scheme::Wss
+    };
     let judged = ctx.pack.evaluate_all(&chains, &ctx.config)?;
     let mut all = Chain::new(Target {
         domain: "*".into(),
         path: "/*".into(),
-        scheme: Scheme::Wss,
+        scheme: scheme(args.scheme, all_scheme),
     });
     let mut merged_layers = Vec::with_capacity(chains.len());
     for chain in chains {
@@ -107,10 +133,11 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         merged_layers.extend(chain.layers);
     }
     all.layers = merged_layers;
-    let merged = merge_evaluations(judged, &ctx.config);
+    let mut merged = merge_evaluations(judged, &ctx.config);
     for n in &merged.notices {
         ctx.info(n);
     }
+    merged.notices.extend(none_found);
     let report = Report::new(
         all,
         merged.findings,
@@ -120,6 +147,26 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         super::run_context::fail_on_severity(global.fail_on),
     );
     ctx.emit(&super::Judged { report })
+}
+
+/// The scheme clients dial: `--scheme`, else what the socket speaks.
+fn scheme(flag: Option<SchemeArg>, socket: Scheme) -> Scheme {
+    match flag {
+        Some(SchemeArg::Ws) => Scheme::Ws,
+        Some(SchemeArg::Wss) => Scheme::Wss,
+        None => socket,
+    }
+}
+
+/// A request path is what follows the host in the URL a client dials: `ws` alone would make
+/// the target `wss://hostws`, a URL nobody dials, so it is refused with the fix.
+fn request_path(p: &str) -> Result<(), CommandError> {
+    if p.starts_with('/') {
+        return Ok(());
+    }
+    Err(CommandError::Usage(format!(
+        "--path {p:?} must start with \"/\" (the path as the client sends it, e.g. --path /{p})"
+    )))
 }
 
 /// A one-layer chain for judging an nginx layer on its own: the target is the server and

@@ -188,6 +188,11 @@ pub struct Layer {
     /// layer is the one the request reaches when it does not apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rewrite_not_followed: Option<SourceLine>,
+    /// The `try_files` or `error_page` that continued the request in this layer's location (a
+    /// named `@location`, or the location of another URI): the location the path selects
+    /// does not answer the handshake, this one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached_by_fallback: Option<SourceLine>,
 
     /// Closes an established, idle WebSocket.
     #[serde(default)]
@@ -215,10 +220,20 @@ pub struct Layer {
     pub upstream_keepalive: Setting<Seconds>,
     #[serde(default)]
     pub websocket: Setting<WebsocketSupport>,
+    /// Whether the layer passes the WebSocket handshake on to a next hop at all. `false` when
+    /// it answers the handshake itself (an nginx `return`, a static file, `try_files … =404`):
+    /// there is no next hop then, so nothing about forwarding, the upstream protocol,
+    /// buffering, upstream timeouts or a proxy's logs applies. Unknown reads as "it does".
+    #[serde(default)]
+    pub proxies: Setting<bool>,
     /// Whether the handshake's `Upgrade` (and, for CDNs, the `Sec-WebSocket-*` headers)
     /// reaches the next layer.
     #[serde(default)]
     pub forwards_upgrade: Setting<bool>,
+    /// The `Upgrade` header value sent upstream for a WebSocket handshake, after variables are
+    /// resolved (`websocket` when the client's is passed on; empty when none is sent).
+    #[serde(default)]
+    pub upgrade_header: Setting<String>,
     /// The `Connection` header value sent upstream for a WebSocket handshake, after maps and
     /// variables are resolved (`upgrade`, `close`, `keep-alive`, empty).
     #[serde(default)]
@@ -269,6 +284,8 @@ impl Layer {
             "client_keepalive" => &self.client_keepalive.origin,
             "upstream_keepalive" => &self.upstream_keepalive.origin,
             "websocket" => &self.websocket.origin,
+            "proxies" => &self.proxies.origin,
+            "upgrade_header" => &self.upgrade_header.origin,
             "forwards_upgrade" => &self.forwards_upgrade.origin,
             "connection_header" => &self.connection_header.origin,
             "cleartext_from_client" => &self.cleartext_from_client.origin,
@@ -301,6 +318,7 @@ impl Layer {
             locator: None,
             reached_by_rewrite: None,
             rewrite_not_followed: None,
+            reached_by_fallback: None,
             idle_timeout: Setting::default(),
             idle_reset_by: Setting::default(),
             max_duration: Setting::default(),
@@ -309,6 +327,8 @@ impl Layer {
             client_keepalive: Setting::default(),
             upstream_keepalive: Setting::default(),
             websocket: Setting::default(),
+            proxies: Setting::default(),
+            upgrade_header: Setting::default(),
             forwards_upgrade: Setting::default(),
             connection_header: Setting::default(),
             cleartext_from_client: Setting::default(),

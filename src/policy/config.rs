@@ -82,6 +82,9 @@ pub struct Config {
     pub severity_overrides: BTreeMap<String, Severity>,
     pub suppressions: Vec<Suppression>,
     pub heartbeat: Option<HeartbeatDecl>,
+    /// Paths clients open WebSockets on (`/cable`, `/hubs/chat`): `wsaudit nginx` without
+    /// `--path` judges the locations nginx selects for them, whatever their names say.
+    pub websocket_paths: Vec<String>,
     /// Where it was read from, for messages.
     pub source: Option<String>,
 }
@@ -97,6 +100,8 @@ struct RawConfig {
     explain_tolerance_s: Option<f64>,
     #[serde(default)]
     stateless_backends: Vec<String>,
+    #[serde(default)]
+    websocket_paths: Vec<toml::Spanned<String>>,
     heartbeat: Option<RawHeartbeat>,
     #[serde(default)]
     rules: RawRules,
@@ -194,6 +199,20 @@ impl Config {
             t.explain_tolerance_s = v;
         }
         t.stateless_backends = raw.stateless_backends;
+        let mut websocket_paths = Vec::new();
+        for p in raw.websocket_paths {
+            // A path without its leading slash matches no location: said here, at its line.
+            if !p.get_ref().starts_with('/') {
+                return Err(at(
+                    p.span().start,
+                    format!(
+                        "websocket_paths: {:?} must start with \"/\" (the path as the client sends it)",
+                        p.get_ref()
+                    ),
+                ));
+            }
+            websocket_paths.push(p.into_inner());
+        }
 
         let mut refs = Vec::new();
         let mut disabled = Vec::new();
@@ -264,6 +283,7 @@ impl Config {
                 severity_overrides: overrides,
                 suppressions,
                 heartbeat,
+                websocket_paths,
                 source: Some(file.to_string()),
             },
             refs,

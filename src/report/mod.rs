@@ -19,12 +19,18 @@ use std::borrow::Cow;
 /// reader sees why `/cable/x` is judged as `location /socket/`. `lib.title` in the rule pack
 /// writes the same words into findings.
 pub fn layer_title(layer: &Layer) -> Cow<'_, str> {
-    if layer.reached_by_rewrite.is_none() && layer.rewrite_not_followed.is_none() {
+    if layer.reached_by_rewrite.is_none()
+        && layer.rewrite_not_followed.is_none()
+        && layer.reached_by_fallback.is_none()
+    {
         return Cow::Borrowed(&layer.name);
     }
     let mut s = layer.name.clone();
     if let Some(at) = &layer.reached_by_rewrite {
         s += &format!(" (reached by the rewrite at {}:{})", at.file, at.line);
+    }
+    if let Some(at) = &layer.reached_by_fallback {
+        s += &format!(" (reached by the fallback at {}:{})", at.file, at.line);
     }
     if let Some(at) = &layer.rewrite_not_followed {
         s += &format!(
@@ -217,7 +223,10 @@ impl Report {
                 parts.push(format!("{n} {name}"));
             }
         }
-        let counts = if parts.is_empty() {
+        let counts = if parts.is_empty() && self.chain.layers.is_empty() {
+            // "No findings" over nothing would read as a clean configuration.
+            "nothing judged: the chain has no layer".to_string()
+        } else if parts.is_empty() {
             "no findings".to_string()
         } else {
             format!(

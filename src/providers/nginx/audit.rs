@@ -2,9 +2,10 @@
 //! location nginx would use for a domain and path; or list every location that proxies
 //! WebSockets. Each comes back as chain layers, ready for the rule pack.
 
+use super::answer::{content, error_page, passes, stop_words, written, Content, Onward};
 use super::error::NginxError;
 use super::http_block::{HttpModel, Location, Modifier, Server};
-use super::layer::{build_layer, Placement};
+use super::layer::{answers_itself, build_layer, Placement};
 use super::rewrite::{passes_inside_if, rewrite_phase, Rewritten};
 use super::select::{normalize_uri, pick_socket, select_location, select_server, ServerMatch};
 use super::source::{Disk, Dump, Stdin};
@@ -12,7 +13,7 @@ use super::tree::{Config, Dir};
 use super::upstream::PASS_DIRECTIVES;
 use super::vars::Request;
 use super::version::VersionSource;
-use crate::model::{Layer, SourceLine};
+use crate::model::{Layer, Scheme, SourceLine};
 use crate::parallel::map_chunks;
 use std::collections::HashSet;
 use std::io::Read;
@@ -104,6 +105,8 @@ pub struct Routed {
     pub server_match: ServerMatch,
     /// `host:port` of the chosen server's socket.
     pub socket: String,
+    /// What a client dials to reach that socket: `wss` for a `listen … ssl`, else `ws`.
+    pub scheme: Scheme,
     /// The location as written (`/ws/`, `~ ^/socket`), None when no location matched.
     pub location: Option<String>,
     /// Where the chosen location (or server) is written: `file:line`.
@@ -167,40 +170,44 @@ pub fn route(cfg: &Config, q: &Query, version: &VersionSource) -> Result<Routed,
     };
     layer.reached_by_rewrite = trip.via.map(at);
     layer.rewrite_not_followed = trip.unfollowed.map(at);
+    layer.reached_by_fallback = trip.fallback.map(at);
     if let Some(cycle) = trip.cycle {
-        layer.websocket = crate::model::Setting {
-            value: Some(crate::model::WebsocketSupport::Disabled),
-            origin: crate::model::Origin::Explicit {
-                locator: cycle.file().to_string(),
-                line: Some(cycle.line()),
-                column: Some(cycle.col()),
-                field: Some(format!(
-                    "rewrite {} (the URI is rewritten more than {MAX_REWRITES} times: nginx answers 500, \"rewrite or internal redirection cycle\")",
-                    cycle.args().collect::<Vec<_>>().join(" ")
-                )),
-            },
-        };
+        answers_itself(
+            &mut layer,
+            cycle,
+            format!(
+                "{} (the URI is changed more than {MAX_REWRITES} times: nginx answers 500, \"rewrite or internal redirection cycle\")",
+                written(cycle)
+            ),
+        );
+    }
+    if let Some(by) = trip.served {
+        answers_itself(
+            &mut layer,
+            by,
+            format!(
+                "{}: nginx answers with the file {uri} (a static response, never 101)",
+                written(by)
+            ),
+        );
     }
     let anchor = loc.map_or(server.dir, |l| l.dir);
     if let Some(l) = redirect_to {
-        layer.forwards_upgrade = crate::model::Setting {
-            value: Some(false),
-            origin: crate::model::Origin::Explicit {
-                locator: l.dir.file().to_string(),
-                line: Some(l.dir.line()),
-                column: Some(l.dir.col()),
-                field: Some(format!(
-                    "location {} (nginx answers {uri} with a 301 to {}; WebSocket clients do not follow redirects)",
-                    l.label(),
-                    l.pattern
-                )),
-            },
-        };
+        answers_itself(
+            &mut layer,
+            l.dir,
+            format!(
+                "location {} (nginx answers {uri} with a 301 to {}; WebSocket clients do not follow redirects)",
+                l.label(),
+                l.pattern
+            ),
+        );
     }
     Ok(Routed {
         layer,
         server_match: how,
         socket: format!("{}:{}", socket.0, socket.1),
+        scheme: if tls { Scheme::Wss } else { Scheme::Ws },
         location: loc.map(Location::label),
         at: format!("{}:{}", anchor.file(), anchor.line()),
         redirect: redirect_to.map(|l| l.pattern.clone()),
@@ -225,6 +232,10 @@ struct Trip<'m, 'a> {
     /// The last rewrite followed, and one that could not be (its target is request data).
     via: Option<Dir<'a>>,
     unfollowed: Option<Dir<'a>>,
+    /// The last `try_files` or `error_page` that sent the request on.
+    fallback: Option<Dir<'a>>,
+    /// The `try_files` or `error_page` whose URI nginx answers with as a file.
+    served: Option<Dir<'a>>,
 }
 
 /// The server's rewrite phase, then location search, the location's rewrite phase and search
@@ -242,6 +253,8 @@ fn follow_rewrites<'m, 'a>(
         cycle: None,
         via: None,
         unfollowed: None,
+        fallback: None,
+        served: None,
     };
     let server_only = Placement {
         server,
@@ -249,43 +262,148 @@ fn follow_rewrites<'m, 'a>(
         location: None,
     };
     let phase = rewrite_phase(model, &server_only.scope(model), start, &server.level);
-    // A server-level answer is judged by build_layer, whichever location the URI selects.
-    if phase.answers.is_none() {
+    // A server-level answer is judged by build_layer, whichever location the URI selects:
+    // nginx never runs a location's phases after it.
+    let server_answers = phase.answers.is_some();
+    if !server_answers {
         trip.note(phase.rewritten, phase.unresolved);
     }
+    // A named location is entered directly (`try_files … @app`), never searched for.
+    let mut named: Option<&'m Location<'a>> = None;
+    let mut served: Option<Dir<'a>> = None;
     for changes in 0.. {
-        trip.redirect = auto_redirect(&server.locations, &trip.uri);
-        trip.location = trip
-            .redirect
-            .or_else(|| select_location(&server.locations, &trip.uri));
-        let (Some(loc), None) = (trip.location, trip.redirect) else {
+        if let Some(n) = named.take() {
+            trip.redirect = None;
+            trip.location = Some(n);
+        } else {
+            trip.redirect = auto_redirect(&server.locations, &trip.uri);
+            trip.location = trip
+                .redirect
+                .or_else(|| select_location(&server.locations, &trip.uri));
+        }
+        if server_answers || trip.redirect.is_some() {
             break;
-        };
+        }
+        // With no location, the server's own configuration serves the request (its
+        // `try_files` included).
         let place = Placement {
             server,
-            ancestors: ancestors_of(&server.locations, loc),
-            location: Some(loc),
+            ancestors: trip
+                .location
+                .map(|l| ancestors_of(&server.locations, l))
+                .unwrap_or_default(),
+            location: trip.location,
         };
+        let (level, anchor) = match trip.location {
+            Some(l) => (&l.level[..], l.dir),
+            None => (&server.level[..], server.dir),
+        };
+        let uri = trip.uri.clone();
         let req = Request {
-            uri: &trip.uri,
+            uri: &uri,
             ..*start
         };
-        let phase = rewrite_phase(model, &place.scope(model), &req, &loc.level);
+        let scope = place.scope(model);
+        let phase = match trip.location {
+            Some(_) => rewrite_phase(model, &scope, &req, level),
+            // The server's phase already ran, before location search.
+            None => super::rewrite::RewriteOutcome::default(),
+        };
         let moves = phase
             .rewritten
             .as_ref()
             .is_some_and(|r| !r.stays && phase.answers.is_none());
-        if !moves {
-            trip.note(None, phase.unresolved);
-            break;
+        if moves {
+            if changes == MAX_REWRITES {
+                trip.cycle = phase.rewritten.map(|r| r.by);
+                break;
+            }
+            trip.note(phase.rewritten, phase.unresolved);
+            continue;
         }
+        trip.note(None, phase.unresolved);
+        // A fallback URI (`/index.html`, `/500.html`) names a file that is there: only the
+        // handshake's own path is taken not to be one.
+        if let Some(by) = served.take() {
+            if phase.answers.is_none() && phase.pass.is_none() && !passes(level) {
+                trip.served = Some(by);
+                break;
+            }
+        }
+        let Some((by, to, why)) = onward(&scope, &phase, level, anchor, &uri) else {
+            break;
+        };
         if changes == MAX_REWRITES {
-            trip.cycle = phase.rewritten.map(|r| r.by);
+            trip.cycle = Some(by);
             break;
         }
-        trip.note(phase.rewritten, phase.unresolved);
+        match &to {
+            Onward::Named(n) => {
+                let Some(l) = server
+                    .locations
+                    .iter()
+                    .find(|l| l.modifier == Modifier::Named && l.pattern == *n)
+                else {
+                    // nginx answers 500; build_layer says so at the directive.
+                    break;
+                };
+                named = Some(l);
+            }
+            Onward::Uri(u) => {
+                let e = super::vars::evaluate(u, model, &scope, &req);
+                if !e.unknown.is_empty() {
+                    trip.unfollowed = Some(by);
+                    break;
+                }
+                trip.uri = e.text;
+            }
+        }
+        let target = match &to {
+            Onward::Named(n) => n.clone(),
+            Onward::Uri(_) => trip.uri.clone(),
+        };
+        trip.rewrites.push(format!(
+            "{}:{}: {} {why}, so the handshake continues in {target}",
+            by.file(),
+            by.line(),
+            written(by),
+        ));
+        trip.fallback = Some(by);
+        served = matches!(to, Onward::Uri(_)).then_some(by);
     }
     trip
+}
+
+/// Where a location that neither proxies nor moves the URI sends the handshake on: its
+/// `try_files` fallback, or the `error_page` that catches the status it would answer with.
+/// The reason is in words, for the notes: what wsaudit took for granted to get there.
+fn onward<'a>(
+    scope: &super::scope::Scope<'_, 'a>,
+    phase: &super::rewrite::RewriteOutcome<'a>,
+    level: &[Dir<'a>],
+    anchor: Dir<'a>,
+    uri: &str,
+) -> Option<(Dir<'a>, Onward, String)> {
+    let status = match phase.answers {
+        Some((_, stop)) => {
+            let (_, status) = stop_words(stop);
+            (status?, written(stop))
+        }
+        None if phase.pass.is_none() && !passes(level) => match content(level, anchor) {
+            Content::Onward { by, to } => {
+                return Some((
+                    by,
+                    to,
+                    format!("(wsaudit cannot see the disk and takes {uri} not to be a file for a WebSocket handshake)"),
+                ))
+            }
+            Content::Answers { by, status, .. } => (status, written(by)),
+        },
+        None => return None,
+    };
+    let (code, what) = status;
+    let (by, to) = error_page(scope, code)?;
+    Some((by, to, format!("catches the {code} of {what}")))
 }
 
 impl<'a> Trip<'_, 'a> {
@@ -381,18 +499,52 @@ const WS_WORDS: &[&str] = &[
     "signalr",
     "stomp",
     "mqtt",
+    "io",
+    "blazor",
+    "push",
+    "pubsub",
+    "channels",
+    "phoenix",
 ];
 
-fn looks_like_websocket(pattern: &str) -> bool {
-    pattern
-        .to_ascii_lowercase()
+/// The first word of `name` (a path or an upstream's name) that marks a WebSocket endpoint:
+/// `socket.io`, `_blazor`, `ws_backend`.
+fn websocket_word(name: &str) -> Option<String> {
+    name.to_ascii_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|w| WS_WORDS.contains(&w))
+        .find(|w| WS_WORDS.contains(w))
+        .map(str::to_string)
+}
+
+/// One location of the every-location listing.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub layer: Layer,
+    /// What a client dials to reach it: `wss` when its server has a TLS listener.
+    pub scheme: Scheme,
+    /// `file:line` of the location.
+    pub at: String,
+    /// Why it was taken for a WebSocket endpoint (`forwards Upgrade`, `its path says "cable"`).
+    pub why: String,
 }
 
 /// Every location that proxies and either forwards `Upgrade` or looks like a WebSocket
-/// endpoint by its path, as layers (ids unique within the result).
+/// endpoint by its path or its upstream's name, as layers (ids unique within the result).
 pub fn websocket_layers(cfg: &Config, version: &VersionSource) -> Result<Vec<Layer>, NginxError> {
+    Ok(websocket_locations(cfg, version, &[])?
+        .into_iter()
+        .map(|l| l.layer)
+        .collect())
+}
+
+/// [`websocket_layers`] with the scheme each is dialled with and why it was taken; the
+/// locations nginx selects for the `declared` paths (`websocket_paths` in wsaudit.toml) are
+/// taken too, whatever their names.
+pub fn websocket_locations(
+    cfg: &Config,
+    version: &VersionSource,
+    declared: &[String],
+) -> Result<Vec<Listed>, NginxError> {
     // Each server is built, visited and dropped in turn: holding every server's levels at
     // once (the whole model) made layer building the run's peak of memory.
     let (model, server_dirs) = HttpModel::without_servers(cfg);
@@ -401,12 +553,18 @@ pub fn websocket_layers(cfg: &Config, version: &VersionSource) -> Result<Vec<Lay
         for d in dirs {
             let server = super::http_block::server(cfg, *d);
             let mut stack: Vec<&Location<'_>> = Vec::new();
+            let chosen: Vec<(&Location<'_>, &str)> = declared
+                .iter()
+                .filter_map(|p| {
+                    select_location(&server.locations, &normalize_uri(p)).map(|l| (l, p.as_str()))
+                })
+                .collect();
             visit(
                 &model,
                 &server,
                 &server.locations,
                 &mut stack,
-                version,
+                (version, &chosen),
                 &mut out,
             )?;
         }
@@ -415,12 +573,12 @@ pub fn websocket_layers(cfg: &Config, version: &VersionSource) -> Result<Vec<Lay
     let mut out = Vec::new();
     let mut ids = HashSet::new();
     for chunk in chunks {
-        for (mut layer, at) in chunk? {
-            if !ids.insert(layer.id.clone()) {
-                layer.id = format!("{}@{at}", layer.id);
-                ids.insert(layer.id.clone());
+        for mut listed in chunk? {
+            if !ids.insert(listed.layer.id.clone()) {
+                listed.layer.id = format!("{}@{}", listed.layer.id, listed.at);
+                ids.insert(listed.layer.id.clone());
             }
-            out.push(layer);
+            out.push(listed);
         }
     }
     Ok(out)
@@ -431,13 +589,10 @@ fn visit<'m, 'a>(
     server: &'m Server<'a>,
     level: &'m [Location<'a>],
     stack: &mut Vec<&'m Location<'a>>,
-    version: &VersionSource,
-    out: &mut Vec<(Layer, String)>,
+    (version, chosen): (&VersionSource, &[(&'m Location<'a>, &str)]),
+    out: &mut Vec<Listed>,
 ) -> Result<(), NginxError> {
     for l in level {
-        if l.modifier == Modifier::Named {
-            continue;
-        }
         let proxies = l.level.iter().any(|d| PASS_DIRECTIVES.contains(&d.name()))
             || passes_inside_if(model, &l.level);
         if proxies {
@@ -451,29 +606,57 @@ fn visit<'m, 'a>(
                 list.iter()
                     .any(|d| d.arg(0).is_some_and(|a| a.eq_ignore_ascii_case("upgrade")))
             });
-            if forwards || looks_like_websocket(&l.pattern) {
-                let uri = if matches!(l.modifier, Modifier::Regex | Modifier::RegexCaseless) {
+            let pass = place.pass().or_else(|| {
+                l.level
+                    .iter()
+                    .filter(|d| d.name() == "if" && d.is_block())
+                    .flat_map(|d| model.cfg.expanded(d.children()))
+                    .find(|d| PASS_DIRECTIVES.contains(&d.name()))
+            });
+            let upstream = pass.map(|p| super::upstream::resolve(model, p).host);
+            let declared = chosen
+                .iter()
+                .find(|(c, _)| std::ptr::eq(*c, l))
+                .map(|(_, p)| *p);
+            let why = if let Some(p) = declared {
+                Some(format!("websocket_paths in wsaudit.toml names {p}"))
+            } else if forwards {
+                Some("forwards Upgrade".to_string())
+            } else if let Some(w) = websocket_word(&l.pattern) {
+                Some(format!("its path says {w:?}"))
+            } else {
+                upstream
+                    .as_deref()
+                    .and_then(|u| websocket_word(u).map(|w| format!("its upstream {u} says {w:?}")))
+            };
+            if let Some(why) = why {
+                let uri = if matches!(
+                    l.modifier,
+                    Modifier::Regex | Modifier::RegexCaseless | Modifier::Named
+                ) {
                     "/".to_string()
                 } else {
                     l.pattern.clone()
                 };
+                // A WebSocket client reaches a server that has a TLS listener over wss.
+                let tls = server.listens.iter().any(|l| l.ssl);
                 let req = Request {
                     host: server.label(),
                     uri: &uri,
                     request_uri: &uri,
-                    // A WebSocket client reaches a server that has a TLS listener over wss.
-                    scheme: if server.listens.iter().any(|l| l.ssl) {
-                        "https"
-                    } else {
-                        "http"
-                    },
+                    scheme: if tls { "https" } else { "http" },
                 };
                 let layer = build_layer(model, &place, version, req)?;
-                out.push((layer, format!("{}:{}", l.dir.file(), l.dir.line())));
+                out.push(Listed {
+                    layer,
+                    scheme: if tls { Scheme::Wss } else { Scheme::Ws },
+                    at: format!("{}:{}", l.dir.file(), l.dir.line()),
+                    why,
+                });
             }
         }
         stack.push(l);
-        visit(model, server, &l.nested, stack, version, out)?;
+        visit(model, server, &l.nested, stack, (version, chosen), out)?;
         stack.pop();
     }
     Ok(())

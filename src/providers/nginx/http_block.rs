@@ -39,6 +39,27 @@ impl Server<'_> {
             .map(String::as_str)
             .unwrap_or("_")
     }
+
+    /// How reports name the server: its first `server_name`, or, with none, that fact and its
+    /// ports (`(no server_name) :80`), since `_` would read as a `server_name _;` that is not
+    /// there.
+    pub fn title(&self) -> String {
+        if self.names.iter().any(|n| !n.is_empty()) {
+            return self.label().to_string();
+        }
+        let mut ports: Vec<String> = Vec::new();
+        for l in &self.listens {
+            let p = if l.addr.starts_with("unix:") {
+                l.addr.clone()
+            } else {
+                format!(":{}", l.port)
+            };
+            if !ports.contains(&p) {
+                ports.push(p);
+            }
+        }
+        format!("(no server_name) {}", ports.join(", "))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! line that set it, or nginx's documented default (and for version-dependent defaults, which
 //! version was assumed).
 
+use super::answer::{content, redirects_to_https, stop_words, Content};
 use super::error::NginxError;
 use super::http_block::{HttpModel, Location, Server};
 use super::rewrite::{rewrite_phase, RewriteOutcome};
@@ -106,7 +107,7 @@ pub fn build_layer(
         format!("nginx:{}{}", server.label(), loc_pattern),
         LayerKind::ReverseProxy,
         Provider::Nginx,
-        format!("server {} location {}", server.label(), loc_label),
+        format!("server {} location {}", server.title(), loc_label),
     );
     layer.locator = Some(anchor.file().to_string());
     let vdesc = version.describe();
@@ -178,29 +179,8 @@ pub fn build_layer(
     headers(
         &mut layer, model, &scope, &req, version, tunnels, pass, anchor,
     );
-    if let Some((cond, stop)) = ifs.answers {
-        let words = |d: Dir<'_>| {
-            std::iter::once(d.name())
-                .chain(d.args())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let why = match cond {
-            Some(cond) => format!(
-                "if ({}) {{ {}; }} is true for a WebSocket handshake: nginx answers it itself and never proxies it",
-                cond.args().collect::<Vec<_>>().join(" "),
-                words(stop)
-            ),
-            None if server_answers => format!(
-                "{} at server level answers the WebSocket handshake before any location: nginx never proxies it",
-                words(stop)
-            ),
-            None => format!(
-                "{} answers the WebSocket handshake before proxy_pass runs: nginx never proxies it",
-                words(stop)
-            ),
-        };
-        layer.websocket = explicit_field(WebsocketSupport::Disabled, stop, why);
+    if let Some(p) = pass {
+        layer.proxies = explicit(true, p);
     }
 
     layer.upstream_http_version = match (pass, prefix.as_deref()) {
@@ -266,7 +246,96 @@ pub fn build_layer(
         },
     };
     layer.access_log = access_log(model, &scope);
+    if tls_rejected(&scope, &req) {
+        let d = scope.scalar("ssl_reject_handshake").expect("checked");
+        answers_itself(
+            &mut layer,
+            d,
+            "ssl_reject_handshake on refuses the TLS handshake: wss:// clients get a TLS alert and no HTTP response at all".into(),
+        );
+    } else if let Some((cond, stop)) = ifs.answers {
+        let words = super::answer::written;
+        let (what, _) = stop_words(stop);
+        let why = match cond {
+            Some(cond) => format!(
+                "if ({}) {{ {}; }} is true for a WebSocket handshake: {what}",
+                cond.args().collect::<Vec<_>>().join(" "),
+                words(stop)
+            ),
+            None if server_answers => format!(
+                "{} at server level runs before any location: {what}",
+                words(stop)
+            ),
+            None if pass.is_some() => format!("{} runs before proxy_pass: {what}", words(stop)),
+            None => format!("{}: {what}", words(stop)),
+        };
+        answers_itself(&mut layer, stop, why);
+        if req.scheme == "http" && redirects_to_https(stop) {
+            layer.cleartext_from_client = explicit("redirect".to_string(), stop);
+        }
+    } else if pass.is_none() {
+        let level = place.location.map_or(&server.level[..], |l| &l.level[..]);
+        let (by, why) = match content(level, anchor) {
+            Content::Answers { by, words, .. } => (by, words),
+            Content::Onward { by, to } => (
+                by,
+                format!(
+                    "{} sends the handshake to {}, which this server does not define: nginx answers 500",
+                    super::answer::written(by),
+                    match to {
+                        super::answer::Onward::Named(n) | super::answer::Onward::Uri(n) => n,
+                    }
+                ),
+            ),
+        };
+        answers_itself(&mut layer, by, why);
+    }
+    if req.scheme == "http" && layer.proxies.value == Some(true) {
+        layer.cleartext_from_client = explicit_field(
+            "allow".to_string(),
+            server.dir,
+            "listen (no ssl: the handshake arrives as ws://)".into(),
+        );
+    }
     Ok(layer)
+}
+
+/// `ssl_reject_handshake on` for a server reached over TLS: nginx refuses the TLS handshake,
+/// before any HTTP.
+fn tls_rejected(scope: &Scope<'_, '_>, req: &Request<'_>) -> bool {
+    req.scheme == "https"
+        && scope
+            .scalar("ssl_reject_handshake")
+            .is_some_and(|d| d.arg(0) == Some("on"))
+}
+
+/// nginx answers the handshake itself at `by` (`why` says with what): the layer has no next
+/// hop, so the settings of one (forwarding, the upstream protocol, buffering, the upstream
+/// timeouts, the proxy's logs) do not exist, rather than hold nginx's defaults.
+pub fn answers_itself(layer: &mut Layer, by: Dir<'_>, why: String) {
+    layer.websocket = explicit_field(WebsocketSupport::Disabled, by, why.clone());
+    layer.proxies = explicit_field(false, by, why);
+    let none = format!(
+        "no proxy hop: nginx answers the handshake itself at {}:{}",
+        by.file(),
+        by.line()
+    );
+    layer.idle_timeout = Setting::unknown(&none);
+    layer.idle_reset_by = Setting::unknown(&none);
+    layer.send_timeout = Setting::unknown(&none);
+    layer.upstream_keepalive = Setting::unknown(&none);
+    layer.forwards_upgrade = Setting::unknown(&none);
+    layer.upgrade_header = Setting::unknown(&none);
+    layer.connection_header = Setting::unknown(&none);
+    layer.upstream_http_version = Setting::unknown(&none);
+    layer.tls_to_origin = Setting::unknown(&none);
+    layer.stickiness = Setting::unknown(&none);
+    layer.balancing = Setting::unknown(&none);
+    layer.targets = Setting::unknown(&none);
+    layer.drain_timeout = Setting::unknown(&none);
+    layer.buffering = Setting::unknown(&none);
+    layer.compression = Setting::unknown(&none);
+    layer.access_log = Setting::unknown(none);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -305,6 +374,7 @@ fn headers(
             None => "location (does not proxy)".to_string(),
         };
         layer.forwards_upgrade = explicit_field(false, pass.unwrap_or(anchor), why);
+        layer.upgrade_header = Setting::unknown("the location does not proxy over HTTP");
         layer.connection_header = Setting::unknown("the location does not proxy over HTTP");
         return;
     }
@@ -312,6 +382,11 @@ fn headers(
         layer.forwards_upgrade = documented(
             false,
             "Upgrade is hop-by-hop: nginx forwards it only with proxy_set_header Upgrade $http_upgrade",
+            WS_DOC.to_string(),
+        );
+        layer.upgrade_header = documented(
+            String::new(),
+            "Upgrade is hop-by-hop: nginx sends none upstream without proxy_set_header Upgrade",
             WS_DOC.to_string(),
         );
         layer.connection_header = default_conn();
@@ -331,6 +406,12 @@ fn headers(
     layer.forwards_upgrade = match find("Upgrade") {
         Some(d) => {
             let e = evaluate(d.arg(1).unwrap_or(""), model, scope, req);
+            let field = if e.via.is_empty() {
+                "proxy_set_header".to_string()
+            } else {
+                format!("proxy_set_header via {}", e.via.join(", "))
+            };
+            layer.upgrade_header = explicit_field(e.text.clone(), d, field);
             explicit(e.text.eq_ignore_ascii_case("websocket"), d)
         }
         None => {
@@ -343,6 +424,7 @@ fn headers(
                 ),
                 None => "proxy_set_header (no Upgrade header)".to_string(),
             };
+            layer.upgrade_header = explicit_field(String::new(), first, field.clone());
             explicit_field(false, first, field)
         }
     };

@@ -6,6 +6,7 @@
 //! do for `Host: D`, path `P`" or [`websocket_layers`] for every WebSocket location;
 //! [`crossplane_payload`] shows the parse itself.
 
+mod answer;
 mod audit;
 mod crossplane;
 mod error;
@@ -25,7 +26,10 @@ mod upstream;
 mod vars;
 mod version;
 
-pub use audit::{read_config, read_config_on, route, websocket_layers, Input, Query, Routed};
+pub use audit::{
+    read_config, read_config_on, route, websocket_layers, websocket_locations, Input, Listed,
+    Query, Routed,
+};
 pub use crossplane::crossplane_payload;
 pub use error::NginxError;
 pub use select::ServerMatch;

@@ -7,3 +7,4 @@ mod no_panic;
 mod reader;
 mod rules;
 mod semantics;
+mod verdicts;

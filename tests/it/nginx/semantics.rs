@@ -272,8 +272,9 @@ fn without_a_query_every_websocket_location_is_audited() {
         .into_iter()
         .map(|l| l.id)
         .collect();
-    // The ws.example.com server forwards Upgrade everywhere; the named location is skipped;
-    // the wildcard and regex servers forward nothing and have no WebSocket-like path.
+    // The ws.example.com server forwards Upgrade everywhere, its named location included
+    // (try_files and error_page end handshakes there); the wildcard and regex servers forward
+    // nothing and have no WebSocket-like path.
     assert_eq!(
         ids,
         [
@@ -286,6 +287,7 @@ fn without_a_query_every_websocket_location_is_audited() {
             "nginx:ws.example.com~/app/live$",
             "nginx:ws.example.com~/live$",
             "nginx:ws.example.com~^/(?!socket/|static/|app/)[a-z]+/feed$",
+            "nginx:ws.example.com@fallback",
         ]
     );
     let ws = websocket_layers(&conf("inherit"), &OLD).unwrap();
@@ -298,8 +300,10 @@ fn a_path_without_its_trailing_slash_is_redirected_not_proxied() {
     let cfg = conf("select");
     let r = at(&cfg, "ws.example.com", "/socket");
     assert_eq!(r.redirect.as_deref(), Some("/socket/"));
-    assert_eq!(r.layer.forwards_upgrade.value, Some(false));
-    assert!(explicit(&r.layer.forwards_upgrade.origin).2.contains("301"));
+    // nginx answers the 301 itself: no proxy hop, so nothing is said about forwarding.
+    assert_eq!(r.layer.proxies.value, Some(false));
+    assert_eq!(r.layer.forwards_upgrade.value, None);
+    assert!(explicit(&r.layer.websocket.origin).2.contains("301"));
     assert_eq!(at(&cfg, "ws.example.com", "/socket/").redirect, None);
 }
 
