@@ -5,7 +5,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -109,36 +109,81 @@ where
     }
 }
 
+/// A server process a test started, killed when dropped.
+pub struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a server on a free loopback port and waits, with a deadline, until it accepts. A free
+/// port is found by binding and releasing it; another process may take it in between, so a
+/// start whose error output says the address was taken (`in_use`) is retried on a new port.
+/// `spawn` writes its configuration into the directory it is given and starts the server with
+/// its standard error in `stderr.log` there.
+fn start_on_free_port(
+    what: &str,
+    in_use: &[&str],
+    spawn: impl Fn(u16, &Path) -> Child,
+) -> (u16, Process, tempfile::TempDir) {
+    let mut last_err = String::new();
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Process(spawn(port, dir.path()));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = child.0.try_wait() {
+                let log = |name: &str| std::fs::read_to_string(dir.path().join(name));
+                last_err = format!(
+                    "{what} exited ({status}): {}{}",
+                    log("stderr.log").unwrap_or_default(),
+                    log("error.log").unwrap_or_default()
+                );
+                break;
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return (port, child, dir);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what} did not listen on 127.0.0.1:{port} within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if !in_use.iter().any(|m| last_err.contains(m)) {
+            break;
+        }
+    }
+    panic!("{last_err}");
+}
+
+/// Where `spawn` sends a server's standard error: `stderr.log` in its directory.
+fn stderr_file(dir: &Path) -> std::fs::File {
+    std::fs::File::create(dir.join("stderr.log")).unwrap()
+}
+
 /// A real nginx in the foreground, killed when dropped.
 pub struct Nginx {
     pub port: u16,
-    child: Child,
+    _process: Process,
     pub prefix: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Nginx {
     /// Starts nginx proxying `location /ws/` to `backend`; `location_body` holds the
     /// location's directives besides `proxy_pass`.
     pub fn start(bin: &PathBuf, backend: SocketAddr, location_body: &str) -> Nginx {
-        // A free port is found by binding and releasing it; another process may grab it in
-        // between, so a start that fails on the address is retried on a new port.
-        let mut last_err = String::new();
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let prefix = tempfile::tempdir().unwrap();
-            let p = prefix.path().display().to_string();
-            std::fs::create_dir_all(prefix.path().join("tmp")).unwrap();
+        let (port, process, prefix) = start_on_free_port("nginx", &["in use"], |port, dir| {
+            let p = dir.display().to_string();
+            std::fs::create_dir_all(dir.join("tmp")).unwrap();
             let conf = format!(
                 r#"daemon off;
 master_process off;
@@ -164,51 +209,26 @@ http {{
 }}
 "#
             );
-            let conf_path = prefix.path().join("nginx.conf");
+            let conf_path = dir.join("nginx.conf");
             std::fs::write(&conf_path, conf).unwrap();
-            let stderr_path = prefix.path().join("stderr.log");
-            let mut child = Command::new(bin)
+            Command::new(bin)
                 .arg("-p")
-                .arg(prefix.path())
+                .arg(dir)
                 .arg("-e")
-                .arg(prefix.path().join("error.log"))
+                .arg(dir.join("error.log"))
                 .arg("-c")
                 .arg(&conf_path)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&stderr_path).unwrap())
+                .stderr(stderr_file(dir))
                 .spawn()
-                .expect("spawn nginx");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    last_err = format!(
-                        "nginx exited ({status}): {}{}",
-                        std::fs::read_to_string(&stderr_path).unwrap_or_default(),
-                        std::fs::read_to_string(prefix.path().join("error.log"))
-                            .unwrap_or_default()
-                    );
-                    break;
-                }
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Nginx {
-                        port,
-                        child,
-                        prefix,
-                    };
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("nginx did not listen on 127.0.0.1:{port} within 10 s");
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            if !last_err.contains("in use") {
-                break;
-            }
+                .expect("spawn nginx")
+        });
+        Nginx {
+            port,
+            _process: process,
+            prefix,
         }
-        panic!("{last_err}");
     }
 
     pub fn url(&self) -> String {
@@ -223,15 +243,8 @@ http {{
 /// A real HAProxy in the foreground (`-db`), killed when dropped.
 pub struct Haproxy {
     pub port: u16,
-    child: Child,
+    _process: Process,
     pub dir: tempfile::TempDir,
-}
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Haproxy {
@@ -239,15 +252,8 @@ impl Haproxy {
     /// timeout of an upgraded connection) set to `tunnel`. The configuration is checked with
     /// `haproxy -c` first, so a bad one fails with HAProxy's own words.
     pub fn start(bin: &PathBuf, backend: SocketAddr, tunnel: &str) -> Haproxy {
-        // Same free-port race as nginx: a start that fails on the address retries.
-        let mut last_err = String::new();
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let dir = tempfile::tempdir().unwrap();
+        let in_use = ["Address already in use", "cannot bind"];
+        let (port, process, dir) = start_on_free_port("haproxy", &in_use, |port, dir| {
             let conf = format!(
                 r#"global
   maxconn 64
@@ -267,7 +273,7 @@ backend app
   server app1 {backend}
 "#
             );
-            let conf_path = dir.path().join("haproxy.cfg");
+            let conf_path = dir.join("haproxy.cfg");
             std::fs::write(&conf_path, conf).unwrap();
             let check = Command::new(bin)
                 .arg("-c")
@@ -281,40 +287,21 @@ backend app
                 String::from_utf8_lossy(&check.stdout),
                 String::from_utf8_lossy(&check.stderr)
             );
-            let stderr_path = dir.path().join("stderr.log");
-            let mut child = Command::new(bin)
+            Command::new(bin)
                 .arg("-f")
                 .arg(&conf_path)
                 .arg("-db")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&stderr_path).unwrap())
+                .stderr(stderr_file(dir))
                 .spawn()
-                .expect("spawn haproxy");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    last_err = format!(
-                        "haproxy exited ({status}): {}",
-                        std::fs::read_to_string(&stderr_path).unwrap_or_default()
-                    );
-                    break;
-                }
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Haproxy { port, child, dir };
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("haproxy did not listen on 127.0.0.1:{port} within 10 s");
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            if !last_err.contains("Address already in use") && !last_err.contains("cannot bind") {
-                break;
-            }
+                .expect("spawn haproxy")
+        });
+        Haproxy {
+            port,
+            _process: process,
+            dir,
         }
-        panic!("{last_err}");
     }
 
     pub fn url(&self) -> String {
