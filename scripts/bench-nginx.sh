@@ -13,9 +13,10 @@ cp_bin="${WSAUDIT_CROSSPLANE_BIN:-$(command -v crossplane || true)}"
 [ -x "$cp_bin" ] || { echo "crossplane not found (set WSAUDIT_CROSSPLANE_BIN)" >&2; exit 2; }
 cargo build --release --bin wsaudit --example nginx_audit >/dev/null
 cargo build --release --example gen_nginx_corpus >/dev/null
-gen=target/release/examples/gen_nginx_corpus
-bin=target/release/examples/nginx_audit
-cli=target/release/wsaudit
+out="${CARGO_TARGET_DIR:-target}/release"   # where cargo put the binaries
+gen=$out/examples/gen_nginx_corpus
+bin=$out/examples/nginx_audit
+cli=$out/wsaudit
 work="${WSAUDIT_BENCH_DIR:-target/bench-nginx}"
 mkdir -p "$work"
 
