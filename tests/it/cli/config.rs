@@ -255,15 +255,7 @@ fn user_rule_without_metadata_or_with_a_taken_id_is_rejected() {
 #[test]
 fn a_heartbeat_that_keeps_every_layer_alive_turns_the_idle_mismatch_into_a_low_dead_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let sev = |v: &Value, rule: &str| {
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["rule"] == rule)
-            .unwrap_or_else(|| panic!("no {rule}: {:#}", v["findings"]))
-            .clone()
-    };
+    let sev = |v: &Value, rule: &str| crate::support::finding(v, rule).clone();
     let covered = write(
         dir.path(),
         "covered.toml",

@@ -289,15 +289,7 @@ fn findings_from_one_setting_share_a_root_cause() {
         "25s",
     ]);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    let cause = |rule: &str| {
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["rule"] == rule)
-            .unwrap_or_else(|| panic!("{rule} missing"))["root_cause"]
-            .clone()
-    };
+    let cause = |rule: &str| crate::support::finding(&v, rule)["root_cause"].clone();
     for rule in ["WS401", "WS201", "WS402"] {
         assert_eq!(cause(rule), "alb.idle_timeout", "{rule}");
     }

@@ -46,12 +46,7 @@ fn rules(v: &Value) -> Vec<String> {
 }
 
 fn message<'v>(v: &'v Value, rule: &str) -> &'v str {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == rule)
-        .unwrap_or_else(|| panic!("no {rule} in {:?}", rules(v)))["message"]
+    crate::support::finding(v, rule)["message"]
         .as_str()
         .unwrap()
 }

@@ -5,7 +5,7 @@
 
 use crate::support::probe::{start_backend, Backend, Haproxy, Nginx, WS_LOCATION};
 use crate::support::run::{wsaudit_full, Run};
-use crate::support::{has_finding, report_layer_ids};
+use crate::support::{finding, has_finding, report_layer_ids};
 use serde_json::Value;
 
 /// HAProxy's idle limit for an upgraded connection, the one the probe must measure.
@@ -54,15 +54,6 @@ async fn run(args: Vec<String>) -> (Run, Value) {
 
 fn near_tunnel(s: f64) -> bool {
     (TUNNEL_S - 0.3..=TUNNEL_S + 0.5).contains(&s)
-}
-
-fn finding<'a>(v: &'a Value, rule: &str) -> &'a Value {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == rule)
-        .unwrap_or_else(|| panic!("no {rule} in {:#}", v["findings"]))
 }
 
 /// The measured hop as a layer: provider unseen, its idle timeout probed at the URL, its

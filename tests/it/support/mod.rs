@@ -127,6 +127,16 @@ pub fn report_layer_ids(report: &serde_json::Value) -> Vec<&str> {
 }
 
 /// Whether a JSON report has a finding of `rule` on `layer`.
+/// The report's first finding of `rule`; its absence fails the test with the findings there are.
+pub fn finding<'a>(report: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .expect("a report has findings")
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {:#}", report["findings"]))
+}
+
 pub fn has_finding(report: &serde_json::Value, rule: &str, layer: &str) -> bool {
     report["findings"]
         .as_array()
