@@ -63,6 +63,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "forwards_upgrade",
+		"fix_value": true,
+		"headline": "the Upgrade header does not reach the next hop: no WebSocket opens",
 		"message": sprintf("%s %s (%s): the handshake arrives as a plain GET, no 101 comes back and every WebSocket connection fails", [
 			lib.label(layer), sent(layer), lib.origin_text(layer.forwards_upgrade.origin),
 		]),

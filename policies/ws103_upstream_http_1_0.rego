@@ -48,6 +48,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "upstream_http_version",
+		"fix_value": "1.1",
+		"headline": sprintf("talks HTTP/%s to the next hop: no upgrade, no WebSocket", [layer.upstream_http_version.value]),
 		"message": sprintf("%s talks HTTP/%s to the next hop (%s): HTTP/1.0 has no protocol upgrade, so the WebSocket handshake never gets a 101", [
 			lib.label(layer), layer.upstream_http_version.value, source(layer),
 		]),

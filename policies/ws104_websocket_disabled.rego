@@ -73,6 +73,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "websocket",
+		"fix_value": "enabled",
+		"headline": "answers or refuses the handshake itself: no WebSocket can open",
 		"message": message(layer),
 		"evidence": {"websocket": lib.evidence_setting(layer.websocket)},
 	}

@@ -64,6 +64,7 @@ findings contains f if {
 	failed
 	f := {
 		"layer": "chain",
+		"headline": sprintf("the live handshake got %s: no WebSocket opens", [answer]),
 		"message": sprintf("The live handshake to %s got %s%s: every client fails the same way and no WebSocket opens", [
 			input.probe.url, answer, detail_text,
 		]),

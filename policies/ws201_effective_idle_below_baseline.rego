@@ -45,6 +45,8 @@ findings contains f if {
 	f := {
 		"layer": c.layer.id,
 		"setting": "idle_timeout",
+		"fix_value": raise_to(c),
+		"headline": sprintf("cuts idle WebSockets after %v s, below the %v s baseline", [c.t, lib.config.baseline_idle_s]),
 		"message": sprintf("%s closes idle WebSockets after %s, the shortest idle timeout in the chain and below the %v s baseline: every connection quiet for that long is cut unless a heartbeat keeps it busy", [
 			lib.label(c.layer), lib.describe_seconds(c.layer.idle_timeout), lib.config.baseline_idle_s,
 		]),
@@ -55,3 +57,10 @@ findings contains f if {
 		},
 	}
 }
+
+# What to raise the cutter to: the baseline, or the next layer's limit when that is longer
+# (raising past it gains nothing: that layer would cut instead).
+raise_to(c) := max({lib.config.baseline_idle_s, min(longer)}) if {
+	longer := {x.t | some x in lib.idle_layers; x.t > c.t}
+	count(longer) > 0
+} else := lib.config.baseline_idle_s

@@ -53,7 +53,9 @@ findings contains f if {
 	f := {
 		"layer": "chain",
 		"severity": no_heartbeat_severity,
+		"headline": no_heartbeat_headline,
 		"message": no_heartbeat_message,
+		"fix": no_heartbeat_fix,
 		"evidence": object.union({"heartbeat": null}, cutter_evidence),
 	}
 }
@@ -104,6 +106,8 @@ findings contains f if {
 	f := {
 		"layer": x.layer.id,
 		"setting": "idle_timeout",
+		"fix": {"kind": "application", "text": sprintf("Send the heartbeat from the server (a WebSocket ping or a message towards the client) at least every %v s, and declare it: --heartbeat %vs --heartbeat-from server", [ping_every(x.t), ping_every(x.t)])},
+		"headline": sprintf("the heartbeat flows the wrong way for it: quiet WebSockets are cut after %v s", [x.t]),
 		"message": sprintf("%s resets its %s idle timer only on %s bytes, so the heartbeat %s does not keep it alive: quiet WebSockets are cut after %v s anyway", [
 			lib.label(x.layer), lib.describe_seconds(x.layer.idle_timeout),
 			lib.direction_text(lib.reset_by(x.layer)), hb_text, x.t,
@@ -132,6 +136,8 @@ findings contains f if {
 		"layer": x.layer.id,
 		"setting": "idle_timeout",
 		"severity": severity(x),
+		"fix": {"kind": "application", "text": sprintf("Send the heartbeat at least every %v s (now every %v s), and declare the new interval: --heartbeat %vs", [ping_every(x.t), hb.interval_s, ping_every(x.t)])},
+		"headline": sprintf("the heartbeat every %v s is too slow for its %v s idle timeout", [hb.interval_s, x.t]),
 		"message": sprintf("%s closes idle WebSockets after %s and the heartbeat %s is above %v × that = %v s: %s", [
 			lib.label(x.layer), lib.describe_seconds(x.layer.idle_timeout), hb_text,
 			lib.config.heartbeat_margin, limit, consequence(x),
@@ -144,3 +150,14 @@ findings contains f if {
 		},
 	}
 }
+
+# The slowest heartbeat that keeps a layer with idle timeout `t` alive with the margin.
+ping_every(t) := max({1, floor(lib.config.heartbeat_margin * t)})
+
+no_heartbeat_fix := {"kind": "application", "text": sprintf("Have the server send a WebSocket ping (or any message) at least every %v s on every connection (socket.io pingInterval, ws/uWebSockets ping, Action Cable beat), then declare it: --heartbeat %vs or heartbeat in wsaudit.toml", [ping_every(lib.effective_idle), ping_every(lib.effective_idle)])} if {
+	lib.cutter
+} else := {"kind": "application", "text": "Have the server send a WebSocket ping (or any message) every 25 s or less, then declare it: --heartbeat 25s or heartbeat in wsaudit.toml"}
+
+no_heartbeat_headline := sprintf("no heartbeat: quiet WebSockets are cut after %v s", [lib.effective_idle]) if {
+	lib.cutter
+} else := "no heartbeat declared and no idle timeout known"

@@ -55,6 +55,7 @@ findings contains f if {
 	not is_string(idle.explained_by)
 	f := {
 		"layer": "chain",
+		"headline": sprintf("a hop wsaudit cannot see cut the idle probe after %v s", [idle.closed_after_s]),
 		"message": sprintf("the live probe's idle WebSocket was closed after %v s by %s, but no layer in the chain has an idle timeout or maximum duration within %v s of that: a layer wsaudit could not see closes idle WebSockets at %v s", [
 			idle.closed_after_s, how_text, lib.config.explain_tolerance_s, idle.closed_after_s,
 		]),

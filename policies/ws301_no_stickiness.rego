@@ -49,6 +49,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "stickiness",
+		"fix_value": "cookie",
+		"headline": sprintf("%v backends and no stickiness: reconnects land on another backend", [layer.targets.value]),
 		"message": sprintf("%s balances across %v backends (%s) with no stickiness (%s): reconnects and long-polling fallbacks land on backends that do not hold the session (socket.io: \"Session ID unknown\")", [
 			lib.label(layer), layer.targets.value, lib.origin_text(layer.targets.origin),
 			lib.origin_text(layer.stickiness.origin),

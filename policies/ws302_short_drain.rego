@@ -46,6 +46,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "drain_timeout",
+		"fix_value": lib.config.min_drain_s,
+		"headline": sprintf("only %v s to drain: a deploy cuts open WebSockets at once", [layer.drain_timeout.value]),
 		"message": sprintf("%s gives draining connections (a deregistered backend, a reloaded worker) only %s, below the %v s minimum: a deploy cuts the WebSockets still open at once and their clients all reconnect together (reconnect storm)", [
 			lib.label(layer), lib.describe_seconds(layer.drain_timeout), lib.config.min_drain_s,
 		]),

@@ -46,7 +46,9 @@ findings contains f if {
 	f := {
 		"layer": c.layer.id,
 		"setting": "idle_timeout",
+		"fix_value": max({longest, lib.config.baseline_idle_s}),
 		"severity": severity,
+		"headline": concat("", [sprintf("cuts idle WebSockets after %v s, before %s (%v s) would", [c.t, inner.layer.id, inner.t]), covered_short]),
 		"message": concat("", [sprintf("%s closes idle WebSockets after %s, before %s would (%s): the inner setting never takes effect", [
 			lib.label(c.layer), lib.describe_seconds(c.layer.idle_timeout),
 			lib.label(inner.layer), lib.describe_seconds(inner.layer.idle_timeout),
@@ -65,5 +67,9 @@ severity := "low" if lib.heartbeat_covers_every_layer
 else := "high"
 
 covered_text := sprintf("; the heartbeat %s keeps every layer alive, so this is a dead setting rather than an outage", [lib.heartbeat_text]) if {
+	lib.heartbeat_covers_every_layer
+} else := ""
+
+covered_short := " (a dead setting: the heartbeat covers every layer)" if {
 	lib.heartbeat_covers_every_layer
 } else := ""

@@ -51,7 +51,9 @@ findings contains f if {
 	f := {
 		"layer": c.layer.id,
 		"setting": "idle_timeout",
+		"fix_value": max({longest, lib.config.baseline_idle_s}),
 		"severity": severity,
+		"headline": concat("", [sprintf("cuts idle WebSockets after %v s, before %s (%v s) in front of it would", [c.t, o.layer.id, o.t]), covered_short]),
 		"message": concat("", [sprintf("%s closes idle WebSockets after %s, before %s in front of it would (%s): the longer outer setting never takes effect", [
 			lib.label(c.layer), lib.describe_seconds(c.layer.idle_timeout),
 			lib.label(o.layer), lib.describe_seconds(o.layer.idle_timeout),
@@ -70,5 +72,9 @@ severity := "low" if lib.heartbeat_covers_every_layer
 else := "medium"
 
 covered_text := sprintf("; the heartbeat %s keeps every layer alive, so this is a dead setting rather than an outage", [lib.heartbeat_text]) if {
+	lib.heartbeat_covers_every_layer
+} else := ""
+
+covered_short := " (a dead setting: the heartbeat covers every layer)" if {
 	lib.heartbeat_covers_every_layer
 } else := ""

@@ -59,6 +59,7 @@ findings contains f if {
 	f := {
 		"layer": inner.id,
 		"setting": "client_keepalive",
+		"headline": sprintf("keeps idle connections %v s, %s may reuse them for %v s: 502 race", [inner.client_keepalive.value, outer.id, p.s.value]),
 		"message": sprintf("%s closes idle keep-alive connections after %s while %s may reuse them for %s: %s can send a request or WebSocket handshake on a connection the backend just closed and answer the client 502", [
 			lib.label(inner), lib.describe_seconds(inner.client_keepalive),
 			lib.label(outer), lib.describe_seconds(p.s), lib.title(outer),

@@ -43,6 +43,7 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "max_duration",
+		"headline": sprintf("closes every connection after %v s whatever the traffic", [layer.max_duration.value]),
 		"message": sprintf("%s closes every connection after %s whatever the traffic: each WebSocket is cut at least that often, and no heartbeat or idle setting prevents it", [
 			lib.label(layer), lib.describe_seconds(layer.max_duration),
 		]),

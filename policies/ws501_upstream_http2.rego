@@ -46,6 +46,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "upstream_http_version",
+		"fix_value": "1.1",
+		"headline": sprintf("talks %s to the next hop: the handshake fails there", [shown(v)]),
 		"message": sprintf("%s talks %s to the next hop (%s): a WebSocket needs an HTTP/1.1 Upgrade on that hop, so the handshake fails there however the outer layers are set", [
 			lib.label(layer), shown(v), lib.origin_text(layer.upstream_http_version.origin),
 		]),

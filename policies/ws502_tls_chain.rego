@@ -66,6 +66,7 @@ findings contains f if {
 	count(problems) > 0
 	f := {
 		"layer": "chain",
+		"headline": sprintf("TLS fails at %s: %s", [input.probe.url, concat(", ", sort(problems))]),
 		"message": sprintf("TLS at %s fails: %s%s; wss:// clients that cannot verify the chain abort the handshake with no prompt, only close code 1006", [
 			input.probe.url, concat(", and ", sort(problems)), error_text,
 		]),
@@ -80,6 +81,7 @@ findings contains f if {
 	f := {
 		"layer": "chain",
 		"severity": "medium",
+		"headline": sprintf("the certificate expires in %v days", [tls.days_to_expiry]),
 		"message": sprintf("The certificate served at %s expires in %v days (warning at %v): once it does, every wss:// client fails the handshake at the same moment", [
 			input.probe.url, tls.days_to_expiry, lib.config.tls_expiry_warn_days,
 		]),

@@ -43,6 +43,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "tls_to_origin",
+		"fix_value": true,
+		"headline": "reaches its origin without TLS behind wss://",
 		"message": sprintf("%s reaches its origin without TLS (%s): clients dial wss://%s but every frame, tokens included, crosses the internet from the edge to the origin in clear text", [
 			lib.label(layer), lib.origin_text(layer.tls_to_origin.origin), input.target.domain,
 		]),

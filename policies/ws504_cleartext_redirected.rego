@@ -63,6 +63,7 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "cleartext_from_client",
+		"headline": "does not carry ws:// handshakes through: those clients never connect",
 		"message": sprintf("%s %s (%s): clients dial ws://%s%s, WebSocket clients do not follow redirects, so the handshake never succeeds and reconnecting clients retry forever", [
 			lib.label(layer), text, lib.origin_text(layer.cleartext_from_client.origin),
 			input.target.domain, input.target.path,

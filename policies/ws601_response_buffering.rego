@@ -45,6 +45,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "buffering",
+		"fix_value": false,
+		"headline": "buffers responses: SSE and long-poll fallbacks arrive late",
 		"message": sprintf("%s buffers upstream responses (%s): upgraded WebSockets are not affected, but SSE and streaming long-poll fallbacks on this path receive their messages late or in bursts", [
 			lib.label(layer), lib.origin_text(layer.buffering.origin),
 		]),

@@ -44,6 +44,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "compression",
+		"fix_value": false,
+		"headline": "compresses responses: SSE and long-poll fallbacks can stall",
 		"message": sprintf("%s compresses responses (%s): WebSocket frames are not affected, but SSE and long-polling fallbacks on this path can be held back to fill a compression block", [
 			lib.label(layer), lib.origin_text(layer.compression.origin),
 		]),

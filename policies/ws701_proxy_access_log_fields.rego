@@ -46,6 +46,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "access_log",
+		"fix_value": ["upstream_addr", "request_time"],
+		"headline": "access_log off: WebSocket disconnects leave no trace",
 		"message": sprintf("%s does not log WebSocket connections (access_log off, %s): disconnects, their duration and the backend that held them leave no trace", [
 			lib.label(layer), lib.origin_text(layer.access_log.origin),
 		]),
@@ -64,6 +66,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "access_log",
+		"fix_value": m,
+		"headline": sprintf("the access log lacks %s: lifetimes and backends cannot be read", [concat(" and ", [sprintf("$%s", [w]) | some w in m])]),
 		"message": sprintf("%s logs WebSocket connections without %s (%s): how long each socket lived and which backend held it cannot be read from the log, so idle cuts, deploy cuts and reconnect storms look alike", [
 			lib.label(layer), concat(" and ", [sprintf("$%s", [w]) | some w in m]),
 			lib.origin_text(layer.access_log.origin),

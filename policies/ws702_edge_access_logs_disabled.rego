@@ -42,6 +42,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "access_log",
+		"fix_value": true,
+		"headline": "access logs disabled: no record of who closed a WebSocket",
 		"message": sprintf("%s has access logs disabled (%s): when a WebSocket drops there is no record of whether this layer closed it, when, or toward which backend", [
 			lib.label(layer), lib.origin_text(layer.access_log.origin),
 		]),

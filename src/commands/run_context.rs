@@ -120,6 +120,7 @@ impl Context {
     pub fn emit(&self, judged: &Judged) -> Result<u8, CommandError> {
         let opts = RenderOptions {
             color: self.use_color(),
+            verbose: self.global.verbose >= 1,
             width: terminal_width(),
         };
         if self.global.format == Format::Json {
@@ -202,11 +203,12 @@ pub fn fail_on_severity(f: FailOn) -> Option<Severity> {
     }
 }
 
-/// A fixed width when not on a terminal keeps piped and saved tables byte-stable.
+/// The terminal's width, or a fixed 120 columns when not on a terminal, which keeps piped and
+/// saved tables byte-stable.
 fn terminal_width() -> Option<u16> {
-    if std::io::stdout().is_terminal() {
-        None
-    } else {
-        Some(120)
+    let on_terminal = std::io::stdout().is_terminal();
+    match terminal_size::terminal_size() {
+        Some((terminal_size::Width(w), _)) if on_terminal => Some(w),
+        _ => Some(120),
     }
 }

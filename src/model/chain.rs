@@ -193,6 +193,14 @@ pub struct Layer {
     /// does not answer the handshake, this one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reached_by_fallback: Option<SourceLine>,
+    /// The configuration block this layer is (an nginx `location` or `server`): where a fix
+    /// adds a directive that is not written yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<SourceLine>,
+    /// The resources the layer is made of besides `locator` (the target group and listener
+    /// behind an ALB, the CloudFront origin a behavior forwards to): where a fix is applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<LayerResource>,
 
     /// Closes an established, idle WebSocket.
     #[serde(default)]
@@ -319,6 +327,8 @@ impl Layer {
             reached_by_rewrite: None,
             rewrite_not_followed: None,
             reached_by_fallback: None,
+            block: None,
+            resources: Vec::new(),
             idle_timeout: Setting::default(),
             idle_reset_by: Setting::default(),
             max_duration: Setting::default(),
@@ -343,6 +353,33 @@ impl Layer {
             compression: Setting::default(),
             access_log: Setting::default(),
         }
+    }
+}
+
+/// One resource a layer is made of, by its role in the layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LayerResource {
+    /// `target_group`, `listener`, `origin`, `upstream`, …
+    pub role: String,
+    /// The ARN, id or `file:line` that names it.
+    pub id: String,
+}
+
+impl Layer {
+    /// The first resource with this role.
+    pub fn resource(&self, role: &str) -> Option<&str> {
+        self.resources
+            .iter()
+            .find(|r| r.role == role)
+            .map(|r| r.id.as_str())
+    }
+
+    pub fn add_resource(&mut self, role: &str, id: impl Into<String>) {
+        self.resources.push(LayerResource {
+            role: role.to_string(),
+            id: id.into(),
+        });
     }
 }
 

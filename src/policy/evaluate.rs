@@ -239,6 +239,11 @@ fn build_finding(
         .and_then(Json::as_str)
         .ok_or_else(|| bad("a finding needs a string `message`"))?
         .to_string();
+    let headline = match obj.get("headline") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(h)) => Some(h.clone()),
+        Some(_) => return Err(bad("`headline` must be a string")),
+    };
     let evidence = obj.remove("evidence").unwrap_or(Json::Null);
     let the_layer = chain.layers.iter().find(|l| l.id == layer);
     let setting = obj.get("setting").and_then(Json::as_str);
@@ -262,6 +267,12 @@ fn build_finding(
     let severity = severity.or(from_rule).unwrap_or(rule.meta.severity);
     // Findings about the same setting of the same layer share one fix: reports group them.
     let root_cause = setting.map(|name| format!("{layer}.{name}"));
+    // The rule's own fix (an application change), else the setting at the value it chose.
+    let fix = match (obj.get("fix"), the_layer, setting, obj.get("fix_value")) {
+        (Some(f), ..) => super::fix::from_rule(f),
+        (None, Some(l), Some(name), Some(want)) => super::fix::for_setting(l, name, want),
+        _ => None,
+    };
     Ok(Finding {
         rule: rule.meta.id.clone(),
         title: rule.meta.title.clone(),
@@ -270,10 +281,12 @@ fn build_finding(
         layer,
         provider: the_layer.map(|l| l.provider.as_str().to_string()),
         message,
+        headline,
         evidence,
         remediation: rule.meta.remediation.clone(),
         locator,
         root_cause,
+        fix,
     })
 }
 
@@ -296,9 +309,20 @@ fn locator_for_setting(layer: &crate::model::Layer, name: &str) -> Option<Locato
         } else {
             Locator::resource(locator, field.clone().or_else(|| Some(name.to_string())))
         }),
-        _ => layer
-            .locator
-            .as_ref()
-            .map(|r| Locator::resource(r, Some(name.to_string()))),
+        // A default applies to the whole block: point at the block (the nginx location) where
+        // the directive would be added, else at the resource.
+        _ => match &layer.block {
+            Some(b) => Some(Locator {
+                kind: "file".into(),
+                target: b.file.clone(),
+                line: Some(b.line),
+                column: None,
+                field: Some(name.to_string()),
+            }),
+            None => layer
+                .locator
+                .as_ref()
+                .map(|r| Locator::resource(r, Some(name.to_string()))),
+        },
     }
 }

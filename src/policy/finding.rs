@@ -17,6 +17,10 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     pub message: String,
+    /// What happens, in a few words, without the layer's name (`cuts idle WebSockets after
+    /// 60 s, below the 300 s baseline`): the one line a terminal shows per finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
     /// The values the rule compared, with their provenance.
     pub evidence: serde_json::Value,
     pub remediation: String,
@@ -26,6 +30,30 @@ pub struct Finding {
     /// problem with one fix (the ALB's 60 s default is behind WS201, WS401 and WS402 at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_cause: Option<String>,
+    /// The change for this resource, ready to run or paste: built from the chain (the real
+    /// ARN, file and line) with the value the rule chose. Absent when the fix is not a setting
+    /// (an application change, a certificate) or the layer's provider has no known way to set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+/// A concrete change: the command, directive or API call, then the same change in other
+/// tools (Terraform, the dashboard).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Fix {
+    /// `aws-cli`, `nginx`, `cloudflare-api`, `terraform`, `dashboard`, `application`, `manual`.
+    pub kind: String,
+    /// What to run, or what to write and where; may span several lines.
+    pub text: String,
+    /// The same change expressed for other tools.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<FixAlternative>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FixAlternative {
+    pub kind: String,
+    pub text: String,
 }
 
 /// A file position (`kind: file`) or a cloud resource and field (`kind: resource`).
@@ -39,6 +67,13 @@ pub struct Locator {
     pub column: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+impl Finding {
+    /// The headline, or the rule's title for rules that write none.
+    pub fn short(&self) -> &str {
+        self.headline.as_deref().unwrap_or(&self.title)
+    }
 }
 
 impl Locator {

@@ -4,6 +4,7 @@ mod config;
 mod error;
 mod evaluate;
 mod finding;
+mod fix;
 mod metadata;
 mod pack;
 mod severity;
@@ -11,7 +12,7 @@ mod suppress;
 
 pub use config::{line_col, Config, ConfigError, HeartbeatDecl, RuleRef, Suppression, Thresholds};
 pub use error::PolicyError;
-pub use finding::{Evaluation, Finding, Locator, SuppressedFinding};
+pub use finding::{Evaluation, Finding, Fix, FixAlternative, Locator, SuppressedFinding};
 pub use metadata::RuleMeta;
 pub use pack::{builtin_sources, LoadedRule, RulePack};
 pub use severity::Severity;

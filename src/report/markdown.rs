@@ -71,7 +71,17 @@ pub fn render(report: &Report) -> String {
             if let Some(l) = &f.locator {
                 o.push_str(&format!("- Change at: `{}`\n", l.display()));
             }
-            o.push_str(&format!("- Fix: {}\n", f.remediation));
+            match &f.fix {
+                Some(fix) => {
+                    o.push_str(&format!("- Fix ({}):\n\n", fix.kind));
+                    o.push_str(&fenced(&fix.kind, &fix.text));
+                    for alt in &fix.also {
+                        o.push_str(&format!("  {}: `{}`\n\n", capitalise(&alt.kind), alt.text));
+                    }
+                    o.push_str(&format!("- Why this fix: {}\n", f.remediation));
+                }
+                None => o.push_str(&format!("- Fix: {}\n", f.remediation)),
+            }
             o.push_str(&format!("- Details: `wsaudit explain {}`\n\n", f.rule));
         }
     }
@@ -151,6 +161,18 @@ fn mermaid_text(s: &str) -> String {
         .replace('<', "#lt;")
         .replace('>', "#gt;")
         .replace('\n', " ")
+}
+
+/// A fix as a fenced block inside a list item: shell for commands, nginx for directives,
+/// plain text for prose (an application change).
+fn fenced(kind: &str, text: &str) -> String {
+    let lang = match kind {
+        "aws-cli" | "cloudflare-api" => "sh",
+        "nginx" => "nginx",
+        _ => "text",
+    };
+    let body: String = text.lines().map(|l| format!("  {l}\n")).collect();
+    format!("  ```{lang}\n{body}  ```\n\n")
 }
 
 /// Escapes what would break a Markdown table cell.

@@ -1,6 +1,7 @@
 //! Reports (DESIGN §2): render a judged chain. Reports read the chain and the findings only;
 //! they never fetch anything.
 
+pub mod diagnostics;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -264,6 +265,8 @@ impl Report {
 
 pub struct RenderOptions {
     pub color: bool,
+    /// Each finding's full message under its headline (`-v`).
+    pub verbose: bool,
     /// Table width; `None` lets the terminal decide.
     pub width: Option<u16>,
 }

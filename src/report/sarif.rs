@@ -98,7 +98,7 @@ fn result(f: &Finding, index: Option<usize>) -> Value {
     let mut r = json!({
         "ruleId": f.rule,
         "level": level(f.severity),
-        "message": {"text": f.message},
+        "message": {"text": message(f)},
         "properties": {
             "severity": f.severity,
             "layer": f.layer,
@@ -106,6 +106,9 @@ fn result(f: &Finding, index: Option<usize>) -> Value {
             "evidence": f.evidence,
         },
     });
+    if let Some(fix) = &f.fix {
+        r["properties"]["fix"] = json!(fix);
+    }
     if let Some(i) = index {
         r["ruleIndex"] = json!(i);
     }
@@ -129,6 +132,16 @@ fn result(f: &Finding, index: Option<usize>) -> Value {
         r["locations"] = json!([loc]);
     }
     r
+}
+
+/// The finding and, when there is one, the concrete fix: code scanning shows only the message
+/// of a result, and SARIF's own `fixes` need the exact bytes to replace, which a setting that
+/// is not written yet does not have.
+fn message(f: &Finding) -> String {
+    match &f.fix {
+        Some(fix) => format!("{}\n\nFix ({}):\n{}", f.message, fix.kind, fix.text),
+        None => f.message.clone(),
+    }
 }
 
 /// "An outer layer's idle timeout…" → "AnOuterLayersIdleTimeout…", SARIF's `name` style.

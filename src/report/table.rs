@@ -1,8 +1,8 @@
 //! The on-call view: the chain outermost→innermost with each layer's idle timeout and the
-//! weakest link marked, then the findings by severity.
+//! weakest link marked, then the findings by severity as compiler-style diagnostics
+//! (`diagnostics.rs`).
 
 use super::{idle_cell, RenderOptions, Report};
-use crate::policy::Severity;
 use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table,
 };
@@ -10,7 +10,9 @@ use comfy_table::{
 pub fn render(report: &Report, opts: &RenderOptions) -> String {
     let mut out = String::new();
     out.push_str(&format!("wsaudit: {}\n", report.target_url()));
-    out.push_str(&format!("{}\n\n", report.headline()));
+    let width = opts.width.map_or(120, usize::from);
+    super::diagnostics::push_wrapped(&mut out, &report.headline(), "  ", width);
+    out.push('\n');
 
     let mut chain = new_table(opts);
     chain.set_header(vec!["#", "Layer", "Provider", "Idle timeout", "Set at", ""]);
@@ -77,39 +79,15 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     if report.findings.is_empty() {
         out.push_str("Findings: none\n");
     } else {
-        let causes = report.root_causes();
-        if !causes.is_empty() {
-            out.push_str("One setting, several findings (change it once):\n");
-            for c in &causes {
-                let lead = c.lead();
-                let at = lead.locator.as_ref().map(|l| l.display());
-                out.push_str(&format!(
-                    "- {}{}: {}\n  fix: {}\n",
-                    c.key,
-                    at.map(|a| format!(" at {a}")).unwrap_or_default(),
-                    c.rules(),
-                    lead.remediation
-                ));
-            }
-            out.push('\n');
-        }
-        out.push_str(&format!("Findings ({}):\n", report.findings.len()));
-        let mut t = new_table(opts);
-        t.set_header(vec!["Severity", "Rule", "Layer", "Finding", "Change at"]);
-        for f in &report.findings {
-            let mut sev = Cell::new(f.severity.as_str().to_uppercase());
-            if opts.color {
-                sev = sev.fg(severity_color(f.severity));
-            }
-            t.add_row(vec![
-                sev,
-                Cell::new(&f.rule),
-                Cell::new(&f.layer),
-                Cell::new(&f.message),
-                Cell::new(f.locator.as_ref().map(|l| l.display()).unwrap_or_default()),
-            ]);
-        }
-        out.push_str(&t.to_string());
+        let fixes = super::diagnostics::block_count(&report.findings);
+        out.push_str(&format!(
+            "Findings ({}; {} change{} fix{} them):\n\n",
+            report.findings.len(),
+            fixes,
+            if fixes == 1 { "" } else { "s" },
+            if fixes == 1 { "es" } else { "" },
+        ));
+        out.push_str(&super::diagnostics::render(&report.findings, opts, width));
         out.push('\n');
         out.push_str("Run `wsaudit explain RULE` for the mechanism and the fix.\n");
     }
@@ -153,14 +131,4 @@ fn new_table(opts: &RenderOptions) -> Table {
         t.force_no_tty();
     }
     t
-}
-
-fn severity_color(s: Severity) -> Color {
-    match s {
-        Severity::Critical => Color::Magenta,
-        Severity::High => Color::Red,
-        Severity::Medium => Color::Yellow,
-        Severity::Low => Color::Cyan,
-        Severity::Info => Color::Grey,
-    }
 }

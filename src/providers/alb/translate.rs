@@ -59,6 +59,9 @@ fn alb_layer(s: &AlbSnapshot) -> Layer {
     let lb = &s.lb;
     let mut layer = Layer::new("alb", LayerKind::LoadBalancer, Provider::Alb, &lb.name);
     layer.locator = Some(lb.arn.clone());
+    if let Ok(Some(listener)) = &s.listener {
+        layer.add_resource("listener", &listener.arn);
+    }
     layer.idle_timeout = seconds_attr(
         &lb.attributes,
         "idle_timeout.timeout_seconds",
@@ -192,6 +195,9 @@ fn nlb_layer(s: &AlbSnapshot) -> Layer {
     let lb = &s.lb;
     let mut layer = Layer::new("nlb", LayerKind::LoadBalancer, Provider::Nlb, &lb.name);
     layer.locator = Some(lb.arn.clone());
+    if let Ok(Some(listener)) = &s.listener {
+        layer.add_resource("listener", &listener.arn);
+    }
     if let Err(u) = &s.listener {
         layer.idle_timeout = Setting::unknown(u.reason());
     }
@@ -316,6 +322,9 @@ fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
     };
     let rule = s.rule.as_ref().ok().and_then(Option::as_ref);
     let tgs: Vec<&TargetGroupSnapshot> = groups.iter().filter(|t| t.weight != Some(0)).collect();
+    for tg in &tgs {
+        layer.add_resource("target_group", &tg.arn);
+    }
     let Some(first) = tgs.first() else {
         let why = match rule {
             Some(r) if r.action != "forward" => format!(

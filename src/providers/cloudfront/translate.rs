@@ -127,7 +127,10 @@ pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
         ),
     };
 
+    layer.add_resource("distribution", &s.id);
+    layer.add_resource("behavior", s.behavior.label());
     if let Some(o) = &s.origin {
+        layer.add_resource("origin", &o.id);
         let field = |f: &str| format!("Origins[{}].CustomOriginConfig.{f}", o.id);
         match &o.custom {
             Some(c) => {

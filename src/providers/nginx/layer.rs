@@ -13,8 +13,8 @@ use super::upstream::{self, module_prefix, PASS_DIRECTIVES};
 use super::vars::{evaluate, Request};
 use super::version::{VersionSource, HTTP11_DEFAULT, STICKY_OPEN_SOURCE};
 use crate::model::{
-    AccessLog, IdleResetBy, Layer, LayerKind, Origin, Provider, Seconds, Setting, Stickiness,
-    WebsocketSupport,
+    AccessLog, IdleResetBy, Layer, LayerKind, Origin, Provider, Seconds, Setting, SourceLine,
+    Stickiness, WebsocketSupport,
 };
 
 const PROXY_DOC: &str = "https://nginx.org/en/docs/http/ngx_http_proxy_module.html";
@@ -110,6 +110,10 @@ pub fn build_layer(
         format!("server {} location {}", server.title(), loc_label),
     );
     layer.locator = Some(anchor.file().to_string());
+    layer.block = Some(SourceLine {
+        file: anchor.file().to_string(),
+        line: anchor.line(),
+    });
     let vdesc = version.describe();
 
     // nginx's rewrite phases: the server's first (a `return` there answers before any

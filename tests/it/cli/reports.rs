@@ -296,20 +296,32 @@ fn findings_from_one_setting_share_a_root_cause() {
     assert_eq!(cause("WS301"), "alb.stickiness");
 
     let table = wsaudit(&["audit", &example(), "--heartbeat", "25s"]).stdout;
-    let group = table
-        .find("One setting, several findings (change it once):\n- alb.idle_timeout at arn:aws:elasticloadbalancing:")
+    // One block for the three findings of one setting: their headlines, then one `at:` and
+    // one `fix:` (the lead's, WS201: the declared 25 s heartbeat keeps every layer alive, so
+    // WS401/WS402 are low dead settings).
+    let block = table
+        .find("alb.idle_timeout: one setting behind 3 findings (WS201, WS401, WS402)\nMEDIUM WS201 alb: ")
         .expect(&table);
-    assert!(group < table.find("Findings (7):").unwrap(), "{table}");
-    // The declared 25 s heartbeat keeps every layer alive, so WS401/WS402 are low dead settings
-    // and WS201 leads the group with its fix.
+    let at = table[block..]
+        .find("   at: arn:aws:elasticloadbalancing:")
+        .expect(&table);
+    let next = table[block..].find("\n\n").unwrap();
+    assert!(at < next, "{table}");
     assert!(
-        table.contains(
-            "WS201 (medium), WS401 (low), WS402 (low)\n  fix: Raise the idle timeout of the layer that cuts first"
-        ),
+        table[block..block + next].contains("  fix: aws elbv2 modify-load-balancer-attributes"),
+        "{table}"
+    );
+    assert_eq!(
+        table.matches("   at: ").count(),
+        5,
+        "7 findings, 5 changes:\n{table}"
+    );
+    assert!(
+        table.contains("Findings (7; 5 changes fix them):"),
         "{table}"
     );
     assert!(
-        !table.contains("- alb.stickiness"),
+        !table.contains("alb.stickiness: one setting"),
         "a setting behind one finding is not a group"
     );
 

@@ -53,6 +53,10 @@ pub fn haproxy() -> Option<PathBuf> {
     require("WSAUDIT_HAPROXY_BIN", "haproxy")
 }
 
+pub fn tmux() -> Option<PathBuf> {
+    require("WSAUDIT_TMUX_BIN", "tmux")
+}
+
 pub fn crossplane() -> Option<PathBuf> {
     require("WSAUDIT_CROSSPLANE_BIN", "crossplane")
 }

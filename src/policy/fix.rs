@@ -1,0 +1,645 @@
+//! Turns a finding's setting and the value its rule chose (`fix_value`) into the concrete
+//! change for this resource: the AWS CLI command with the real ARN, the nginx directive at the
+//! file and line to edit, the Cloudflare API call, and the same change in Terraform or the
+//! dashboard. Rules know what value is right; this knows how each provider spells it, so a
+//! user rule gets ready-to-run fixes by naming a setting and a value too.
+//!
+//! A fix is only offered where the command is known to be right for the layer: an unknown
+//! provider or setting gives none (the rule's remediation still says what to do).
+
+use super::finding::{Fix, FixAlternative};
+use crate::model::{Layer, Origin, Provider};
+use serde_json::Value as Json;
+
+/// The fix for `setting` of `layer` set to `want`.
+pub fn for_setting(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
+    match layer.provider {
+        Provider::Alb => alb(layer, setting, want),
+        Provider::Nlb => nlb(layer, setting, want),
+        Provider::Cloudfront => cloudfront(layer, setting, want),
+        Provider::Cloudflare => cloudflare(layer, setting, want),
+        Provider::Nginx => nginx(layer, setting, want),
+        _ => None,
+    }
+}
+
+/// A rule's own `fix` object (`{kind, text}`), for fixes that are not a setting (the
+/// application's heartbeat).
+pub fn from_rule(value: &Json) -> Option<Fix> {
+    let kind = value.get("kind")?.as_str()?;
+    let text = value.get("text")?.as_str()?;
+    Some(Fix {
+        kind: kind.to_string(),
+        text: text.to_string(),
+        also: Vec::new(),
+    })
+}
+
+fn fix(kind: &str, text: String) -> Fix {
+    Fix {
+        kind: kind.to_string(),
+        text,
+        also: Vec::new(),
+    }
+}
+
+impl Fix {
+    fn and(mut self, kind: &str, text: String) -> Fix {
+        self.also.push(FixAlternative {
+            kind: kind.to_string(),
+            text,
+        });
+        self
+    }
+}
+
+/// Whole seconds within a provider's documented range.
+fn seconds_in(want: &Json, lo: u64, hi: u64) -> Option<u64> {
+    let v = want.as_f64()?;
+    Some((v.ceil().max(0.0) as u64).clamp(lo, hi))
+}
+
+// ---- AWS Elastic Load Balancing ----------------------------------------------------------
+
+const HEARTBEAT_CDN: &str = "is a fixed quota that cannot be raised";
+
+fn lb_attribute(arn: &str, pairs: &[(&str, String)]) -> String {
+    let attrs: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("Key={k},Value={v}"))
+        .collect();
+    format!(
+        "aws elbv2 modify-load-balancer-attributes --load-balancer-arn {arn} \\\n  --attributes {}",
+        attrs.join(" ")
+    )
+}
+
+fn tg_attributes(layer: &Layer, pairs: &[(&str, String)]) -> Option<String> {
+    let groups: Vec<&str> = layer
+        .resources
+        .iter()
+        .filter(|r| r.role == "target_group")
+        .map(|r| r.id.as_str())
+        .collect();
+    if groups.is_empty() {
+        return None;
+    }
+    let attrs: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("Key={k},Value={v}"))
+        .collect();
+    Some(
+        groups
+            .iter()
+            .map(|tg| {
+                format!(
+                    "aws elbv2 modify-target-group-attributes --target-group-arn {tg} \\\n  --attributes {}",
+                    attrs.join(" ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+fn alb(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
+    let arn = layer.locator.as_deref()?;
+    match setting {
+        "idle_timeout" => {
+            let v = seconds_in(want, 1, 4000)?;
+            Some(
+                fix(
+                    "aws-cli",
+                    lb_attribute(arn, &[("idle_timeout.timeout_seconds", v.to_string())]),
+                )
+                .and(
+                    "terraform",
+                    format!("resource \"aws_lb\": idle_timeout = {v}"),
+                ),
+            )
+        }
+        "client_keepalive" => {
+            let v = seconds_in(want, 60, 604_800)?;
+            Some(
+                fix(
+                    "aws-cli",
+                    lb_attribute(arn, &[("client_keep_alive.seconds", v.to_string())]),
+                )
+                .and(
+                    "terraform",
+                    format!("resource \"aws_lb\": client_keep_alive = {v}"),
+                ),
+            )
+        }
+        "access_log" => Some(
+            fix(
+                "aws-cli",
+                lb_attribute(
+                    arn,
+                    &[
+                        ("access_logs.s3.enabled", "true".into()),
+                        ("access_logs.s3.bucket", "<log-bucket>".into()),
+                    ],
+                ),
+            )
+            .and(
+                "terraform",
+                "resource \"aws_lb\": access_logs { bucket = \"<log-bucket>\", enabled = true }"
+                    .into(),
+            ),
+        ),
+        _ => target_group(layer, setting, want),
+    }
+}
+
+fn target_group(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
+    match setting {
+        "stickiness" => Some(
+            fix(
+                "aws-cli",
+                tg_attributes(
+                    layer,
+                    &[
+                        ("stickiness.enabled", "true".into()),
+                        ("stickiness.type", "lb_cookie".into()),
+                        ("stickiness.lb_cookie.duration_seconds", "86400".into()),
+                    ],
+                )?,
+            )
+            .and(
+                "terraform",
+                "resource \"aws_lb_target_group\": stickiness { enabled = true, type = \"lb_cookie\", cookie_duration = 86400 }".into(),
+            ),
+        ),
+        "drain_timeout" => {
+            let v = seconds_in(want, 0, 3600)?;
+            Some(
+                fix(
+                    "aws-cli",
+                    tg_attributes(
+                        layer,
+                        &[("deregistration_delay.timeout_seconds", v.to_string())],
+                    )?,
+                )
+                .and(
+                    "terraform",
+                    format!("resource \"aws_lb_target_group\": deregistration_delay = \"{v}\""),
+                ),
+            )
+        }
+        "upstream_http_version" => {
+            let tg = layer.resource("target_group")?;
+            Some(
+                fix(
+                    "manual",
+                    format!(
+                        "A target group's protocol version cannot be changed: create one with the same protocol, port, VPC and targets as {tg} and --protocol-version HTTP1, then point the listener rule at it:\naws elbv2 create-target-group --name <name>-http1 --protocol-version HTTP1 --protocol <HTTP|HTTPS> --port <port> --vpc-id <vpc>"
+                    ),
+                )
+                .and(
+                    "terraform",
+                    "resource \"aws_lb_target_group\": protocol_version = \"HTTP1\" (replaces the target group)".into(),
+                ),
+            )
+        }
+        _ => None,
+    }
+}
+
+fn nlb(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
+    match setting {
+        "idle_timeout" => {
+            let listener = layer.resource("listener")?;
+            let v = seconds_in(want, 60, 6000)?;
+            Some(
+                fix(
+                    "aws-cli",
+                    format!(
+                        "aws elbv2 modify-listener-attributes --listener-arn {listener} \\\n  --attributes Key=tcp.idle_timeout.seconds,Value={v}"
+                    ),
+                )
+                .and(
+                    "terraform",
+                    format!("resource \"aws_lb_listener\": tcp_idle_timeout_seconds = {v}"),
+                ),
+            )
+        }
+        _ => target_group(layer, setting, want),
+    }
+}
+
+// ---- CloudFront ----------------------------------------------------------------------------
+
+/// `get-distribution-config`, one `jq` edit, `update-distribution` with the ETag: the CLI
+/// cannot set one field of a distribution.
+fn distribution_edit(id: &str, jq_path: &str, value: &str) -> String {
+    format!(
+        "aws cloudfront get-distribution-config --id {id} > dist.json\n\
+         jq '.DistributionConfig | {jq_path} = {value}' dist.json > config.json\n\
+         aws cloudfront update-distribution --id {id} --if-match \"$(jq -r .ETag dist.json)\" \\\n  --distribution-config file://config.json"
+    )
+}
+
+fn behavior_path(label: &str) -> String {
+    match label
+        .strip_prefix("CacheBehaviors[")
+        .and_then(|r| r.strip_suffix(']'))
+    {
+        Some(p) => format!("(.CacheBehaviors.Items[] | select(.PathPattern == \"{p}\"))"),
+        None => ".DefaultCacheBehavior".to_string(),
+    }
+}
+
+fn cloudfront(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
+    let id = layer.resource("distribution")?;
+    let origin = layer.resource("origin");
+    let origin_field = |field: &str, value: String, tf: String| {
+        let o = origin?;
+        Some(
+            fix(
+                "aws-cli",
+                distribution_edit(
+                    id,
+                    &format!(
+                        "(.Origins.Items[] | select(.Id == \"{o}\") | .CustomOriginConfig.{field})"
+                    ),
+                    &value,
+                ),
+            )
+            .and(
+                "terraform",
+                format!(
+                    "resource \"aws_cloudfront_distribution\": origin {{ origin_id = \"{o}\", custom_origin_config {{ {tf} }} }}"
+                ),
+            ),
+        )
+    };
+    match setting {
+        "idle_timeout" => Some(fix(
+            "application",
+            format!(
+                "CloudFront's WebSocket idle timeout {HEARTBEAT_CDN}, and only origin-to-client bytes reset it: have the server send a ping or message at least every {} s",
+                (layer.idle_timeout.value.map_or(600.0, |s| s.0) / 2.0).floor()
+            ),
+        )),
+        "upstream_keepalive" => {
+            let v = seconds_in(want, 1, 60)?;
+            origin_field(
+                "OriginKeepaliveTimeout",
+                v.to_string(),
+                format!("origin_keepalive_timeout = {v}"),
+            )
+        }
+        "response_timeout" => {
+            let v = seconds_in(want, 1, 120)?;
+            origin_field(
+                "OriginReadTimeout",
+                v.to_string(),
+                format!("origin_read_timeout = {v}"),
+            )
+        }
+        "tls_to_origin" => origin_field(
+            "OriginProtocolPolicy",
+            "\"https-only\"".into(),
+            "origin_protocol_policy = \"https-only\"".into(),
+        ),
+        "forwards_upgrade" => {
+            let behavior = behavior_path(layer.resource("behavior")?);
+            // The managed AllViewer policy forwards every viewer header, Upgrade and the
+            // Sec-WebSocket-* headers included.
+            Some(
+                fix(
+                    "aws-cli",
+                    distribution_edit(
+                        id,
+                        &format!("{behavior}.OriginRequestPolicyId"),
+                        "\"216adef6-5c7f-47e4-b989-5492eafa07d3\"",
+                    ),
+                )
+                .and(
+                    "terraform",
+                    "resource \"aws_cloudfront_distribution\": the behavior's origin_request_policy_id = \"216adef6-5c7f-47e4-b989-5492eafa07d3\" (Managed-AllViewer)".into(),
+                ),
+            )
+        }
+        "access_log" => Some(
+            fix(
+                "aws-cli",
+                distribution_edit(
+                    id,
+                    ".Logging",
+                    "{\"Enabled\": true, \"IncludeCookies\": false, \"Bucket\": \"<log-bucket>.s3.amazonaws.com\", \"Prefix\": \"cloudfront/\"}",
+                ),
+            )
+            .and(
+                "terraform",
+                "resource \"aws_cloudfront_distribution\": logging_config { bucket = \"<log-bucket>.s3.amazonaws.com\" }".into(),
+            ),
+        ),
+        _ => None,
+    }
+}
+
+// ---- Cloudflare ----------------------------------------------------------------------------
+
+const CF_API: &str = "https://api.cloudflare.com/client/v4";
+
+fn cloudflare_call(path: &str, body: &str) -> String {
+    format!(
+        "curl -X PATCH \"{CF_API}/{path}\" \\\n  -H \"Authorization: Bearer $CLOUDFLARE_API_TOKEN\" -H \"Content-Type: application/json\" \\\n  --data '{body}'"
+    )
+}
+
+fn zone_id(layer: &Layer) -> Option<&str> {
+    layer.locator.as_deref()?.strip_prefix("zone/")
+}
+
+fn zone_setting(layer: &Layer, id: &str, value: &str, dashboard: &str) -> Option<Fix> {
+    let zone = zone_id(layer)?;
+    Some(
+        fix(
+            "cloudflare-api",
+            cloudflare_call(
+                &format!("zones/{zone}/settings/{id}"),
+                &format!("{{\"value\":\"{value}\"}}"),
+            ),
+        )
+        .and("dashboard", dashboard.to_string())
+        .and(
+            "terraform",
+            format!(
+                "resource \"cloudflare_zone_setting\": setting_id = \"{id}\", value = \"{value}\" (provider v4: cloudflare_zone_settings_override settings {{ {id} = \"{value}\" }})"
+            ),
+        ),
+    )
+}
+
+fn cloudflare(layer: &Layer, setting: &str, _want: &Json) -> Option<Fix> {
+    match setting {
+        "websocket" => zone_setting(layer, "websockets", "on", "Network → WebSockets: On"),
+        "tls_to_origin" => zone_setting(
+            layer,
+            "ssl",
+            "strict",
+            "SSL/TLS → Overview → encryption mode: Full (strict)",
+        ),
+        "idle_timeout" => Some(fix(
+            "application",
+            format!(
+                "Cloudflare's WebSocket idle timeout {HEARTBEAT_CDN} on most plans: have the server send a ping or message at least every {} s",
+                (layer.idle_timeout.value.map_or(100.0, |s| s.0) / 2.0).floor()
+            ),
+        )),
+        "stickiness" => {
+            let Origin::Explicit { locator, .. } = &layer.stickiness.origin else {
+                return None;
+            };
+            let lb = locator.strip_prefix("zone/")?;
+            let (zone, id) = lb.split_once("/load_balancers/")?;
+            Some(
+                fix(
+                    "cloudflare-api",
+                    cloudflare_call(
+                        &format!("zones/{zone}/load_balancers/{id}"),
+                        "{\"session_affinity\":\"cookie\"}",
+                    ),
+                )
+                .and(
+                    "dashboard",
+                    "Traffic → Load Balancing → the load balancer → Session affinity: By Cloudflare cookie only".into(),
+                )
+                .and(
+                    "terraform",
+                    "resource \"cloudflare_load_balancer\": session_affinity = \"cookie\"".into(),
+                ),
+            )
+        }
+        _ => None,
+    }
+}
+
+// ---- nginx ---------------------------------------------------------------------------------
+
+/// The directive(s) that give `setting` the value `want`, and whether they belong in the
+/// `upstream` block or the main context instead of the location.
+fn nginx_directives(layer: &Layer, setting: &str, want: &Json) -> Option<(Vec<String>, Scope)> {
+    let directive_name = |default: &str| match layer.origin_of(setting) {
+        Some(Origin::Explicit {
+            field: Some(f),
+            line: Some(_),
+            ..
+        }) if !f.contains(' ') => f.clone(),
+        _ => default.to_string(),
+    };
+    let secs = |v: &Json| v.as_f64().map(|s| s.ceil() as u64);
+    Some(match setting {
+        "idle_timeout" => (
+            vec![format!(
+                "{} {}s;",
+                directive_name("proxy_read_timeout"),
+                secs(want)?
+            )],
+            Scope::Location,
+        ),
+        "forwards_upgrade" | "connection_header" => (
+            vec![
+                "proxy_http_version 1.1;".into(),
+                "proxy_set_header Upgrade $http_upgrade;".into(),
+                "proxy_set_header Connection $connection_upgrade;".into(),
+                "# and once, in the http block:".into(),
+                "map $http_upgrade $connection_upgrade { default upgrade; '' close; }".into(),
+            ],
+            Scope::Location,
+        ),
+        "upstream_http_version" => (vec!["proxy_http_version 1.1;".into()], Scope::Location),
+        "buffering" => (vec!["proxy_buffering off;".into()], Scope::Location),
+        "compression" => (vec!["gzip off;".into()], Scope::Location),
+        "client_keepalive" => (
+            vec![format!("keepalive_timeout {}s;", secs(want)?)],
+            Scope::Location,
+        ),
+        "stickiness" => (
+            vec!["hash $remote_addr consistent;   # or ip_hash;".into()],
+            Scope::Upstream,
+        ),
+        "upstream_keepalive" => (
+            vec![format!("keepalive_timeout {}s;", secs(want)?)],
+            Scope::Upstream,
+        ),
+        "drain_timeout" => (
+            vec![format!("worker_shutdown_timeout {}s;", secs(want)?)],
+            Scope::Main,
+        ),
+        "access_log" => {
+            let mut fields: Vec<String> = layer
+                .access_log
+                .value
+                .as_ref()
+                .map(|l| l.fields.clone())
+                .unwrap_or_default();
+            let wanted: Vec<String> = want
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|f| f.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if fields.is_empty() {
+                fields = ["remote_addr", "time_local", "request", "status"]
+                    .map(String::from)
+                    .to_vec();
+            }
+            for w in wanted {
+                if !fields.contains(&w) {
+                    fields.push(w);
+                }
+            }
+            let format: Vec<String> = fields
+                .iter()
+                .map(|f| match f.as_str() {
+                    "request" => "\"$request\"".to_string(),
+                    "time_local" => "[$time_local]".to_string(),
+                    other if other.starts_with("http_") => format!("\"${other}\""),
+                    other => format!("${other}"),
+                })
+                .collect();
+            let dest = layer
+                .access_log
+                .value
+                .as_ref()
+                .and_then(|l| l.destination.clone())
+                .unwrap_or_else(|| "/var/log/nginx/access.log".into());
+            (
+                vec![
+                    format!("access_log {dest} websocket;"),
+                    "# and once, in the http block:".into(),
+                    format!("log_format websocket '{}';", format.join(" ")),
+                ],
+                Scope::Location,
+            )
+        }
+        _ => return None,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Scope {
+    Location,
+    Upstream,
+    Main,
+}
+
+fn nginx(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
+    let (lines, scope) = nginx_directives(layer, setting, want)?;
+    let body = lines
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let at = |file: &str, line: u32| format!("{file}:{line}");
+    let place = match (scope, layer.origin_of(setting)) {
+        // Written already: change it where it is.
+        (
+            _,
+            Some(Origin::Explicit {
+                locator,
+                line: Some(line),
+                field,
+                ..
+            }),
+        ) if scope != Scope::Upstream || setting == "upstream_keepalive" => format!(
+            "at {} (now `{}`), write instead:",
+            at(locator, *line),
+            field.as_deref().unwrap_or(setting)
+        ),
+        (Scope::Upstream, _) => match layer.origin_of("targets") {
+            Some(Origin::Explicit {
+                locator,
+                line: Some(line),
+                ..
+            }) => format!("in the upstream block at {}, add:", at(locator, *line)),
+            _ => "in the upstream block the location proxies to, add:".to_string(),
+        },
+        (Scope::Main, _) => "in the main context of nginx.conf (outside http), add:".to_string(),
+        (Scope::Location, _) => match &layer.block {
+            Some(b) => format!("in {} at {}, add:", block_name(layer), at(&b.file, b.line)),
+            None => format!("in {}, add:", block_name(layer)),
+        },
+    };
+    Some(fix(
+        "nginx",
+        format!("{place}\n{body}\nthen: nginx -t && nginx -s reload"),
+    ))
+}
+
+/// `location /ws/` out of the layer's name (`server ws.example.com location /ws/`).
+fn block_name(layer: &Layer) -> String {
+    match layer.name.find("location ") {
+        Some(i) => layer.name[i..].to_string(),
+        None => layer.name.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LayerKind, Seconds, Setting, SourceLine};
+    use serde_json::json;
+
+    #[test]
+    fn alb_idle_timeout_is_clamped_to_the_documented_range() {
+        let mut l = Layer::new("alb", LayerKind::LoadBalancer, Provider::Alb, "web");
+        l.locator = Some("arn:lb".into());
+        let f = for_setting(&l, "idle_timeout", &json!(9000)).unwrap();
+        assert!(
+            f.text
+                .contains("Key=idle_timeout.timeout_seconds,Value=4000"),
+            "{}",
+            f.text
+        );
+        assert!(f.text.contains("--load-balancer-arn arn:lb"));
+        assert_eq!(f.also[0].kind, "terraform");
+    }
+
+    #[test]
+    fn nginx_changes_a_written_directive_where_it_is() {
+        let mut l = Layer::new(
+            "nginx:x/ws/",
+            LayerKind::ReverseProxy,
+            Provider::Nginx,
+            "server x location /ws/",
+        );
+        l.idle_timeout = Setting {
+            value: Some(Seconds(30.0)),
+            origin: Origin::Explicit {
+                locator: "n.conf".into(),
+                line: Some(7),
+                column: Some(5),
+                field: Some("proxy_read_timeout".into()),
+            },
+        };
+        l.block = Some(SourceLine {
+            file: "n.conf".into(),
+            line: 5,
+        });
+        let f = for_setting(&l, "idle_timeout", &json!(300)).unwrap();
+        assert!(f.text.starts_with("at n.conf:7"), "{}", f.text);
+        assert!(f.text.contains("proxy_read_timeout 300s;"));
+        let f = for_setting(&l, "buffering", &json!(false)).unwrap();
+        assert!(
+            f.text.starts_with("in location /ws/ at n.conf:5, add:"),
+            "{}",
+            f.text
+        );
+    }
+
+    #[test]
+    fn no_fix_without_the_resource_to_apply_it_to() {
+        let l = Layer::new("alb", LayerKind::LoadBalancer, Provider::Alb, "web");
+        assert!(for_setting(&l, "idle_timeout", &json!(300)).is_none());
+        let mut l = Layer::new("alb", LayerKind::LoadBalancer, Provider::Alb, "web");
+        l.locator = Some("arn:lb".into());
+        assert!(for_setting(&l, "stickiness", &json!("cookie")).is_none());
+    }
+}
