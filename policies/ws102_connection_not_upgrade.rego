@@ -52,7 +52,7 @@ findings contains f if {
 		"layer": layer.id,
 		"setting": "connection_header",
 		"fix_value": "upgrade",
-		"headline": sprintf("sends Connection: %s upstream on the handshake: no WebSocket opens", [shown(v)]),
+		"headline": sprintf("sends %s upstream on the handshake: no WebSocket opens", [shown(v)]),
 		"message": sprintf("%s sends %s upstream on the WebSocket handshake (%s): the backend sees no upgrade request, answers without 101 and the connection never opens", [
 			lib.label(layer), shown(v), lib.origin_text(layer.connection_header.origin),
 		]),

@@ -549,7 +549,7 @@ fn nginx(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
                 ..
             }),
         ) if scope != Scope::Upstream || setting == "upstream_keepalive" => format!(
-            "at {} (now `{}`), write instead:",
+            "at {}, change `{}` to:",
             at(locator, *line),
             field.as_deref().unwrap_or(setting)
         ),
@@ -624,7 +624,12 @@ mod tests {
             line: 5,
         });
         let f = for_setting(&l, "idle_timeout", &json!(300)).unwrap();
-        assert!(f.text.starts_with("at n.conf:7"), "{}", f.text);
+        assert!(
+            f.text
+                .starts_with("at n.conf:7, change `proxy_read_timeout` to:"),
+            "{}",
+            f.text
+        );
         assert!(f.text.contains("proxy_read_timeout 300s;"));
         let f = for_setting(&l, "buffering", &json!(false)).unwrap();
         assert!(

@@ -323,6 +323,26 @@ async fn alb_and_nginx_conf_findings_through_the_binary() {
     // nginx closes keep-alive connections (20 s) the ALB still pools (60 s): reported on the
     // backend, nginx, whose setting is the one to raise.
     assert!(has("WS403", &nginx_id), "{findings}");
+    // The fixes are for these resources, with the value the rule chose: the load balancer's
+    // real ARN and nginx's hour for the idle timeout, the target group that has no stickiness.
+    let fix = |rule: &str| {
+        support::finding(&v, rule)["fix"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(
+        fix("WS401").contains(&format!("--load-balancer-arn {} \\", lb.arn))
+            && fix("WS401").contains("Key=idle_timeout.timeout_seconds,Value=3600"),
+        "{}",
+        fix("WS401")
+    );
+    assert!(
+        fix("WS301").contains(&format!("--target-group-arn {h2} \\")),
+        "{}",
+        fix("WS301")
+    );
+    assert!(fix("WS301").contains("Key=stickiness.enabled,Value=true"));
     // WS501 and WS401 are high, at the default --fail-on.
     assert_eq!(out.status.code(), Some(1), "{stderr}");
 }
