@@ -83,6 +83,19 @@ async fn websockets_off_is_modelled_as_disabled_for_ws104() {
     assert_eq!(layer.forwards_upgrade.value, Some(false));
     let (_, eval) = judge(&chain_with(&out, nginx(3600.0)));
     assert_eq!(fired_on(&eval, "WS104"), vec!["cloudflare".to_string()]);
+    // The fix is the API call for this zone's setting, with the token from the environment.
+    let fix = eval.findings.iter().find(|f| f.rule == "WS104").unwrap();
+    let fix = fix.fix.as_ref().expect("a concrete fix");
+    assert_eq!(fix.kind, "cloudflare-api");
+    assert!(
+        fix.text
+            .contains(&format!("/zones/{ZONE_ID}/settings/websockets\""))
+            && fix.text.contains("--data '{\"value\":\"on\"}'")
+            && fix.text.contains("Bearer $CLOUDFLARE_API_TOKEN"),
+        "{}",
+        fix.text
+    );
+    assert!(fix.also.iter().any(|a| a.kind == "dashboard"));
 
     let out = read(&[("websockets", json!("on"))]).await;
     let (_, eval) = judge(&chain_with(&out, nginx(3600.0)));
