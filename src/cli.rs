@@ -93,6 +93,9 @@ pub enum Command {
     /// nginx only: the location nginx would pick for --domain/--path, or every WebSocket
     /// location, judged by the rule pack. `wsaudit nginx parse PATH` prints the parse.
     Nginx(NginxArgs),
+    /// HAProxy only: the frontend → backend pair HAProxy routes the handshake for
+    /// --domain/--path to (or, without them, every frontend's default route), judged.
+    Haproxy(HaproxyArgs),
     /// List the rule pack.
     Rules,
     /// Explain one rule: the mechanism, the fix, a snippet.
@@ -166,6 +169,10 @@ pub struct ChainArgs {
     /// The nginx version whose defaults apply (else `nginx -v`, else the older defaults).
     #[arg(long, value_name = "X.Y.Z")]
     pub nginx_version: Option<String>,
+    /// An HAProxy configuration on the path (placed in front of nginx): the frontend and
+    /// backend it routes the handshake to become a layer.
+    #[arg(long, value_name = "FILE")]
+    pub haproxy_conf: Option<String>,
     /// Leave nginx out even if /etc/nginx/nginx.conf exists (the local nginx is not in this
     /// chain).
     #[arg(long, conflicts_with_all = ["nginx_conf", "nginx_dump"])]
@@ -260,6 +267,32 @@ pub struct NginxArgs {
     /// default: `nginx -v` of a local nginx, else the older defaults are assumed.
     #[arg(long, value_name = "X.Y.Z")]
     pub nginx_version: Option<String>,
+    /// The app's heartbeat interval (e.g. 25s).
+    #[arg(long, value_name = "DUR")]
+    pub heartbeat: Option<String>,
+    /// Who sends the heartbeat.
+    #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
+    pub heartbeat_from: HeartbeatFrom,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HaproxyArgs {
+    /// The configuration file (haproxy.cfg).
+    #[arg(value_name = "FILE")]
+    pub conf: String,
+    /// The Host of the handshake, as the frontend's ACLs see it.
+    #[arg(long, value_name = "D", requires = "path")]
+    pub domain: Option<String>,
+    /// The request path of the handshake.
+    #[arg(long, value_name = "P", requires = "domain")]
+    pub path: Option<String>,
+    /// The port the handshake arrives on (picks the frontend that binds it).
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// What clients dial: `wss` picks a frontend that binds with `ssl`, `ws` one without
+    /// (default: the first frontend, and its bind's scheme).
+    #[arg(long, value_enum)]
+    pub scheme: Option<SchemeArg>,
     /// The app's heartbeat interval (e.g. 25s).
     #[arg(long, value_name = "DUR")]
     pub heartbeat: Option<String>,

@@ -6,8 +6,8 @@ use super::{env, CommandError, Context};
 use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
-    aws_task, cloudflare_task, discover, nginx_task, AwsSource, ChainRequest, NginxSource,
-    DEFAULT_NGINX_CONF,
+    aws_task, cloudflare_task, discover, haproxy_task, nginx_task, AwsSource, ChainRequest,
+    NginxSource, DEFAULT_NGINX_CONF,
 };
 use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
 use crate::providers::aws::{is_elb_dns, AwsOptions};
@@ -31,6 +31,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     let walk_from_cloudflare = cloudflare.as_ref().is_ok_and(|c| c.is_configured());
     let pin = args.cloudflare_zone.as_deref().map(ZonePin::parse);
     let nginx = nginx_source(args);
+    let haproxy = args.haproxy_conf.clone();
     // The probe runs beside the providers: an idle hold of minutes should not wait for them.
     let (found, probed) = runtime.block_on(async {
         let probing = async {
@@ -68,7 +69,10 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
                     first.absorb(aws);
                     first
                 };
-                let local = discover(&req, vec![nginx_task(&req, nginx)]);
+                let local = discover(
+                    &req,
+                    vec![nginx_task(&req, nginx), haproxy_task(&req, haproxy)],
+                );
                 let (mut found, local) = tokio::join!(edge_then_aws, local);
                 found.absorb(local);
                 found.elapsed = started.elapsed();
@@ -78,6 +82,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
                     cf,
                     aws_task(&req, AwsSource::StandardChain, AwsOptions::default()),
                     nginx_task(&req, nginx),
+                    haproxy_task(&req, haproxy),
                 ];
                 discover(&req, tasks).await
             }

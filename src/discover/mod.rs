@@ -8,9 +8,11 @@
 //! probe add theirs the same way); layers are then ordered outermost first.
 
 mod cloudflare_task;
+mod haproxy_task;
 mod nginx_task;
 
 pub use cloudflare_task::cloudflare_task;
+pub use haproxy_task::haproxy_task;
 pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};
 
 use crate::model::{
@@ -197,10 +199,13 @@ fn layer_rank(l: &Layer) -> u8 {
         (LayerKind::Cdn, Provider::Cloudfront) => 1,
         (LayerKind::Cdn, _) => 2,
         (LayerKind::LoadBalancer, _) => 3,
-        (LayerKind::ReverseProxy, _) => 4,
-        (LayerKind::App, _) => 5,
+        // HAProxy in front of nginx: the common self-hosted layout (HAProxy balancing across
+        // nginx boxes); the other way round is rare.
+        (LayerKind::ReverseProxy, Provider::Haproxy) => 4,
+        (LayerKind::ReverseProxy, _) => 5,
+        (LayerKind::App, _) => 6,
         // No provider reads one: the probe merge places a measured hop itself.
-        (LayerKind::Unknown, _) => 6,
+        (LayerKind::Unknown, _) => 7,
     }
 }
 

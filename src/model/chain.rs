@@ -83,6 +83,8 @@ pub enum Provider {
     Alb,
     Nlb,
     Nginx,
+    Haproxy,
+    Caddy,
     App,
     /// The live probe (a gap when it could not run).
     Probe,
@@ -101,6 +103,8 @@ impl Provider {
             Provider::Alb => "alb",
             Provider::Nlb => "nlb",
             Provider::Nginx => "nginx",
+            Provider::Haproxy => "haproxy",
+            Provider::Caddy => "caddy",
             Provider::App => "app",
             Provider::Probe => "probe",
             Provider::Other => "other",

@@ -7,6 +7,8 @@ pub mod aws;
 pub mod aws_wildcard;
 pub mod cloudflare;
 pub mod cloudfront;
+pub mod endpoint_words;
+pub mod haproxy;
 pub mod nginx;
 pub mod probe;
 pub mod route53;
