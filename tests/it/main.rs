@@ -7,6 +7,7 @@
 mod aws;
 mod cli;
 mod cloudflare;
+mod haproxy;
 mod nginx;
 mod policy;
 mod probe;
