@@ -96,6 +96,9 @@ pub enum Command {
     /// HAProxy only: the frontend → backend pair HAProxy routes the handshake for
     /// --domain/--path to (or, without them, every frontend's default route), judged.
     Haproxy(HaproxyArgs),
+    /// Caddy only: the `reverse_proxy` a handshake for --domain/--path ends in (JSON config,
+    /// or a Caddyfile through `caddy adapt`), judged.
+    Caddy(CaddyArgs),
     /// List the rule pack.
     Rules,
     /// Explain one rule: the mechanism, the fix, a snippet.
@@ -173,6 +176,10 @@ pub struct ChainArgs {
     /// backend it routes the handshake to become a layer.
     #[arg(long, value_name = "FILE")]
     pub haproxy_conf: Option<String>,
+    /// A Caddy config on the path (JSON, or a Caddyfile through `caddy adapt`): the
+    /// `reverse_proxy` the handshake ends in becomes a layer.
+    #[arg(long, value_name = "FILE")]
+    pub caddy_conf: Option<String>,
     /// Leave nginx out even if /etc/nginx/nginx.conf exists (the local nginx is not in this
     /// chain).
     #[arg(long, conflicts_with_all = ["nginx_conf", "nginx_dump"])]
@@ -291,6 +298,28 @@ pub struct HaproxyArgs {
     pub port: Option<u16>,
     /// What clients dial: `wss` picks a frontend that binds with `ssl`, `ws` one without
     /// (default: the first frontend, and its bind's scheme).
+    #[arg(long, value_enum)]
+    pub scheme: Option<SchemeArg>,
+    /// The app's heartbeat interval (e.g. 25s).
+    #[arg(long, value_name = "DUR")]
+    pub heartbeat: Option<String>,
+    /// Who sends the heartbeat.
+    #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
+    pub heartbeat_from: HeartbeatFrom,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CaddyArgs {
+    /// Caddy's JSON config, or a Caddyfile (read through `caddy adapt`).
+    #[arg(value_name = "FILE")]
+    pub conf: String,
+    /// The Host of the handshake.
+    #[arg(long, value_name = "D")]
+    pub domain: String,
+    /// The request path of the handshake.
+    #[arg(long, value_name = "P", default_value = "/")]
+    pub path: String,
+    /// What clients dial: picks the server that serves TLS (`wss`) or plain HTTP (`ws`).
     #[arg(long, value_enum)]
     pub scheme: Option<SchemeArg>,
     /// The app's heartbeat interval (e.g. 25s).

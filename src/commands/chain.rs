@@ -6,8 +6,8 @@ use super::{env, CommandError, Context};
 use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
-    aws_task, cloudflare_task, discover, haproxy_task, nginx_task, AwsSource, ChainRequest,
-    NginxSource, DEFAULT_NGINX_CONF,
+    aws_task, caddy_task, cloudflare_task, discover, haproxy_task, nginx_task, AwsSource,
+    ChainRequest, NginxSource, DEFAULT_NGINX_CONF,
 };
 use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
 use crate::providers::aws::{is_elb_dns, AwsOptions};
@@ -32,6 +32,10 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     let pin = args.cloudflare_zone.as_deref().map(ZonePin::parse);
     let nginx = nginx_source(args);
     let haproxy = args.haproxy_conf.clone();
+    let caddy = args
+        .caddy_conf
+        .as_deref()
+        .map(|f| super::caddy::read_input(f).map(|i| (i.file, i.json, i.version)));
     // The probe runs beside the providers: an idle hold of minutes should not wait for them.
     let (found, probed) = runtime.block_on(async {
         let probing = async {
@@ -71,7 +75,11 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
                 };
                 let local = discover(
                     &req,
-                    vec![nginx_task(&req, nginx), haproxy_task(&req, haproxy)],
+                    vec![
+                        nginx_task(&req, nginx),
+                        haproxy_task(&req, haproxy),
+                        caddy_task(&req, caddy),
+                    ],
                 );
                 let (mut found, local) = tokio::join!(edge_then_aws, local);
                 found.absorb(local);
@@ -83,6 +91,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
                     aws_task(&req, AwsSource::StandardChain, AwsOptions::default()),
                     nginx_task(&req, nginx),
                     haproxy_task(&req, haproxy),
+                    caddy_task(&req, caddy),
                 ];
                 discover(&req, tasks).await
             }

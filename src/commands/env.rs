@@ -15,6 +15,12 @@ pub fn nginx_bin() -> Option<String> {
     std::env::var(NGINX_BIN_ENV).ok()
 }
 
+/// `WSAUDIT_CADDY_BIN`: the `caddy` binary for `caddy adapt` and `caddy version` (else
+/// `caddy` on PATH).
+pub fn caddy_bin() -> String {
+    std::env::var("WSAUDIT_CADDY_BIN").unwrap_or_else(|_| "caddy".to_string())
+}
+
 /// `WSAUDIT_NGINX_READ_THREADS` when it is a positive number, else the machine's cores (up to
 /// the cap every parallel step shares).
 pub fn nginx_read_threads() -> usize {

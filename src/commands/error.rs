@@ -19,6 +19,8 @@ pub enum CommandError {
     Nginx(#[from] NginxError),
     #[error(transparent)]
     Haproxy(#[from] crate::providers::haproxy::HaproxyError),
+    #[error(transparent)]
+    Caddy(#[from] crate::providers::caddy::CaddyError),
     #[error("{0}")]
     Usage(String),
     /// A bad URL or option, or a target that could not be reached at all.

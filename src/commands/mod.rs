@@ -2,6 +2,7 @@
 //! Every command returns the process exit code of DESIGN §1 or a `CommandError` (exit 2).
 
 mod audit;
+mod caddy;
 mod chain;
 mod docs;
 mod env;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Probe(args) => probe::run(&cli.global, &args),
         Command::Nginx(args) => nginx::run(&cli.global, &args),
         Command::Haproxy(args) => haproxy::run(&cli.global, &args),
+        Command::Caddy(args) => caddy::run(&cli.global, &args),
         Command::Rules => docs::rules(&cli.global),
         Command::Explain { id } => docs::explain(&cli.global, &id),
         Command::Completions { shell } => docs::completions(shell),

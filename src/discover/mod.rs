@@ -7,10 +7,12 @@
 //! CLI adds one task per configured provider (`aws_task` here; nginx, Cloudflare and the live
 //! probe add theirs the same way); layers are then ordered outermost first.
 
+mod caddy_task;
 mod cloudflare_task;
 mod haproxy_task;
 mod nginx_task;
 
+pub use caddy_task::{caddy_task, CaddyConfig};
 pub use cloudflare_task::cloudflare_task;
 pub use haproxy_task::haproxy_task;
 pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};

@@ -20,6 +20,7 @@ pub fn for_setting(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
         Provider::Cloudflare => cloudflare(layer, setting, want),
         Provider::Nginx => nginx(layer, setting, want),
         Provider::Haproxy => haproxy(layer, setting, want),
+        Provider::Caddy => caddy(layer, setting, want),
         _ => None,
     }
 }
@@ -580,6 +581,38 @@ fn block_name(layer: &Layer) -> String {
         Some(i) => layer.name[i..].to_string(),
         None => layer.name.clone(),
     }
+}
+
+// ---- Caddy ---------------------------------------------------------------------------------
+
+fn caddy(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
+    let file = layer.locator.as_deref()?;
+    let handler = layer.resource("handler")?;
+    let secs = |v: &Json| v.as_f64().map(|s| s.ceil() as u64);
+    let (directive, json) = match setting {
+        // Needs Caddy 2.7 or later; older versions close streams on every reload regardless.
+        "drain_timeout" => {
+            let v = secs(want)?;
+            (
+                format!("stream_close_delay {v}s   # Caddy 2.7+"),
+                format!("\"stream_close_delay\": \"{v}s\""),
+            )
+        }
+        "stickiness" => (
+            "lb_policy cookie".to_string(),
+            "\"load_balancing\": {\"selection_policy\": {\"policy\": \"cookie\"}}".to_string(),
+        ),
+        _ => return None,
+    };
+    Some(
+        fix(
+            "caddy",
+            format!(
+                "in the reverse_proxy block of {file} ({handler}), add:\n    {directive}\nthen: caddy reload --config {file}"
+            ),
+        )
+        .and("caddy-json", format!("{handler}: {json}")),
+    )
 }
 
 // ---- HAProxy -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //! invariants ARCHITECTURE.md states.
 
 mod aws;
+mod caddy;
 mod cli;
 mod cloudflare;
 mod haproxy;
