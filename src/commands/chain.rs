@@ -31,7 +31,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     let walk_from_cloudflare = cloudflare.as_ref().is_ok_and(|c| c.is_configured());
     let pin = args.cloudflare_zone.as_deref().map(ZonePin::parse);
     let nginx = nginx_source(args);
-    let haproxy = args.haproxy_conf.clone();
+    let haproxy = args.haproxy_conf.clone().map(|f| (f, env::haproxy_bin()));
     let caddy = args
         .caddy_conf
         .as_deref()

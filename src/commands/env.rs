@@ -15,6 +15,11 @@ pub fn nginx_bin() -> Option<String> {
     std::env::var(NGINX_BIN_ENV).ok()
 }
 
+/// `WSAUDIT_HAPROXY_BIN`: the `haproxy` binary for `haproxy -c` (else `haproxy` on PATH).
+pub fn haproxy_bin() -> String {
+    std::env::var("WSAUDIT_HAPROXY_BIN").unwrap_or_else(|_| "haproxy".to_string())
+}
+
 /// `WSAUDIT_CADDY_BIN`: the `caddy` binary for `caddy adapt` and `caddy version` (else
 /// `caddy` on PATH).
 pub fn caddy_bin() -> String {

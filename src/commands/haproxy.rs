@@ -4,11 +4,11 @@
 
 use super::audit::heartbeat_flag;
 use super::nginx::single_layer_chain;
-use super::{CommandError, Context};
+use super::{env, CommandError, Context};
 use crate::cli::{GlobalArgs, HaproxyArgs, SchemeArg};
 use crate::model::{Chain, Scheme, Target};
 use crate::policy::merge_evaluations;
-use crate::providers::haproxy::{pairs, read_config, route, Query};
+use crate::providers::haproxy::{check, pairs, read_config, route, Query};
 use crate::report::Report;
 
 fn scheme_of(flag: Option<SchemeArg>) -> Option<Scheme> {
@@ -28,6 +28,9 @@ pub fn run(global: &GlobalArgs, args: &HaproxyArgs) -> Result<u8, CommandError> 
     }
     let mut ctx = Context::load(global)?;
     let cfg = read_config(&args.conf)?;
+    if !check(&env::haproxy_bin(), &args.conf)? {
+        ctx.info("no haproxy binary here: the file was not checked with `haproxy -c`");
+    }
     let heartbeat = heartbeat_flag(args.heartbeat.as_deref(), args.heartbeat_from)?;
 
     if let (Some(domain), Some(path)) = (&args.domain, &args.path) {

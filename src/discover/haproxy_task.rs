@@ -3,9 +3,10 @@
 
 use super::{ChainRequest, ProviderOutput, ProviderTask};
 use crate::model::{Gap, GapCode, Provider};
-use crate::providers::haproxy::{read_config, route, HaproxyError, Query};
+use crate::providers::haproxy::{check, read_config, route, HaproxyError, Query};
 
-pub fn haproxy_task(req: &ChainRequest, conf: Option<String>) -> ProviderTask {
+/// `conf`: the file, and the `haproxy` binary to check it with.
+pub fn haproxy_task(req: &ChainRequest, conf: Option<(String, String)>) -> ProviderTask {
     let req = req.clone();
     ProviderTask {
         name: "haproxy",
@@ -14,10 +15,10 @@ pub fn haproxy_task(req: &ChainRequest, conf: Option<String>) -> ProviderTask {
     }
 }
 
-fn read_haproxy(req: &ChainRequest, conf: Option<String>) -> ProviderOutput {
+fn read_haproxy(req: &ChainRequest, conf: Option<(String, String)>) -> ProviderOutput {
     let mut out = ProviderOutput::default();
     // Not given: HAProxy is not assumed to be on the path (no conventional file is read).
-    let Some(conf) = conf else {
+    let Some((conf, bin)) = conf else {
         return out;
     };
     let gap = |e: HaproxyError| {
@@ -33,6 +34,7 @@ fn read_haproxy(req: &ChainRequest, conf: Option<String>) -> ProviderOutput {
         }
     };
     let routed = read_config(&conf).and_then(|cfg| {
+        check(&bin, &conf)?;
         route(
             &cfg,
             &Query {

@@ -4,11 +4,13 @@
 //! translated into a layer (`layer.rs`).
 
 mod acl;
+mod check;
 mod config;
 mod error;
 mod layer;
 mod parser;
 
+pub use check::check;
 pub use error::HaproxyError;
 pub use layer::parse_time;
 

@@ -49,7 +49,11 @@ fn every_fixture_but_the_broken_one_passes_haproxy_c() {
         if crate::support::haproxy().is_none() {
             return;
         }
-        let broken = p.file_name().unwrap() == "broken.cfg";
+        let broken = p
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("broken");
         assert_eq!(ok, !broken, "{}: {out}", p.display());
     }
 }
@@ -76,6 +80,47 @@ fn a_malformed_file_is_exit_2_with_file_line_and_column() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn a_file_haproxy_c_refuses_is_exit_2_alone_and_a_gap_in_a_chain() {
+    if crate::support::haproxy().is_none() {
+        return;
+    }
+    let conf = fixture("broken-keyword.cfg");
+    let r = wsaudit(&["haproxy", &conf, "--domain", "a", "--path", "/"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("broken-keyword.cfg:7:1: unknown keyword 'use_backen' in 'frontend' section")
+            && r.stderr.contains("(haproxy -c)"),
+        "{}",
+        r.stderr
+    );
+    let r = wsaudit(&[
+        "chain",
+        "--domain",
+        "a",
+        "--path",
+        "/",
+        "--no-nginx",
+        "--haproxy-conf",
+        &conf,
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+    let gap = &v["chain"]["gaps"][0];
+    assert_eq!(gap["layer"], "haproxy");
+    assert_eq!(gap["code"], "unreadable-config");
+    assert!(
+        gap["reason"]
+            .as_str()
+            .unwrap()
+            .contains("broken-keyword.cfg:7:1"),
+        "{gap}"
+    );
+    assert_eq!(r.code, 3, "incomplete: {}", r.stderr);
 }
 
 #[test]
