@@ -85,6 +85,8 @@ pub struct Config {
     /// Paths clients open WebSockets on (`/cable`, `/hubs/chat`): `wsaudit nginx` without
     /// `--path` judges the locations nginx selects for them, whatever their names say.
     pub websocket_paths: Vec<String>,
+    /// What `wsaudit scan` audits: declared targets, discovery, accounts.
+    pub scan: super::scan_config::ScanConfig,
     /// Where it was read from, for messages.
     pub source: Option<String>,
 }
@@ -107,6 +109,12 @@ struct RawConfig {
     rules: RawRules,
     #[serde(default)]
     suppress: Vec<toml::Spanned<RawSuppression>>,
+    // `wsaudit scan`'s tables (scan_config.rs).
+    scan: Option<toml::Spanned<super::scan_config::RawScan>>,
+    #[serde(default)]
+    target: Vec<toml::Spanned<super::scan_config::RawTarget>>,
+    aws: Option<super::scan_config::RawAws>,
+    cloudflare: Option<super::scan_config::RawCloudflare>,
 }
 
 #[derive(Deserialize)]
@@ -265,6 +273,16 @@ impl Config {
                 origin: format!("{file}:{line}"),
             });
         }
+        let scan = super::scan_config::build(
+            super::scan_config::RawScanParts {
+                scan: raw.scan,
+                target: raw.target,
+                aws: raw.aws,
+                cloudflare: raw.cloudflare,
+            },
+            text,
+            file,
+        )?;
         let heartbeat = match raw.heartbeat {
             None => None,
             Some(h) => {
@@ -284,6 +302,7 @@ impl Config {
                 suppressions,
                 heartbeat,
                 websocket_paths,
+                scan,
                 source: Some(file.to_string()),
             },
             refs,
