@@ -126,6 +126,23 @@ impl Discovered {
     }
 }
 
+/// The request the layers behind the read ones receive: the original, unless a load balancer's
+/// rule rewrote its host or path (ALB `Transforms`), in which case nginx is asked for the
+/// rewritten one, as it would receive it.
+pub fn request_for_next_layer(chain: &Chain, req: &ChainRequest) -> ChainRequest {
+    let mut next = req.clone();
+    let rewrite = chain
+        .layers
+        .iter()
+        .rev()
+        .find_map(|l| l.rewrites_request.as_ref());
+    if let Some(r) = rewrite {
+        next.domain = r.host.split(':').next().unwrap_or(&r.host).to_string();
+        next.path.clone_from(&r.path);
+    }
+    next
+}
+
 /// Extra time a task gets past the request deadline before it is abandoned: tasks enforce the
 /// deadline themselves and need a moment to turn it into gaps.
 const GRACE: Duration = Duration::from_millis(500);
