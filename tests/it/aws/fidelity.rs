@@ -448,3 +448,242 @@ async fn lambda_targets_gateway_balancers_and_nlb_termination() {
         drain[0]
     );
 }
+
+const CF_NS: &str = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
+
+/// `GetDistribution` (REST XML, `Distribution` as the payload) for a multi-tenant
+/// distribution (no `Aliases`) whose default behavior goes to a VPC origin, as CloudFront
+/// returns it with the fields moto drops: `VpcOriginConfig`, `ResponseCompletionTimeout`,
+/// `FunctionAssociations` and `ContinuousDeploymentPolicyId`.
+fn vpc_distribution_xml(id: &str, vpc_origin: &str, policy: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Distribution xmlns="{CF_NS}"><Id>{id}</Id><ARN>arn:aws:cloudfront::123456789012:distribution/{id}</ARN><Status>Deployed</Status><LastModifiedTime>2026-11-01T10:00:00Z</LastModifiedTime><InProgressInvalidationBatches>0</InProgressInvalidationBatches><DomainName>d111111abcdef8.cloudfront.net</DomainName><DistributionConfig><CallerReference>wsaudit</CallerReference><Aliases><Quantity>0</Quantity></Aliases><Origins><Quantity>1</Quantity><Items><Origin><Id>app</Id><DomainName>internal-ws-1234567890.us-east-1.elb.amazonaws.com</DomainName><OriginPath></OriginPath><CustomHeaders><Quantity>0</Quantity></CustomHeaders><VpcOriginConfig><VpcOriginId>{vpc_origin}</VpcOriginId><OriginReadTimeout>45</OriginReadTimeout><OriginKeepaliveTimeout>120</OriginKeepaliveTimeout></VpcOriginConfig><ConnectionAttempts>3</ConnectionAttempts><ConnectionTimeout>10</ConnectionTimeout><ResponseCompletionTimeout>3600</ResponseCompletionTimeout></Origin></Items></Origins><DefaultCacheBehavior><TargetOriginId>app</TargetOriginId><ViewerProtocolPolicy>https-only</ViewerProtocolPolicy><AllowedMethods><Quantity>2</Quantity><Items><Method>HEAD</Method><Method>GET</Method></Items></AllowedMethods><Compress>false</Compress><LambdaFunctionAssociations><Quantity>0</Quantity></LambdaFunctionAssociations><FunctionAssociations><Quantity>1</Quantity><Items><FunctionAssociation><FunctionARN>arn:aws:cloudfront::123456789012:function/route-by-tenant</FunctionARN><EventType>viewer-request</EventType></FunctionAssociation></Items></FunctionAssociations><CachePolicyId>4135ea2d-6df8-44a3-9df3-4b5a84be39ad</CachePolicyId><OriginRequestPolicyId>{policy}</OriginRequestPolicyId></DefaultCacheBehavior><CacheBehaviors><Quantity>0</Quantity></CacheBehaviors><Comment></Comment><Enabled>true</Enabled><HttpVersion>http2</HttpVersion><ContinuousDeploymentPolicyId>cdp-canary</ContinuousDeploymentPolicyId><Staging>false</Staging><ConnectionMode>tenant-only</ConnectionMode></DistributionConfig></Distribution>"#
+    )
+}
+
+/// `GetDistributionTenantByDomain`: the tenant that holds `domain` on distribution `id`.
+fn tenant_xml(id: &str, domain: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<DistributionTenant xmlns="{CF_NS}"><Id>dt_2abc</Id><DistributionId>{id}</DistributionId><Name>acme</Name><Arn>arn:aws:cloudfront::123456789012:distribution-tenant/dt_2abc</Arn><Domains><DomainResult><Domain>{domain}</Domain><Status>active</Status></DomainResult></Domains><ConnectionGroupId>cg_2abc</ConnectionGroupId><Enabled>true</Enabled><Status>Deployed</Status></DistributionTenant>"#
+    )
+}
+
+/// `GetVpcOrigin`: the VPC origin's endpoint, the load balancer inside the VPC.
+fn vpc_origin_xml(id: &str, lb_arn: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<VpcOrigin xmlns="{CF_NS}"><Id>{id}</Id><Arn>arn:aws:cloudfront::123456789012:vpcorigin/{id}</Arn><AccountId>123456789012</AccountId><Status>Deployed</Status><CreatedTime>2026-11-01T10:00:00Z</CreatedTime><LastModifiedTime>2026-11-01T10:00:00Z</LastModifiedTime><VpcOriginEndpointConfig><Name>ws-internal</Name><Arn>{lb_arn}</Arn><HTTPPort>80</HTTPPort><HTTPSPort>443</HTTPSPort><OriginProtocolPolicy>http-only</OriginProtocolPolicy></VpcOriginEndpointConfig></VpcOrigin>"#
+    )
+}
+
+/// Item 4: a domain on a distribution tenant, a VPC origin, ResponseCompletionTimeout, a
+/// viewer-request function, continuous deployment and a whitelist policy without
+/// `Sec-WebSocket-Protocol`. The canned answers stand for `GetDistributionTenantByDomain`,
+/// `GetDistribution` and `GetVpcOrigin` (moto answers 404 for tenants and VPC origins and
+/// drops the fields above) and `GetOriginRequestPolicy` (404 in moto); the internal ALB the
+/// VPC origin points at is moto's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_vpc_origins_and_what_cloudfront_does_per_request() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let lb = fixtures::simple_alb(&sdk, "vpco", 1, 80).await;
+    let dist = "E2WSAUDITTENANT";
+    let vpc = "vo_wsaudit1";
+    let policy = unique("wl");
+    let domain = format!("acme.{}.test", unique("tenant"));
+    let proxy = Proxy::start(
+        &moto,
+        vec![
+            Rule::always(
+                "/2020-05-31/distribution-tenant",
+                Fault::Respond {
+                    status: 200,
+                    body: tenant_xml(dist, &domain),
+                },
+            ),
+            Rule::always(
+                &format!("/2020-05-31/distribution/{dist}"),
+                Fault::Respond {
+                    status: 200,
+                    body: vpc_distribution_xml(dist, vpc, &policy),
+                },
+            ),
+            Rule::always(
+                &format!("/2020-05-31/vpc-origin/{vpc}"),
+                Fault::Respond {
+                    status: 200,
+                    body: vpc_origin_xml(vpc, &lb.arn),
+                },
+            ),
+            Rule::always(
+                &format!("/origin-request-policy/{policy}"),
+                Fault::Respond {
+                    status: 200,
+                    body: super::cloudfront::policy_xml(
+                        &policy,
+                        "whitelist",
+                        &["Sec-WebSocket-Key", "Sec-WebSocket-Version"],
+                    ),
+                },
+            ),
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wsaudit.toml");
+    std::fs::write(&config, "subprotocols = [\"graphql-ws\"]\n").unwrap();
+    let config = config.display().to_string();
+    let out = chain(
+        args(&["--domain", &domain, "--path", "/ws/", "--config", &config]),
+        &proxy.url,
+    )
+    .await;
+    let r = report(&out);
+    assert_eq!(
+        support::report_layer_ids(&r),
+        ["cloudfront", "alb"],
+        "{}",
+        r["chain"]
+    );
+    let cf = layer(&r, "cloudfront");
+    assert_eq!(cf["name"], domain.as_str());
+    assert_eq!(cf["response_timeout"]["value"], 45);
+    assert_eq!(
+        cf["response_timeout"]["origin"]["field"],
+        "Origins[app].VpcOriginConfig.OriginReadTimeout"
+    );
+    assert_eq!(cf["upstream_keepalive"]["value"], 120);
+    // http-only on the VPC origin: cleartext to the load balancer behind a wss:// edge.
+    assert_eq!(cf["tls_to_origin"]["value"], false);
+    assert_eq!(cf["max_duration"]["value"], 3600);
+    assert_eq!(cf["forwards_subprotocol"]["value"], false);
+    // The load balancer is the one the VPC origin names by ARN.
+    assert_eq!(layer(&r, "alb")["locator"], lb.arn.as_str());
+    assert_eq!(proxy.count(&format!("/2020-05-31/vpc-origin/{vpc}")), 1);
+
+    assert_eq!(findings(&r, "WS404").len(), 1, "{:?}", r["findings"]);
+    assert_eq!(findings(&r, "WS503").len(), 1, "{:?}", r["findings"]);
+    let sub = findings(&r, "WS107");
+    assert_eq!(sub.len(), 1, "{:?}", r["findings"]);
+    assert!(sub[0]["message"].as_str().unwrap().contains("graphql-ws"));
+    let variants: Vec<&str> = findings(&r, "WS108")
+        .iter()
+        .map(|f| f["evidence"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        variants,
+        ["viewer_function", "staging"],
+        "{:?}",
+        r["findings"]
+    );
+}
+
+/// Item 5: every record set of a name is read; the failover PRIMARY (else the heaviest
+/// weight) is audited and the others are reported as paths not followed.
+#[tokio::test]
+async fn route53_routing_policies_name_every_target() {
+    use aws_sdk_route53::types as r53;
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let blue = fixtures::simple_alb(&sdk, "blue", 1, 443).await;
+    let green = fixtures::simple_alb(&sdk, "green", 1, 443).await;
+    let zone = format!("{}.test", unique("r53"));
+    let c = fixtures::route53(&sdk);
+    let zone_id = c
+        .create_hosted_zone()
+        .name(&zone)
+        .caller_reference(unique("zone"))
+        .send()
+        .await
+        .unwrap()
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .to_string();
+    let alias = |name: &str, set: &str, target: &str| {
+        r53::ResourceRecordSet::builder()
+            .name(name)
+            .r#type(r53::RrType::A)
+            .set_identifier(set)
+            .alias_target(
+                r53::AliasTarget::builder()
+                    .hosted_zone_id("Z35SXDOTRQ7X7K")
+                    .dns_name(target)
+                    .evaluate_target_health(true)
+                    .build()
+                    .unwrap(),
+            )
+    };
+    let weighted = format!("ws.{zone}");
+    let failover = format!("fo.{zone}");
+    let sets = vec![
+        alias(&weighted, "blue", &blue.dns)
+            .weight(10)
+            .build()
+            .unwrap(),
+        alias(&weighted, "green", &green.dns)
+            .weight(90)
+            .build()
+            .unwrap(),
+        // Listed first (set identifiers sort), but SECONDARY.
+        alias(&failover, "a-standby", &green.dns)
+            .failover(r53::ResourceRecordSetFailover::Secondary)
+            .build()
+            .unwrap(),
+        alias(&failover, "b-main", &blue.dns)
+            .failover(r53::ResourceRecordSetFailover::Primary)
+            .build()
+            .unwrap(),
+    ];
+    c.change_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .change_batch(
+            r53::ChangeBatch::builder()
+                .set_changes(Some(
+                    sets.into_iter()
+                        .map(|s| {
+                            r53::Change::builder()
+                                .action(r53::ChangeAction::Create)
+                                .resource_record_set(s)
+                                .build()
+                                .unwrap()
+                        })
+                        .collect(),
+                ))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // Weighted: green carries 90 of 100 and is audited; blue is named with its pin.
+    let r = report(&chain(args(&["--domain", &weighted]), &moto).await);
+    let alb = layer(&r, "alb");
+    assert_eq!(alb["name"], green.name.as_str(), "{alb}");
+    let other = findings(&r, "WS108");
+    assert_eq!(other.len(), 1, "{:?}", r["findings"]);
+    let msg = other[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("weighted record set blue (weight 10)")
+            && msg.contains(&format!("--alb {}", blue.dns.to_ascii_lowercase())),
+        "{msg}"
+    );
+
+    // Failover: the PRIMARY is audited even though the SECONDARY is listed first.
+    let r = report(&chain(args(&["--domain", &failover]), &moto).await);
+    assert_eq!(layer(&r, "alb")["name"], blue.name.as_str());
+    let other = findings(&r, "WS108");
+    assert_eq!(other.len(), 1, "{:?}", r["findings"]);
+    assert!(other[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("failover record set a-standby (failover SECONDARY)"));
+
+    // --alb pins one of them: nothing else is followed or reported.
+    let r = report(&chain(args(&["--domain", &weighted, "--alb", &blue.name]), &moto).await);
+    assert_eq!(layer(&r, "alb")["name"], blue.name.as_str());
+    assert!(findings(&r, "WS108").is_empty(), "{:?}", r["findings"]);
+}
