@@ -511,6 +511,31 @@ mod tests {
         assert_eq!(pick("h", "/never"), Some("default"));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever an API answer or a saved snapshot holds, a rewrite never panics.
+        #[test]
+        fn transforms_never_panic(re in "\\PC{0,40}", replace in "\\PC{0,40}", path in "/\\PC{0,40}") {
+            let t = Transform { kind: TransformKind::Url, rewrites: vec![(re, replace)] };
+            let _ = apply_transforms(&[t], "h", &path);
+        }
+
+        /// A literal prefix rewrite keeps the rest of the path, and a replacement without `$`
+        /// is inserted as written (nothing in it is read as a group).
+        #[test]
+        fn literal_prefix_rewrites_keep_the_rest(prefix in "/[a-z]{1,8}/", rest in "[a-z0-9/._-]{0,20}", to in "/[a-z{}]{1,8}/") {
+            let t = Transform {
+                kind: TransformKind::Url,
+                rewrites: vec![(format!("^{}", regex::escape(&prefix)), to.clone())],
+            };
+            let path = format!("{prefix}{rest}");
+            let got = apply_transforms(&[t], "h", &path).map(|(_, p)| p);
+            let want = format!("{to}{rest}");
+            proptest::prop_assert_eq!(got, (want != path).then_some(want));
+        }
+    }
+
     #[test]
     fn priorities_parse() {
         assert_eq!(parse_priority(Some("10"), false), RulePriority::Number(10));

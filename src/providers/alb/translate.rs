@@ -951,4 +951,66 @@ mod tests {
         assert_eq!(l.client_protocols.value.unwrap(), vec!["http1.1", "h2"]);
         assert_eq!(s.failures().len(), 1);
     }
+
+    #[test]
+    fn nlb_termination_defaults_follow_the_group_protocol() {
+        let mut udp = tg("udp", None, None, 1);
+        udp.protocol = Some("TCP_UDP".into());
+        let l = to_layer(&snapshot(LbKind::Network, "TCP_UDP", vec![udp]));
+        // TCP_UDP groups terminate at the end of the delay by default, and cannot reset
+        // connections of unhealthy targets.
+        assert_eq!(l.drain_timeout.value, Some(Seconds(300.0)));
+        assert!(l.unhealthy_drain_timeout.value.is_none());
+        assert_eq!(l.idle_timeout.value, Some(Seconds(350.0)));
+
+        let mut tcp = tg("tcp", None, None, 1);
+        tcp.protocol = Some("TCP".into());
+        let mut attrs = BTreeMap::new();
+        attrs.insert(
+            "target_health_state.unhealthy.connection_termination.enabled".to_string(),
+            "false".to_string(),
+        );
+        attrs.insert(
+            "deregistration_delay.connection_termination.enabled".to_string(),
+            "false".to_string(),
+        );
+        tcp.attributes = Ok(attrs);
+        let l = to_layer(&snapshot(LbKind::Network, "TCP", vec![tcp]));
+        assert!(l.drain_timeout.value.is_none());
+        assert!(l.unhealthy_drain_timeout.value.is_none());
+    }
+
+    #[test]
+    fn authentication_and_lambda_targets_reach_the_layer() {
+        use crate::providers::alb::AuthAction;
+        let mut lambda = tg("fn", None, None, 1);
+        lambda.target_type = Some("lambda".into());
+        let mut s = snapshot(LbKind::Application, "HTTPS", vec![lambda]);
+        if let Ok(Some(rule)) = &mut s.rule {
+            rule.auth = vec![
+                AuthAction {
+                    kind: "authenticate-cognito".into(),
+                    on_unauthenticated: Some("allow".into()),
+                    order: Some(1),
+                },
+                AuthAction {
+                    kind: "jwt-validation".into(),
+                    on_unauthenticated: None,
+                    order: Some(2),
+                },
+            ];
+        }
+        let l = to_layer(&s);
+        assert_eq!(l.websocket.value, Some(WebsocketSupport::Disabled));
+        // `allow` lets an anonymous handshake through; the JWT check after it does not.
+        assert_eq!(l.handshake_auth.value.as_deref(), Some("jwt-validation"));
+        assert!(l
+            .handshake_auth
+            .origin
+            .describe()
+            .contains("401 without a valid bearer token"));
+        // client_keep_alive.seconds is a lifetime; idle keep-alive is the idle timeout.
+        assert_eq!(l.client_keepalive, l.idle_timeout);
+        assert_eq!(l.client_connection_lifetime.value, Some(Seconds(3600.0)));
+    }
 }
