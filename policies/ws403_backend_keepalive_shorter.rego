@@ -57,9 +57,10 @@ pool(layer) := {"setting": "upstream_keepalive", "s": layer.upstream_keepalive} 
 # How long `layer` keeps an idle client connection open. An ALB closes idle connections after
 # its idle timeout; `client_keep_alive.seconds` is a lifetime counted from the connection's
 # opening, not an idle timer (chains saved before it was read as a lifetime carry it as
-# `client_keepalive`, so the idle timeout is read directly).
+# `client_keepalive`, so the idle timeout is read directly). An NLB forgets an idle flow after
+# its idle timeout and resets the next packet on it (provider-facts §2a): the same race.
 keepalive(layer) := {"setting": "idle_timeout", "s": layer.idle_timeout} if {
-	layer.provider == "alb"
+	layer.provider in {"alb", "nlb"}
 	is_number(layer.idle_timeout.value)
 } else := {"setting": "client_keepalive", "s": layer.client_keepalive} if {
 	is_number(layer.client_keepalive.value)
