@@ -6,8 +6,8 @@ use super::{env, CommandError, Context};
 use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
-    aws_task, caddy_task, cloudflare_task, discover, haproxy_task, nginx_task, AwsSource,
-    ChainRequest, NginxSource, DEFAULT_NGINX_CONF,
+    aws_task, caddy_task, cloudflare_task, discover, haproxy_task, nginx_task,
+    request_for_next_layer, AwsSource, ChainRequest, NginxSource, DEFAULT_NGINX_CONF,
 };
 use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
 use crate::providers::aws::{is_elb_dns, AwsOptions};
@@ -47,11 +47,12 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
         let reading = async {
             // Cloudflare before AWS when it is configured: its record names the next hop (an
             // ALB's DNS name, or a host name Route 53 leads to one), which is where the AWS
-            // walk starts. nginx depends on neither and is read meanwhile. Otherwise
-            // everything at once.
+            // walk starts. Otherwise the edge and AWS at once. nginx comes last: a load
+            // balancer's rule may rewrite the host and path it receives (ALB transforms), and
+            // its configuration is read in milliseconds.
             let cf = cloudflare_task(&req, cloudflare, pin);
-            if walk_from_cloudflare {
-                let started = std::time::Instant::now();
+            let started = std::time::Instant::now();
+            let mut found = if walk_from_cloudflare {
                 let edge_then_aws = async {
                     let mut first = discover(&req, vec![cf]).await;
                     let mut next = req.clone();
@@ -73,28 +74,28 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
                     first.absorb(aws);
                     first
                 };
-                let local = discover(
-                    &req,
-                    vec![
-                        nginx_task(&req, nginx),
-                        haproxy_task(&req, haproxy),
-                        caddy_task(&req, caddy),
-                    ],
-                );
-                let (mut found, local) = tokio::join!(edge_then_aws, local);
-                found.absorb(local);
-                found.elapsed = started.elapsed();
-                found
+                edge_then_aws.await
             } else {
                 let tasks = vec![
                     cf,
                     aws_task(&req, AwsSource::StandardChain, AwsOptions::default()),
-                    nginx_task(&req, nginx),
-                    haproxy_task(&req, haproxy),
-                    caddy_task(&req, caddy),
                 ];
                 discover(&req, tasks).await
-            }
+            };
+            let inner = request_for_next_layer(&found.chain, &req);
+            found.absorb(
+                discover(
+                    &inner,
+                    vec![
+                        nginx_task(&inner, nginx),
+                        haproxy_task(&inner, haproxy),
+                        caddy_task(&inner, caddy),
+                    ],
+                )
+                .await,
+            );
+            found.elapsed = started.elapsed();
+            found
         };
         tokio::join!(reading, probing)
     });

@@ -17,6 +17,7 @@ pub use cloudflare_task::cloudflare_task;
 pub use haproxy_task::haproxy_task;
 pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};
 
+use crate::model::PathVariant;
 use crate::model::{
     Chain, Gap, GapCode, Heartbeat, Layer, LayerKind, NotConsulted, Provider, Scheme, Target,
 };
@@ -27,7 +28,7 @@ use crate::providers::aws::{
 use crate::providers::cloudfront::{
     read_cloudfront, CloudFrontReading, CloudFrontRequest, DistributionSelector,
 };
-use crate::providers::route53::{resolve_through, DnsTarget};
+use crate::providers::route53::{resolve_through, Candidate, DnsTarget, Resolved};
 use aws_config::SdkConfig;
 use futures_util::FutureExt;
 use std::future::Future;
@@ -128,6 +129,23 @@ impl Discovered {
         self.elapsed += later.elapsed;
         self.next_hops.extend(later.next_hops);
     }
+}
+
+/// The request the layers behind the read ones receive: the original, unless a load balancer's
+/// rule rewrote its host or path (ALB `Transforms`), in which case nginx is asked for the
+/// rewritten one, as it would receive it.
+pub fn request_for_next_layer(chain: &Chain, req: &ChainRequest) -> ChainRequest {
+    let mut next = req.clone();
+    let rewrite = chain
+        .layers
+        .iter()
+        .rev()
+        .find_map(|l| l.rewrites_request.as_ref());
+    if let Some(r) = rewrite {
+        next.domain = r.host.split(':').next().unwrap_or(&r.host).to_string();
+        next.path.clone_from(&r.path);
+    }
+    next
 }
 
 /// Extra time a task gets past the request deadline before it is abandoned: tasks enforce the
@@ -356,9 +374,22 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
 
     // A Route 53 alias to a distribution whose aliases did not name the domain.
     let cf_by_dns = match (&cf, &dns) {
-        (Ok(None), Some(Ok(Some(DnsTarget::CloudFront(name))))) => Some(name.clone()),
+        (
+            Ok(None),
+            Some(Ok(Some(Resolved {
+                target: DnsTarget::CloudFront(name),
+                ..
+            }))),
+        ) => Some(name.clone()),
         _ => None,
     };
+    // Other targets the domain's record sets send some clients to: the outermost AWS layer
+    // read says so.
+    let mut edge_variants = match &dns {
+        Some(Ok(Some(r))) => dns_variants(r),
+        _ => Vec::new(),
+    };
+    let mut alb_variants = Vec::new();
     if let Some(name) = cf_by_dns {
         cf = read_cf(
             &cf_client,
@@ -396,7 +427,10 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
                         o.domain_name,
                         snap.behavior.label()
                     );
-                    if is_elb_dns(&o.domain_name) {
+                    // A VPC origin names its load balancer by ARN.
+                    if let Some(arn) = &o.vpc_endpoint_arn {
+                        AlbPlan::Read(AlbSelector::Arn(arn.clone()), host, port)
+                    } else if is_elb_dns(&o.domain_name) {
                         AlbPlan::Read(AlbSelector::DnsName(o.domain_name.clone()), host, port)
                     } else {
                         if o.custom.is_some() {
@@ -412,7 +446,9 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
                 )),
             };
             out.gaps.extend(reading.gaps);
-            out.layers.push(reading.layer);
+            let mut layer = reading.layer;
+            layer.path_variants.append(&mut edge_variants);
+            out.layers.push(layer);
         }
         Ok(None) => out.not_consulted.push(NotConsulted {
             provider: Provider::Cloudfront,
@@ -436,8 +472,18 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
             )
             .await;
         match found {
-            Ok(Some(DnsTarget::Elb(name))) => {
-                plan = AlbPlan::Read(AlbSelector::DnsName(name), host, port);
+            Ok(Some(
+                r @ Resolved {
+                    target: DnsTarget::Elb(_),
+                    ..
+                },
+            )) => {
+                alb_variants = dns_variants(&r);
+                plan = AlbPlan::Read(
+                    AlbSelector::DnsName(r.target.name().to_string()),
+                    host,
+                    port,
+                );
             }
             Ok(_) => {
                 if let AlbPlan::NotConsulted(reason) = &mut plan {
@@ -454,7 +500,10 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
     }
     if !cf_decided {
         match dns {
-            Some(Ok(Some(DnsTarget::Elb(name)))) => {
+            Some(Ok(Some(Resolved {
+                target: DnsTarget::Elb(name),
+                ..
+            }))) => {
                 plan = AlbPlan::Read(
                     AlbSelector::DnsName(name),
                     req.domain.clone(),
@@ -485,16 +534,72 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
         (None, AlbPlan::Unknown) => None,
     };
     match alb {
-        Some(Ok(reading)) => {
+        Some(Ok(mut reading)) => {
             // Calls that failed after the load balancer was read: the layer stands, with
             // what they would have filled unknown.
             out.gaps.extend(reading.gaps);
+            if !out
+                .layers
+                .iter()
+                .any(|l| l.provider == Provider::Cloudfront)
+            {
+                reading.layer.path_variants.append(&mut edge_variants);
+            }
+            reading.layer.path_variants.append(&mut alb_variants);
             out.layers.push(reading.layer);
         }
         Some(Err(e)) => out.gaps.push(e.to_gap("alb", Provider::Alb)),
         None => {}
     }
     out
+}
+
+/// The record sets not followed, as path variants of the layer the followed one led to. A
+/// `--alb` or `--cloudfront` pin audits one of them.
+fn dns_variants(r: &Resolved) -> Vec<PathVariant> {
+    let describe = |c: &Candidate| {
+        let mut s = format!("{} record set", c.policy);
+        if let Some(id) = &c.set_identifier {
+            s.push_str(&format!(" {id}"));
+        }
+        if let Some(d) = &c.detail {
+            s.push_str(&format!(" ({d})"));
+        }
+        s
+    };
+    let pin = |t: &DnsTarget| match t {
+        DnsTarget::Elb(n) => format!("--alb {n}"),
+        DnsTarget::CloudFront(_) => "--cloudfront ID".to_string(),
+        DnsTarget::Other(_) => "a pin for it".to_string(),
+    };
+    r.others
+        .iter()
+        .map(|c| PathVariant {
+            kind: "dns_routing".into(),
+            detail: format!(
+                "Route 53 {} for {} sends some clients to {} instead of {} ({}), the path \
+                 audited here; audit it with {}",
+                describe(c),
+                c.name.trim_end_matches('.'),
+                c.target.name(),
+                r.chosen.target.name(),
+                describe(&r.chosen),
+                pin(&c.target),
+            ),
+            locator: format!(
+                "hostedzone/{}",
+                c.zone_id.trim_start_matches("/hostedzone/")
+            ),
+            field: Some(format!(
+                "ResourceRecordSets[{}{}]",
+                c.name,
+                c.set_identifier
+                    .as_deref()
+                    .map(|i| format!(" {i}"))
+                    .unwrap_or_default()
+            )),
+        })
+        .collect()
 }
 
 enum AlbPlan {

@@ -205,6 +205,15 @@ pub struct Layer {
     /// behind an ALB, the CloudFront origin a behavior forwards to): where a fix is applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<LayerResource>,
+    /// The host and path this layer sends on to the next one when it rewrites them (ALB rule
+    /// `Transforms`): the next layer is read for the rewritten request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewrites_request: Option<RequestRewrite>,
+    /// Configuration that may send some requests another way than the one read (a
+    /// viewer-request function, a continuous-deployment staging split, several DNS answers):
+    /// the audit covers one path, and these say which others exist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path_variants: Vec<PathVariant>,
 
     /// Closes an established, idle WebSocket.
     #[serde(default)]
@@ -223,9 +232,17 @@ pub struct Layer {
     /// `OriginReadTimeout`). Documented for responses only; not known to apply after the 101.
     #[serde(default)]
     pub response_timeout: Setting<Seconds>,
-    /// Idle HTTP keep-alive toward the previous (outer) layer.
+    /// Idle HTTP keep-alive toward the previous (outer) layer: how long an idle client
+    /// connection stays open (for an ALB its idle timeout, which closes idle connections).
     #[serde(default)]
     pub client_keepalive: Setting<Seconds>,
+    /// The longest a client HTTP connection may live however busy it is (ALB
+    /// `client_keep_alive.seconds`): the timer starts when the connection opens, traffic does
+    /// not reset it, and when it runs out the layer closes the connection gracefully after its
+    /// next response. Not `max_duration`: it is request-driven, and an upgraded WebSocket
+    /// sends no further request, so it is not known to end one.
+    #[serde(default)]
+    pub client_connection_lifetime: Setting<Seconds>,
     /// How long this layer keeps an idle pooled connection to the next (inner) layer open
     /// before reusing it: the other half of the keep-alive 502 race.
     #[serde(default)]
@@ -273,8 +290,23 @@ pub struct Layer {
     #[serde(default)]
     pub targets: Setting<u32>,
     /// How long a deregistered/reloaded backend keeps its connections before they are cut.
+    /// Unknown (with the reason) when the layer does not cut them at all.
     #[serde(default)]
     pub drain_timeout: Setting<Seconds>,
+    /// How long connections to a backend that fails its health checks stay open before the
+    /// layer resets them (NLB `target_health_state.unhealthy.connection_termination.enabled`,
+    /// 0 s by default): a health check flapping under load cuts every WebSocket on it.
+    #[serde(default)]
+    pub unhealthy_drain_timeout: Setting<Seconds>,
+    /// What the layer demands of a handshake before passing it on: `none`, or the action
+    /// that answers a handshake without a session or token (`authenticate-oidc`,
+    /// `authenticate-cognito`: a 302 to the identity provider, or 401 with `deny`;
+    /// `jwt-validation`: 401 without a bearer token).
+    #[serde(default)]
+    pub handshake_auth: Setting<String>,
+    /// Whether `Sec-WebSocket-Protocol` (the subprotocol offer) reaches the next layer.
+    #[serde(default)]
+    pub forwards_subprotocol: Setting<bool>,
     #[serde(default)]
     pub buffering: Setting<bool>,
     #[serde(default)]
@@ -294,6 +326,7 @@ impl Layer {
             "send_timeout" => &self.send_timeout.origin,
             "response_timeout" => &self.response_timeout.origin,
             "client_keepalive" => &self.client_keepalive.origin,
+            "client_connection_lifetime" => &self.client_connection_lifetime.origin,
             "upstream_keepalive" => &self.upstream_keepalive.origin,
             "websocket" => &self.websocket.origin,
             "proxies" => &self.proxies.origin,
@@ -308,6 +341,9 @@ impl Layer {
             "balancing" => &self.balancing.origin,
             "targets" => &self.targets.origin,
             "drain_timeout" => &self.drain_timeout.origin,
+            "unhealthy_drain_timeout" => &self.unhealthy_drain_timeout.origin,
+            "handshake_auth" => &self.handshake_auth.origin,
+            "forwards_subprotocol" => &self.forwards_subprotocol.origin,
             "buffering" => &self.buffering.origin,
             "compression" => &self.compression.origin,
             "access_log" => &self.access_log.origin,
@@ -333,12 +369,15 @@ impl Layer {
             reached_by_fallback: None,
             block: None,
             resources: Vec::new(),
+            rewrites_request: None,
+            path_variants: Vec::new(),
             idle_timeout: Setting::default(),
             idle_reset_by: Setting::default(),
             max_duration: Setting::default(),
             send_timeout: Setting::default(),
             response_timeout: Setting::default(),
             client_keepalive: Setting::default(),
+            client_connection_lifetime: Setting::default(),
             upstream_keepalive: Setting::default(),
             websocket: Setting::default(),
             proxies: Setting::default(),
@@ -353,6 +392,9 @@ impl Layer {
             balancing: Setting::default(),
             targets: Setting::default(),
             drain_timeout: Setting::default(),
+            unhealthy_drain_timeout: Setting::default(),
+            handshake_auth: Setting::default(),
+            forwards_subprotocol: Setting::default(),
             buffering: Setting::default(),
             compression: Setting::default(),
             access_log: Setting::default(),
@@ -385,6 +427,34 @@ impl Layer {
             id: id.into(),
         });
     }
+}
+
+/// The request a layer passes on after rewriting it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRewrite {
+    /// The `Host` sent on (the original when only the path changes).
+    pub host: String,
+    /// The path sent on, query string excluded.
+    pub path: String,
+    /// Where the rewrite is configured (a rule ARN).
+    pub locator: String,
+    /// The field that holds it (`Transforms[url-rewrite]`).
+    pub field: String,
+}
+
+/// One way some requests may take a different path than the audited one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathVariant {
+    /// `viewer_function`, `edge_lambda`, `staging`, `dns_routing`.
+    pub kind: String,
+    /// What differs, in a sentence.
+    pub detail: String,
+    /// Where it is configured (an ARN, a hosted zone).
+    pub locator: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// A line of a configuration file.

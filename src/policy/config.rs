@@ -39,6 +39,9 @@ pub struct Thresholds {
     pub explain_tolerance_s: f64,
     /// WS301: backends (layer id, name or locator) that keep no per-connection state.
     pub stateless_backends: Vec<String>,
+    /// WS107: the subprotocols the app negotiates (`Sec-WebSocket-Protocol`), so a layer that
+    /// drops the header is a finding without a probe.
+    pub subprotocols: Vec<String>,
 }
 
 impl Default for Thresholds {
@@ -54,6 +57,7 @@ impl Default for Thresholds {
             tls_expiry_warn_days: 14,
             explain_tolerance_s: DEFAULT_EXPLAIN_TOLERANCE_S,
             stateless_backends: Vec::new(),
+            subprotocols: Vec::new(),
         }
     }
 }
@@ -102,6 +106,8 @@ struct RawConfig {
     explain_tolerance_s: Option<f64>,
     #[serde(default)]
     stateless_backends: Vec<String>,
+    #[serde(default)]
+    subprotocols: Vec<String>,
     #[serde(default)]
     websocket_paths: Vec<toml::Spanned<String>>,
     heartbeat: Option<RawHeartbeat>,
@@ -207,6 +213,7 @@ impl Config {
             t.explain_tolerance_s = v;
         }
         t.stateless_backends = raw.stateless_backends;
+        t.subprotocols = raw.subprotocols;
         let mut websocket_paths = Vec::new();
         for p in raw.websocket_paths {
             // A path without its leading slash matches no location: said here, at its line.
