@@ -40,36 +40,35 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             }
         };
         let reading = async {
-            // Cloudflare before AWS when it is configured: its record names the next hop (an
+            // Cloudflare first when it is configured: its record names the next hop (an
             // ALB's DNS name, or a host name Route 53 leads to one), which is where the AWS
-            // walk starts. nginx depends on neither and is read meanwhile. Otherwise
-            // everything at once.
+            // walk starts, and an Origin Rule or pool origin may rewrite the Host header
+            // nginx selects its server by. nginx parses in milliseconds, so waiting for the
+            // edge costs nothing. Otherwise everything at once.
             let cf = cloudflare_task(&req, cloudflare, pin);
             if walk_from_cloudflare {
                 let started = std::time::Instant::now();
-                let edge_then_aws = async {
-                    let mut first = discover(&req, vec![cf]).await;
-                    let mut next = req.clone();
-                    if next.alb.is_none() {
-                        match first.next_hops.iter().find(|h| is_elb_dns(h)) {
-                            Some(elb) => next.alb = Some(elb.clone()),
-                            None => next.via = first.next_hops.first().cloned(),
-                        }
+                let mut found = discover(&req, vec![cf]).await;
+                let mut next = req.clone();
+                if next.alb.is_none() {
+                    match found.next_hops.iter().find(|h| is_elb_dns(h)) {
+                        Some(elb) => next.alb = Some(elb.clone()),
+                        None => next.via = found.next_hops.first().cloned(),
                     }
-                    let aws = discover(
+                }
+                next.host_header = found.next_host_header.clone();
+                let (aws, local) = tokio::join!(
+                    discover(
                         &next,
                         vec![aws_task(
                             &next,
                             AwsSource::StandardChain,
                             AwsOptions::default(),
                         )],
-                    )
-                    .await;
-                    first.absorb(aws);
-                    first
-                };
-                let local = discover(&req, vec![nginx_task(&req, nginx)]);
-                let (mut found, local) = tokio::join!(edge_then_aws, local);
+                    ),
+                    discover(&next, vec![nginx_task(&next, nginx)]),
+                );
+                found.absorb(aws);
                 found.absorb(local);
                 found.elapsed = started.elapsed();
                 found
@@ -154,6 +153,7 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
         alb: args.alb.clone(),
         cloudfront: args.cloudfront.clone(),
         via: None,
+        host_header: None,
         regions: args.regions.clone(),
         timeout: Duration::from_secs_f64(timeout.0),
         aws_in_env: env::aws_in_env(),

@@ -66,6 +66,39 @@ impl FakeCloudflare {
             .with_priority(100)
             .mount(&server)
             .await;
+        // What a zone without these products answers, unless a test mounts otherwise: no
+        // entry point ruleset in a phase (404, code 10003 "could not find entrypoint
+        // ruleset"), Argo off, no Workers routes, no Spectrum applications; and an active
+        // token.
+        let zone = format!("{API}/zones/{ZONE_ID}");
+        let defaults: Vec<(String, ResponseTemplate)> = vec![
+            (
+                format!("{zone}/rulesets/phases/http_config_settings/entrypoint"),
+                json_status(404, fixture("error_no_entrypoint.json")),
+            ),
+            (
+                format!("{zone}/rulesets/phases/http_request_origin/entrypoint"),
+                json_status(404, fixture("error_no_entrypoint.json")),
+            ),
+            (
+                format!("{zone}/argo/smart_routing"),
+                json_ok(setting_body("smart_routing", json!("off"), true)),
+            ),
+            (format!("{zone}/workers/routes"), json_ok(empty_list())),
+            (format!("{zone}/spectrum/apps"), json_ok(empty_list())),
+            (
+                format!("{API}/user/tokens/verify"),
+                json_ok(fixture("token_verify_active.json")),
+            ),
+        ];
+        for (p, resp) in defaults {
+            Mock::given(method("GET"))
+                .and(path(p))
+                .respond_with(resp)
+                .with_priority(100)
+                .mount(&server)
+                .await;
+        }
         FakeCloudflare { server }
     }
 
@@ -185,6 +218,17 @@ impl FakeCloudflare {
         self.load_balancers("load_balancers_empty.json").await;
         self.settings(overrides).await;
     }
+}
+
+/// An empty page of a list endpoint.
+pub fn empty_list() -> Value {
+    json!({
+        "success": true,
+        "errors": [],
+        "messages": [],
+        "result": [],
+        "result_info": {"page": 1, "per_page": 100, "count": 0, "total_count": 0}
+    })
 }
 
 pub fn json_ok(body: Value) -> ResponseTemplate {
