@@ -46,8 +46,12 @@ pub fn evaluate(expr: &str, req: &Request<'_>) -> Result<bool, Unsupported> {
             p.tokens[p.pos]
         )));
     }
-    Ok(v)
+    v.map_err(Unsupported)
 }
+
+/// A condition's value: decided, or not decidable from the handshake (the reason). `and` and
+/// `or` decide what they can: `unknown and false` is false, `unknown or true` is true.
+type Tri = Result<bool, String>;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -144,6 +148,8 @@ fn lex(s: &str) -> Result<Vec<Tok>, Unsupported> {
 enum Val {
     Str(String),
     Bool(bool),
+    /// A field or function wsaudit cannot know for the handshake (why).
+    Unknown(String),
 }
 
 struct Parser<'r, 'a> {
@@ -200,38 +206,49 @@ impl Parser<'_, '_> {
         }
     }
 
-    fn or(&mut self) -> Result<bool, Unsupported> {
+    fn or(&mut self) -> Result<Tri, Unsupported> {
         let mut v = self.and()?;
         loop {
             if self.eat_word(&["or"]) || self.eat_sym("||") {
                 let r = self.and()?;
-                v = v || r;
+                v = match (v, r) {
+                    (Ok(true), _) | (_, Ok(true)) => Ok(true),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                    _ => Ok(false),
+                };
             } else if self.eat_word(&["xor"]) || self.eat_sym("^^") {
                 let r = self.and()?;
-                v ^= r;
+                v = match (v, r) {
+                    (Ok(a), Ok(b)) => Ok(a ^ b),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                };
             } else {
                 return Ok(v);
             }
         }
     }
 
-    fn and(&mut self) -> Result<bool, Unsupported> {
+    fn and(&mut self) -> Result<Tri, Unsupported> {
         let mut v = self.not()?;
         while self.eat_word(&["and"]) || self.eat_sym("&&") {
             let r = self.not()?;
-            v = v && r;
+            v = match (v, r) {
+                (Ok(false), _) | (_, Ok(false)) => Ok(false),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+                _ => Ok(true),
+            };
         }
         Ok(v)
     }
 
-    fn not(&mut self) -> Result<bool, Unsupported> {
+    fn not(&mut self) -> Result<Tri, Unsupported> {
         if self.eat_word(&["not"]) || self.eat_sym("!") {
-            return Ok(!self.not()?);
+            return Ok(self.not()?.map(|b| !b));
         }
         self.primary()
     }
 
-    fn primary(&mut self) -> Result<bool, Unsupported> {
+    fn primary(&mut self) -> Result<Tri, Unsupported> {
         if self.eat_sym("(") {
             let v = self.or()?;
             self.expect_sym(")")?;
@@ -243,7 +260,16 @@ impl Parser<'_, '_> {
             Some(Tok::Word(w))
                 if matches!(
                     w.as_str(),
-                    "eq" | "ne" | "contains" | "matches" | "wildcard" | "strict" | "in"
+                    "eq" | "ne"
+                        | "lt"
+                        | "le"
+                        | "gt"
+                        | "ge"
+                        | "contains"
+                        | "matches"
+                        | "wildcard"
+                        | "strict"
+                        | "in"
                 ) =>
             {
                 w.clone()
@@ -253,7 +279,8 @@ impl Parser<'_, '_> {
             Some(Tok::Sym("~")) => "matches".into(),
             _ => {
                 return match left {
-                    Val::Bool(b) => Ok(b),
+                    Val::Bool(b) => Ok(Ok(b)),
+                    Val::Unknown(why) => Ok(Err(why)),
                     Val::Str(_) => Err(Unsupported("a string used as a condition".into())),
                 }
             }
@@ -267,56 +294,69 @@ impl Parser<'_, '_> {
         }
         let right = self.operand()?;
         let (l, r) = match (&left, &right) {
+            (Val::Unknown(why), _) | (_, Val::Unknown(why)) => return Ok(Err(why.clone())),
             (Val::Str(l), Val::Str(r)) => (l.as_str(), r.as_str()),
             (Val::Bool(l), Val::Bool(r)) => {
                 return match op.as_str() {
-                    "eq" => Ok(l == r),
-                    "ne" => Ok(l != r),
+                    "eq" => Ok(Ok(l == r)),
+                    "ne" => Ok(Ok(l != r)),
                     _ => Err(Unsupported(format!("`{op}` on booleans"))),
                 }
             }
             _ => return Err(Unsupported("a comparison of different types".into())),
         };
-        Ok(match op.as_str() {
+        Ok(Ok(match op.as_str() {
             "eq" => l == r,
             "ne" => l != r,
             "contains" => l.contains(r),
-            "matches" => Regex::new(r)
-                .map_err(|e| Unsupported(format!("the regex {r:?} ({e})")))?
-                .is_match(l),
+            "matches" => match Regex::new(r) {
+                Ok(re) => re.is_match(l),
+                Err(e) => return Ok(Err(format!("the regex {r:?} ({e})"))),
+            },
             // `wildcard` is case-insensitive, `strict wildcard` is not (Rules language,
             // "Wildcard matching").
             "wildcard" => glob(&l.to_ascii_lowercase(), &r.to_ascii_lowercase()),
             "strict" => glob(l, r),
-            _ => unreachable!("operators are listed above"),
-        })
+            other => return Ok(Err(format!("`{other}` on strings"))),
+        }))
     }
 
-    fn in_set(&mut self, left: &Val) -> Result<bool, Unsupported> {
-        if let Some(Tok::Sym("$")) | Some(Tok::Word(_)) = self.peek() {
+    fn in_set(&mut self, left: &Val) -> Result<Tri, Unsupported> {
+        if !self.eat_sym("{") {
+            // `in $list`: a named list, whose contents are account data.
             return Err(Unsupported("a named list (`in $list`)".into()));
         }
-        self.expect_sym("{")?;
         let mut found = false;
         loop {
             match self.next()? {
-                Tok::Sym("}") => return Ok(found),
+                Tok::Sym("}") => break,
                 Tok::Str(s) => {
                     if *left == Val::Str(s) {
                         found = true;
                     }
                 }
+                // IP ranges, numbers: only an unknown field is compared with them.
+                Tok::Word(_) | Tok::Num(_) => {}
                 t => return Err(Unsupported(format!("{t} in a set"))),
             }
         }
+        Ok(match left {
+            Val::Unknown(why) => Err(why.clone()),
+            _ => Ok(found),
+        })
     }
 
     fn operand(&mut self) -> Result<Val, Unsupported> {
         match self.next()? {
             Tok::Str(s) => Ok(Val::Str(s)),
+            // Numbers and addresses are only compared with fields wsaudit cannot know.
+            Tok::Num(n) => Ok(Val::Unknown(format!("the number {n}"))),
             Tok::Word(w) => {
                 if self.eat_sym("(") {
                     return self.function(&w);
+                }
+                if w.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                    return Ok(Val::Unknown(format!("the value {w}")));
                 }
                 self.field(&w)
             }
@@ -337,7 +377,13 @@ impl Parser<'_, '_> {
             "ssl" => Val::Bool(self.req.tls),
             "true" => Val::Bool(true),
             "false" => Val::Bool(false),
-            other => return Err(Unsupported(format!("the field `{other}`"))),
+            other
+                if other.contains('.')
+                    || other.chars().all(|c| c.is_ascii_lowercase() || c == '_') =>
+            {
+                Val::Unknown(format!("the field `{other}`"))
+            }
+            other => return Err(Unsupported(format!("the word `{other}`"))),
         })
     }
 
@@ -352,6 +398,9 @@ impl Parser<'_, '_> {
                 self.expect_sym(",")?;
             }
         }
+        if let Some(Val::Unknown(why)) = args.iter().find(|a| matches!(a, Val::Unknown(_))) {
+            return Ok(Val::Unknown(why.clone()));
+        }
         let s = |i: usize| match args.get(i) {
             Some(Val::Str(s)) => Ok(s.clone()),
             _ => Err(Unsupported(format!("`{name}` with these arguments"))),
@@ -361,8 +410,7 @@ impl Parser<'_, '_> {
             "upper" => Val::Str(s(0)?.to_ascii_uppercase()),
             "starts_with" => Val::Bool(s(0)?.starts_with(&s(1)?)),
             "ends_with" => Val::Bool(s(0)?.ends_with(&s(1)?)),
-            "len" => return Err(Unsupported("`len`".into())),
-            other => return Err(Unsupported(format!("the function `{other}`"))),
+            other => Val::Unknown(format!("the function `{other}`")),
         })
     }
 }
@@ -441,6 +489,16 @@ mod tests {
         let e = ev(r#"ip.src eq 192.0.2.1 and http.host eq "ws.example.com""#).unwrap_err();
         assert!(e.0.contains("ip.src"), "{e}");
         assert!(ev(r#"http.host in $hosts"#).is_err());
+        // What the handshake decides anyway is decided.
+        assert_eq!(
+            ev(r#"ip.src in {192.0.2.0/24} and http.host eq "api.example.com""#),
+            Ok(false)
+        );
+        assert_eq!(
+            ev(r#"ip.src.country eq "GB" or http.host eq "ws.example.com""#),
+            Ok(true)
+        );
+        assert!(ev(r#"ip.src in {192.0.2.0/24}"#).is_err());
         assert!(ev(r#"http.host eq"#).is_err());
         assert!(ev(r#"(http.host eq "a""#).is_err());
         assert!(ev(r#"any(http.request.headers.names[*] == "x")"#).is_err());

@@ -298,7 +298,7 @@ pub async fn read_request(
     let zone_id = details.zone.id.clone();
     let acct = account.as_deref();
     let (settings, config_rules, origin_rules, product_notices) = tokio::join!(
-        settings::read_settings(client, &zone_id),
+        settings::read_settings(client, &zone_id, acct),
         rulesets::read_phase(
             client,
             &zone_id,

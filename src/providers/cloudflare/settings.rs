@@ -86,16 +86,20 @@ pub fn setting_locator(zone_id: &str, id: &str) -> String {
     format!("zone/{zone_id}/settings/{id}")
 }
 
-pub(crate) async fn read_settings(client: &CloudflareClient, zone_id: &str) -> ZoneSettings {
+pub(crate) async fn read_settings(
+    client: &CloudflareClient,
+    zone_id: &str,
+    account: Option<&str>,
+) -> ZoneSettings {
     // Concurrent: seven small GETs, and the slowest one bounds the wait.
     let (a, b, c, d, e, f, g) = tokio::join!(
-        read_one(client, zone_id, SETTING_IDS[0]),
-        read_one(client, zone_id, SETTING_IDS[1]),
-        read_one(client, zone_id, SETTING_IDS[2]),
-        read_one(client, zone_id, SETTING_IDS[3]),
-        read_one(client, zone_id, SETTING_IDS[4]),
-        read_one(client, zone_id, SETTING_IDS[5]),
-        read_one(client, zone_id, SETTING_IDS[6]),
+        read_one(client, zone_id, account, SETTING_IDS[0]),
+        read_one(client, zone_id, account, SETTING_IDS[1]),
+        read_one(client, zone_id, account, SETTING_IDS[2]),
+        read_one(client, zone_id, account, SETTING_IDS[3]),
+        read_one(client, zone_id, account, SETTING_IDS[4]),
+        read_one(client, zone_id, account, SETTING_IDS[5]),
+        read_one(client, zone_id, account, SETTING_IDS[6]),
     );
     let reads = SETTING_IDS
         .iter()
@@ -111,6 +115,7 @@ pub(crate) async fn read_settings(client: &CloudflareClient, zone_id: &str) -> Z
 async fn read_one(
     client: &CloudflareClient,
     zone_id: &str,
+    account: Option<&str>,
     id: &str,
 ) -> Result<SettingValue, CloudflareError> {
     let what = format!("zone setting {id}");
@@ -119,7 +124,7 @@ async fn read_one(
         .await
     {
         Ok(p) => p.result,
-        Err(e) => return Err(client.explain_denial(e, SETTINGS_READ, None).await),
+        Err(e) => return Err(client.explain_denial(e, SETTINGS_READ, account).await),
     };
     if got.id != id {
         return Err(CloudflareError::Malformed {

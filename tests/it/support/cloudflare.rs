@@ -85,6 +85,8 @@ impl FakeCloudflare {
                 json_ok(setting_body("smart_routing", json!("off"), true)),
             ),
             (format!("{zone}/workers/routes"), json_ok(empty_list())),
+            // A DNS name no test mounts has no records.
+            (format!("{zone}/dns_records"), json_ok(empty_list())),
             (format!("{zone}/spectrum/apps"), json_ok(empty_list())),
             (
                 format!("{API}/user/tokens/verify"),
@@ -192,6 +194,32 @@ impl FakeCloudflare {
             .and(query_param(q.0, q.1))
             .respond_with(resp)
             .with_priority(10)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Answers `GET p` with `pages[n-1]` for `?page=n` (what a paginated list endpoint does).
+    pub async fn get_pages(&self, p: &str, q: Option<(&str, &str)>, pages: Vec<Value>) {
+        for (i, body) in pages.into_iter().enumerate() {
+            let mut m = Mock::given(method("GET"))
+                .and(path(format!("{API}{p}")))
+                .and(query_param("page", (i + 1).to_string()));
+            if let Some((k, v)) = q {
+                m = m.and(query_param(k, v));
+            }
+            m.respond_with(json_ok(body))
+                .with_priority(5)
+                .mount(&self.server)
+                .await;
+        }
+    }
+
+    /// Mounted ahead of everything else on the path (priority 1).
+    pub async fn first(&self, p: &str, resp: ResponseTemplate) {
+        Mock::given(method("GET"))
+            .and(path(format!("{API}{p}")))
+            .respond_with(resp)
+            .with_priority(1)
             .mount(&self.server)
             .await;
     }
