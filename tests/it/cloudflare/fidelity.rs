@@ -673,6 +673,16 @@ async fn a_cname_to_cfargotunnel_is_a_cloudflared_layer() {
     assert_eq!(t["provider"], "cloudflared");
     assert_eq!(t["kind"], "reverse_proxy");
     assert!(t["name"].as_str().unwrap().contains("6ff42ae2"), "{t:#}");
+    // Its settings live in cloudflared's own configuration: nothing is invented about them.
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["layer"] == "cloudflared"),
+        "{:#}",
+        v["findings"]
+    );
     assert_eq!(support::report_layer_ids(&v)[0], "cloudflare");
 }
 
