@@ -130,8 +130,8 @@ fn verified_text(verified: &Option<String>) -> String {
 fn permission_text(permission: &Option<String>) -> String {
     match permission {
         Some(p) => format!(
-            ": the token is valid (token verify says active) but lacks the \"{p}\" permission; \
-             add it to the token"
+            ": the token is valid (token verify says active), so it lacks the \"{p}\" \
+             permission (add it to the token) or the zone's plan does not include this product"
         ),
         None => String::new(),
     }

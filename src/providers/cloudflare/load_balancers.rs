@@ -32,7 +32,7 @@ where
 /// Region, country or PoP code → pool ids, in failover order.
 pub type PoolMap = BTreeMap<String, Vec<String>>;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LoadBalancer {
     pub id: String,
     /// The hostname it answers for (`*.example.com` for a wildcard).
@@ -66,7 +66,7 @@ pub struct LoadBalancer {
     pub rules: Vec<LbRule>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SessionAffinityAttributes {
     /// Seconds an origin removed from a pool keeps its affine sessions.
     #[serde(default)]
@@ -78,7 +78,7 @@ pub struct SessionAffinityAttributes {
 
 /// A load-balancing rule: when `condition` matches, `overrides` replace the load balancer's
 /// own fields (or `fixed_response` answers without any origin).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LbRule {
     #[serde(default)]
     pub name: Option<String>,
@@ -114,7 +114,7 @@ pub struct LbOverrides {
     pub steering_policy: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Pool {
     pub id: String,
     #[serde(default)]
@@ -125,7 +125,7 @@ pub struct Pool {
     pub origins: Vec<PoolOrigin>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PoolOrigin {
     #[serde(default)]
     pub name: Option<String>,

@@ -179,6 +179,18 @@ pub async fn read_request(
             .find(|l| zone::normalize_host(&l.name) == *src)
             .cloned()
     });
+    if let Some(lb) = &lb {
+        // A rule that answers by itself sends no request to any pool for what it matches.
+        for r in lb.enabled_rules().filter(|r| r.fixed_response.is_some()) {
+            notices.push(format!(
+                "load balancer {} rule {:?} answers with a fixed response when {}: requests \
+                 it matches reach no origin",
+                lb.locator(&zone.id),
+                r.name.as_deref().unwrap_or(""),
+                r.condition.as_deref().unwrap_or("it matches")
+            ));
+        }
+    }
 
     let mut details = ZoneDetails {
         zone,

@@ -143,10 +143,19 @@ pub(crate) async fn zone_by_name(
             50,
         )
         .await;
-    let zones = match got {
-        Ok(l) => l.items,
+    let listed = match got {
+        Ok(l) => l,
         Err(e) => return Err(client.explain_denial(e, ZONE_READ, None).await),
     };
+    // A zone of this very name that could not be decoded is not "no zone": that would read
+    // as "not in Cloudflare", a verdict the answer does not support.
+    if let Some(s) = listed.skipped.iter().find(|s| s.names(name)) {
+        return Err(CloudflareError::Malformed {
+            what: format!("zone named {name}"),
+            message: s.describe(),
+        });
+    }
+    let zones = listed.items;
     let mut matching: Vec<Zone> = zones
         .into_iter()
         .filter(|z| normalize_host(&z.name) == name)

@@ -815,3 +815,28 @@ async fn an_error_list_of_plain_strings_is_quoted() {
     assert_eq!(g[0].0, "api-error");
     assert!(g[0].1.contains("setting is locked"), "{}", g[0].1);
 }
+
+/// The zone itself malformed (no `id`) is a gap, not "no zone holds the host": that would
+/// read as "Cloudflare is not in the path".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_zone_of_the_hosts_name_is_a_gap_not_absence() {
+    let cf = FakeCloudflare::start().await;
+    let mut zones = fixture("zones_example_com.json");
+    zones["result"][0].as_object_mut().unwrap().remove("id");
+    cf.get_query("/zones", ("name", "example.com"), json_ok(zones))
+        .await;
+    let (r, v) = chain(&cf, &[]).await;
+    assert_eq!(r.code, 3);
+    let g = gaps(&v);
+    assert_eq!(g[0].0, "malformed-response", "{g:?}");
+    assert!(g[0].1.contains("`id`"), "{}", g[0].1);
+    assert!(
+        !v["chain"]["not_consulted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["provider"] == "cloudflare"),
+        "{:#}",
+        v["chain"]["not_consulted"]
+    );
+}
