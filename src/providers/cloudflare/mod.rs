@@ -22,6 +22,7 @@ mod outcome;
 mod products;
 mod rulesets;
 mod settings;
+mod tunnel;
 mod zone;
 
 pub use client::Skipped;
@@ -405,7 +406,7 @@ pub async fn read_request(
     }
 
     // A CNAME to a tunnel is cloudflared, not an unknown origin.
-    let tunnel = next_hops
+    let mut tunnel = next_hops
         .iter()
         .find(|h| h.kind == NextHopKind::CloudflareTunnel)
         .map(|h| {
@@ -422,6 +423,20 @@ pub async fn read_request(
             )
         });
 
+    if let (Some(t), Some(acct)) = (tunnel.as_mut(), account.as_deref()) {
+        read_tunnel(
+            client,
+            acct,
+            t,
+            &mut next_hops,
+            &host,
+            path,
+            &mut gaps,
+            &mut notices,
+        )
+        .await;
+    }
+
     details.settings = Some(settings);
     CloudflareOutcome {
         host,
@@ -432,6 +447,94 @@ pub async fn read_request(
         next_hops,
         gaps,
         details: Some(Box::new(details)),
+    }
+}
+
+/// A remotely managed tunnel's ingress rule for the request: what cloudflared forwards to,
+/// and the `Host` header it sends.
+#[allow(clippy::too_many_arguments)]
+async fn read_tunnel(
+    client: &CloudflareClient,
+    account: &str,
+    layer: &mut crate::model::Layer,
+    hops: &mut [NextHop],
+    host: &str,
+    path: &str,
+    gaps: &mut Vec<Gap>,
+    notices: &mut Vec<String>,
+) {
+    use crate::model::Setting;
+    let Some(hop) = hops
+        .iter_mut()
+        .find(|h| h.kind == NextHopKind::CloudflareTunnel)
+    else {
+        return;
+    };
+    let tunnel_id = hop.host.split('.').next().unwrap_or("").to_string();
+    let locator = format!("account/{account}/cfd_tunnel/{tunnel_id}/configurations");
+    let config = match tunnel::read_configuration(client, account, &tunnel_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            notices.push(format!(
+                "Cloudflare Tunnel {tunnel_id} is managed locally: its ingress rules (which \
+                 service gets {host}, with which originRequest settings) are in cloudflared's \
+                 config.yml, not in the API"
+            ));
+            return;
+        }
+        Err(e) => {
+            gaps.push(gap_from(
+                &format!("ingress rules of Cloudflare Tunnel {tunnel_id} (where cloudflared sends {host})"),
+                &e,
+            ));
+            return;
+        }
+    };
+    let Some((i, rule)) = tunnel::matching_rule(&config, host, path) else {
+        notices.push(format!(
+            "no ingress rule of Cloudflare Tunnel {tunnel_id} ({locator}) matches {host}{path}"
+        ));
+        return;
+    };
+    let field = format!("config.ingress[{i}].service");
+    let service = rule.service.trim();
+    if let Some(code) = service.strip_prefix("http_status:") {
+        layer.proxies = Setting::explicit_field(false, locator.clone(), field);
+        notices.push(format!(
+            "cloudflared answers {host}{path} with HTTP {code} itself ({locator} \
+             config.ingress[{i}]): no WebSocket reaches an origin"
+        ));
+        return;
+    }
+    match reqwest::Url::parse(service) {
+        Ok(url) if matches!(url.scheme(), "http" | "https" | "ws" | "wss") => {
+            let tls = matches!(url.scheme(), "https" | "wss");
+            layer.tls_to_origin = Setting::explicit_field(tls, locator.clone(), field.clone());
+            layer.name = format!("{} → {service}", layer.name);
+            let host_header = rule
+                .origin_request
+                .as_ref()
+                .and_then(|o| o.http_host_header.clone())
+                .or_else(|| {
+                    config
+                        .origin_request
+                        .as_ref()
+                        .and_then(|o| o.http_host_header.clone())
+                });
+            if let Some(h) = &host_header {
+                hop.host_header = Some(zone::normalize_host(h));
+            }
+            notices.push(format!(
+                "cloudflared sends {host}{path} to {service} ({locator} config.ingress[{i}]){}",
+                host_header
+                    .map(|h| format!(" with Host: {h} (originRequest.httpHostHeader)"))
+                    .unwrap_or_default()
+            ));
+        }
+        _ => notices.push(format!(
+            "cloudflared sends {host}{path} to {service} ({locator} config.ingress[{i}]), \
+             which is not an HTTP service"
+        )),
     }
 }
 

@@ -684,6 +684,73 @@ async fn a_cname_to_cfargotunnel_is_a_cloudflared_layer() {
         v["findings"]
     );
     assert_eq!(support::report_layer_ids(&v)[0], "cloudflare");
+    // No remote configuration (404): the ingress rules are in a local config.yml, and the
+    // report says so.
+    assert!(notices(&v).contains("managed locally"), "{}", notices(&v));
+}
+
+/// A remotely managed tunnel's ingress rule (cloudflare-go's configuration body) says where
+/// cloudflared forwards the hostname and with which Host header: nginx is routed by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remotely_managed_tunnel_says_where_cloudflared_forwards() {
+    let tunnel = "6ff42ae2-765d-4adf-8112-31c55c1551ef";
+    let setup = || async {
+        let cf = FakeCloudflare::start().await;
+        cf.zone_example_com().await;
+        cf.load_balancers("load_balancers_empty.json").await;
+        cf.settings(&[]).await;
+        cf.get_query(
+            &format!("/zones/{ZONE_ID}/dns_records"),
+            ("name", "ws.example.com"),
+            records_of(vec![record(
+                "rt1",
+                "ws.example.com",
+                "CNAME",
+                &format!("{tunnel}.cfargotunnel.com"),
+                true,
+            )]),
+        )
+        .await;
+        cf
+    };
+    let cf = setup().await;
+    cf.get(
+        &format!("/accounts/{ACCOUNT_ID}/cfd_tunnel/{tunnel}/configurations"),
+        json_ok(fixture("tunnel_configuration.json")),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = nginx_two_servers(dir.path());
+    let (_, v) = chain(&cf, &["--nginx-conf", &conf, "--nginx-version", "1.26.0"]).await;
+    assert!(gaps(&v).is_empty(), "{:?}", gaps(&v));
+    let t = layer(&v, "cloudflared");
+    assert_eq!(t["tls_to_origin"]["value"], false, "{t:#}");
+    assert_eq!(
+        t["tls_to_origin"]["origin"]["field"],
+        "config.ingress[1].service"
+    );
+    assert_eq!(
+        support::report_layer_ids(&v),
+        vec!["cloudflare", "cloudflared", "nginx:app.internal/ws/"]
+    );
+    assert!(
+        notices(&v).contains("http://localhost:8080"),
+        "{}",
+        notices(&v)
+    );
+
+    // Without "Cloudflare Tunnel Read" the ingress rules are a gap that names it.
+    let cf = setup().await;
+    cf.get(
+        &format!("/accounts/{ACCOUNT_ID}/cfd_tunnel/{tunnel}/configurations"),
+        denied_10000(),
+    )
+    .await;
+    let (_, v) = chain(&cf, &[]).await;
+    let g = gaps(&v);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0].0, "access-denied");
+    assert!(g[0].1.contains("\"Cloudflare Tunnel Read\""), "{}", g[0].1);
 }
 
 /// `proxy_read_timeout` answered as a string ("2") is seconds.

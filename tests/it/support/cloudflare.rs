@@ -93,6 +93,20 @@ impl FakeCloudflare {
                 json_ok(fixture("token_verify_active.json")),
             ),
         ];
+        // A locally managed tunnel: Cloudflare holds no ingress rules for it. The API
+        // reference documents `config` as the remote configuration; `null` is what this server
+        // answers for "none" (the exact body for a local tunnel is not documented).
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::path_regex(format!(
+                r"^{API}/accounts/[0-9a-f]+/cfd_tunnel/[0-9a-f-]+/configurations$"
+            )))
+            .respond_with(json_ok(json!({
+                "success": true, "errors": [], "messages": [],
+                "result": {"tunnel_id": "", "version": 0, "config": null, "source": "local"}
+            })))
+            .with_priority(100)
+            .mount(&server)
+            .await;
         for (p, resp) in defaults {
             Mock::given(method("GET"))
                 .and(path(p))
