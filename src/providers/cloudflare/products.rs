@@ -123,13 +123,15 @@ pub(crate) async fn notices(
             for s in &l.skipped {
                 out.push(s.describe());
             }
-            // The most specific matching route wins; any matching route with a script means
-            // a Worker sees the handshake.
-            for r in l
+            // When several routes match, the most specific one applies (Workers docs,
+            // "Routes": matching behaviour); specificity is read as the pattern's literal
+            // characters, so `ws.example.com/ws/*` beats `*.example.com/*`.
+            let best = l
                 .items
                 .iter()
                 .filter(|r| route_matches(&r.pattern, host, path))
-            {
+                .max_by_key(|r| r.pattern.chars().filter(|c| *c != '*').count());
+            if let Some(r) = best {
                 let id = r.id.as_deref().unwrap_or("?");
                 match r.script.as_deref().filter(|s| !s.is_empty()) {
                     Some(script) => out.push(format!(
@@ -199,6 +201,7 @@ mod tests {
 
     #[test]
     fn workers_route_patterns() {
+        assert!(route_matches("*example.com/*", "ws.example.com", "/"));
         assert!(route_matches("ws.example.com/*", "ws.example.com", "/ws/"));
         assert!(route_matches(
             "*.example.com/ws*",
