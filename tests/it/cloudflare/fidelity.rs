@@ -608,6 +608,7 @@ async fn argo_workers_routes_and_spectrum_are_reported() {
         !n.contains("api.example.com/*"),
         "a route for another host: {n}"
     );
+    assert!(!n.contains("catch-all"), "a less specific route: {n}");
     assert!(n.contains("Spectrum application"), "{n}");
     // Also on the table a person reads.
     let cf2 = FakeCloudflare::start().await;
