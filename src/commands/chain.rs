@@ -45,36 +45,34 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             }
         };
         let reading = async {
-            // Cloudflare before AWS when it is configured: its record names the next hop (an
+            // Cloudflare first when it is configured: its record names the next hop (an
             // ALB's DNS name, or a host name Route 53 leads to one), which is where the AWS
-            // walk starts. Otherwise the edge and AWS at once. nginx comes last: a load
-            // balancer's rule may rewrite the host and path it receives (ALB transforms), and
-            // its configuration is read in milliseconds.
+            // walk starts. Otherwise the edge and AWS at once. The proxies behind (nginx,
+            // HAProxy, Caddy) come last: an Origin Rule or pool origin may rewrite the Host
+            // they select by, a load balancer's rule the host and path (ALB transforms), and
+            // their configurations are read in milliseconds.
             let cf = cloudflare_task(&req, cloudflare, pin);
             let started = std::time::Instant::now();
             let mut found = if walk_from_cloudflare {
-                let edge_then_aws = async {
-                    let mut first = discover(&req, vec![cf]).await;
-                    let mut next = req.clone();
-                    if next.alb.is_none() {
-                        match first.next_hops.iter().find(|h| is_elb_dns(h)) {
-                            Some(elb) => next.alb = Some(elb.clone()),
-                            None => next.via = first.next_hops.first().cloned(),
-                        }
+                let mut first = discover(&req, vec![cf]).await;
+                let mut next = req.clone();
+                if next.alb.is_none() {
+                    match first.next_hops.iter().find(|h| is_elb_dns(h)) {
+                        Some(elb) => next.alb = Some(elb.clone()),
+                        None => next.via = first.next_hops.first().cloned(),
                     }
-                    let aws = discover(
+                }
+                let aws = discover(
+                    &next,
+                    vec![aws_task(
                         &next,
-                        vec![aws_task(
-                            &next,
-                            AwsSource::StandardChain,
-                            AwsOptions::default(),
-                        )],
-                    )
-                    .await;
-                    first.absorb(aws);
-                    first
-                };
-                edge_then_aws.await
+                        AwsSource::StandardChain,
+                        AwsOptions::default(),
+                    )],
+                )
+                .await;
+                first.absorb(aws);
+                first
             } else {
                 let tasks = vec![
                     cf,
@@ -82,7 +80,11 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
                 ];
                 discover(&req, tasks).await
             };
-            let inner = request_for_next_layer(&found.chain, &req);
+            // The Host an Origin Rule or pool origin sends on, unless a load balancer's rule
+            // rewrote the request after it (its host then is the one that arrives).
+            let mut inner = req.clone();
+            inner.host_header = found.next_host_header.clone();
+            let inner = request_for_next_layer(&found.chain, &inner);
             found.absorb(
                 discover(
                     &inner,
@@ -169,6 +171,7 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
         alb: args.alb.clone(),
         cloudfront: args.cloudfront.clone(),
         via: None,
+        host_header: None,
         regions: args.regions.clone(),
         timeout: Duration::from_secs_f64(timeout.0),
         aws_in_env: env::aws_in_env(),

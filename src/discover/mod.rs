@@ -19,7 +19,8 @@ pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};
 
 use crate::model::PathVariant;
 use crate::model::{
-    Chain, Gap, GapCode, Heartbeat, Layer, LayerKind, NotConsulted, Provider, Scheme, Target,
+    Chain, Gap, GapCode, Heartbeat, Layer, LayerKind, NotConsulted, Notice, Provider, Scheme,
+    Target,
 };
 use crate::providers::alb::{read_alb, AlbReading, AlbRequest, AlbSelector};
 use crate::providers::aws::{
@@ -50,6 +51,10 @@ pub struct ChainRequest {
     /// The host name an outer layer forwards to (a Cloudflare record's target) when it is not
     /// a load balancer's own DNS name: Route 53 resolves it instead of the domain.
     pub via: Option<String>,
+    /// The `Host` header an outer layer sends to the next hop when it is not the domain (a
+    /// Cloudflare Origin Rule or a pool origin's Host header): what nginx selects its server
+    /// by.
+    pub host_header: Option<String>,
     /// `--regions`: where to look for a load balancer whose region is not otherwise known.
     pub regions: Vec<String>,
     /// `--timeout`: the total deadline of each provider.
@@ -69,6 +74,7 @@ impl ChainRequest {
             alb: None,
             cloudfront: None,
             via: None,
+            host_header: None,
             regions: Vec::new(),
             timeout: Duration::from_secs(30),
             aws_in_env: false,
@@ -86,6 +92,9 @@ pub struct ProviderOutput {
     /// Host names this layer forwards to (a Cloudflare record's target), for the next step of
     /// the walk.
     pub next_hops: Vec<String>,
+    /// The `Host` header those next hops receive, when the layer rewrites it.
+    pub next_host_header: Option<String>,
+    pub notices: Vec<Notice>,
 }
 
 pub type ProviderFuture = Pin<Box<dyn Future<Output = ProviderOutput> + Send>>;
@@ -116,6 +125,8 @@ pub struct Discovered {
     pub elapsed: Duration,
     /// Every task's next hops, in task order.
     pub next_hops: Vec<String>,
+    /// The first task's rewritten `Host` header for them, if any.
+    pub next_host_header: Option<String>,
 }
 
 impl Discovered {
@@ -128,6 +139,10 @@ impl Discovered {
         self.timings.extend(later.timings);
         self.elapsed += later.elapsed;
         self.next_hops.extend(later.next_hops);
+        self.chain.notices.extend(later.chain.notices);
+        if self.next_host_header.is_none() {
+            self.next_host_header = later.next_host_header;
+        }
     }
 }
 
@@ -144,6 +159,8 @@ pub fn request_for_next_layer(chain: &Chain, req: &ChainRequest) -> ChainRequest
     if let Some(r) = rewrite {
         next.domain = r.host.split(':').next().unwrap_or(&r.host).to_string();
         next.path.clone_from(&r.path);
+        // The rewritten host is the one that arrives, whatever an outer layer sent.
+        next.host_header = None;
     }
     next
 }
@@ -196,8 +213,11 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
     chain.heartbeat = req.heartbeat.clone();
     let mut timings = Vec::new();
     let mut next_hops = Vec::new();
+    let mut next_host_header = None;
     for (timing, out) in results {
         next_hops.extend(out.next_hops);
+        next_host_header = next_host_header.or(out.next_host_header);
+        chain.notices.extend(out.notices);
         timings.push(timing);
         chain.layers.extend(out.layers);
         chain.gaps.extend(out.gaps);
@@ -209,6 +229,7 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
         timings,
         elapsed: started.elapsed(),
         next_hops,
+        next_host_header,
     }
 }
 

@@ -34,6 +34,22 @@ pub struct Chain {
     /// Facts a live probe observed, when one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeFacts>,
+    /// What a provider read but could not use in full (one malformed record of a list, a rule
+    /// expression it cannot evaluate, a product whose WebSocket behaviour is only documented):
+    /// not gaps, because the facts the chain rests on were read, but said so that nobody takes
+    /// a skipped detail for an absent one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Notice>,
+}
+
+/// One thing a provider wants the reader to know about its read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Notice {
+    /// The layer id it concerns (`cloudflare`).
+    pub layer: String,
+    pub provider: Provider,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -90,6 +106,9 @@ pub enum Provider {
     Probe,
     /// Anything a user's own tooling wrote into a chain (HAProxy, Envoy, …).
     Other,
+    /// A Cloudflare Tunnel: `cloudflared` connects out to Cloudflare and carries the edge's
+    /// requests to a local service (a CNAME to `<uuid>.cfargotunnel.com`).
+    Cloudflared,
     /// A hop no provider read whose limit a live probe measured: its connection was cut at a
     /// time no layer read explains, so something the audit cannot see sits on the path.
     Unseen,
@@ -108,6 +127,7 @@ impl Provider {
             Provider::App => "app",
             Provider::Probe => "probe",
             Provider::Other => "other",
+            Provider::Cloudflared => "cloudflared",
             Provider::Unseen => "unseen",
         }
     }
@@ -280,6 +300,11 @@ pub struct Layer {
     pub client_protocols: Setting<Vec<String>>,
     #[serde(default)]
     pub tls_to_origin: Setting<bool>,
+    /// Whether this layer accepts TLS from the previous one (the client, for the outermost):
+    /// `false` means a `wss://` client cannot complete its handshake here (Cloudflare SSL
+    /// mode Off serves no TLS at the edge).
+    #[serde(default)]
+    pub tls_from_client: Setting<bool>,
     #[serde(default)]
     pub stickiness: Setting<Stickiness>,
     /// How new connections are spread over the backends: `round_robin`, `least_conn`,
@@ -337,6 +362,7 @@ impl Layer {
             "upstream_http_version" => &self.upstream_http_version.origin,
             "client_protocols" => &self.client_protocols.origin,
             "tls_to_origin" => &self.tls_to_origin.origin,
+            "tls_from_client" => &self.tls_from_client.origin,
             "stickiness" => &self.stickiness.origin,
             "balancing" => &self.balancing.origin,
             "targets" => &self.targets.origin,
@@ -388,6 +414,7 @@ impl Layer {
             upstream_http_version: Setting::default(),
             client_protocols: Setting::default(),
             tls_to_origin: Setting::default(),
+            tls_from_client: Setting::default(),
             stickiness: Setting::default(),
             balancing: Setting::default(),
             targets: Setting::default(),
@@ -514,6 +541,7 @@ impl Chain {
             gaps: Vec::new(),
             not_consulted: Vec::new(),
             probe: None,
+            notices: Vec::new(),
         }
     }
 
