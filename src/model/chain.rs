@@ -34,6 +34,10 @@ pub struct Chain {
     /// Facts a live probe observed, when one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeFacts>,
+    /// Settings whose live value differs from the one infrastructure code plans
+    /// (`wsaudit chain --terraform-plan`): changed by hand, or a plan not yet applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<super::drift::Drift>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -403,6 +407,7 @@ impl Chain {
             gaps: Vec::new(),
             not_consulted: Vec::new(),
             probe: None,
+            drift: Vec::new(),
         }
     }
 

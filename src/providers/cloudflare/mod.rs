@@ -25,6 +25,8 @@ pub use client::{ClientOptions, CloudflareClient, API_URL_ENV, DEFAULT_API_URL, 
 pub use envelope::ResultInfo;
 pub use error::CloudflareError;
 pub use layer::{apply_probed_idle, ASSUMED_WS_IDLE_S, LAYER_ID};
+// Planned zones (infrastructure code) are translated by the same code as live ones.
+pub(crate) use layer::build_layer;
 pub use load_balancers::{LoadBalancer, Pool, PoolOrigin, SessionAffinityAttributes};
 pub use message::ApiMessage;
 pub use outcome::{CloudflareOutcome, NextHop, NextHopKind, Presence, ZoneDetails};
@@ -32,7 +34,7 @@ pub use settings::{SettingValue, ZoneSettings, SETTING_IDS};
 pub use zone::{candidate_zone_names, DnsRecord, Zone, ZoneAccount, ZonePin, ZonePlan};
 
 use crate::model::{Gap, GapCode, Provider};
-use layer::Backends;
+pub(crate) use layer::Backends;
 
 fn gap(code: GapCode, reason: String) -> Gap {
     Gap {
