@@ -93,6 +93,10 @@ pub enum Command {
     /// nginx only: the location nginx would pick for --domain/--path, or every WebSocket
     /// location, judged by the rule pack. `wsaudit nginx parse PATH` prints the parse.
     Nginx(NginxArgs),
+    /// Infrastructure code before deploy: a Terraform plan (`terraform show -json tfplan`) or a
+    /// CloudFormation template (JSON or YAML), every chain it defines (or the one serving
+    /// --domain), judged by the rule pack.
+    Iac(IacArgs),
     /// List the rule pack.
     Rules,
     /// Explain one rule: the mechanism, the fix, a snippet.
@@ -180,6 +184,37 @@ pub struct ChainArgs {
     /// address of the same chain).
     #[arg(long, value_name = "URL", requires = "probe")]
     pub probe_url: Option<String>,
+    /// A Terraform plan (`terraform show -json tfplan`): its layers stand in for those nothing
+    /// live read, and a live value that differs from the planned one is reported as drift.
+    #[arg(long, value_name = "PLAN.json")]
+    pub terraform_plan: Option<String>,
+    /// A CloudFormation template (JSON or YAML), used like --terraform-plan.
+    #[arg(long, value_name = "FILE")]
+    pub cloudformation: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IacArgs {
+    /// The plan JSON (`terraform show -json tfplan > plan.json`) or the template; - reads
+    /// standard input.
+    #[arg(value_name = "PLAN.json|TEMPLATE")]
+    pub file: String,
+    /// The domain clients dial: judge the chain that serves it (default: every chain the
+    /// code defines).
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// The WebSocket path (with --domain; default /).
+    #[arg(long, value_name = "P", requires = "domain")]
+    pub path: Option<String>,
+    /// What clients dial.
+    #[arg(long, value_enum, default_value_t = SchemeArg::Wss)]
+    pub scheme: SchemeArg,
+    /// The app's heartbeat interval (e.g. 25s).
+    #[arg(long, value_name = "DUR")]
+    pub heartbeat: Option<String>,
+    /// Who sends the heartbeat.
+    #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
+    pub heartbeat_from: HeartbeatFrom,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -17,6 +17,8 @@ pub enum CommandError {
     Chain(#[from] ChainError),
     #[error(transparent)]
     Nginx(#[from] NginxError),
+    #[error(transparent)]
+    Iac(#[from] crate::providers::iac::IacError),
     #[error("{0}")]
     Usage(String),
     /// A bad URL or option, or a target that could not be reached at all.

@@ -297,8 +297,17 @@ fn entries(inv: &Inventory) -> Vec<(String, Start<'_>)> {
             }
         }
     };
+    // A Cloudflare load balancer named like a record takes precedence over it (Load Balancing
+    // docs), as in a live read.
+    let lb_names: Vec<String> = inv
+        .cf_lbs
+        .iter()
+        .map(|l| l.name.trim_end_matches('.').to_ascii_lowercase())
+        .collect();
     for r in &inv.records {
-        if matches!(r.record_type.to_ascii_uppercase().as_str(), "A" | "AAAA" | "CNAME") {
+        if matches!(r.record_type.to_ascii_uppercase().as_str(), "A" | "AAAA" | "CNAME")
+            && !lb_names.contains(&fqdn(inv, r))
+        {
             out.push((fqdn(inv, r), Start::Record(r)));
             mark(next_of(inv, &r.content), &mut fronted);
         }

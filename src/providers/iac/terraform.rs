@@ -285,11 +285,12 @@ fn parent_modinst(modinst: &str) -> String {
     }
 }
 
-/// One part of a reference: a name, or an index (`["eu"]`, `[0]`).
+/// One part of a reference: a name, or an index (`["eu"]`, `[0]`; `None` for an expression
+/// such as `[each.key]`, which any instance may satisfy).
 #[derive(Debug, PartialEq)]
 enum Part {
     Name(String),
-    Index(Value),
+    Index(Option<Value>),
 }
 
 fn parse_reference(r: &str) -> Vec<Part> {
@@ -319,8 +320,7 @@ fn parse_reference(r: &str) -> Vec<Part> {
                         key.push(c);
                     }
                 }
-                let idx = serde_json::from_str::<Value>(&key).unwrap_or(Value::String(key));
-                parts.push(Part::Index(idx));
+                parts.push(Part::Index(serde_json::from_str::<Value>(&key).ok()));
             }
             c => name.push(c),
         }
@@ -492,6 +492,22 @@ impl<'a> Plan<'a> {
                         }
                     }
                 }
+                // `module.edge.lb_dns_names["eu"]` of an output keyed like the resources it
+                // is built from (`{ for k, lb in aws_lb.ws : k => lb.dns_name }`).
+                if let Some(Part::Index(Some(key))) = parts.get(3) {
+                    let keyed: Vec<String> = out
+                        .iter()
+                        .filter(|a| {
+                            self.resources
+                                .iter()
+                                .any(|x| &x.address == *a && x.index.as_ref() == Some(key))
+                        })
+                        .cloned()
+                        .collect();
+                    if !keyed.is_empty() {
+                        out = keyed;
+                    }
+                }
                 out
             }
             Some("local" | "each" | "count" | "path" | "terraform" | "self") | None => Vec::new(),
@@ -508,7 +524,7 @@ impl<'a> Plan<'a> {
                     }
                 };
                 let idx = match parts.get(idx_at) {
-                    Some(Part::Index(i)) => Some(i),
+                    Some(Part::Index(Some(i))) => Some(i),
                     _ => None,
                 };
                 self.resources
@@ -529,8 +545,15 @@ impl<'a> Plan<'a> {
 
     fn link(&self, r: &Res<'a>, path: &str) -> Result<Link, IacError> {
         let mut targets: Vec<String> = Vec::new();
-        for reference in r.references(path) {
-            for a in self.resolve(Some(&r.modinst), &r.modpath, &reference, 0) {
+        let refs = r.references(path);
+        for (i, reference) in refs.iter().enumerate() {
+            // Terraform lists a traversal at every depth, most specific first
+            // (`aws_lb.ws["eu"].arn`, `aws_lb.ws["eu"]`, `aws_lb.ws`): the shorter ones name
+            // no other resource, only less precisely.
+            if refs[..i].iter().any(|r0| r0.starts_with(reference.as_str())) {
+                continue;
+            }
+            for a in self.resolve(Some(&r.modinst), &r.modpath, reference, 0) {
                 if !targets.contains(&a) {
                     targets.push(a);
                 }
@@ -1242,7 +1265,7 @@ mod tests {
             vec![
                 Part::Name("aws_lb".into()),
                 Part::Name("ws".into()),
-                Part::Index(Value::String("eu".into())),
+                Part::Index(Some(Value::String("eu".into()))),
                 Part::Name("arn".into()),
             ]
         );
@@ -1251,7 +1274,15 @@ mod tests {
             vec![
                 Part::Name("aws_lb".into()),
                 Part::Name("ws".into()),
-                Part::Index(serde_json::json!(0)),
+                Part::Index(Some(serde_json::json!(0))),
+            ]
+        );
+        assert_eq!(
+            parse_reference("aws_lb.ws[each.key]"),
+            vec![
+                Part::Name("aws_lb".into()),
+                Part::Name("ws".into()),
+                Part::Index(None),
             ]
         );
     }
