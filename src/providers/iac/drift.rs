@@ -52,6 +52,13 @@ pub fn compare(live: &Layer, planned: &Layer) -> Vec<Drift> {
         let Ok(planned_origin) = serde_json::from_value(pv["origin"].clone()) else {
             continue;
         };
+        // One value may fill two settings (an ALB's idle timeout is also its keep-alive
+        // toward the targets): one difference, reported once.
+        if out.iter().any(|d: &Drift| {
+            d.planned_origin == planned_origin && &d.live == lval && &d.planned == pval
+        }) {
+            continue;
+        }
         out.push(Drift {
             layer: live.id.clone(),
             setting: key.to_string(),
