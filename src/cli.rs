@@ -191,6 +191,10 @@ pub struct ChainArgs {
     /// A CloudFormation template (JSON or YAML), used like --terraform-plan.
     #[arg(long, value_name = "FILE")]
     pub cloudformation: Option<String>,
+    /// With --terraform-plan: the root module the plan was made from, for the line of each
+    /// planned value (default: the plan's directory, when it holds `.tf` files).
+    #[arg(long, value_name = "DIR", requires = "terraform_plan")]
+    pub tf_dir: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -209,6 +213,10 @@ pub struct IacArgs {
     /// What clients dial.
     #[arg(long, value_enum, default_value_t = SchemeArg::Wss)]
     pub scheme: SchemeArg,
+    /// The Terraform root module the plan was made from: findings point at the line of its
+    /// `.tf` files (default: the plan's directory, when it holds `.tf` files).
+    #[arg(long, value_name = "DIR")]
+    pub tf_dir: Option<String>,
     /// The app's heartbeat interval (e.g. 25s).
     #[arg(long, value_name = "DUR")]
     pub heartbeat: Option<String>,

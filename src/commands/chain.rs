@@ -110,8 +110,11 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             code: GapCode::ProbeFailed,
         }),
     }
-    for file in [&args.terraform_plan, &args.cloudformation].into_iter().flatten() {
-        add_planned(&ctx, &mut chain, file)?;
+    if let Some(plan) = &args.terraform_plan {
+        add_planned(&ctx, &mut chain, plan, args.tf_dir.as_deref())?;
+    }
+    if let Some(template) = &args.cloudformation {
+        add_planned(&ctx, &mut chain, template, None)?;
     }
     ctx.apply_heartbeat(&mut chain, flag);
     let judged = ctx.judge(chain)?;
@@ -121,8 +124,13 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
 /// `--terraform-plan`/`--cloudformation`: the planned chain for the same domain and path fills
 /// in the layers nothing live read, and each live value that differs from its planned one is
 /// drift.
-fn add_planned(ctx: &Context, chain: &mut crate::model::Chain, file: &str) -> Result<(), CommandError> {
-    let inv = super::iac::read_inventory(file)?;
+fn add_planned(
+    ctx: &Context,
+    chain: &mut crate::model::Chain,
+    file: &str,
+    tf_dir: Option<&str>,
+) -> Result<(), CommandError> {
+    let inv = super::iac::read_inventory(ctx, file, tf_dir)?;
     let planned = crate::providers::iac::planned_chains(
         &inv,
         Some((&chain.target.domain, &chain.target.path)),

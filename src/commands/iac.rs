@@ -10,17 +10,56 @@ use crate::policy::merge_evaluations;
 use crate::providers::iac::{self, Inventory, PlannedChain};
 use crate::report::Report;
 use std::io::Read;
+use std::path::Path;
 
-/// Reads a plan or template named on the command line (`-`: standard input).
-pub(super) fn read_inventory(file: &str) -> Result<Inventory, CommandError> {
-    if file == "-" {
+/// Reads a plan or template named on the command line (`-`: standard input), and for a plan
+/// the `.tf` files of `tf_dir` (else of the plan's own directory, when it holds any).
+pub(super) fn read_inventory(
+    ctx: &Context,
+    file: &str,
+    tf_dir: Option<&str>,
+) -> Result<Inventory, CommandError> {
+    let mut inv = if file == "-" {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
             .map_err(|e| CommandError::io("<stdin>", e))?;
-        return Ok(iac::read_text(&s, "<stdin>")?);
+        iac::read_text(&s, "<stdin>")?
+    } else {
+        iac::read_file(file)?
+    };
+    if inv.kind != iac::SourceKind::TerraformPlan {
+        return Ok(inv);
     }
-    Ok(iac::read_file(file)?)
+    let dir = match tf_dir {
+        Some(d) => {
+            if !Path::new(d).is_dir() {
+                return Err(CommandError::Usage(format!("--tf-dir {d}: not a directory")));
+            }
+            Some(d.to_string())
+        }
+        None if file != "-" => {
+            let parent = Path::new(file).parent().map(|p| p.display().to_string());
+            let parent = parent.filter(|p| !p.is_empty()).unwrap_or_else(|| ".".into());
+            let has_tf = std::fs::read_dir(&parent).is_ok_and(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .any(|e| e.path().extension().is_some_and(|x| x == "tf"))
+            });
+            has_tf.then_some(parent)
+        }
+        None => None,
+    };
+    if let Some(d) = dir {
+        if iac::attach_tf_source(&mut inv, Path::new(&d), &d) {
+            ctx.debug(&format!("{file}: values located in the .tf files under {d}"));
+        } else if tf_dir.is_some() {
+            ctx.info(&format!(
+                "--tf-dir {d}: no resource block of the plan found there; findings name resource addresses only"
+            ));
+        }
+    }
+    Ok(inv)
 }
 
 fn scheme(s: SchemeArg) -> Scheme {
@@ -39,7 +78,7 @@ pub fn run(global: &GlobalArgs, args: &IacArgs) -> Result<u8, CommandError> {
         )));
     }
     let heartbeat = heartbeat_flag(args.heartbeat.as_deref(), args.heartbeat_from)?;
-    let inv = read_inventory(&args.file)?;
+    let inv = read_inventory(&ctx, &args.file, args.tf_dir.as_deref())?;
     if inv.is_empty() {
         return Err(CommandError::Usage(format!(
             "{}: no resource wsaudit reads (aws_lb, aws_lb_listener, aws_lb_listener_rule, aws_lb_target_group, aws_cloudfront_distribution, cloudflare_record/cloudflare_dns_record, cloudflare_load_balancer; AWS::ElasticLoadBalancingV2::*, AWS::CloudFront::Distribution): nothing to audit",

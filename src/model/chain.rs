@@ -184,6 +184,10 @@ pub struct Layer {
     /// ARN, zone id, file path: where this layer is configured.
     #[serde(default)]
     pub locator: Option<String>,
+    /// The line of code that defines the layer (a Terraform resource block, a CloudFormation
+    /// resource): where a finding about a setting the code leaves at its default points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defined_at: Option<SourceLine>,
     /// The internal rewrite (nginx `rewrite … last`) that sent the request to this layer's
     /// configuration: the layer judged is not the one the requested path names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -320,6 +324,7 @@ impl Layer {
             provider,
             name: name.into(),
             locator: None,
+            defined_at: None,
             reached_by_rewrite: None,
             rewrite_not_followed: None,
             reached_by_fallback: None,

@@ -358,6 +358,9 @@ impl<'a> Template<'a> {
 
     fn inventory(&self) -> Result<Inventory, IacError> {
         let mut inv = Inventory::new(SourceKind::CloudFormation, self.file);
+        for (id, res) in &self.resources {
+            inv.resource_lines.insert(id.to_string(), res.line);
+        }
         let empty = Node {
             kind: NodeKind::Map(Vec::new()),
             tag: None,

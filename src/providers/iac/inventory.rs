@@ -5,8 +5,9 @@
 //! The readers (`terraform.rs`, `cloudformation.rs`) fill this; linking (`link.rs`) and the
 //! translation into layers (`layers.rs`) read only this, so both formats share them.
 
+use super::tf_source::TfSource;
 use crate::providers::alb::{Condition, LbKind};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Which kind of file the resources come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,9 +275,27 @@ pub struct Inventory {
     pub zone_settings: Vec<PZoneSetting>,
     pub cf_lbs: Vec<PCfLb>,
     pub pools: Vec<PPool>,
+    /// A plan's module calls (module path, `source`) and resources (address → module path and
+    /// `TYPE.NAME`), to find them in the `.tf` files.
+    pub tf_modules: Vec<(Vec<String>, String)>,
+    pub tf_resources: HashMap<String, (Vec<String>, String)>,
+    /// The `.tf` files the plan was made from, when they were read.
+    pub tf_source: Option<TfSource>,
+    /// A template's resources: logical id → the line that declares it.
+    pub resource_lines: HashMap<String, u32>,
 }
 
 impl Inventory {
+    /// Where the code defines the resource `key`: a file and line.
+    pub fn defined_at(&self, key: &str) -> Option<(String, u32)> {
+        match self.kind {
+            SourceKind::TerraformPlan => self.tf_source.as_ref()?.resource_line(key),
+            SourceKind::CloudFormation => {
+                self.resource_lines.get(key).map(|l| (self.file.clone(), *l))
+            }
+        }
+    }
+
     pub fn new(kind: SourceKind, file: &str) -> Self {
         Inventory {
             kind,
@@ -292,6 +311,10 @@ impl Inventory {
             zone_settings: Vec::new(),
             cf_lbs: Vec::new(),
             pools: Vec::new(),
+            tf_modules: Vec::new(),
+            tf_resources: HashMap::new(),
+            tf_source: None,
+            resource_lines: HashMap::new(),
         }
     }
 

@@ -10,7 +10,7 @@
 //! spells them, with the template's line and column when there is one.
 
 use super::inventory::*;
-use crate::model::{Layer, Scheme, Setting};
+use crate::model::{Layer, Scheme};
 use crate::providers::alb::{
     self, pick_rule, AlbSnapshot, CleartextEntry, Forward, LbKind, ListenerSnapshot,
     LoadBalancerSnapshot, Rule, RulePriority, TargetGroupRef, TargetGroupSnapshot,
@@ -73,7 +73,10 @@ impl Provenance {
     }
 
     /// Points the layer's explicit origins at the code and applies the overrides.
-    pub(super) fn finish(&self, layer: Layer, kind: SourceKind, file: &str) -> Layer {
+    pub(super) fn finish(&self, mut layer: Layer, inv: &Inventory, key: &str) -> Layer {
+        if let Some((file, line)) = inv.defined_at(key) {
+            layer.defined_at = Some(crate::model::SourceLine { file, line });
+        }
         let Ok(mut json) = serde_json::to_value(&layer) else {
             return layer;
         };
@@ -95,7 +98,7 @@ impl Provenance {
                     .filter(|(api, _)| field.starts_with(api.as_str()))
                     .max_by_key(|(api, _)| api.len());
                 if let Some((_, p)) = best {
-                    *origin = origin_json(p, kind, file);
+                    *origin = origin_json(p, inv);
                 }
             }
             for (setting, reason) in &self.overrides {
@@ -108,13 +111,23 @@ impl Provenance {
     }
 }
 
-fn origin_json(p: &Prov, kind: SourceKind, file: &str) -> Value {
-    match (kind, p.pos) {
-        (SourceKind::CloudFormation, Some((line, col))) if line > 0 => serde_json::json!({
+fn origin_json(p: &Prov, inv: &Inventory) -> Value {
+    let at = match (inv.kind, p.pos) {
+        (SourceKind::CloudFormation, Some((line, col))) if line > 0 => {
+            Some((inv.file.clone(), line, col))
+        }
+        (SourceKind::TerraformPlan, _) => inv
+            .tf_source
+            .as_ref()
+            .and_then(|s| s.locate(&p.resource, &p.attr)),
+        _ => None,
+    };
+    match at {
+        Some((file, line, col)) => serde_json::json!({
             "kind": "explicit", "locator": file, "line": line, "column": col,
             "field": format!("{}.{}", p.resource, p.attr),
         }),
-        _ => serde_json::json!({"kind": "explicit", "locator": p.resource, "field": p.attr}),
+        None => serde_json::json!({"kind": "explicit", "locator": p.resource, "field": p.attr}),
     }
 }
 
@@ -385,7 +398,7 @@ pub(super) fn alb_layer(inv: &Inventory, hop: &LbHop) -> (Layer, Vec<String>) {
     if nlb {
         p.overrides.retain(|(s, _)| *s != "upstream_keepalive");
     }
-    (p.finish(layer, inv.kind, &inv.file), notes)
+    (p.finish(layer, inv, &lb.key), notes)
 }
 
 fn tg_snapshot(t: &PTg, weight: Option<i32>, p: &mut Provenance) -> TargetGroupSnapshot {
@@ -442,22 +455,15 @@ fn tg_snapshot(t: &PTg, weight: Option<i32>, p: &mut Provenance) -> TargetGroupS
     }
 }
 
-/// AWS's managed origin request policies, which a plan names by ID without defining them
-/// (CloudFront Developer Guide, "Use managed origin request policies").
-const MANAGED_POLICIES: &[(&str, &str, &str)] = &[
-    ("216adef6-5c7f-47e4-b989-5492eafa07d3", "Managed-AllViewer", "allViewer"),
-    (
-        "b689b0a8-53d0-40ab-baf2-68738e2966ac",
-        "Managed-AllViewerExceptHostHeader",
-        "allExcept",
-    ),
-    (
-        "33f36d7e-f396-46d9-90e0-52428a34d9dc",
-        "Managed-AllViewerAndCloudFrontHeaders-2022-06",
-        "allViewerAndWhitelistCloudFront",
-    ),
-];
-const MANAGED_POLICIES_DOC: &str = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html";
+/// AWS's managed origin request policies, which code names by ID without defining them
+/// (CloudFront Developer Guide, "Use managed origin request policies":
+/// <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html>).
+// Only the ID the provider facts confirm; any other managed policy is read live.
+const MANAGED_POLICIES: &[(&str, &str, &str)] = &[(
+    "216adef6-5c7f-47e4-b989-5492eafa07d3",
+    "Managed-AllViewer",
+    "allViewer",
+)];
 
 /// The distribution's layer and, for linking, the origin it sends the path to.
 pub(super) fn cloudfront_layer<'a>(
@@ -532,16 +538,11 @@ pub(super) fn cloudfront_layer<'a>(
         {
             bs.origin_request_policy_id = Some(id.to_string());
             p.field(key, format!("{label}.OriginRequestPolicyId"), &behavior_prov);
-            let _ = MANAGED_POLICIES_DOC;
             policy = Some(PolicySnapshot {
                 id: id.to_string(),
                 name: name.to_string(),
                 header_behavior: behavior.to_string(),
-                headers: if *behavior == "allExcept" {
-                    vec!["host".into()]
-                } else {
-                    Vec::new()
-                },
+                headers: Vec::new(),
             });
         } else {
             let why = match (&link.literal, &link.unknown) {
@@ -617,7 +618,7 @@ pub(super) fn cloudfront_layer<'a>(
     };
     let mut layer = cloudfront::layer_of(&snapshot, scheme);
     layer.locator = Some(resource_locator(inv, key));
-    (p.finish(layer, inv.kind, &inv.file), origin, snapshot)
+    (p.finish(layer, inv, key), origin, snapshot)
 }
 
 /// What a planned Cloudflare hostname is served by.
@@ -749,6 +750,15 @@ pub(super) fn cloudflare_layer(inv: &Inventory, host: &str, backend: &CfBackend)
                     if pools.iter().any(|(k, _)| *k == pool.key) {
                         continue;
                     }
+                    p.field(
+                        &format!("account/-/load_balancers/pools/{}", pool.key),
+                        "enabled origins",
+                        &Prov {
+                            resource: pool.key.clone(),
+                            attr: "origins".into(),
+                            pos: None,
+                        },
+                    );
                     pools.push((
                         pool.key.clone(),
                         Ok(Pool {
@@ -782,13 +792,10 @@ pub(super) fn cloudflare_layer(inv: &Inventory, host: &str, backend: &CfBackend)
             )
         }
     };
-    layer.locator = Some(resource_locator(
-        inv,
-        match backend {
-            CfBackend::Record(r) => &r.key,
-            CfBackend::Lb(l) => &l.key,
-        },
-    ));
-    let _ = Setting::<bool>::default;
-    p.finish(layer, inv.kind, &inv.file)
+    let key = match backend {
+        CfBackend::Record(r) => &r.key,
+        CfBackend::Lb(l) => &l.key,
+    };
+    layer.locator = Some(resource_locator(inv, key));
+    p.finish(layer, inv, key)
 }

@@ -14,6 +14,7 @@ mod inventory;
 mod layers;
 mod link;
 mod terraform;
+mod tf_source;
 mod yaml;
 
 pub use drift::{compare, merge_planned};
@@ -78,6 +79,21 @@ pub fn read_text(text: &str, file: &str) -> Result<Inventory, IacError> {
         });
     }
     cloudformation::read_template(&root, file)
+}
+
+/// Reads the `.tf` files of the configuration a plan was made from (`dir`, its root module;
+/// `display` is how reports name it), so findings point at the line of code. Returns whether
+/// any resource block was found; a template is left as it is.
+pub fn attach_tf_source(inv: &mut Inventory, dir: &std::path::Path, display: &str) -> bool {
+    if inv.kind != SourceKind::TerraformPlan {
+        return false;
+    }
+    let src = tf_source::TfSource::read(dir, display, &inv.tf_modules, inv.tf_resources.clone());
+    let found = !src.is_empty();
+    if found {
+        inv.tf_source = Some(src);
+    }
+    found
 }
 
 /// Reads a plan or template file.

@@ -727,8 +727,36 @@ impl<'a> Plan<'a> {
             .collect()
     }
 
+    /// Every module call of the configuration: its module path and `source`.
+    fn module_sources(&self, m: &Value, at: &[String], out: &mut Vec<(Vec<String>, String)>) {
+        let Some(calls) = m.get("module_calls").and_then(Value::as_object) else {
+            return;
+        };
+        for (name, call) in calls {
+            let mut path = at.to_vec();
+            path.push(name.clone());
+            if let Some(src) = call.get("source").and_then(Value::as_str) {
+                out.push((path.clone(), src.to_string()));
+            }
+            if let Some(child) = call.get("module") {
+                if out.len() < 10_000 {
+                    self.module_sources(child, &path, out);
+                }
+            }
+        }
+    }
+
     fn inventory(&self) -> Result<Inventory, IacError> {
         let mut inv = Inventory::new(SourceKind::TerraformPlan, self.file);
+        if let Some(root) = self.config_root {
+            self.module_sources(root, &[], &mut inv.tf_modules);
+        }
+        for r in self.resources.iter().filter(|r| r.mode == "managed") {
+            inv.tf_resources.insert(
+                r.address.clone(),
+                (r.modpath.clone(), format!("{}.{}", r.rtype, r.name)),
+            );
+        }
         let mut attachments: BTreeMap<String, (u32, Prov)> = BTreeMap::new();
         let mut pending_attachments = Vec::new();
         for r in &self.resources {

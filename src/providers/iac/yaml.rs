@@ -217,7 +217,8 @@ mod tests {
         let a = n.get("a").unwrap();
         let b = a.get("b").unwrap();
         assert_eq!(b.tag.as_deref(), Some("Ref"));
-        assert_eq!((b.line, b.col), (2, 6));
+        // The scalar after its tag.
+        assert_eq!((b.line, b.col), (2, 11));
         let c = a.get("c").unwrap();
         assert_eq!(c.tag.as_deref(), Some("GetAtt"));
         assert_eq!(c.items().len(), 2);

@@ -199,3 +199,28 @@ fn sarif_of_a_plan_carries_the_resource_address_and_attribute() {
         .iter()
         .any(|r| r["id"] == "WS901"));
 }
+
+#[test]
+fn with_the_terraform_source_findings_point_at_the_line_of_code() {
+    let plan = super::fixture("aws-modules.plan.json");
+    let dir = super::fixture("aws-modules");
+    let run = wsaudit(&[
+        "iac", &plan, "--tf-dir", &dir, "--domain", "ws.example.com", "--path", "/live/",
+        "--format", "sarif",
+    ]);
+    let sarif: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let at = |rule: &str| {
+        let r = results.iter().find(|r| r["ruleId"] == rule).unwrap();
+        let loc = &r["locations"][0]["physicalLocation"];
+        (
+            loc["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+            loc["region"]["startLine"].as_u64().unwrap(),
+        )
+    };
+    // The legacy forwarded_values headers line inside the second ordered_cache_behavior.
+    assert_eq!(at("WS101"), (format!("{dir}/main.tf"), 74));
+    // A default the code leaves in place: the resource block that would set it.
+    assert_eq!(at("WS201"), (format!("{dir}/modules/edge/main.tf"), 29));
+}
