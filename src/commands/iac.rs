@@ -34,13 +34,17 @@ pub(super) fn read_inventory(
     let dir = match tf_dir {
         Some(d) => {
             if !Path::new(d).is_dir() {
-                return Err(CommandError::Usage(format!("--tf-dir {d}: not a directory")));
+                return Err(CommandError::Usage(format!(
+                    "--tf-dir {d}: not a directory"
+                )));
             }
             Some(d.to_string())
         }
         None if file != "-" => {
             let parent = Path::new(file).parent().map(|p| p.display().to_string());
-            let parent = parent.filter(|p| !p.is_empty()).unwrap_or_else(|| ".".into());
+            let parent = parent
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| ".".into());
             let has_tf = std::fs::read_dir(&parent).is_ok_and(|entries| {
                 entries
                     .filter_map(Result::ok)
@@ -52,7 +56,9 @@ pub(super) fn read_inventory(
     };
     if let Some(d) = dir {
         if iac::attach_tf_source(&mut inv, Path::new(&d), &d) {
-            ctx.debug(&format!("{file}: values located in the .tf files under {d}"));
+            ctx.debug(&format!(
+                "{file}: values located in the .tf files under {d}"
+            ));
         } else if tf_dir.is_some() {
             ctx.info(&format!(
                 "--tf-dir {d}: no resource block of the plan found there; findings name resource addresses only"
@@ -122,7 +128,11 @@ pub fn run(global: &GlobalArgs, args: &IacArgs) -> Result<u8, CommandError> {
         return ctx.emit(&judged);
     }
 
-    ctx.info(&format!("{} chains defined in {}", planned.len(), args.file));
+    ctx.info(&format!(
+        "{} chains defined in {}",
+        planned.len(),
+        args.file
+    ));
     // Each chain is judged on its own; its layers are named by the chain they belong to, so
     // the findings of one report tell `alb@ws.example.com/ws/` from `alb@api.example.com/`.
     let chains: Vec<Chain> = planned

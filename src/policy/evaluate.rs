@@ -244,8 +244,9 @@ fn build_finding(
     let setting = obj.get("setting").and_then(Json::as_str);
     let locator = match (the_layer, setting) {
         (Some(l), Some(name)) => locator_for_setting(l, name),
-        (Some(l), None) => defined_at(l, None)
-            .or_else(|| l.locator.as_ref().map(|r| Locator::resource(r, None))),
+        (Some(l), None) => {
+            defined_at(l, None).or_else(|| l.locator.as_ref().map(|r| Locator::resource(r, None)))
+        }
         (None, _) => None,
     };
     let severity = config

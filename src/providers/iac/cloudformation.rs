@@ -232,7 +232,9 @@ impl<'a> Template<'a> {
         let prov = self.prov(id, attr, n);
         match self.resolve(n) {
             Res::Known(s) => Some(Val::Known(s, prov)),
-            Res::Unknown { reason, .. } => Some(Val::Unknown(format!("{id}.{attr}: {reason}"), prov)),
+            Res::Unknown { reason, .. } => {
+                Some(Val::Unknown(format!("{id}.{attr}: {reason}"), prov))
+            }
             Res::Absent => None,
         }
     }
@@ -266,8 +268,13 @@ impl<'a> Template<'a> {
     }
 
     fn strings(&self, n: Option<&Node>) -> Vec<String> {
-        n.map(|n| n.items().iter().filter_map(|i| self.known(Some(i))).collect())
-            .unwrap_or_default()
+        n.map(|n| {
+            n.items()
+                .iter()
+                .filter_map(|i| self.known(Some(i)))
+                .collect()
+        })
+        .unwrap_or_default()
     }
 
     /// `[{Key, Value}]` attribute lists.
@@ -287,7 +294,13 @@ impl<'a> Template<'a> {
 
     fn actions(&self, id: &str, list: &str, props: &Node) -> Vec<PAction> {
         let mut out = Vec::new();
-        for (i, a) in props.get(list).map(Node::items).unwrap_or_default().iter().enumerate() {
+        for (i, a) in props
+            .get(list)
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let fwd = a.get("ForwardConfig");
             let forward = fwd
                 .and_then(|f| f.get("TargetGroups"))
@@ -301,16 +314,20 @@ impl<'a> Template<'a> {
                     )
                 })
                 .collect();
-            let group_stickiness = fwd.and_then(|f| f.get("TargetGroupStickinessConfig")).map(|s| {
-                (
-                    self.known(s.get("Enabled")).is_some_and(|e| e == "true"),
-                    self.known(s.get("DurationSeconds")).and_then(|d| d.parse().ok()),
-                )
-            });
+            let group_stickiness =
+                fwd.and_then(|f| f.get("TargetGroupStickinessConfig"))
+                    .map(|s| {
+                        (
+                            self.known(s.get("Enabled")).is_some_and(|e| e == "true"),
+                            self.known(s.get("DurationSeconds"))
+                                .and_then(|d| d.parse().ok()),
+                        )
+                    });
             let redirect = a.get("RedirectConfig").map(|r| {
                 format!(
                     "{}:{} ({})",
-                    self.known(r.get("Protocol")).unwrap_or("#{protocol}".into()),
+                    self.known(r.get("Protocol"))
+                        .unwrap_or("#{protocol}".into()),
                     self.known(r.get("Port")).unwrap_or("#{port}".into()),
                     self.known(r.get("StatusCode")).unwrap_or_default()
                 )
@@ -335,7 +352,11 @@ impl<'a> Template<'a> {
             path_pattern: self.known(b.get("PathPattern")),
             target_origin_id: self.known(b.get("TargetOriginId")).unwrap_or_default(),
             viewer_protocol_policy: self
-                .val(id, &format!("{attr}.ViewerProtocolPolicy"), b.get("ViewerProtocolPolicy"))
+                .val(
+                    id,
+                    &format!("{attr}.ViewerProtocolPolicy"),
+                    b.get("ViewerProtocolPolicy"),
+                )
                 .unwrap_or_else(|| {
                     Val::Unknown(
                         format!("{id}.{attr}.ViewerProtocolPolicy is not set"),
@@ -344,14 +365,12 @@ impl<'a> Template<'a> {
                 }),
             origin_request_policy: (!policy.is_empty() || policy.unknown.is_some())
                 .then_some(policy),
-            forwarded_headers: b
-                .get("ForwardedValues")
-                .map(|f| {
-                    Val::Known(
-                        self.strings(f.get("Headers")),
-                        self.prov(id, &format!("{attr}.ForwardedValues.Headers"), Some(f)),
-                    )
-                }),
+            forwarded_headers: b.get("ForwardedValues").map(|f| {
+                Val::Known(
+                    self.strings(f.get("Headers")),
+                    self.prov(id, &format!("{attr}.ForwardedValues.Headers"), Some(f)),
+                )
+            }),
             prov: self.prov(id, attr, Some(b)),
         }
     }
@@ -397,28 +416,29 @@ impl<'a> Template<'a> {
                     attrs: self.key_values(id, "ListenerAttributes", props),
                     default_actions: self.actions(id, "DefaultActions", props),
                 }),
-                "AWS::ElasticLoadBalancingV2::ListenerRule" => {
-                    inv.rules.push(PRule {
-                        key: id.to_string(),
-                        listener: self.link(props.get("ListenerArn")),
-                        priority: self.known(props.get("Priority")).and_then(|p| p.parse().ok()),
-                        conditions: self.conditions(props),
-                        actions: self.actions(id, "Actions", props),
-                    })
-                }
+                "AWS::ElasticLoadBalancingV2::ListenerRule" => inv.rules.push(PRule {
+                    key: id.to_string(),
+                    listener: self.link(props.get("ListenerArn")),
+                    priority: self
+                        .known(props.get("Priority"))
+                        .and_then(|p| p.parse().ok()),
+                    conditions: self.conditions(props),
+                    actions: self.actions(id, "Actions", props),
+                }),
                 "AWS::ElasticLoadBalancingV2::TargetGroup" => {
-                    let targets = props.get("Targets").map(|t| {
-                        (
-                            t.items().len() as u32,
-                            self.prov(id, "Targets", Some(t)),
-                        )
-                    });
+                    let targets = props
+                        .get("Targets")
+                        .map(|t| (t.items().len() as u32, self.prov(id, "Targets", Some(t))));
                     inv.target_groups.push(PTg {
                         key: id.to_string(),
                         name: self.known(props.get("Name")),
                         ids: me,
                         protocol: self.val(id, "Protocol", props.get("Protocol")),
-                        protocol_version: self.val(id, "ProtocolVersion", props.get("ProtocolVersion")),
+                        protocol_version: self.val(
+                            id,
+                            "ProtocolVersion",
+                            props.get("ProtocolVersion"),
+                        ),
                         target_type: self.known(props.get("TargetType")),
                         attrs: self.key_values(id, "TargetGroupAttributes", props),
                         targets,
@@ -521,19 +541,48 @@ impl<'a> Template<'a> {
         let c = props.get("DistributionConfig").unwrap_or(&empty);
         let base = "DistributionConfig";
         let mut origins = Vec::new();
-        for (i, o) in c.get("Origins").map(Node::items).unwrap_or_default().iter().enumerate() {
+        for (i, o) in c
+            .get("Origins")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let at = format!("{base}.Origins[{i}]");
             let custom = match o.get("CustomOriginConfig") {
                 Some(co) => {
                     let f = |k: &str| format!("{at}.CustomOriginConfig.{k}");
                     Some(PCustomOrigin {
-                        http_port: self.int(id, &f("HTTPPort"), co.get("HTTPPort"))?.and_then(|v| v.known().copied()).unwrap_or(80),
-                        https_port: self.int(id, &f("HTTPSPort"), co.get("HTTPSPort"))?.and_then(|v| v.known().copied()).unwrap_or(443),
+                        http_port: self
+                            .int(id, &f("HTTPPort"), co.get("HTTPPort"))?
+                            .and_then(|v| v.known().copied())
+                            .unwrap_or(80),
+                        https_port: self
+                            .int(id, &f("HTTPSPort"), co.get("HTTPSPort"))?
+                            .and_then(|v| v.known().copied())
+                            .unwrap_or(443),
                         protocol_policy: self
-                            .val(id, &f("OriginProtocolPolicy"), co.get("OriginProtocolPolicy"))
-                            .unwrap_or_else(|| Val::Unknown(format!("{id}.{} is not set", f("OriginProtocolPolicy")), self.prov(id, &at, Some(co)))),
-                        read_timeout: self.int(id, &f("OriginReadTimeout"), co.get("OriginReadTimeout"))?,
-                        keepalive_timeout: self.int(id, &f("OriginKeepaliveTimeout"), co.get("OriginKeepaliveTimeout"))?,
+                            .val(
+                                id,
+                                &f("OriginProtocolPolicy"),
+                                co.get("OriginProtocolPolicy"),
+                            )
+                            .unwrap_or_else(|| {
+                                Val::Unknown(
+                                    format!("{id}.{} is not set", f("OriginProtocolPolicy")),
+                                    self.prov(id, &at, Some(co)),
+                                )
+                            }),
+                        read_timeout: self.int(
+                            id,
+                            &f("OriginReadTimeout"),
+                            co.get("OriginReadTimeout"),
+                        )?,
+                        keepalive_timeout: self.int(
+                            id,
+                            &f("OriginKeepaliveTimeout"),
+                            co.get("OriginKeepaliveTimeout"),
+                        )?,
                     })
                 }
                 None => None,
@@ -581,7 +630,10 @@ impl<'a> Template<'a> {
             } else {
                 format!("s3://{bucket}/{prefix}")
             };
-            Val::Known((true, dest), self.prov(id, &format!("{base}.Logging"), Some(l)))
+            Val::Known(
+                (true, dest),
+                self.prov(id, &format!("{base}.Logging"), Some(l)),
+            )
         });
         Ok(PDist {
             key: id.to_string(),
@@ -610,7 +662,10 @@ pub fn read_template(root: &Node, file: &str) -> Result<Inventory, IacError> {
         return Err(IacError::Shape {
             file: file.into(),
             at: format!(":{}:{}", resources.line, resources.col),
-            message: format!("`Resources` must be a mapping, found {}", resources.describe()),
+            message: format!(
+                "`Resources` must be a mapping, found {}",
+                resources.describe()
+            ),
         });
     }
     let mut list = Vec::new();

@@ -290,9 +290,10 @@ impl Inventory {
     pub fn defined_at(&self, key: &str) -> Option<(String, u32)> {
         match self.kind {
             SourceKind::TerraformPlan => self.tf_source.as_ref()?.resource_line(key),
-            SourceKind::CloudFormation => {
-                self.resource_lines.get(key).map(|l| (self.file.clone(), *l))
-            }
+            SourceKind::CloudFormation => self
+                .resource_lines
+                .get(key)
+                .map(|l| (self.file.clone(), *l)),
         }
     }
 
@@ -349,7 +350,9 @@ pub fn links_to(link: &Link, key: &str, ids: &[String]) -> bool {
     };
     let norm = |s: &str| {
         let s = s.trim().trim_end_matches('.').to_ascii_lowercase();
-        s.strip_prefix("dualstack.").map(str::to_string).unwrap_or(s)
+        s.strip_prefix("dualstack.")
+            .map(str::to_string)
+            .unwrap_or(s)
     };
     let lit = norm(lit);
     ids.iter().any(|i| norm(i) == lit)

@@ -13,8 +13,7 @@ use super::inventory::*;
 use crate::model::{Layer, Scheme};
 use crate::providers::alb::{
     self, pick_rule, AlbSnapshot, CleartextEntry, Forward, LbKind, ListenerSnapshot,
-    LoadBalancerSnapshot, Rule, RulePriority, TargetGroupRef, TargetGroupSnapshot,
-    CLEARTEXT_PORT,
+    LoadBalancerSnapshot, Rule, RulePriority, TargetGroupRef, TargetGroupSnapshot, CLEARTEXT_PORT,
 };
 use crate::providers::cloudflare::{
     self, Backends, DnsRecord, LoadBalancer, Pool, PoolOrigin, SessionAffinityAttributes,
@@ -88,8 +87,14 @@ impl Provenance {
                 if origin.get("kind").and_then(Value::as_str) != Some("explicit") {
                     continue;
                 }
-                let locator = origin.get("locator").and_then(Value::as_str).unwrap_or_default();
-                let field = origin.get("field").and_then(Value::as_str).unwrap_or_default();
+                let locator = origin
+                    .get("locator")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let field = origin
+                    .get("field")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 let Some(list) = self.fields.get(locator) else {
                     continue;
                 };
@@ -223,7 +228,7 @@ fn build_rule<'a>(
         } else if let Some(l) = &a.target_group {
             add(l, None);
         }
-        (!groups.is_empty()).then(|| Forward {
+        (!groups.is_empty()).then_some(Forward {
             target_groups: groups,
             group_stickiness: a.group_stickiness,
         })
@@ -338,7 +343,14 @@ pub(super) fn alb_layer(inv: &Inventory, hop: &LbHop) -> (Layer, Vec<String>) {
                         inv.file
                     );
                     p.unknown(
-                        &["targets", "balancing", "upstream_http_version", "tls_to_origin", "stickiness", "drain_timeout"],
+                        &[
+                            "targets",
+                            "balancing",
+                            "upstream_http_version",
+                            "tls_to_origin",
+                            "stickiness",
+                            "drain_timeout",
+                        ],
                         &why,
                     );
                     notes.push(why);
@@ -348,12 +360,12 @@ pub(super) fn alb_layer(inv: &Inventory, hop: &LbHop) -> (Layer, Vec<String>) {
     }
 
     let cleartext = match chosen {
-        Some(i) if snaps[i].protocol.as_deref() == Some("HTTP") => rule.as_ref().map(|r| {
-            CleartextEntry::Plain {
+        Some(i) if snaps[i].protocol.as_deref() == Some("HTTP") => {
+            rule.as_ref().map(|r| CleartextEntry::Plain {
                 listener: snaps[i].clone(),
                 rule: r.rule.clone(),
-            }
-        }),
+            })
+        }
         _ => None,
     }
     .unwrap_or_else(|| match by_port(CLEARTEXT_PORT) {
@@ -402,7 +414,10 @@ pub(super) fn alb_layer(inv: &Inventory, hop: &LbHop) -> (Layer, Vec<String>) {
 }
 
 fn tg_snapshot(t: &PTg, weight: Option<i32>, p: &mut Provenance) -> TargetGroupSnapshot {
-    for (api, v) in [("ProtocolVersion", &t.protocol_version), ("Protocol", &t.protocol)] {
+    for (api, v) in [
+        ("ProtocolVersion", &t.protocol_version),
+        ("Protocol", &t.protocol),
+    ] {
         if let Some(v) = v {
             p.field(&t.key, api, v.prov());
             if let Val::Unknown(reason, _) = v {
@@ -495,12 +510,20 @@ pub(super) fn cloudfront_layer<'a>(
     let bs = BehaviorSnapshot {
         path_pattern: b.path_pattern.clone(),
         target_origin_id: b.target_origin_id.clone(),
-        viewer_protocol_policy: b.viewer_protocol_policy.known().cloned().unwrap_or_default(),
+        viewer_protocol_policy: b
+            .viewer_protocol_policy
+            .known()
+            .cloned()
+            .unwrap_or_default(),
         origin_request_policy_id: None,
         forwarded_headers: b.forwarded_headers.as_ref().and_then(Val::known).cloned(),
     };
     let label = bs.label();
-    p.field(key, format!("{label}.ViewerProtocolPolicy"), b.viewer_protocol_policy.prov());
+    p.field(
+        key,
+        format!("{label}.ViewerProtocolPolicy"),
+        b.viewer_protocol_policy.prov(),
+    );
     if let Val::Unknown(r, _) = &b.viewer_protocol_policy {
         p.unknown(&["cleartext_from_client"], r);
     }
@@ -537,7 +560,11 @@ pub(super) fn cloudfront_layer<'a>(
             .and_then(|l| MANAGED_POLICIES.iter().find(|(id, ..)| *id == l))
         {
             bs.origin_request_policy_id = Some(id.to_string());
-            p.field(key, format!("{label}.OriginRequestPolicyId"), &behavior_prov);
+            p.field(
+                key,
+                format!("{label}.OriginRequestPolicyId"),
+                &behavior_prov,
+            );
             policy = Some(PolicySnapshot {
                 id: id.to_string(),
                 name: name.to_string(),
@@ -569,7 +596,11 @@ pub(super) fn cloudfront_layer<'a>(
             }
             for (name, v, setting) in [
                 ("OriginReadTimeout", &c.read_timeout, "response_timeout"),
-                ("OriginKeepaliveTimeout", &c.keepalive_timeout, "upstream_keepalive"),
+                (
+                    "OriginKeepaliveTimeout",
+                    &c.keepalive_timeout,
+                    "upstream_keepalive",
+                ),
             ] {
                 if let Some(v) = v {
                     p.field(key, f(name), v.prov());
@@ -588,7 +619,11 @@ pub(super) fn cloudfront_layer<'a>(
         });
         OriginSnapshot {
             id: o.id.clone(),
-            domain_name: o.domain.literal.clone().unwrap_or_else(|| o.domain.describe()),
+            domain_name: o
+                .domain
+                .literal
+                .clone()
+                .unwrap_or_else(|| o.domain.describe()),
             custom,
         }
     });
@@ -637,7 +672,10 @@ const CF_SETTINGS: [(&str, &[&str]); 5] = [
 
 /// The zone a record or load balancer names: its id (known, or the zone resource's key) and
 /// its name when the code knows it.
-pub(super) fn zone_of<'a>(inv: &'a Inventory, link: &Link) -> (String, Option<String>, Option<&'a PZone>) {
+pub(super) fn zone_of<'a>(
+    inv: &'a Inventory,
+    link: &Link,
+) -> (String, Option<String>, Option<&'a PZone>) {
     let zone = inv.zones.iter().find(|z| links_to(link, &z.key, &z.ids));
     let id = link
         .literal
@@ -665,7 +703,7 @@ pub(super) fn cloudflare_layer(inv: &Inventory, host: &str, backend: &CfBackend)
     let settings_loc = format!("zone/{zone_id}/settings");
     let mut reads = BTreeMap::new();
     for s in inv.zone_settings.iter().filter(|s| {
-        links_to(&s.zone, &zone_id, &[zone_id.clone()])
+        links_to(&s.zone, &zone_id, std::slice::from_ref(&zone_id))
             || zone_res.is_some_and(|z| links_to(&s.zone, &z.key, &z.ids))
     }) {
         let loc = format!("{settings_loc}/{}", s.id);
@@ -715,12 +753,24 @@ pub(super) fn cloudflare_layer(inv: &Inventory, host: &str, backend: &CfBackend)
                 id: Some(r.key.clone()),
                 name: host.to_string(),
                 record_type: r.record_type.clone(),
-                content: r.content.literal.clone().unwrap_or_else(|| r.content.describe()),
+                content: r
+                    .content
+                    .literal
+                    .clone()
+                    .unwrap_or_else(|| r.content.describe()),
                 proxied: true,
                 proxiable: None,
             };
-            p.field(&format!("zone/{zone_id}/dns_records/{}", r.key), "content", &r.prov);
-            cloudflare::build_layer(&zone, &settings, &Backends::Records(std::slice::from_ref(&rec)))
+            p.field(
+                &format!("zone/{zone_id}/dns_records/{}", r.key),
+                "content",
+                &r.prov,
+            );
+            cloudflare::build_layer(
+                &zone,
+                &settings,
+                &Backends::Records(std::slice::from_ref(&rec)),
+            )
         }
         CfBackend::Lb(l) => {
             let lb = LoadBalancer {
@@ -739,8 +789,19 @@ pub(super) fn cloudflare_layer(inv: &Inventory, host: &str, backend: &CfBackend)
                 steering_policy: None,
             };
             let loc = lb.locator(&zone_id);
-            p.field(&loc, "session_affinity_attributes", l.drain_duration.as_ref().map(Val::prov).unwrap_or(&l.prov));
-            p.field(&loc, "session_affinity", l.session_affinity.as_ref().map(Val::prov).unwrap_or(&l.prov));
+            p.field(
+                &loc,
+                "session_affinity_attributes",
+                l.drain_duration.as_ref().map(Val::prov).unwrap_or(&l.prov),
+            );
+            p.field(
+                &loc,
+                "session_affinity",
+                l.session_affinity
+                    .as_ref()
+                    .map(Val::prov)
+                    .unwrap_or(&l.prov),
+            );
             if let Some(Val::Unknown(r, _)) = &l.session_affinity {
                 p.unknown(&["stickiness"], r);
             }

@@ -60,7 +60,11 @@ fn fqdn(inv: &Inventory, r: &PRecord) -> String {
 
 /// The entries `link` names: a distribution or a load balancer of the code.
 fn next_of<'a>(inv: &'a Inventory, link: &Link) -> Option<Start<'a>> {
-    if let Some(d) = inv.distributions.iter().find(|d| links_to(link, &d.key, &d.ids)) {
+    if let Some(d) = inv
+        .distributions
+        .iter()
+        .find(|d| links_to(link, &d.key, &d.ids))
+    {
         return Some(Start::Dist(d));
     }
     inv.lbs
@@ -70,7 +74,15 @@ fn next_of<'a>(inv: &'a Inventory, link: &Link) -> Option<Start<'a>> {
 }
 
 const WS_WORDS: &[&str] = &[
-    "ws", "socket", "cable", "hub", "live", "realtime", "stream", "subscriptions", "graphql",
+    "ws",
+    "socket",
+    "cable",
+    "hub",
+    "live",
+    "realtime",
+    "stream",
+    "subscriptions",
+    "graphql",
 ];
 
 /// `/ws/*` → `/ws/`: a path the pattern matches, as a client would send it.
@@ -86,8 +98,11 @@ fn path_of(pattern: &str) -> String {
 
 fn ws_like(pattern: &str) -> bool {
     let p = pattern.to_ascii_lowercase();
-    p.split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|w| WS_WORDS.iter().any(|k| w == *k || (w.starts_with(k) && w.len() <= k.len() + 2)))
+    p.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+        WS_WORDS
+            .iter()
+            .any(|k| w == *k || (w.starts_with(k) && w.len() <= k.len() + 2))
+    })
 }
 
 fn lb_rules<'a>(inv: &'a Inventory, lb: &PLb) -> impl Iterator<Item = &'a PRule> {
@@ -96,9 +111,11 @@ fn lb_rules<'a>(inv: &'a Inventory, lb: &PLb) -> impl Iterator<Item = &'a PRule>
         .iter()
         .filter(|l| links_to(&l.lb, &lb.key, &lb.ids))
         .collect();
-    inv.rules
-        .iter()
-        .filter(move |r| listeners.iter().any(|l| links_to(&r.listener, &l.key, &l.ids)))
+    inv.rules.iter().filter(move |r| {
+        listeners
+            .iter()
+            .any(|l| links_to(&r.listener, &l.key, &l.ids))
+    })
 }
 
 /// The WebSocket-looking paths the first hop of the code names.
@@ -191,9 +208,11 @@ fn walk(inv: &Inventory, domain: &str, path: &str, scheme: Scheme, start: Start)
         match hop {
             Start::Record(r) => {
                 match &r.proxied {
-                    Val::Known(true, _) => chain
-                        .layers
-                        .push(cloudflare_layer(inv, domain, &CfBackend::Record(r))),
+                    Val::Known(true, _) => {
+                        chain
+                            .layers
+                            .push(cloudflare_layer(inv, domain, &CfBackend::Record(r)))
+                    }
                     Val::Known(false, _) => {}
                     Val::Unknown(reason, _) => chain.not_consulted.push(NotConsulted {
                         provider: Provider::Cloudflare,
@@ -202,9 +221,11 @@ fn walk(inv: &Inventory, domain: &str, path: &str, scheme: Scheme, start: Start)
                 }
                 next = next_of(inv, &r.content);
                 if next.is_none() {
-                    chain
-                        .not_consulted
-                        .push(outside(inv, &r.content, &format!("the record {}'s content", r.key)));
+                    chain.not_consulted.push(outside(
+                        inv,
+                        &r.content,
+                        &format!("the record {}'s content", r.key),
+                    ));
                 }
             }
             Start::CfLb(l) => {
@@ -222,9 +243,11 @@ fn walk(inv: &Inventory, domain: &str, path: &str, scheme: Scheme, start: Start)
                 next = origins.iter().find_map(|a| next_of(inv, a));
                 if next.is_none() {
                     if let Some(a) = origins.first() {
-                        chain
-                            .not_consulted
-                            .push(outside(inv, a, &format!("the pool origin of {}", l.key)));
+                        chain.not_consulted.push(outside(
+                            inv,
+                            a,
+                            &format!("the pool origin of {}", l.key),
+                        ));
                     }
                 }
             }
@@ -305,15 +328,20 @@ fn entries(inv: &Inventory) -> Vec<(String, Start<'_>)> {
         .map(|l| l.name.trim_end_matches('.').to_ascii_lowercase())
         .collect();
     for r in &inv.records {
-        if matches!(r.record_type.to_ascii_uppercase().as_str(), "A" | "AAAA" | "CNAME")
-            && !lb_names.contains(&fqdn(inv, r))
+        if matches!(
+            r.record_type.to_ascii_uppercase().as_str(),
+            "A" | "AAAA" | "CNAME"
+        ) && !lb_names.contains(&fqdn(inv, r))
         {
             out.push((fqdn(inv, r), Start::Record(r)));
             mark(next_of(inv, &r.content), &mut fronted);
         }
     }
     for l in &inv.cf_lbs {
-        out.push((l.name.trim_end_matches('.').to_ascii_lowercase(), Start::CfLb(l)));
+        out.push((
+            l.name.trim_end_matches('.').to_ascii_lowercase(),
+            Start::CfLb(l),
+        ));
         for p in &l.pools {
             for x in inv.pools.iter().filter(|x| links_to(p, &x.key, &x.ids)) {
                 for (a, _) in &x.origins {

@@ -32,7 +32,12 @@ pub fn read_text(text: &str, file: &str) -> Result<Inventory, IacError> {
             file: file.into(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string().split(" at line ").next().unwrap_or("").to_string(),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or("")
+                .to_string(),
         })?;
         if !doc.is_object() {
             return Err(IacError::NotIac {

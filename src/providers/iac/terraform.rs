@@ -175,7 +175,11 @@ impl<'a> Res<'a> {
                 self.address,
                 display_path(path)
             ),
-            None => format!("{}.{}: {KNOWN_AFTER_APPLY}", self.address, display_path(path)),
+            None => format!(
+                "{}.{}: {KNOWN_AFTER_APPLY}",
+                self.address,
+                display_path(path)
+            ),
         }
     }
 }
@@ -193,9 +197,7 @@ pub fn read_plan(doc: &Value, file: &str) -> Result<Inventory, IacError> {
             found: version.into(),
         });
     }
-    let planned = doc
-        .get("planned_values")
-        .and_then(|p| p.get("root_module"));
+    let planned = doc.get("planned_values").and_then(|p| p.get("root_module"));
     let Some(planned) = planned else {
         let what = if doc.get("values").is_some() {
             "this is a Terraform state (`terraform show -json` without a plan file), not a plan: run `terraform plan -out=tfplan` and `terraform show -json tfplan`"
@@ -461,9 +463,12 @@ impl<'a> Plan<'a> {
                 let (Some(var), Some((call, parent))) = (name(1), modpath.split_last()) else {
                     return Vec::new();
                 };
-                let expr = self
-                    .config_module(parent)
-                    .and_then(|m| m.get("module_calls")?.get(call)?.get("expressions")?.get(var));
+                let expr = self.config_module(parent).and_then(|m| {
+                    m.get("module_calls")?
+                        .get(call)?
+                        .get("expressions")?
+                        .get(var)
+                });
                 let parent_inst = modinst.map(parent_modinst);
                 let mut out = Vec::new();
                 for r in refs_of(expr) {
@@ -550,7 +555,10 @@ impl<'a> Plan<'a> {
             // Terraform lists a traversal at every depth, most specific first
             // (`aws_lb.ws["eu"].arn`, `aws_lb.ws["eu"]`, `aws_lb.ws`): the shorter ones name
             // no other resource, only less precisely.
-            if refs[..i].iter().any(|r0| r0.starts_with(reference.as_str())) {
+            if refs[..i]
+                .iter()
+                .any(|r0| r0.starts_with(reference.as_str()))
+            {
                 continue;
             }
             for a in self.resolve(Some(&r.modinst), &r.modpath, reference, 0) {
@@ -603,7 +611,12 @@ impl<'a> Plan<'a> {
     /// A string attribute. Unknown values the configuration does not set are the provider's
     /// to compute: unset. `default`: the provider's schema default, which an unset attribute
     /// holds in the plan and which then reads as unset.
-    fn string(&self, r: &Res<'a>, path: &str, default: Option<&str>) -> Result<Option<Val<String>>, IacError> {
+    fn string(
+        &self,
+        r: &Res<'a>,
+        path: &str,
+        default: Option<&str>,
+    ) -> Result<Option<Val<String>>, IacError> {
         let got = match r.get(path) {
             Got::Known(Value::String(s)) => Val::Known(s.clone(), r.prov(path)),
             Got::Known(other) => return Err(self.type_err(r, path, "a string", other)),
@@ -635,7 +648,12 @@ impl<'a> Plan<'a> {
     }
 
     /// A number attribute, as its decimal text (how the ELB API spells attribute values).
-    fn number_text(&self, r: &Res<'a>, path: &str, default: Option<&str>) -> Result<Option<Val<String>>, IacError> {
+    fn number_text(
+        &self,
+        r: &Res<'a>,
+        path: &str,
+        default: Option<&str>,
+    ) -> Result<Option<Val<String>>, IacError> {
         let got = match r.get(path) {
             Got::Known(Value::Number(n)) => Val::Known(n.to_string(), r.prov(path)),
             Got::Known(other) => return Err(self.type_err(r, path, "a number", other)),
@@ -647,17 +665,30 @@ impl<'a> Plan<'a> {
 
     /// `deregistration_delay`: a nullable integer the provider stores as a string (`"300"`);
     /// a number is accepted too.
-    fn int_text(&self, r: &Res<'a>, path: &str, default: Option<&str>) -> Result<Option<Val<String>>, IacError> {
+    fn int_text(
+        &self,
+        r: &Res<'a>,
+        path: &str,
+        default: Option<&str>,
+    ) -> Result<Option<Val<String>>, IacError> {
         match r.get(path) {
-            Got::Known(Value::String(s)) if s.trim().parse::<i64>().is_err() => Err(
-                self.type_err(r, path, "an integer (as a number or a string)", &Value::String(s.clone())),
-            ),
+            Got::Known(Value::String(s)) if s.trim().parse::<i64>().is_err() => Err(self.type_err(
+                r,
+                path,
+                "an integer (as a number or a string)",
+                &Value::String(s.clone()),
+            )),
             Got::Known(Value::String(_)) => self.string(r, path, default),
             _ => self.number_text(r, path, default),
         }
     }
 
-    fn bool_text(&self, r: &Res<'a>, path: &str, default: Option<&str>) -> Result<Option<Val<String>>, IacError> {
+    fn bool_text(
+        &self,
+        r: &Res<'a>,
+        path: &str,
+        default: Option<&str>,
+    ) -> Result<Option<Val<String>>, IacError> {
         let got = match r.get(path) {
             Got::Known(Value::Bool(b)) => Val::Known(b.to_string(), r.prov(path)),
             Got::Known(other) => return Err(self.type_err(r, path, "a boolean", other)),
@@ -773,26 +804,33 @@ impl<'a> Plan<'a> {
                     inv.target_groups.push(self.target_group(r)?)
                 }
                 ("aws_lb_target_group_attachment" | "aws_alb_target_group_attachment", true) => {
-                    pending_attachments.push((self.link(r, "target_group_arn")?, r.prov("target_group_arn")));
+                    pending_attachments.push((
+                        self.link(r, "target_group_arn")?,
+                        r.prov("target_group_arn"),
+                    ));
                 }
-                ("aws_cloudfront_distribution", true) => inv.distributions.push(self.distribution(r)?),
+                ("aws_cloudfront_distribution", true) => {
+                    inv.distributions.push(self.distribution(r)?)
+                }
                 ("aws_cloudfront_origin_request_policy", _) => inv.policies.push(self.policy(r)?),
                 ("cloudflare_zone", _) => inv.zones.push(PZone {
                     key: r.address.clone(),
                     ids: self.ids(r, &["id", "zone_id"]),
-                    name: self
-                        .known_str(r, "zone")?
-                        .or(self.known_str(r, "name")?),
+                    name: self.known_str(r, "zone")?.or(self.known_str(r, "name")?),
                 }),
                 ("cloudflare_record" | "cloudflare_dns_record", true) => {
                     inv.records.push(self.record(r)?)
                 }
-                ("cloudflare_zone_settings_override", true) => self.settings_override(r, &mut inv)?,
+                ("cloudflare_zone_settings_override", true) => {
+                    self.settings_override(r, &mut inv)?
+                }
                 ("cloudflare_zone_setting", true) => {
                     if let Some(id) = self.known_str(r, "setting_id")? {
                         let value = match r.get("value") {
                             Got::Known(v) => Val::Known(v.clone(), r.prov("value")),
-                            Got::Unknown => Val::Unknown(r.unknown_reason("value"), r.prov("value")),
+                            Got::Unknown => {
+                                Val::Unknown(r.unknown_reason("value"), r.prov("value"))
+                            }
                             Got::Absent => continue,
                         };
                         inv.zone_settings.push(PZoneSetting {
@@ -839,17 +877,32 @@ impl<'a> Plan<'a> {
         };
         // The provider suppresses idle_timeout and enable_http2 on network load balancers.
         if kind != LbKind::Network {
-            put("idle_timeout.timeout_seconds", self.number_text(r, "idle_timeout", Some("60"))?);
-            put("routing.http2.enabled", self.bool_text(r, "enable_http2", Some("true"))?);
+            put(
+                "idle_timeout.timeout_seconds",
+                self.number_text(r, "idle_timeout", Some("60"))?,
+            );
+            put(
+                "routing.http2.enabled",
+                self.bool_text(r, "enable_http2", Some("true"))?,
+            );
             put(
                 "client_keep_alive.seconds",
                 self.number_text(r, "client_keep_alive", Some("3600"))?,
             );
         }
         if self.count(r, "access_logs")? > 0 {
-            put("access_logs.s3.enabled", self.bool_text(r, "access_logs.0.enabled", Some("false"))?);
-            put("access_logs.s3.bucket", self.string(r, "access_logs.0.bucket", None)?);
-            put("access_logs.s3.prefix", self.string(r, "access_logs.0.prefix", None)?);
+            put(
+                "access_logs.s3.enabled",
+                self.bool_text(r, "access_logs.0.enabled", Some("false"))?,
+            );
+            put(
+                "access_logs.s3.bucket",
+                self.string(r, "access_logs.0.bucket", None)?,
+            );
+            put(
+                "access_logs.s3.prefix",
+                self.string(r, "access_logs.0.prefix", None)?,
+            );
         }
         Ok(PLb {
             key: r.address.clone(),
@@ -889,9 +942,15 @@ impl<'a> Plan<'a> {
                 }
             }
             let redirect = if self.count(r, &p("redirect"))? > 0 {
-                let proto = self.known_str(r, &p("redirect.0.protocol"))?.unwrap_or("#{protocol}".into());
-                let port = self.known_str(r, &p("redirect.0.port"))?.unwrap_or("#{port}".into());
-                let code = self.known_str(r, &p("redirect.0.status_code"))?.unwrap_or_default();
+                let proto = self
+                    .known_str(r, &p("redirect.0.protocol"))?
+                    .unwrap_or("#{protocol}".into());
+                let port = self
+                    .known_str(r, &p("redirect.0.port"))?
+                    .unwrap_or("#{port}".into());
+                let code = self
+                    .known_str(r, &p("redirect.0.status_code"))?
+                    .unwrap_or_default();
                 Some(format!("{proto}:{port} ({code})"))
             } else {
                 None
@@ -1024,13 +1083,21 @@ impl<'a> Plan<'a> {
                     _ => "stickiness.lb_cookie",
                 };
                 put(&format!("{prefix}.duration_seconds"), duration);
-                put("stickiness.app_cookie.cookie_name", self.string(r, "stickiness.0.cookie_name", None)?);
+                put(
+                    "stickiness.app_cookie.cookie_name",
+                    self.string(r, "stickiness.0.cookie_name", None)?,
+                );
                 put("stickiness.type", kind);
             }
-        } else if matches!(r.get("stickiness"), Got::Unknown) && r.configured("stickiness") != Some(false) {
+        } else if matches!(r.get("stickiness"), Got::Unknown)
+            && r.configured("stickiness") != Some(false)
+        {
             put(
                 "stickiness.enabled",
-                Some(Val::Unknown(r.unknown_reason("stickiness"), r.prov("stickiness"))),
+                Some(Val::Unknown(
+                    r.unknown_reason("stickiness"),
+                    r.prov("stickiness"),
+                )),
             );
         }
         Ok(PTg {
@@ -1056,11 +1123,19 @@ impl<'a> Plan<'a> {
         };
         Ok(PBehavior {
             path_pattern: self.known_str(r, &p("path_pattern"))?,
-            target_origin_id: self.known_str(r, &p("target_origin_id"))?.unwrap_or_default(),
+            target_origin_id: self
+                .known_str(r, &p("target_origin_id"))?
+                .unwrap_or_default(),
             viewer_protocol_policy: self
                 .string(r, &p("viewer_protocol_policy"), None)?
-                .unwrap_or_else(|| Val::Unknown(r.unknown_reason(&p("viewer_protocol_policy")), r.prov(&p("viewer_protocol_policy")))),
-            origin_request_policy: (!policy.is_empty() || policy.unknown.is_some()).then_some(policy),
+                .unwrap_or_else(|| {
+                    Val::Unknown(
+                        r.unknown_reason(&p("viewer_protocol_policy")),
+                        r.prov(&p("viewer_protocol_policy")),
+                    )
+                }),
+            origin_request_policy: (!policy.is_empty() || policy.unknown.is_some())
+                .then_some(policy),
             forwarded_headers,
             prov: r.prov(path),
         })
@@ -1073,16 +1148,21 @@ impl<'a> Plan<'a> {
             let custom = if self.count(r, &p("custom_origin_config"))? > 0 {
                 let c = |s: &str| p(&format!("custom_origin_config.0.{s}"));
                 let int = |s: &str, d: &str| -> Result<Option<Val<i32>>, IacError> {
-                    Ok(self.number_text(r, &c(s), Some(d))?.map(|v| {
-                        v.map(|t| t.parse::<i32>().unwrap_or_default())
-                    }))
+                    Ok(self
+                        .number_text(r, &c(s), Some(d))?
+                        .map(|v| v.map(|t| t.parse::<i32>().unwrap_or_default())))
                 };
                 Some(PCustomOrigin {
                     http_port: self.known_i64(r, &c("http_port"))?.unwrap_or(80) as i32,
                     https_port: self.known_i64(r, &c("https_port"))?.unwrap_or(443) as i32,
                     protocol_policy: self
                         .string(r, &c("origin_protocol_policy"), None)?
-                        .unwrap_or_else(|| Val::Unknown(r.unknown_reason(&c("origin_protocol_policy")), r.prov(&c("origin_protocol_policy")))),
+                        .unwrap_or_else(|| {
+                            Val::Unknown(
+                                r.unknown_reason(&c("origin_protocol_policy")),
+                                r.prov(&c("origin_protocol_policy")),
+                            )
+                        }),
                     read_timeout: int("origin_read_timeout", "30")?,
                     keepalive_timeout: int("origin_keepalive_timeout", "5")?,
                 })
@@ -1098,10 +1178,14 @@ impl<'a> Plan<'a> {
         }
         let mut groups = Vec::new();
         for i in 0..self.count(r, "origin_group")? {
-            let id = self.known_str(r, &format!("origin_group.{i}.origin_id"))?.unwrap_or_default();
+            let id = self
+                .known_str(r, &format!("origin_group.{i}.origin_id"))?
+                .unwrap_or_default();
             let mut members = Vec::new();
             for j in 0..self.count(r, &format!("origin_group.{i}.member"))? {
-                if let Some(m) = self.known_str(r, &format!("origin_group.{i}.member.{j}.origin_id"))? {
+                if let Some(m) =
+                    self.known_str(r, &format!("origin_group.{i}.member.{j}.origin_id"))?
+                {
                     members.push(m);
                 }
             }
@@ -1112,8 +1196,12 @@ impl<'a> Plan<'a> {
             behaviors.push(self.behavior(r, &format!("ordered_cache_behavior.{i}"))?);
         }
         let logging = if self.count(r, "logging_config")? > 0 {
-            let bucket = self.known_str(r, "logging_config.0.bucket")?.unwrap_or_default();
-            let prefix = self.known_str(r, "logging_config.0.prefix")?.unwrap_or_default();
+            let bucket = self
+                .known_str(r, "logging_config.0.bucket")?
+                .unwrap_or_default();
+            let prefix = self
+                .known_str(r, "logging_config.0.prefix")?
+                .unwrap_or_default();
             let dest = if prefix.is_empty() {
                 format!("s3://{bucket}")
             } else {
@@ -1192,7 +1280,9 @@ impl<'a> Plan<'a> {
                 continue;
             }
             let value = match r.get(&path) {
-                Got::Known(v) if !v.is_array() && !v.is_object() => Val::Known(v.clone(), r.prov(&path)),
+                Got::Known(v) if !v.is_array() && !v.is_object() => {
+                    Val::Known(v.clone(), r.prov(&path))
+                }
                 Got::Unknown => Val::Unknown(r.unknown_reason(&path), r.prov(&path)),
                 _ => continue,
             };
@@ -1282,7 +1372,10 @@ mod tests {
             module_path("module.edge[\"e]u.x\"].module.lb[0]"),
             vec!["edge", "lb"]
         );
-        assert_eq!(parent_modinst("module.a[\"x\"].module.b"), "module.a[\"x\"]");
+        assert_eq!(
+            parent_modinst("module.a[\"x\"].module.b"),
+            "module.a[\"x\"]"
+        );
         assert_eq!(parent_modinst("module.a"), "");
     }
 

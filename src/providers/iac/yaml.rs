@@ -26,7 +26,10 @@ pub struct Node {
 impl Node {
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.kind {
-            NodeKind::Map(m) => m.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
+            NodeKind::Map(m) => m
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -77,7 +80,13 @@ pub struct YamlError {
 
 enum Frame {
     Seq(Vec<Node>, Option<String>, Marker, usize),
-    Map(Vec<(Node, Node)>, Option<Node>, Option<String>, Marker, usize),
+    Map(
+        Vec<(Node, Node)>,
+        Option<Node>,
+        Option<String>,
+        Marker,
+        usize,
+    ),
 }
 
 #[derive(Default)]
@@ -149,7 +158,8 @@ impl MarkedEventReceiver for Builder {
                     self.too_deep = true;
                     return;
                 }
-                self.stack.push(Frame::Seq(Vec::new(), tag_name(tag), mark, anchor));
+                self.stack
+                    .push(Frame::Seq(Vec::new(), tag_name(tag), mark, anchor));
             }
             Event::MappingStart(anchor, tag) => {
                 if self.stack.len() >= MAX_DEPTH {
@@ -160,15 +170,27 @@ impl MarkedEventReceiver for Builder {
                     .push(Frame::Map(Vec::new(), None, tag_name(tag), mark, anchor));
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let Some(frame) = self.stack.pop() else { return };
+                let Some(frame) = self.stack.pop() else {
+                    return;
+                };
                 let (kind, tag, mark, anchor) = match frame {
-                    Frame::Seq(items, tag, mark, anchor) => (NodeKind::Seq(items), tag, mark, anchor),
+                    Frame::Seq(items, tag, mark, anchor) => {
+                        (NodeKind::Seq(items), tag, mark, anchor)
+                    }
                     Frame::Map(entries, _, tag, mark, anchor) => {
                         (NodeKind::Map(entries), tag, mark, anchor)
                     }
                 };
                 let (line, col) = pos(&mark);
-                self.push_node(Node { kind, tag, line, col }, anchor);
+                self.push_node(
+                    Node {
+                        kind,
+                        tag,
+                        line,
+                        col,
+                    },
+                    anchor,
+                );
             }
             Event::Alias(id) => {
                 let node = self
@@ -222,13 +244,24 @@ mod tests {
         let c = a.get("c").unwrap();
         assert_eq!(c.tag.as_deref(), Some("GetAtt"));
         assert_eq!(c.items().len(), 2);
-        assert!(matches!(a.get("d").unwrap().kind, NodeKind::Scalar(_, true)));
+        assert!(matches!(
+            a.get("d").unwrap().kind,
+            NodeKind::Scalar(_, true)
+        ));
     }
 
     #[test]
     fn json_parses_with_positions() {
-        let n = parse("{\n  \"Resources\": {\"X\": {\"Type\": \"T\"}}\n}").unwrap().unwrap();
-        let t = n.get("Resources").unwrap().get("X").unwrap().get("Type").unwrap();
+        let n = parse("{\n  \"Resources\": {\"X\": {\"Type\": \"T\"}}\n}")
+            .unwrap()
+            .unwrap();
+        let t = n
+            .get("Resources")
+            .unwrap()
+            .get("X")
+            .unwrap()
+            .get("Type")
+            .unwrap();
         assert_eq!(t.as_str(), Some("T"));
         assert_eq!(t.line, 2);
     }

@@ -6,10 +6,16 @@ use super::{fired, iac_json, layer, wsaudit};
 #[test]
 fn a_yaml_template_links_getatt_and_ref_and_points_at_lines() {
     let (code, report) = iac_json("chat-stack.yaml", &[]);
-    assert_eq!(code, 0, "no high finding: medium ones do not fail the default run");
+    assert_eq!(
+        code, 0,
+        "no high finding: medium ones do not fail the default run"
+    );
     assert_eq!(report["chain"]["target"]["domain"], "chat.example.org");
     assert_eq!(report["chain"]["target"]["path"], "/ws/");
-    assert_eq!(crate::support::report_layer_ids(&report), ["cloudfront", "alb"]);
+    assert_eq!(
+        crate::support::report_layer_ids(&report),
+        ["cloudfront", "alb"]
+    );
     let file = super::fixture("chat-stack.yaml");
     let alb = layer(&report, "alb");
     assert_eq!(
@@ -29,7 +35,14 @@ fn a_yaml_template_links_getatt_and_ref_and_points_at_lines() {
     assert_eq!(cf["forwards_upgrade"]["value"], true);
     assert_eq!(cf["forwards_upgrade"]["origin"]["line"], 72);
     let f = fired(&report);
-    for want in ["WS201 alb", "WS402 alb", "WS301 alb", "WS302 alb", "WS702 alb", "WS202 chain"] {
+    for want in [
+        "WS201 alb",
+        "WS402 alb",
+        "WS301 alb",
+        "WS302 alb",
+        "WS702 alb",
+        "WS202 chain",
+    ] {
         assert!(f.contains(&want.to_string()), "{want} missing from {f:?}");
     }
 }
@@ -37,7 +50,10 @@ fn a_yaml_template_links_getatt_and_ref_and_points_at_lines() {
 #[test]
 fn a_json_template_with_long_form_intrinsics_and_an_import() {
     let (_, report) = iac_json("feed-stack.json", &[]);
-    assert_eq!(crate::support::report_layer_ids(&report), ["cloudfront", "nlb"]);
+    assert_eq!(
+        crate::support::report_layer_ids(&report),
+        ["cloudfront", "nlb"]
+    );
     let nlb = layer(&report, "nlb");
     assert_eq!(nlb["idle_timeout"]["value"], 120);
     assert_eq!(nlb["idle_timeout"]["origin"]["line"], 20);
@@ -73,4 +89,44 @@ fn a_template_on_standard_input() {
     let run = crate::support::run::wsaudit_stdin(&["iac", "-", "--format", "json"], &text);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("\"<stdin>\""), "origins name <stdin>");
+}
+
+#[test]
+fn the_pipeline_example_runs_as_written() {
+    let wf =
+        std::fs::read_to_string(crate::support::repo().join("examples/iac/github-actions.yml"))
+            .unwrap();
+    for step in [
+        "terraform plan -input=false -out=tfplan",
+        "terraform show -json tfplan > plan.json",
+        "github/codeql-action/upload-sarif",
+        "security-events: write",
+    ] {
+        assert!(wf.contains(step), "the example lost {step:?}");
+    }
+    // The audit step's flags, on a plan of our own.
+    let line = wf
+        .lines()
+        .find(|l| l.contains("run: wsaudit iac infra/plan.json") && l.contains("--format sarif"))
+        .expect("the audit step");
+    let args: Vec<&str> = line
+        .trim()
+        .trim_start_matches("run: wsaudit ")
+        .split(' ')
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let infra = dir.path().join("infra");
+    std::fs::create_dir(&infra).unwrap();
+    std::fs::copy(
+        super::fixture("cloudflare-v4.plan.json"),
+        infra.join("plan.json"),
+    )
+    .unwrap();
+    let run = crate::support::run::wsaudit_in(dir.path(), &args);
+    assert_eq!(run.code, 1, "high findings fail the step: {}", run.stderr);
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("wsaudit.sarif")).unwrap())
+            .unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());
 }

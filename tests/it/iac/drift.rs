@@ -51,13 +51,23 @@ async fn a_live_value_changed_by_hand_is_drift() {
     ];
     let run = wsaudit_env(
         &[
-            "chain", "--domain", "ws.example.com", "--alb", &lb.name, "--no-nginx",
-            "--terraform-plan", &plan, "--format", "json", "--fail-on", "never",
+            "chain",
+            "--domain",
+            "ws.example.com",
+            "--alb",
+            &lb.name,
+            "--no-nginx",
+            "--terraform-plan",
+            &plan,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
         ],
         &env,
     );
-    let report: serde_json::Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
     assert_eq!(
         report["chain"]["drift"],
         json!([{"layer": "alb", "setting": "idle_timeout", "live": 3600, "planned": 60,
@@ -74,19 +84,37 @@ async fn a_live_value_changed_by_hand_is_drift() {
     // It points at the live resource, where the hand-made change is.
     assert_eq!(ws901["locator"]["target"], lb.arn.as_str());
     // The live layer stays the one judged: 3600 s is not below the baseline.
-    assert!(!fired(&report).contains(&"WS201 alb".to_string()), "{:?}", fired(&report));
+    assert!(
+        !fired(&report).contains(&"WS201 alb".to_string()),
+        "{:?}",
+        fired(&report)
+    );
 
     // Planned and live agree: no drift.
     std::fs::write(&plan, plan_for(&lb, 3600)).unwrap();
     let run = wsaudit_env(
         &[
-            "chain", "--domain", "ws.example.com", "--alb", &lb.name, "--no-nginx",
-            "--terraform-plan", &plan, "--format", "json", "--fail-on", "never",
+            "chain",
+            "--domain",
+            "ws.example.com",
+            "--alb",
+            &lb.name,
+            "--no-nginx",
+            "--terraform-plan",
+            &plan,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
         ],
         &env,
     );
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert!(report["chain"].get("drift").is_none(), "{}", report["chain"]["drift"]);
+    assert!(
+        report["chain"].get("drift").is_none(),
+        "{}",
+        report["chain"]["drift"]
+    );
     assert!(!fired(&report).iter().any(|f| f.starts_with("WS901")));
 }
 
@@ -100,13 +128,24 @@ fn a_planned_edge_and_load_balancer_with_the_live_nginx_configuration() {
     // No AWS credentials and no Cloudflare token: both come from the plan.
     let run = wsaudit_env(
         &[
-            "chain", "--domain", "ws.example.com", "--path", "/ws/", "--nginx-conf", &conf,
-            "--terraform-plan", &plan, "--format", "json", "--fail-on", "never",
+            "chain",
+            "--domain",
+            "ws.example.com",
+            "--path",
+            "/ws/",
+            "--nginx-conf",
+            &conf,
+            "--terraform-plan",
+            &plan,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
         ],
         &[],
     );
-    let report: serde_json::Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
     let ids = crate::support::report_layer_ids(&report);
     assert_eq!(ids.len(), 3, "{ids:?}");
     assert_eq!(&ids[..2], ["cloudflare", "alb"]);
@@ -114,7 +153,10 @@ fn a_planned_edge_and_load_balancer_with_the_live_nginx_configuration() {
     assert_eq!(report["chain"]["layers"][1]["locator"], "aws_lb.ws");
     // Read from the plan, so no longer "not consulted"; nothing live to drift from.
     let nc = report["chain"]["not_consulted"].to_string();
-    assert!(!nc.contains("\"alb\"") && !nc.contains("cloudflare"), "{nc}");
+    assert!(
+        !nc.contains("\"alb\"") && !nc.contains("cloudflare"),
+        "{nc}"
+    );
     assert!(report["chain"].get("drift").is_none());
     // The planned ALB's 3600 s against nginx's /ws/ location: cross-layer rules see both.
     assert!(fired(&report).contains(&"WS401 cloudflare".to_string()));

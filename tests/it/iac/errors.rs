@@ -18,13 +18,19 @@ fn fails(name: &str, text: &str) -> String {
 
 #[test]
 fn not_json_names_the_line_and_column() {
-    let e = fails("plan.json", "{\n  \"format_version\": \"1.2\",\n  oops\n}\n");
+    let e = fails(
+        "plan.json",
+        "{\n  \"format_version\": \"1.2\",\n  oops\n}\n",
+    );
     assert!(e.contains("plan.json:3:3: not JSON"), "{e}");
 }
 
 #[test]
 fn json_that_is_not_a_plan() {
-    let e = fails("plan.json", "{\"name\": \"my-app\", \"version\": \"1.0.0\"}");
+    let e = fails(
+        "plan.json",
+        "{\"name\": \"my-app\", \"version\": \"1.0.0\"}",
+    );
     assert!(e.contains("neither a Terraform plan"), "{e}");
     let e = fails(
         "state.json",

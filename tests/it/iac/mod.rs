@@ -65,7 +65,13 @@ pub fn fired(report: &serde_json::Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| format!("{} {}", f["rule"].as_str().unwrap(), f["layer"].as_str().unwrap()))
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["rule"].as_str().unwrap(),
+                f["layer"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 

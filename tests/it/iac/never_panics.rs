@@ -53,10 +53,14 @@ fn set(v: &mut Value, path: &[String], new: Value) {
 }
 
 fn plans() -> Vec<Value> {
-    ["aws-modules.plan.json", "cloudflare-v4.plan.json", "cloudflare-v5.plan.json"]
-        .iter()
-        .map(|f| serde_json::from_str(&std::fs::read_to_string(super::fixture(f)).unwrap()).unwrap())
-        .collect()
+    [
+        "aws-modules.plan.json",
+        "cloudflare-v4.plan.json",
+        "cloudflare-v5.plan.json",
+    ]
+    .iter()
+    .map(|f| serde_json::from_str(&std::fs::read_to_string(super::fixture(f)).unwrap()).unwrap())
+    .collect()
 }
 
 proptest! {

@@ -46,7 +46,10 @@ fn with_a_domain_the_chain_serving_it_names_each_resource_and_attribute() {
         "aws-modules.plan.json",
         &["--domain", "ws.example.com", "--path", "/ws/"],
     );
-    assert_eq!(crate::support::report_layer_ids(&report), ["cloudfront", "alb"]);
+    assert_eq!(
+        crate::support::report_layer_ids(&report),
+        ["cloudfront", "alb"]
+    );
     let alb = layer(&report, "alb");
     // The module's load balancer reached through `module.edge.lb_dns_names["eu"]`.
     assert_eq!(alb["locator"], "module.edge.aws_lb.ws[\"eu\"]");
@@ -61,8 +64,9 @@ fn with_a_domain_the_chain_serving_it_names_each_resource_and_attribute() {
     assert_eq!(alb["drain_timeout"]["value"], serde_json::Value::Null);
     let why = alb["drain_timeout"]["origin"]["reason"].as_str().unwrap();
     assert!(
-        why.contains("module.edge.aws_lb_target_group.app[\"eu\"].deregistration_delay: known after apply")
-            && why.contains("var.drain_seconds"),
+        why.contains(
+            "module.edge.aws_lb_target_group.app[\"eu\"].deregistration_delay: known after apply"
+        ) && why.contains("var.drain_seconds"),
         "{why}"
     );
     // Two attachments count as two targets, at the attachment that registers them.
@@ -139,7 +143,10 @@ fn cloudflare_provider_v4_names_record_zone_settings_override_and_the_alb_behind
     assert_eq!(alb["stickiness"]["value"]["ttl_s"], 3600);
     assert_eq!(alb["targets"]["value"], 3);
     assert_eq!(alb["drain_timeout"]["value"], 300);
-    assert_eq!(alb["drain_timeout"]["origin"]["field"], "deregistration_delay");
+    assert_eq!(
+        alb["drain_timeout"]["origin"]["field"],
+        "deregistration_delay"
+    );
 }
 
 #[test]
@@ -154,7 +161,10 @@ fn cloudflare_provider_v5_load_balancer_takes_precedence_and_zone_settings_are_o
         "cloudflare_zone_setting.ssl"
     );
     assert_eq!(cf["upstream_http_version"]["value"], "1.1");
-    assert_eq!(cf["client_protocols"]["value"], serde_json::json!(["http1.1", "h2"]));
+    assert_eq!(
+        cf["client_protocols"]["value"],
+        serde_json::json!(["http1.1", "h2"])
+    );
     // session_affinity_attributes is an object in v5; the disabled origin is not counted.
     assert_eq!(cf["drain_timeout"]["value"], 60);
     assert_eq!(
@@ -183,7 +193,14 @@ fn cloudflare_provider_v5_load_balancer_takes_precedence_and_zone_settings_are_o
 fn sarif_of_a_plan_carries_the_resource_address_and_attribute() {
     let path = super::fixture("aws-modules.plan.json");
     let run = wsaudit(&[
-        "iac", &path, "--domain", "ws.example.com", "--path", "/ws/", "--format", "sarif",
+        "iac",
+        &path,
+        "--domain",
+        "ws.example.com",
+        "--path",
+        "/ws/",
+        "--format",
+        "sarif",
     ]);
     assert_eq!(run.code, 0, "medium findings only: {}", run.stderr);
     let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
@@ -205,11 +222,19 @@ fn with_the_terraform_source_findings_point_at_the_line_of_code() {
     let plan = super::fixture("aws-modules.plan.json");
     let dir = super::fixture("aws-modules");
     let run = wsaudit(&[
-        "iac", &plan, "--tf-dir", &dir, "--domain", "ws.example.com", "--path", "/live/",
-        "--format", "sarif",
+        "iac",
+        &plan,
+        "--tf-dir",
+        &dir,
+        "--domain",
+        "ws.example.com",
+        "--path",
+        "/live/",
+        "--format",
+        "sarif",
     ]);
-    let sarif: serde_json::Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    let sarif: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let at = |rule: &str| {
         let r = results.iter().find(|r| r["ruleId"] == rule).unwrap();
