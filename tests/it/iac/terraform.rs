@@ -108,7 +108,7 @@ fn the_domain_of_an_alb_nothing_fronts_is_any_name_pointing_at_it() {
 
 #[test]
 fn cloudflare_provider_v4_names_record_zone_settings_override_and_the_alb_behind() {
-    let (code, report) = iac_json("cloudflare-v4.plan.json", &[]);
+    let (code, report) = iac_json("cloudflare-v4.plan.json", &["--domain", "ws.example.com"]);
     assert_eq!(code, 1);
     assert_eq!(report["chain"]["target"]["domain"], "ws.example.com");
     assert_eq!(
@@ -248,4 +248,37 @@ fn with_the_terraform_source_findings_point_at_the_line_of_code() {
     assert_eq!(at("WS101"), (format!("{dir}/main.tf"), 74));
     // A default the code leaves in place: the resource block that would set it.
     assert_eq!(at("WS201"), (format!("{dir}/modules/edge/main.tf"), 29));
+}
+
+#[test]
+fn cloudflare_provider_v4_load_balancer_with_pool_ids_and_block_attributes() {
+    let (_, report) = iac_json("cloudflare-v4.plan.json", &[]);
+    assert_eq!(
+        crate::support::report_layer_ids(&report),
+        [
+            "cloudflare@ws.example.com/",
+            "alb@ws.example.com/",
+            "cloudflare@chat.example.com/"
+        ]
+    );
+    let lb = layer(&report, "cloudflare@chat.example.com/");
+    assert_eq!(
+        lb["stickiness"]["value"],
+        serde_json::json!({"mode": "cookie", "key": "__cflb", "ttl_s": 1800})
+    );
+    assert_eq!(
+        lb["stickiness"]["origin"]["locator"],
+        "cloudflare_load_balancer.chat"
+    );
+    assert_eq!(lb["drain_timeout"]["value"], 600);
+    assert_eq!(
+        lb["drain_timeout"]["origin"]["field"],
+        "session_affinity_attributes[0].drain_duration"
+    );
+    // default_pool_ids → the pool planned beside it, whose origins are blocks.
+    assert_eq!(lb["targets"]["value"], 2);
+    assert_eq!(
+        lb["targets"]["origin"]["locator"],
+        "cloudflare_load_balancer_pool.chat"
+    );
 }
