@@ -328,6 +328,19 @@ pub(super) fn alb_layer(inv: &Inventory, hop: &LbHop) -> (Layer, Vec<String>) {
     if let Some(r) = &rule {
         if let Some(a) = r.action {
             p.field(&r.rule.arn, r.rule.actions_field(), &a.prov);
+            p.field(&r.rule.arn, "forward target groups", &a.prov);
+            let stickiness = match inv.kind {
+                SourceKind::TerraformPlan => ".forward[0].stickiness[0].enabled",
+                SourceKind::CloudFormation => ".ForwardConfig.TargetGroupStickinessConfig",
+            };
+            p.field(
+                &r.rule.arn,
+                "ForwardConfig.TargetGroupStickinessConfig",
+                &Prov {
+                    attr: format!("{}{stickiness}", a.prov.attr),
+                    ..a.prov.clone()
+                },
+            );
         }
     }
 

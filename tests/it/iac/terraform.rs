@@ -282,3 +282,45 @@ fn cloudflare_provider_v4_load_balancer_with_pool_ids_and_block_attributes() {
         "cloudflare_load_balancer_pool.chat"
     );
 }
+
+#[test]
+fn clients_dialling_ws_meet_the_behaviors_https_only() {
+    let (code, report) = iac_json(
+        "aws-modules.plan.json",
+        &[
+            "--domain",
+            "ws.example.com",
+            "--path",
+            "/ws/",
+            "--scheme",
+            "ws",
+        ],
+    );
+    assert_eq!(code, 1);
+    let ws504 = crate::support::finding(&report, "WS504");
+    assert_eq!(ws504["layer"], "cloudfront");
+    assert_eq!(ws504["locator"]["target"], "aws_cloudfront_distribution.ws");
+    assert_eq!(
+        ws504["locator"]["field"],
+        "ordered_cache_behavior[0].viewer_protocol_policy"
+    );
+}
+
+#[test]
+fn a_weighted_forward_without_group_stickiness_spreads_clients_over_both_groups() {
+    let (_, report) = iac_json("cloudflare-v5.plan.json", &["--domain", "chat.example.com"]);
+    // DNS only: the record leads straight to the existing load balancer, by its DNS name.
+    assert_eq!(crate::support::report_layer_ids(&report), ["alb"]);
+    let alb = layer(&report, "alb");
+    // Both groups stick clients by cookie, but the listener's forward does not pin a client
+    // to one group: stickiness is none, at the listener's forward.
+    assert_eq!(alb["stickiness"]["value"]["mode"], "none");
+    assert_eq!(
+        alb["stickiness"]["origin"],
+        serde_json::json!({"kind": "explicit", "locator": "aws_lb_listener.chat",
+            "field": "default_action[0].forward[0].stickiness[0].enabled"})
+    );
+    // 2 + 1 attachments, linked by the groups' known ARNs.
+    assert_eq!(alb["targets"]["value"], 3);
+    assert!(fired(&report).contains(&"WS301 alb".to_string()));
+}
