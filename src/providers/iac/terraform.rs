@@ -228,6 +228,8 @@ pub fn read_plan(doc: &Value, file: &str) -> Result<Inventory, IacError> {
         file,
         resources: Vec::new(),
         config_root,
+        by_name: HashMap::new(),
+        by_address: HashMap::new(),
     };
     plan.collect(planned, "", &unknown, false)?;
     // Data sources read while planning are in the prior state, not in planned_values.
@@ -238,13 +240,31 @@ pub fn read_plan(doc: &Value, file: &str) -> Result<Inventory, IacError> {
     {
         plan.collect(prior, "", &HashMap::new(), true)?;
     }
+    for (i, r) in plan.resources.iter().enumerate() {
+        plan.by_address.insert(r.address.clone(), i);
+        plan.by_name
+            .entry((
+                r.modpath.clone(),
+                r.mode.clone(),
+                r.rtype.clone(),
+                r.name.clone(),
+            ))
+            .or_default()
+            .push(i);
+    }
     plan.inventory()
 }
+
+/// (module path, mode, type, name): the instances of one resource block.
+type BlockKey = (Vec<String>, String, String, String);
 
 struct Plan<'a> {
     file: &'a str,
     resources: Vec<Res<'a>>,
     config_root: Option<&'a Value>,
+    /// Indexes into `resources`, so linking thousands of resources stays linear.
+    by_name: HashMap<BlockKey, Vec<usize>>,
+    by_address: HashMap<String, usize>,
 }
 
 /// `module.a["x"].module.b[0]` → `["a", "b"]`.
@@ -354,7 +374,12 @@ impl<'a> Plan<'a> {
             if address.is_empty() || (data_only && mode != "data") {
                 continue;
             }
-            if data_only && self.resources.iter().any(|x| x.address == address) {
+            if data_only
+                && self
+                    .resources
+                    .iter()
+                    .any(|x| x.mode == "data" && x.address == address)
+            {
                 continue;
             }
             let values = match r.get("values") {
@@ -402,6 +427,13 @@ impl<'a> Plan<'a> {
         Ok(())
     }
 
+    /// The `count`/`for_each` key of the resource at `address`.
+    fn index_of(&self, address: &str) -> Option<&Value> {
+        self.by_address
+            .get(address)
+            .and_then(|i| self.resources[*i].index.as_ref())
+    }
+
     fn config_module(&self, modpath: &[String]) -> Option<&'a Value> {
         let mut m = self.config_root?;
         for name in modpath {
@@ -438,6 +470,7 @@ impl<'a> Plan<'a> {
         modpath: &[String],
         reference: &str,
         depth: usize,
+        prefer: Option<&Value>,
     ) -> Vec<String> {
         if depth > 16 {
             return Vec::new();
@@ -471,9 +504,10 @@ impl<'a> Plan<'a> {
                 });
                 let parent_inst = modinst.map(parent_modinst);
                 let mut out = Vec::new();
+                let mut seen = std::collections::HashSet::new();
                 for r in refs_of(expr) {
-                    for a in self.resolve(parent_inst.as_deref(), parent, &r, depth + 1) {
-                        if !out.contains(&a) {
+                    for a in self.resolve(parent_inst.as_deref(), parent, &r, depth + 1, None) {
+                        if seen.insert(a.clone()) {
                             out.push(a);
                         }
                     }
@@ -490,9 +524,10 @@ impl<'a> Plan<'a> {
                     .config_module(&child)
                     .and_then(|m| m.get("outputs")?.get(output)?.get("expression"));
                 let mut out = Vec::new();
+                let mut seen = std::collections::HashSet::new();
                 for r in refs_of(expr) {
-                    for a in self.resolve(None, &child, &r, depth + 1) {
-                        if !out.contains(&a) {
+                    for a in self.resolve(None, &child, &r, depth + 1, None) {
+                        if seen.insert(a.clone()) {
                             out.push(a);
                         }
                     }
@@ -502,11 +537,7 @@ impl<'a> Plan<'a> {
                 if let Some(Part::Index(Some(key))) = parts.get(3) {
                     let keyed: Vec<String> = out
                         .iter()
-                        .filter(|a| {
-                            self.resources
-                                .iter()
-                                .any(|x| &x.address == *a && x.index.as_ref() == Some(key))
-                        })
+                        .filter(|a| self.index_of(a) == Some(key))
                         .cloned()
                         .collect();
                     if !keyed.is_empty() {
@@ -532,24 +563,42 @@ impl<'a> Plan<'a> {
                     Some(Part::Index(Some(i))) => Some(i),
                     _ => None,
                 };
-                self.resources
-                    .iter()
-                    .filter(|r| {
-                        r.mode == mode
-                            && r.rtype == rtype
-                            && r.name == rname
-                            && r.modpath == modpath
-                            && modinst.is_none_or(|m| r.modinst == m)
+                let key = (
+                    modpath.to_vec(),
+                    mode.to_string(),
+                    rtype.to_string(),
+                    rname.to_string(),
+                );
+                let all = self
+                    .by_name
+                    .get(&key)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let candidates = || {
+                    all.iter().map(|i| &self.resources[*i]).filter(|r| {
+                        modinst.is_none_or(|m| r.modinst == m)
                             && idx.is_none_or(|i| r.index.as_ref() == Some(i))
                     })
-                    .map(|r| r.address.clone())
-                    .collect()
+                };
+                // `aws_lb.ws[each.key]` from an instance keyed like the target: that instance
+                // (see `link`), found here without listing every other one.
+                if let (None, Some(want)) = (idx, prefer) {
+                    let same: Vec<String> = candidates()
+                        .filter(|r| r.index.as_ref() == Some(want))
+                        .map(|r| r.address.clone())
+                        .collect();
+                    if !same.is_empty() {
+                        return same;
+                    }
+                }
+                candidates().map(|r| r.address.clone()).collect()
             }
         }
     }
 
     fn link(&self, r: &Res<'a>, path: &str) -> Result<Link, IacError> {
         let mut targets: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let refs = r.references(path);
         for (i, reference) in refs.iter().enumerate() {
             // Terraform lists a traversal at every depth, most specific first
@@ -561,8 +610,8 @@ impl<'a> Plan<'a> {
             {
                 continue;
             }
-            for a in self.resolve(Some(&r.modinst), &r.modpath, reference, 0) {
-                if !targets.contains(&a) {
+            for a in self.resolve(Some(&r.modinst), &r.modpath, reference, 0, r.index.as_ref()) {
+                if seen.insert(a.clone()) {
                     targets.push(a);
                 }
             }
@@ -573,11 +622,7 @@ impl<'a> Plan<'a> {
             if let Some(idx) = &r.index {
                 let same: Vec<String> = targets
                     .iter()
-                    .filter(|a| {
-                        self.resources
-                            .iter()
-                            .any(|x| &x.address == *a && x.index.as_ref() == Some(idx))
-                    })
+                    .filter(|a| self.index_of(a) == Some(idx))
                     .cloned()
                     .collect();
                 if !same.is_empty() {
