@@ -161,3 +161,41 @@ fn a_planned_edge_and_load_balancer_with_the_live_nginx_configuration() {
     // The planned ALB's 3600 s against nginx's /ws/ location: cross-layer rules see both.
     assert!(fired(&report).contains(&"WS401 cloudflare".to_string()));
 }
+
+#[test]
+fn chain_takes_a_cloudformation_template_too() {
+    let template = fixture("chat-stack.yaml");
+    let run = wsaudit_env(
+        &[
+            "chain",
+            "--domain",
+            "chat.example.org",
+            "--path",
+            "/ws/",
+            "--no-nginx",
+            "--cloudformation",
+            &template,
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    assert_eq!(
+        crate::support::report_layer_ids(&report),
+        ["cloudfront", "alb"]
+    );
+    assert_eq!(
+        report["chain"]["layers"][1]["idle_timeout"]["origin"]["line"],
+        21
+    );
+    // Medium findings only, nothing unread: exit 0, like `wsaudit iac` on the same template.
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("2 planned layers (from ChatDistribution), 0 settings drift"),
+        "{}",
+        run.stderr
+    );
+}
