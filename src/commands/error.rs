@@ -21,6 +21,8 @@ pub enum CommandError {
     Haproxy(#[from] crate::providers::haproxy::HaproxyError),
     #[error(transparent)]
     Caddy(#[from] crate::providers::caddy::CaddyError),
+    #[error(transparent)]
+    Iac(#[from] crate::providers::iac::IacError),
     #[error("{0}")]
     Usage(String),
     /// A bad URL or option, or a target that could not be reached at all.
