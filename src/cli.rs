@@ -84,7 +84,7 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Discover and read the whole chain for a domain and path (CloudFront, ALB, …), then judge it.
-    Chain(ChainArgs),
+    Chain(Box<ChainArgs>),
     /// Judge a saved chain (JSON from `--format json`, or a chain document) with the rule pack.
     Audit(AuditArgs),
     /// Probe a live endpoint: TLS chain, the 101, who answered, and who cuts an idle
