@@ -6,8 +6,8 @@ use super::{env, CommandError, Context};
 use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
-    aws_task, cloudflare_task, discover, nginx_task, AwsSource, ChainRequest, NginxSource,
-    DEFAULT_NGINX_CONF,
+    aws_task, cloudflare_task, discover, k8s_task, nginx_task, AwsSource, ChainRequest, K8sSource,
+    NginxSource, DEFAULT_NGINX_CONF,
 };
 use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
 use crate::providers::aws::{is_elb_dns, AwsOptions};
@@ -31,6 +31,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     let walk_from_cloudflare = cloudflare.as_ref().is_ok_and(|c| c.is_configured());
     let pin = args.cloudflare_zone.as_deref().map(ZonePin::parse);
     let nginx = nginx_source(args);
+    let k8s = k8s_source(args);
     // The probe runs beside the providers: an idle hold of minutes should not wait for them.
     let (found, probed) = runtime.block_on(async {
         let probing = async {
@@ -68,17 +69,20 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
                     first.absorb(aws);
                     first
                 };
-                let local = discover(&req, vec![nginx_task(&req, nginx)]);
+                let mut local_tasks = vec![nginx_task(&req, nginx)];
+                local_tasks.extend(k8s.map(|k| k8s_task(&req, k)));
+                let local = discover(&req, local_tasks);
                 let (mut found, local) = tokio::join!(edge_then_aws, local);
                 found.absorb(local);
                 found.elapsed = started.elapsed();
                 found
             } else {
-                let tasks = vec![
+                let mut tasks = vec![
                     cf,
                     aws_task(&req, AwsSource::StandardChain, AwsOptions::default()),
                     nginx_task(&req, nginx),
                 ];
+                tasks.extend(k8s.map(|k| k8s_task(&req, k)));
                 discover(&req, tasks).await
             }
         };
@@ -88,7 +92,12 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
         ctx.debug(&format!("provider {} took {:?}", t.name, t.elapsed));
     }
     ctx.debug(&format!("chain read in {:?}", found.elapsed));
+    for n in &found.notices {
+        ctx.info(n);
+    }
     let mut chain = found.chain;
+    // The ALB the manifests declare and the live one: one layer, and drift where they differ.
+    crate::providers::k8s::fold_declared(&mut chain);
     match probed {
         None => {}
         Some(Ok(facts)) => {
@@ -111,8 +120,21 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
         }),
     }
     ctx.apply_heartbeat(&mut chain, flag);
-    let judged = ctx.judge(chain)?;
+    let mut judged = ctx.judge(chain)?;
+    judged.report.notices.extend(found.notices);
     ctx.emit(&judged)
+}
+
+fn k8s_source(args: &ChainArgs) -> Option<K8sSource> {
+    if args.k8s.is_none() && args.ingress_nginx_conf.is_none() {
+        return None;
+    }
+    Some(K8sSource {
+        manifests: args.k8s.clone(),
+        generated_conf: args.ingress_nginx_conf.clone(),
+        nginx_version: args.nginx_version.clone(),
+        read_threads: env::nginx_read_threads(),
+    })
 }
 
 /// The request the flags describe, validated (exit 2 on a bad value).

@@ -17,6 +17,8 @@ pub enum CommandError {
     Chain(#[from] ChainError),
     #[error(transparent)]
     Nginx(#[from] NginxError),
+    #[error(transparent)]
+    K8s(#[from] crate::providers::k8s::K8sError),
     #[error("{0}")]
     Usage(String),
     /// A bad URL or option, or a target that could not be reached at all.

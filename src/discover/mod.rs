@@ -8,9 +8,11 @@
 //! probe add theirs the same way); layers are then ordered outermost first.
 
 mod cloudflare_task;
+mod k8s_task;
 mod nginx_task;
 
 pub use cloudflare_task::cloudflare_task;
+pub use k8s_task::{k8s_task, read_k8s, K8sSource};
 pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};
 
 use crate::model::{
@@ -81,6 +83,11 @@ pub struct ProviderOutput {
     /// Host names this layer forwards to (a Cloudflare record's target), for the next step of
     /// the walk.
     pub next_hops: Vec<String>,
+    /// Declared values the running layer does not have (Kubernetes manifests against the
+    /// generated configuration).
+    pub drift: Vec<crate::model::Drift>,
+    /// What the read skipped or could not apply, in words, for the report's notices.
+    pub notices: Vec<String>,
 }
 
 pub type ProviderFuture = Pin<Box<dyn Future<Output = ProviderOutput> + Send>>;
@@ -111,6 +118,8 @@ pub struct Discovered {
     pub elapsed: Duration,
     /// Every task's next hops, in task order.
     pub next_hops: Vec<String>,
+    /// Every task's notices, in task order.
+    pub notices: Vec<String>,
 }
 
 impl Discovered {
@@ -123,6 +132,8 @@ impl Discovered {
         self.timings.extend(later.timings);
         self.elapsed += later.elapsed;
         self.next_hops.extend(later.next_hops);
+        self.chain.drift.extend(later.chain.drift);
+        self.notices.extend(later.notices);
     }
 }
 
@@ -174,8 +185,11 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
     chain.heartbeat = req.heartbeat.clone();
     let mut timings = Vec::new();
     let mut next_hops = Vec::new();
+    let mut notices = Vec::new();
     for (timing, out) in results {
         next_hops.extend(out.next_hops);
+        notices.extend(out.notices);
+        chain.drift.extend(out.drift);
         timings.push(timing);
         chain.layers.extend(out.layers);
         chain.gaps.extend(out.gaps);
@@ -187,6 +201,7 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
         timings,
         elapsed: started.elapsed(),
         next_hops,
+        notices,
     }
 }
 
@@ -197,10 +212,18 @@ fn layer_rank(l: &Layer) -> u8 {
         (LayerKind::Cdn, Provider::Cloudfront) => 1,
         (LayerKind::Cdn, _) => 2,
         (LayerKind::LoadBalancer, _) => 3,
-        (LayerKind::ReverseProxy, _) => 4,
-        (LayerKind::App, _) => 5,
+        // An ingress controller sits in front of any proxy inside the cluster.
+        (
+            LayerKind::ReverseProxy,
+            Provider::IngressNginx
+            | Provider::F5NginxIngress
+            | Provider::GatewayApi
+            | Provider::Kubernetes,
+        ) => 4,
+        (LayerKind::ReverseProxy, _) => 5,
+        (LayerKind::App, _) => 6,
         // No provider reads one: the probe merge places a measured hop itself.
-        (LayerKind::Unknown, _) => 6,
+        (LayerKind::Unknown, _) => 7,
     }
 }
 

@@ -34,6 +34,10 @@ pub struct Chain {
     /// Facts a live probe observed, when one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeFacts>,
+    /// Settings whose live value differs from the one infrastructure code plans
+    /// (`wsaudit chain --terraform-plan`): changed by hand, or a plan not yet applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<super::drift::Drift>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -88,6 +92,14 @@ pub enum Provider {
     Probe,
     /// Anything a user's own tooling wrote into a chain (HAProxy, Envoy, …).
     Other,
+    /// kubernetes/ingress-nginx, read from Kubernetes manifests (and its generated nginx.conf).
+    IngressNginx,
+    /// F5 NGINX Ingress Controller (`nginx.org/*` annotations), read from manifests.
+    F5NginxIngress,
+    /// A Gateway API implementation (HTTPRoute, Gateway), read from manifests.
+    GatewayApi,
+    /// An ingress controller wsaudit does not model, named by its IngressClass.
+    Kubernetes,
     /// A hop no provider read whose limit a live probe measured: its connection was cut at a
     /// time no layer read explains, so something the audit cannot see sits on the path.
     Unseen,
@@ -104,6 +116,10 @@ impl Provider {
             Provider::App => "app",
             Provider::Probe => "probe",
             Provider::Other => "other",
+            Provider::IngressNginx => "ingress_nginx",
+            Provider::F5NginxIngress => "f5_nginx_ingress",
+            Provider::GatewayApi => "gateway_api",
+            Provider::Kubernetes => "kubernetes",
             Provider::Unseen => "unseen",
         }
     }
@@ -440,6 +456,7 @@ impl Chain {
             gaps: Vec::new(),
             not_consulted: Vec::new(),
             probe: None,
+            drift: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! engine and the reports read only it.
 
 mod chain;
+mod drift;
 mod gap;
 mod load;
 mod probe;
@@ -9,6 +10,7 @@ mod seconds;
 mod setting;
 
 pub use chain::*;
+pub use drift::Drift;
 pub use gap::GapCode;
 pub use load::{load_chain, ChainError};
 pub use probe::*;
