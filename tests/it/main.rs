@@ -7,6 +7,7 @@
 mod aws;
 mod cli;
 mod cloudflare;
+mod k8s;
 mod nginx;
 mod policy;
 mod probe;

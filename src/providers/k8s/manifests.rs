@@ -167,6 +167,18 @@ pub fn read_manifests(path: &str) -> Result<Manifests, K8sError> {
     Ok(m)
 }
 
+/// The objects of one text (a file's content), for callers that hold it already.
+pub fn parse_manifests(file: &str, text: &str) -> Result<Manifests, K8sError> {
+    let mut m = Manifests::default();
+    let mut skipped = BTreeMap::new();
+    read_text(file, text, &mut m, &mut skipped)?;
+    for (kind, (n, first)) in skipped {
+        m.notices
+            .push(format!("skipped {n} {kind} object(s) (first at {first})"));
+    }
+    Ok(m)
+}
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), K8sError> {
     let entries = std::fs::read_dir(dir).map_err(|e| K8sError::Io {
         path: dir.display().to_string(),

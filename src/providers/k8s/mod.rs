@@ -20,7 +20,7 @@ pub mod yaml;
 pub use classes::Controller;
 pub use error::K8sError;
 pub use generated::{cross_check, fold_declared, generated_layer};
-pub use manifests::{read_manifests, read_text, Manifests, Object, KNOWN_KINDS};
+pub use manifests::{parse_manifests, read_manifests, read_text, Manifests, Object, KNOWN_KINDS};
 
 use crate::model::{Layer, Origin, Setting, SourceLine};
 use route::{ingress_routes, names_host, pick, pick_http_route, IngressRoute};

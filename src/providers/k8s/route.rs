@@ -340,8 +340,9 @@ pub fn pick<'r, 'a>(
         .filter(|r| r.path.is_some())
         .filter_map(|r| host_rank(r.host.as_deref(), host))
         .max();
-    let in_tier =
-        |r: &&IngressRoute| r.path.is_some() && host_rank(r.host.as_deref(), host) == best_tier;
+    let in_tier = |r: &&IngressRoute| {
+        r.path.is_some() && best_tier.is_some() && host_rank(r.host.as_deref(), host) == best_tier
+    };
     let by_path = routes
         .iter()
         .filter(in_tier)
