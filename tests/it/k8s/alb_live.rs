@@ -3,7 +3,7 @@
 //! every attribute the manifests declare that the load balancer does not have.
 
 use crate::support;
-use crate::support::aws::{self, fixtures, moto_url, sdk_config, unique};
+use crate::support::aws::{self, fixtures, moto_url, sdk_config};
 use std::process::Command;
 
 #[tokio::test]
