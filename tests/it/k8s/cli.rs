@@ -525,3 +525,86 @@ fn bad_input_is_one_precise_message_and_exit_2() {
         r.stderr
     );
 }
+
+/// The in-cluster nginx behind the ingress for board.example.com (checked by `nginx -t`).
+const BOARD_NGINX: &str = r#"
+pid logs/nginx.pid;
+events {}
+http {
+    map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+    access_log logs/access.log;
+    keepalive_timeout 30s;
+    upstream board { server 127.0.0.1:3000; }
+    server {
+        listen 80;
+        server_name board.example.com;
+        location /cable/ {
+            proxy_pass http://board;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_read_timeout 3600s;
+        }
+        location /cable/slow/ {
+            proxy_pass http://board;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_read_timeout 30s;
+        }
+    }
+}
+"#;
+
+#[test]
+fn in_a_chain_the_ingress_sits_in_front_of_nginx_and_the_alignment_rules_compare_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("logs")).unwrap();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(&conf, BOARD_NGINX).unwrap();
+    if let Some(nginx) = support::nginx() {
+        let (ok, err) = support::nginx_t(&nginx, &conf, dir.path());
+        assert!(ok, "nginx -t rejects the test's nginx.conf: {err}");
+    }
+    let conf = conf.display().to_string();
+    let cluster = fixture("cluster.yaml");
+    let env = [
+        ("AWS_CONFIG_FILE", "/nonexistent/wsaudit-test"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/wsaudit-test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("CLOUDFLARE_API_TOKEN", ""),
+    ];
+    let run = |path: &str| {
+        let r = wsaudit_full(
+            &repo(),
+            &[
+                "chain", "--domain", "board.example.com", "--path", path, "--scheme", "ws", "--k8s",
+                &cluster, "--nginx-conf", &conf, "--format", "json",
+            ],
+            None,
+            &env,
+        );
+        let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+        (r, v)
+    };
+    let ingress = "ingress-nginx:apps/board:board.example.com/cable";
+    let (r, v) = run("/cable/1");
+    let nginx_id = "nginx:board.example.com/cable/";
+    assert_eq!(support::report_layer_ids(&v), [ingress, nginx_id], "{}", r.stderr);
+    // The ingress's 120 s cuts before nginx's hour; nginx closes keep-alive connections
+    // (30 s) the ingress still pools (upstream-keepalive-timeout 60 s).
+    assert!(support::has_finding(&v, "WS401", ingress), "{:#}", v["findings"]);
+    assert!(support::has_finding(&v, "WS403", nginx_id), "{:#}", v["findings"]);
+
+    let (_, v) = run("/cable/slow/1");
+    assert!(support::has_finding(&v, "WS402", "nginx:board.example.com/cable/slow/"), "{:#}", v["findings"]);
+}
+
+#[test]
+fn a_host_under_tls_redirects_ws_clients() {
+    let (r, v) = k8s_json(&[
+        &fixture("kubectl-list.yaml"), "--domain", "chat.example.com", "--path", "/ws", "--scheme", "ws",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(support::has_finding(&v, "WS504", "ingress-nginx:web/chat:chat.example.com/ws"), "{:#}", v["findings"]);
+}
