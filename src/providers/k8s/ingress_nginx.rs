@@ -79,6 +79,19 @@ impl<'a> Lookup<'a> {
         Found::Default
     }
 
+    /// The annotation `ann`, else the ConfigMap key `key`: the value, its file, its node and
+    /// what holds it.
+    pub fn value(&self, ann: &str, key: &str) -> Option<(&'a str, &'a str, &'a Node, String)> {
+        let found = self.find(ann, key);
+        let file = self.file_of(&found);
+        match found {
+            Found::Annotation(v, n, field) | Found::ConfigMap(v, n, field) => {
+                Some((v, file, n, field))
+            }
+            Found::Default => None,
+        }
+    }
+
     pub fn file_of(&self, found: &Found) -> &'a str {
         match found {
             Found::Annotation(..) => &self.ing.file,
@@ -399,14 +412,9 @@ pub fn layer(m: &Manifests, r: &IngressRoute, notes: &mut Notes) -> Layer {
                 r.ingress.reference()
             ),
         ),
-        _ => match look.find("proxy-http-version", "proxy-http-version") {
-            f @ (Found::Annotation(..) | Found::ConfigMap(..)) => {
-                let (Found::Annotation(v, n, field) | Found::ConfigMap(v, n, field)) = &f else {
-                    unreachable!()
-                };
-                explicit_at(v.trim().to_string(), look.file_of(&f), n, field)
-            }
-            Found::Default => Setting::default_documented(
+        _ => match look.value("proxy-http-version", "proxy-http-version") {
+            Some((v, file, n, field)) => explicit_at(v.trim().to_string(), file, n, &field),
+            None => Setting::default_documented(
                 "1.1".to_string(),
                 "proxy-http-version defaults to 1.1",
                 CONFIGMAP_DOC,
@@ -427,17 +435,12 @@ pub fn layer(m: &Manifests, r: &IngressRoute, notes: &mut Notes) -> Layer {
             Setting::default_documented(false, "backend-protocol defaults to HTTP", ANNOTATIONS_DOC)
         }
     };
-    l.buffering = match look.find("proxy-buffering", "proxy-buffering") {
-        f @ (Found::Annotation(..) | Found::ConfigMap(..)) => {
-            let (Found::Annotation(v, n, field) | Found::ConfigMap(v, n, field)) = &f else {
-                unreachable!()
-            };
-            match bool_of(v) {
-                Some(b) => explicit_at(b, look.file_of(&f), n, field),
-                None => Setting::unknown(format!("{field} {v:?} is neither on nor off")),
-            }
-        }
-        Found::Default => {
+    l.buffering = match look.value("proxy-buffering", "proxy-buffering") {
+        Some((v, file, n, field)) => match bool_of(v) {
+            Some(b) => explicit_at(b, file, n, &field),
+            None => Setting::unknown(format!("{field} {v:?} is neither on nor off")),
+        },
+        None => {
             Setting::default_documented(false, "proxy-buffering defaults to off", CONFIGMAP_DOC)
         }
     };
@@ -470,20 +473,17 @@ pub fn layer(m: &Manifests, r: &IngressRoute, notes: &mut Notes) -> Layer {
         ),
     };
     l.cleartext_from_client = if r.tls {
-        match look.find("ssl-redirect", "ssl-redirect") {
-            f @ (Found::Annotation(..) | Found::ConfigMap(..)) => {
-                let (Found::Annotation(v, n, field) | Found::ConfigMap(v, n, field)) = &f else {
-                    unreachable!()
-                };
+        match look.value("ssl-redirect", "ssl-redirect") {
+            Some((v, file, n, field)) => {
                 let redirect = bool_of(v).unwrap_or(true);
                 explicit_at(
                     if redirect { "redirect" } else { "allow" }.to_string(),
-                    look.file_of(&f),
+                    file,
                     n,
-                    field,
+                    &field,
                 )
             }
-            Found::Default => Setting::default_documented(
+            None => Setting::default_documented(
                 "redirect".to_string(),
                 "ssl-redirect defaults to true for a host with TLS: http:// and ws:// get a 308",
                 CONFIGMAP_DOC,
@@ -552,14 +552,9 @@ fn stickiness(l: &mut Layer, look: &Lookup, r: &IngressRoute) {
             ANNOTATIONS_DOC,
         );
     }
-    l.balancing = match look.find("load-balance", "load-balance") {
-        f @ (Found::Annotation(..) | Found::ConfigMap(..)) => {
-            let (Found::Annotation(v, n, field) | Found::ConfigMap(v, n, field)) = &f else {
-                unreachable!()
-            };
-            explicit_at(v.trim().to_string(), look.file_of(&f), n, field)
-        }
-        Found::Default => Setting::default_documented(
+    l.balancing = match look.value("load-balance", "load-balance") {
+        Some((v, file, n, field)) => explicit_at(v.trim().to_string(), file, n, &field),
+        None => Setting::default_documented(
             "round_robin".to_string(),
             "load-balance defaults to round_robin",
             CONFIGMAP_DOC,

@@ -578,33 +578,72 @@ fn in_a_chain_the_ingress_sits_in_front_of_nginx_and_the_alignment_rules_compare
         let r = wsaudit_full(
             &repo(),
             &[
-                "chain", "--domain", "board.example.com", "--path", path, "--scheme", "ws", "--k8s",
-                &cluster, "--nginx-conf", &conf, "--format", "json",
+                "chain",
+                "--domain",
+                "board.example.com",
+                "--path",
+                path,
+                "--scheme",
+                "ws",
+                "--k8s",
+                &cluster,
+                "--nginx-conf",
+                &conf,
+                "--format",
+                "json",
             ],
             None,
             &env,
         );
-        let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+        let v: Value =
+            serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
         (r, v)
     };
     let ingress = "ingress-nginx:apps/board:board.example.com/cable";
     let (r, v) = run("/cable/1");
     let nginx_id = "nginx:board.example.com/cable/";
-    assert_eq!(support::report_layer_ids(&v), [ingress, nginx_id], "{}", r.stderr);
+    assert_eq!(
+        support::report_layer_ids(&v),
+        [ingress, nginx_id],
+        "{}",
+        r.stderr
+    );
     // The ingress's 120 s cuts before nginx's hour; nginx closes keep-alive connections
     // (30 s) the ingress still pools (upstream-keepalive-timeout 60 s).
-    assert!(support::has_finding(&v, "WS401", ingress), "{:#}", v["findings"]);
-    assert!(support::has_finding(&v, "WS403", nginx_id), "{:#}", v["findings"]);
+    assert!(
+        support::has_finding(&v, "WS401", ingress),
+        "{:#}",
+        v["findings"]
+    );
+    assert!(
+        support::has_finding(&v, "WS403", nginx_id),
+        "{:#}",
+        v["findings"]
+    );
 
     let (_, v) = run("/cable/slow/1");
-    assert!(support::has_finding(&v, "WS402", "nginx:board.example.com/cable/slow/"), "{:#}", v["findings"]);
+    assert!(
+        support::has_finding(&v, "WS402", "nginx:board.example.com/cable/slow/"),
+        "{:#}",
+        v["findings"]
+    );
 }
 
 #[test]
 fn a_host_under_tls_redirects_ws_clients() {
     let (r, v) = k8s_json(&[
-        &fixture("kubectl-list.yaml"), "--domain", "chat.example.com", "--path", "/ws", "--scheme", "ws",
+        &fixture("kubectl-list.yaml"),
+        "--domain",
+        "chat.example.com",
+        "--path",
+        "/ws",
+        "--scheme",
+        "ws",
     ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(support::has_finding(&v, "WS504", "ingress-nginx:web/chat:chat.example.com/ws"), "{:#}", v["findings"]);
+    assert!(
+        support::has_finding(&v, "WS504", "ingress-nginx:web/chat:chat.example.com/ws"),
+        "{:#}",
+        v["findings"]
+    );
 }
