@@ -231,7 +231,7 @@ fn snippet(look: &Lookup, notes: &mut Notes) -> SnippetEffect {
         notes.push(format!(
             "{at}: {field} is not applied: it repeats `{}`, which the template already writes into the location, so nginx -t fails (\"directive is duplicate\") and the controller keeps its last good configuration; use the {PREFIX}{} annotation instead",
             dup[0],
-            dup[0].trim_start_matches("proxy_").replace('_', "-").replace("http-version", "proxy-http-version")
+            dup[0].replace('_', "-")
         ));
         return effect;
     }

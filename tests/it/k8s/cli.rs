@@ -239,7 +239,8 @@ fn an_httproute_is_routed_and_its_request_timeouts_are_not_taken_for_idle_ones()
     );
     assert!(
         why.contains("timeouts.request 30s at")
-            && why.contains("cluster.yaml:96 is a request timeout (GEP-1742), not an idle timeout"),
+            && why
+                .contains("cluster.yaml:121 is a request timeout (GEP-1742), not an idle timeout"),
         "{why}"
     );
     assert_eq!(
@@ -645,5 +646,48 @@ fn a_host_under_tls_redirects_ws_clients() {
         support::has_finding(&v, "WS504", "ingress-nginx:web/chat:chat.example.com/ws"),
         "{:#}",
         v["findings"]
+    );
+}
+
+#[test]
+fn an_allowed_snippet_applies_and_one_that_repeats_a_template_directive_is_rejected() {
+    let cluster = fixture("cluster.yaml");
+    // Snippets are allowed (allow-snippet-annotations "true", risk level Critical): this one
+    // empties the Connection header, and that is what is judged, cited at the annotation.
+    let (_, v) = k8s_json(&[
+        &cluster,
+        "--domain",
+        "notify.example.com",
+        "--path",
+        "/events",
+    ]);
+    let id = "ingress-nginx:apps/notify:notify.example.com/";
+    let l = layer(&v, id);
+    assert_eq!(l["connection_header"]["value"], "");
+    assert_eq!(
+        l["connection_header"]["origin"]["field"],
+        "ingress/apps/notify annotation nginx.ingress.kubernetes.io/configuration-snippet"
+    );
+    assert!(support::has_finding(&v, "WS102", id), "{:#}", v["findings"]);
+
+    // board's snippet repeats proxy_read_timeout: nginx -t would fail, so it is not applied and
+    // the annotation's 120 s stands.
+    let (_, v) = k8s_json(&[
+        &cluster,
+        "--domain",
+        "board.example.com",
+        "--path",
+        "/cable/1",
+    ]);
+    assert_eq!(
+        layer(&v, "ingress-nginx:apps/board:board.example.com/cable")["idle_timeout"]["value"],
+        120.0
+    );
+    let n = notices(&v);
+    assert!(
+        n.iter().any(|n| n
+            .contains("configuration-snippet is not applied: it repeats `proxy_read_timeout`")
+            && n.contains("nginx.ingress.kubernetes.io/proxy-read-timeout annotation instead")),
+        "{n:#?}"
     );
 }
