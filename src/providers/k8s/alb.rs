@@ -1,7 +1,7 @@
 //! An Ingress of the AWS Load Balancer Controller as the ALB it declares: the load balancer
-//! attributes from `alb.ingress.kubernetes.io/load-balancer-attributes` and the class's
-//! IngressClassParams `spec.loadBalancerAttributes` (which take precedence over the Ingress's
-//! annotations), the target group from `target-group-attributes` and `backend-protocol-version`
+//! attributes from `alb.ingress.kubernetes.io/load-balancer-attributes`, or from the class's
+//! IngressClassParams `spec.loadBalancerAttributes` when it sets any (the annotation is then
+//! ignored), the target group from `target-group-attributes` and `backend-protocol-version`
 //! (on the Service too, where it takes precedence over the Ingress: the controller's
 //! annotations guide), each value cited at its line; AWS's documented defaults otherwise.
 //!
@@ -71,33 +71,56 @@ pub struct Declared<'a> {
     pub protocol_version: Option<Attr<'a>>,
 }
 
-pub fn declared<'a>(m: &'a Manifests, r: &IngressRoute<'a>) -> Declared<'a> {
+pub fn declared<'a>(m: &'a Manifests, r: &IngressRoute<'a>, notes: &mut Notes) -> Declared<'a> {
     let mut lb = Attrs::new();
-    string_map(
-        r.ingress,
-        &format!("{PREFIX}load-balancer-attributes"),
-        &mut lb,
-    );
-    if let Some(p) = class_params(m, r) {
-        for a in p
-            .node
-            .at(&["spec", "loadBalancerAttributes"])
-            .map(Node::seq)
-            .unwrap_or(&[])
-        {
-            let (Some(k), Some(v)) = (a.get("key").and_then(Node::scalar), a.get("value")) else {
-                continue;
-            };
-            lb.insert(
-                k.to_string(),
-                Attr {
-                    value: v.scalar().unwrap_or("").to_string(),
-                    file: &p.file,
-                    node: v,
-                    field: format!("{} spec.loadBalancerAttributes {k}", p.reference()),
-                },
-            );
+    // IngressClassParams `loadBalancerAttributes`, when set, are the load balancer's
+    // attributes; only without them does the Ingress annotation count (ingress_class.md,
+    // spec.loadBalancerAttributes).
+    let from_params = class_params(m, r)
+        .map(|p| {
+            (
+                p,
+                p.node
+                    .at(&["spec", "loadBalancerAttributes"])
+                    .map(Node::seq)
+                    .unwrap_or(&[]),
+            )
+        })
+        .filter(|(_, attrs)| !attrs.is_empty());
+    match from_params {
+        Some((p, attrs)) => {
+            for a in attrs {
+                let (Some(k), Some(v)) = (a.get("key").and_then(Node::scalar), a.get("value"))
+                else {
+                    continue;
+                };
+                lb.insert(
+                    k.to_string(),
+                    Attr {
+                        value: v.scalar().unwrap_or("").to_string(),
+                        file: &p.file,
+                        node: v,
+                        field: format!("{} spec.loadBalancerAttributes {k}", p.reference()),
+                    },
+                );
+            }
+            let key = format!("{PREFIX}load-balancer-attributes");
+            if let Some((_, n)) = r.ingress.annotation(&key) {
+                notes.push(format!(
+                    "{}:{}: {} annotation {key} is ignored: {} ({}) sets spec.loadBalancerAttributes, which the controller applies instead",
+                    r.ingress.file,
+                    n.line,
+                    r.ingress.reference(),
+                    p.reference(),
+                    p.at()
+                ));
+            }
         }
+        None => string_map(
+            r.ingress,
+            &format!("{PREFIX}load-balancer-attributes"),
+            &mut lb,
+        ),
     }
     let mut tg = Attrs::new();
     string_map(
@@ -160,7 +183,7 @@ fn flag<'m, 'a>(attrs: &'m Attrs<'a>, key: &str) -> Option<(bool, &'m Attr<'a>)>
 
 /// The ALB layer the route's manifests declare.
 pub fn layer(m: &Manifests, r: &IngressRoute, notes: &mut Notes) -> Layer {
-    let d = declared(m, r);
+    let d = declared(m, r, notes);
     let name = r
         .ingress
         .annotation(&format!("{PREFIX}load-balancer-name"))

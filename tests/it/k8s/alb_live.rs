@@ -11,8 +11,9 @@ async fn the_declared_alb_is_compared_with_the_live_one() {
     let Some(moto) = moto_url() else { return };
     let sdk = sdk_config(&moto, &aws::fast_options()).await;
     let lb = fixtures::simple_alb(&sdk, "k8s", 2, 443).await;
-    // The controller applied the Ingress's 120 s, not the IngressClassParams' 45 s; nobody
-    // set the deregistration delay the Ingress asks for (30 s): the default 300 s is live.
+    // Live: the 120 s the Ingress's annotation asks for (which the controller ignores, since
+    // the class's IngressClassParams set 45 s): set by hand; and the default 300 s
+    // deregistration delay where the Ingress asks for 30 s.
     fixtures::lb_attributes(&sdk, &lb.arn, &[("idle_timeout.timeout_seconds", "120")]).await;
 
     let home = tempfile::tempdir().unwrap();

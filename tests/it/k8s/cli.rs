@@ -296,7 +296,8 @@ fn a_helm_render_for_the_aws_load_balancer_controller_is_an_alb_layer() {
     let l = layer(&v, "alb");
     assert_eq!(l["provider"], "alb");
     assert_eq!(l["kind"], "load_balancer");
-    // IngressClassParams take precedence over the Ingress's annotation (120).
+    // The class's IngressClassParams set loadBalancerAttributes: the Ingress's annotation
+    // (120 s, HTTP/2 on) is ignored.
     assert_eq!(l["idle_timeout"]["value"], 45.0);
     assert_eq!(l["idle_timeout"]["origin"]["line"], 89);
     assert_eq!(
