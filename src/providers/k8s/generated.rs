@@ -102,25 +102,31 @@ pub fn cross_check(declared: &Layer, running: &Layer) -> Vec<Drift> {
     out
 }
 
-/// When the chain holds both the ALB the manifests declare and the live one, the declared
-/// one is folded into drift on the live layer (the live one is what clients reach); alone,
-/// the declared ALB stands in for the one not read.
+/// When the chain holds both a load balancer the manifests declare (an Ingress's ALB, the
+/// controller Service's NLB) and the live one, the declared one is folded into drift on the
+/// live layer (the live one is what clients reach); alone, the declared one stands in for the
+/// one not read.
 pub fn fold_declared(chain: &mut Chain) {
-    let declared = chain
-        .layers
-        .iter()
-        .position(|l| l.provider == Provider::Alb && l.resource("ingress").is_some());
-    let live = chain
-        .layers
-        .iter()
-        .position(|l| l.provider == Provider::Alb && l.resource("ingress").is_none());
-    if let (Some(d), Some(l)) = (declared, live) {
-        let declared = chain.layers.remove(d);
-        let live = if l > d { l - 1 } else { l };
-        let drift = cross_check(&declared, &chain.layers[live]);
-        if let Some(ing) = declared.resource("ingress") {
-            chain.layers[live].add_resource("ingress", ing);
+    for provider in [Provider::Alb, Provider::Nlb] {
+        let is_live = |l: &Layer| l.locator.as_deref().is_some_and(|a| a.starts_with("arn:"));
+        let declared = chain
+            .layers
+            .iter()
+            .position(|l| l.provider == provider && !is_live(l));
+        let live = chain
+            .layers
+            .iter()
+            .position(|l| l.provider == provider && is_live(l));
+        if let (Some(d), Some(l)) = (declared, live) {
+            let declared = chain.layers.remove(d);
+            let live = if l > d { l - 1 } else { l };
+            let drift = cross_check(&declared, &chain.layers[live]);
+            for role in ["ingress", "service"] {
+                if let Some(id) = declared.resource(role) {
+                    chain.layers[live].add_resource(role, id);
+                }
+            }
+            chain.drift.extend(drift);
         }
-        chain.drift.extend(drift);
     }
 }

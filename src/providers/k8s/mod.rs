@@ -12,6 +12,7 @@ mod classes;
 mod error;
 mod generated;
 mod ingress_nginx;
+mod lb_service;
 mod manifests;
 mod others;
 mod route;
@@ -129,8 +130,14 @@ pub fn route(m: &Manifests, q: &K8sQuery) -> Result<K8sRouted, K8sError> {
             notes.push(format!("{}: {}", r.ingress.at(), r.class.how));
         }
         let layer = layer_for(m, r, &mut notes);
+        // The controller's own load balancer, in front of it, when the manifests show it.
+        let front = match &r.class.controller {
+            Controller::IngressNginx => lb_service::front_layer(m, &["ingress-nginx"], &mut notes),
+            Controller::F5Nginx => lb_service::front_layer(m, &["nginx-ingress"], &mut notes),
+            _ => None,
+        };
         return Ok(K8sRouted {
-            layers: vec![layer],
+            layers: front.into_iter().chain([layer]).collect(),
             how,
             notes,
             controller: Some(r.class.controller.clone()),

@@ -692,3 +692,32 @@ fn an_allowed_snippet_applies_and_one_that_repeats_a_template_directive_is_rejec
         "{n:#?}"
     );
 }
+
+#[test]
+fn the_controller_services_nlb_sits_in_front_and_cuts_before_the_raised_proxy_read_timeout() {
+    let (r, v) = k8s_json(&[
+        &fixture("behind-nlb.yaml"),
+        "--domain",
+        "rooms.example.com",
+        "--path",
+        "/ws",
+    ]);
+    let ingress = "ingress-nginx:chat/rooms:rooms.example.com/ws";
+    assert_eq!(
+        support::report_layer_ids(&v),
+        ["nlb", ingress],
+        "{}",
+        r.stderr
+    );
+    let nlb = layer(&v, "nlb");
+    assert_eq!(nlb["provider"], "nlb");
+    assert_eq!(nlb["idle_timeout"]["value"], 350.0);
+    assert_eq!(nlb["idle_timeout"]["origin"]["kind"], "default");
+    // "I set the annotation and it still drops": the NLB's 350 s cuts before the hour.
+    assert!(
+        support::has_finding(&v, "WS401", "nlb"),
+        "{:#}",
+        v["findings"]
+    );
+    assert_eq!(layer(&v, ingress)["idle_timeout"]["value"], 3600.0);
+}
