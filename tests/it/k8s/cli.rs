@@ -721,3 +721,88 @@ fn the_controller_services_nlb_sits_in_front_and_cuts_before_the_raised_proxy_re
     );
     assert_eq!(layer(&v, ingress)["idle_timeout"]["value"], 3600.0);
 }
+
+#[test]
+fn manifests_on_standard_input() {
+    let text = std::fs::read_to_string(fixture("controllers.json")).unwrap();
+    let r = wsaudit_stdin(
+        &[
+            "k8s",
+            "-",
+            "--domain",
+            "feed.example.com",
+            "--path",
+            "/stream/1",
+            "--format",
+            "json",
+        ],
+        &text,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let l = layer(&v, "f5-nginx-ingress:news/feed:feed.example.com/stream");
+    assert_eq!(l["idle_timeout"]["origin"]["locator"], "<stdin>");
+    assert_eq!(l["idle_timeout"]["origin"]["line"], 12);
+}
+
+#[test]
+fn the_class_comes_from_the_name_the_legacy_annotation_or_the_default_class() {
+    let ingress = |name: &str, host: &str, class: &str| {
+        format!(
+            "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: {name}\n  namespace: web\n{class}spec:\n  rules:\n  - host: {host}\n    http:\n      paths:\n      - path: /ws\n        pathType: Prefix\n        backend:\n          service:\n            name: {name}\n            port:\n              number: 80\n"
+        )
+    };
+    let default_alb = "---\napiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: alb\n  annotations:\n    ingressclass.kubernetes.io/is-default-class: \"true\"\nspec:\n  controller: ingress.k8s.aws/alb\n";
+    let legacy = "  annotations:\n    kubernetes.io/ingress.class: nginx\n";
+    let text = [
+        ingress("plain", "plain.example.com", ""),
+        ingress("legacy", "legacy.example.com", legacy),
+        default_alb.to_string(),
+    ]
+    .concat();
+    let route = |text: &str, host: &str| {
+        let r = wsaudit_stdin(
+            &[
+                "k8s", "-", "--domain", host, "--path", "/ws", "--format", "json",
+            ],
+            text,
+        );
+        let v: Value =
+            serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+        (r, v)
+    };
+    // No class on the Ingress: the default IngressClass's controller.
+    let (r, v) = route(&text, "plain.example.com");
+    assert_eq!(support::report_layer_ids(&v), ["alb"], "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no class on the Ingress: the default ingressclass/alb"),
+        "{}",
+        r.stderr
+    );
+    // The deprecated annotation, with no IngressClass of that name: its conventional controller.
+    let (r, v) = route(&text, "legacy.example.com");
+    assert_eq!(
+        layer(&v, "ingress-nginx:web/legacy:legacy.example.com/ws")["provider"],
+        "ingress_nginx"
+    );
+    assert!(
+        r.stderr
+            .contains("annotation kubernetes.io/ingress.class nginx (deprecated)"),
+        "{}",
+        r.stderr
+    );
+    // Neither, and no default class: no controller serves it, and the report says so.
+    let (r, v) = route(
+        &ingress("plain", "plain.example.com", ""),
+        "plain.example.com",
+    );
+    let l = layer(&v, "ingress:web/plain:plain.example.com/ws");
+    assert_eq!(l["provider"], "kubernetes");
+    assert_eq!(l["idle_timeout"]["value"], Value::Null);
+    assert!(
+        r.stderr.contains("--watch-ingress-without-class"),
+        "{}",
+        r.stderr
+    );
+}
