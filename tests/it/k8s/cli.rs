@@ -806,3 +806,25 @@ fn the_class_comes_from_the_name_the_legacy_annotation_or_the_default_class() {
         r.stderr
     );
 }
+
+#[test]
+fn a_grpc_backend_protocol_talks_http2_upstream() {
+    let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: rpc\n  namespace: api\n  annotations:\n    nginx.ingress.kubernetes.io/backend-protocol: GRPC\nspec:\n  ingressClassName: nginx\n  rules:\n  - host: api.example.com\n    http:\n      paths:\n      - path: /socket\n        pathType: Prefix\n        backend:\n          service:\n            name: rpc\n            port:\n              number: 50051\n---\napiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: nginx\nspec:\n  controller: k8s.io/ingress-nginx\n";
+    let r = wsaudit_stdin(
+        &[
+            "k8s",
+            "-",
+            "--domain",
+            "api.example.com",
+            "--path",
+            "/socket",
+            "--format",
+            "json",
+        ],
+        text,
+    );
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+    let id = "ingress-nginx:api/rpc:api.example.com/socket";
+    assert!(support::has_finding(&v, "WS501", id), "{:#}", v["findings"]);
+    assert_eq!(layer(&v, id)["upstream_http_version"]["origin"]["line"], 7);
+}
