@@ -18,9 +18,11 @@ metadata := {
 		"a location that ends in `proxy_pass`: one that answers the handshake itself (`return 444`",
 		"closes the connection without a response, `return 301` redirects, `try_files $uri =404`, a",
 		"static `root` or `alias` answer 404, `ssl_reject_handshake on` refuses TLS) never reaches the",
-		"app. Everything behind such a layer can be configured perfectly and still no client ever connects.",
+		"app. An AWS ALB forwarding to a Lambda target group answers the upgrade 400 (Lambda targets do",
+		"not support WebSockets), and target groups with the target optimizer on do not support them",
+		"either. Everything behind such a layer can be configured perfectly and still no client ever connects.",
 	]),
-	"remediation": "Enable WebSockets on that layer: the Cloudflare zone setting `websockets` = on, the Fastly `websockets` product on the service, Envoy `upgrade_configs` with `upgrade_type: websocket`. In nginx, change the directive the finding names so the handshake ends in a location with `proxy_pass` (and the Upgrade and Connection headers): remove or narrow the `return`, `rewrite … redirect` or `if` that answers it, end `try_files` in a named location that proxies (`try_files $uri @app;`) instead of `=404`, give the WebSocket path its own `location` with `proxy_pass` instead of a static `root`/`alias`, and leave `ssl_reject_handshake` off in the server that serves the WebSocket host.",
+	"remediation": "Enable WebSockets on that layer: send the WebSocket path to an instance or ip target group (not Lambda, target optimizer off) with an ALB listener rule, the Cloudflare zone setting `websockets` = on, the Fastly `websockets` product on the service, Envoy `upgrade_configs` with `upgrade_type: websocket`. In nginx, change the directive the finding names so the handshake ends in a location with `proxy_pass` (and the Upgrade and Connection headers): remove or narrow the `return`, `rewrite … redirect` or `if` that answers it, end `try_files` in a named location that proxies (`try_files $uri @app;`) instead of `=404`, give the WebSocket path its own `location` with `proxy_pass` instead of a static `root`/`alias`, and leave `ssl_reject_handshake` off in the server that serves the WebSocket host.",
 	"snippet": concat("\n", [
 		"# Cloudflare: Network -> WebSockets, or the API",
 		"curl -X PATCH \"https://api.cloudflare.com/client/v4/zones/$ZONE_ID/settings/websockets\" \\",

@@ -18,9 +18,12 @@ metadata := {
 		"`worker_shutdown_timeout` (ingress-nginx: 240 s) cuts them (provider-facts §5, §6a). A short",
 		"window cuts almost every open WebSocket at the same moment, and all those clients reconnect",
 		"at once onto the remaining backends: a reconnect storm that can look like an outage, and",
-		"with socket.io or a backoff-free client it repeats on every deploy.",
+		"with socket.io or a backoff-free client it repeats on every deploy. An NLB also resets the",
+		"connections of a target as soon as it fails its health checks",
+		"(`target_health_state.unhealthy.connection_termination.enabled`, on by default): one flap",
+		"of a health check under load cuts every WebSocket on that target the same way.",
 	]),
-	"remediation": "Give deregistration/draining at least `min_drain_s` (default 300 s), have the app close its WebSockets itself with close code 1001 during that window (clients reconnect spread out, with jittered backoff), and keep client reconnect backoff randomised.",
+	"remediation": "Give deregistration/draining at least `min_drain_s` (default 300 s) (on an NLB with connection termination on; with it off connections are not cut), keep an NLB's connections to unhealthy targets for a draining interval (`target_health_state.unhealthy.connection_termination.enabled=false` with `draining_interval_seconds`), have the app close its WebSockets itself with close code 1001 during that window (clients reconnect spread out, with jittered backoff), and keep client reconnect backoff randomised.",
 	"snippet": concat("\n", [
 		"# AWS ALB/NLB target group",
 		"aws elbv2 modify-target-group-attributes --target-group-arn $TG_ARN \\",
@@ -53,6 +56,24 @@ findings contains f if {
 		]),
 		"evidence": {
 			"drain_timeout": lib.evidence_setting(layer.drain_timeout),
+			"min_drain_s": lib.config.min_drain_s,
+		},
+	}
+}
+
+findings contains f if {
+	some layer in input.layers
+	lib.passes_on(layer)
+	is_number(layer.unhealthy_drain_timeout.value)
+	layer.unhealthy_drain_timeout.value < lib.config.min_drain_s
+	f := {
+		"layer": layer.id,
+		"setting": "unhealthy_drain_timeout",
+		"message": sprintf("%s resets the connections of a target %s after it fails its health checks, below the %v s minimum: one health-check flap cuts every WebSocket on that target at once and their clients all reconnect together", [
+			lib.label(layer), lib.describe_seconds(layer.unhealthy_drain_timeout), lib.config.min_drain_s,
+		]),
+		"evidence": {
+			"unhealthy_drain_timeout": lib.evidence_setting(layer.unhealthy_drain_timeout),
 			"min_drain_s": lib.config.min_drain_s,
 		},
 	}

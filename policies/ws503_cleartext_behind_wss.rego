@@ -11,11 +11,12 @@ metadata := {
 	"why": concat(" ", [
 		"Clients dial `wss://` and see a padlock, but the CDN terminates TLS and may reach the origin",
 		"over plain HTTP: a CloudFront origin with `OriginProtocolPolicy` http-only turns `wss` into",
-		"plain `ws` from the edge on (provider-facts §3), and Cloudflare's SSL mode Flexible (or Off)",
+		"plain `ws` from the edge on (provider-facts §3), and Cloudflare's SSL mode Flexible",
 		"connects to the origin on port 80 without TLS (provider-facts §4). Every frame, including",
 		"the handshake's cookies and tokens and everything the socket carries afterwards, crosses the",
 		"public internet between the edge and the origin in clear text, readable and modifiable by",
-		"anyone on that path, while the application believes the connection is encrypted.",
+		"anyone on that path, while the application believes the connection is encrypted. (SSL mode",
+		"Off serves no TLS at the edge either, so `wss://` fails there: that is WS505.)",
 	]),
 	"remediation": "Encrypt the edge-to-origin hop: CloudFront OriginProtocolPolicy https-only (or match-viewer), Cloudflare SSL mode Full (strict) with a valid origin certificate (a Cloudflare Origin CA certificate is enough).",
 	"snippet": concat("\n", [
@@ -35,11 +36,15 @@ metadata := {
 	],
 }
 
+edge_without_tls if input.layers[0].tls_from_client.value == false
+
 findings contains f if {
 	input.target.scheme == "wss"
 	some layer in input.layers
 	layer.kind == "cdn"
 	layer.tls_to_origin.value == false
+	# An edge that serves no TLS at all fails `wss://` before any hop is reached (WS505).
+	not edge_without_tls
 	f := {
 		"layer": layer.id,
 		"setting": "tls_to_origin",

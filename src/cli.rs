@@ -81,6 +81,8 @@ pub enum ColorChoice {
     Never,
 }
 
+// Parsed once per run: the size of `chain`'s arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Discover and read the whole chain for a domain and path (CloudFront, ALB, …), then judge it.
@@ -93,6 +95,12 @@ pub enum Command {
     /// nginx only: the location nginx would pick for --domain/--path, or every WebSocket
     /// location, judged by the rule pack. `wsaudit nginx parse PATH` prints the parse.
     Nginx(NginxArgs),
+    /// HAProxy only: the frontend → backend pair HAProxy routes the handshake for
+    /// --domain/--path to (or, without them, every frontend's default route), judged.
+    Haproxy(HaproxyArgs),
+    /// Caddy only: the `reverse_proxy` a handshake for --domain/--path ends in (JSON config,
+    /// or a Caddyfile through `caddy adapt`), judged.
+    Caddy(CaddyArgs),
     /// Kubernetes manifests only: the Ingress or HTTPRoute the controller routes
     /// --domain/--path to, as the layer its controller is (ingress-nginx, the AWS Load Balancer
     /// Controller's ALB, F5 NGINX Ingress, Gateway API), or every WebSocket route, judged.
@@ -170,6 +178,14 @@ pub struct ChainArgs {
     /// The nginx version whose defaults apply (else `nginx -v`, else the older defaults).
     #[arg(long, value_name = "X.Y.Z")]
     pub nginx_version: Option<String>,
+    /// An HAProxy configuration on the path (placed in front of nginx): the frontend and
+    /// backend it routes the handshake to become a layer.
+    #[arg(long, value_name = "FILE")]
+    pub haproxy_conf: Option<String>,
+    /// A Caddy config on the path (JSON, or a Caddyfile through `caddy adapt`): the
+    /// `reverse_proxy` the handshake ends in becomes a layer.
+    #[arg(long, value_name = "FILE")]
+    pub caddy_conf: Option<String>,
     /// Leave nginx out even if /etc/nginx/nginx.conf exists (the local nginx is not in this
     /// chain).
     #[arg(long, conflicts_with_all = ["nginx_conf", "nginx_dump"])]
@@ -272,6 +288,54 @@ pub struct NginxArgs {
     /// default: `nginx -v` of a local nginx, else the older defaults are assumed.
     #[arg(long, value_name = "X.Y.Z")]
     pub nginx_version: Option<String>,
+    /// The app's heartbeat interval (e.g. 25s).
+    #[arg(long, value_name = "DUR")]
+    pub heartbeat: Option<String>,
+    /// Who sends the heartbeat.
+    #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
+    pub heartbeat_from: HeartbeatFrom,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HaproxyArgs {
+    /// The configuration file (haproxy.cfg).
+    #[arg(value_name = "FILE")]
+    pub conf: String,
+    /// The Host of the handshake, as the frontend's ACLs see it.
+    #[arg(long, value_name = "D", requires = "path")]
+    pub domain: Option<String>,
+    /// The request path of the handshake.
+    #[arg(long, value_name = "P", requires = "domain")]
+    pub path: Option<String>,
+    /// The port the handshake arrives on (picks the frontend that binds it).
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// What clients dial: `wss` picks a frontend that binds with `ssl`, `ws` one without
+    /// (default: the first frontend, and its bind's scheme).
+    #[arg(long, value_enum)]
+    pub scheme: Option<SchemeArg>,
+    /// The app's heartbeat interval (e.g. 25s).
+    #[arg(long, value_name = "DUR")]
+    pub heartbeat: Option<String>,
+    /// Who sends the heartbeat.
+    #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
+    pub heartbeat_from: HeartbeatFrom,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CaddyArgs {
+    /// Caddy's JSON config, or a Caddyfile (read through `caddy adapt`).
+    #[arg(value_name = "FILE")]
+    pub conf: String,
+    /// The Host of the handshake.
+    #[arg(long, value_name = "D")]
+    pub domain: String,
+    /// The request path of the handshake.
+    #[arg(long, value_name = "P", default_value = "/")]
+    pub path: String,
+    /// What clients dial: picks the server that serves TLS (`wss`) or plain HTTP (`ws`).
+    #[arg(long, value_enum)]
+    pub scheme: Option<SchemeArg>,
     /// The app's heartbeat interval (e.g. 25s).
     #[arg(long, value_name = "DUR")]
     pub heartbeat: Option<String>,

@@ -12,4 +12,4 @@ if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
 fi
 WSAUDIT_HAPROXY_BIN="$(command -v haproxy || echo /usr/sbin/haproxy)"
 export WSAUDIT_HAPROXY_BIN
-"$WSAUDIT_HAPROXY_BIN" -v | head -n 1
+"$WSAUDIT_HAPROXY_BIN" -v | sed -n 1p

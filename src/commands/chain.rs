@@ -6,8 +6,8 @@ use super::{env, CommandError, Context};
 use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
-    aws_task, cloudflare_task, discover, k8s_task, nginx_task, AwsSource, ChainRequest, K8sSource,
-    NginxSource, DEFAULT_NGINX_CONF,
+    aws_task, caddy_task, cloudflare_task, discover, haproxy_task, k8s_task, nginx_task,
+    request_for_next_layer, AwsSource, ChainRequest, K8sSource, NginxSource, DEFAULT_NGINX_CONF,
 };
 use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
 use crate::providers::aws::{is_elb_dns, AwsOptions};
@@ -31,7 +31,12 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     let walk_from_cloudflare = cloudflare.as_ref().is_ok_and(|c| c.is_configured());
     let pin = args.cloudflare_zone.as_deref().map(ZonePin::parse);
     let nginx = nginx_source(args);
+    let haproxy = args.haproxy_conf.clone().map(|f| (f, env::haproxy_bin()));
     let k8s = k8s_source(args);
+    let caddy = args
+        .caddy_conf
+        .as_deref()
+        .map(|f| super::caddy::read_input(f).map(|i| (i.file, i.json, i.version)));
     // The probe runs beside the providers: an idle hold of minutes should not wait for them.
     let (found, probed) = runtime.block_on(async {
         let probing = async {
@@ -41,50 +46,55 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             }
         };
         let reading = async {
-            // Cloudflare before AWS when it is configured: its record names the next hop (an
+            // Cloudflare first when it is configured: its record names the next hop (an
             // ALB's DNS name, or a host name Route 53 leads to one), which is where the AWS
-            // walk starts. nginx depends on neither and is read meanwhile. Otherwise
-            // everything at once.
+            // walk starts. Otherwise the edge and AWS at once. The proxies behind (nginx,
+            // HAProxy, Caddy) come last: an Origin Rule or pool origin may rewrite the Host
+            // they select by, a load balancer's rule the host and path (ALB transforms), and
+            // their configurations are read in milliseconds.
             let cf = cloudflare_task(&req, cloudflare, pin);
-            if walk_from_cloudflare {
-                let started = std::time::Instant::now();
-                let edge_then_aws = async {
-                    let mut first = discover(&req, vec![cf]).await;
-                    let mut next = req.clone();
-                    if next.alb.is_none() {
-                        match first.next_hops.iter().find(|h| is_elb_dns(h)) {
-                            Some(elb) => next.alb = Some(elb.clone()),
-                            None => next.via = first.next_hops.first().cloned(),
-                        }
+            let started = std::time::Instant::now();
+            let mut found = if walk_from_cloudflare {
+                let mut first = discover(&req, vec![cf]).await;
+                let mut next = req.clone();
+                if next.alb.is_none() {
+                    match first.next_hops.iter().find(|h| is_elb_dns(h)) {
+                        Some(elb) => next.alb = Some(elb.clone()),
+                        None => next.via = first.next_hops.first().cloned(),
                     }
-                    let aws = discover(
+                }
+                let aws = discover(
+                    &next,
+                    vec![aws_task(
                         &next,
-                        vec![aws_task(
-                            &next,
-                            AwsSource::StandardChain,
-                            AwsOptions::default(),
-                        )],
-                    )
-                    .await;
-                    first.absorb(aws);
-                    first
-                };
-                let mut local_tasks = vec![nginx_task(&req, nginx)];
-                local_tasks.extend(k8s.map(|k| k8s_task(&req, k)));
-                let local = discover(&req, local_tasks);
-                let (mut found, local) = tokio::join!(edge_then_aws, local);
-                found.absorb(local);
-                found.elapsed = started.elapsed();
-                found
+                        AwsSource::StandardChain,
+                        AwsOptions::default(),
+                    )],
+                )
+                .await;
+                first.absorb(aws);
+                first
             } else {
-                let mut tasks = vec![
+                let tasks = vec![
                     cf,
                     aws_task(&req, AwsSource::StandardChain, AwsOptions::default()),
-                    nginx_task(&req, nginx),
                 ];
-                tasks.extend(k8s.map(|k| k8s_task(&req, k)));
                 discover(&req, tasks).await
-            }
+            };
+            // The Host an Origin Rule or pool origin sends on, unless a load balancer's rule
+            // rewrote the request after it (its host then is the one that arrives).
+            let mut inner = req.clone();
+            inner.host_header = found.next_host_header.clone();
+            let inner = request_for_next_layer(&found.chain, &inner);
+            let mut inner_tasks = vec![
+                nginx_task(&inner, nginx),
+                haproxy_task(&inner, haproxy),
+                caddy_task(&inner, caddy),
+            ];
+            inner_tasks.extend(k8s.map(|k| k8s_task(&inner, k)));
+            found.absorb(discover(&inner, inner_tasks).await);
+            found.elapsed = started.elapsed();
+            found
         };
         tokio::join!(reading, probing)
     });
@@ -92,11 +102,9 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
         ctx.debug(&format!("provider {} took {:?}", t.name, t.elapsed));
     }
     ctx.debug(&format!("chain read in {:?}", found.elapsed));
-    for n in &found.notices {
-        ctx.info(n);
-    }
     let mut chain = found.chain;
-    // The ALB the manifests declare and the live one: one layer, and drift where they differ.
+    // The load balancer the manifests declare and the live one: one layer, and drift where
+    // they differ.
     crate::providers::k8s::fold_declared(&mut chain);
     match probed {
         None => {}
@@ -120,21 +128,8 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
         }),
     }
     ctx.apply_heartbeat(&mut chain, flag);
-    let mut judged = ctx.judge(chain)?;
-    judged.report.notices.extend(found.notices);
+    let judged = ctx.judge(chain)?;
     ctx.emit(&judged)
-}
-
-fn k8s_source(args: &ChainArgs) -> Option<K8sSource> {
-    if args.k8s.is_none() && args.ingress_nginx_conf.is_none() {
-        return None;
-    }
-    Some(K8sSource {
-        manifests: args.k8s.clone(),
-        generated_conf: args.ingress_nginx_conf.clone(),
-        nginx_version: args.nginx_version.clone(),
-        read_threads: env::nginx_read_threads(),
-    })
 }
 
 /// The request the flags describe, validated (exit 2 on a bad value).
@@ -176,9 +171,22 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
         alb: args.alb.clone(),
         cloudfront: args.cloudfront.clone(),
         via: None,
+        host_header: None,
         regions: args.regions.clone(),
         timeout: Duration::from_secs_f64(timeout.0),
         aws_in_env: env::aws_in_env(),
+    })
+}
+
+fn k8s_source(args: &ChainArgs) -> Option<K8sSource> {
+    if args.k8s.is_none() && args.ingress_nginx_conf.is_none() {
+        return None;
+    }
+    Some(K8sSource {
+        manifests: args.k8s.clone(),
+        generated_conf: args.ingress_nginx_conf.clone(),
+        nginx_version: args.nginx_version.clone(),
+        read_threads: env::nginx_read_threads(),
     })
 }
 

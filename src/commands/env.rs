@@ -15,6 +15,17 @@ pub fn nginx_bin() -> Option<String> {
     std::env::var(NGINX_BIN_ENV).ok()
 }
 
+/// `WSAUDIT_HAPROXY_BIN`: the `haproxy` binary for `haproxy -c` (else `haproxy` on PATH).
+pub fn haproxy_bin() -> String {
+    std::env::var("WSAUDIT_HAPROXY_BIN").unwrap_or_else(|_| "haproxy".to_string())
+}
+
+/// `WSAUDIT_CADDY_BIN`: the `caddy` binary for `caddy adapt` and `caddy version` (else
+/// `caddy` on PATH).
+pub fn caddy_bin() -> String {
+    std::env::var("WSAUDIT_CADDY_BIN").unwrap_or_else(|_| "caddy".to_string())
+}
+
 /// `WSAUDIT_NGINX_READ_THREADS` when it is a positive number, else the machine's cores (up to
 /// the cap every parallel step shares).
 pub fn nginx_read_threads() -> usize {

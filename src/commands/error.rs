@@ -18,6 +18,10 @@ pub enum CommandError {
     #[error(transparent)]
     Nginx(#[from] NginxError),
     #[error(transparent)]
+    Haproxy(#[from] crate::providers::haproxy::HaproxyError),
+    #[error(transparent)]
+    Caddy(#[from] crate::providers::caddy::CaddyError),
+    #[error(transparent)]
     K8s(#[from] crate::providers::k8s::K8sError),
     #[error("{0}")]
     Usage(String),

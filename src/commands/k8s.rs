@@ -41,9 +41,6 @@ pub fn run(global: &GlobalArgs, args: &K8sArgs) -> Result<u8, CommandError> {
             read_threads: env::nginx_read_threads(),
         };
         let out = read_k8s(domain, path, &source);
-        for n in &out.notices {
-            ctx.info(n);
-        }
         // Nothing could be read or routed: an input error, not an incomplete audit.
         if out.layers.is_empty() {
             let reasons: Vec<String> = out.gaps.iter().map(|g| g.reason.clone()).collect();
@@ -61,9 +58,10 @@ pub fn run(global: &GlobalArgs, args: &K8sArgs) -> Result<u8, CommandError> {
         chain.layers = out.layers;
         chain.gaps = out.gaps;
         chain.drift = out.drift;
+        // Reported (and printed) with the policy's notices by `judge`.
+        chain.notices = out.notices;
         ctx.apply_heartbeat(&mut chain, heartbeat);
-        let mut judged = ctx.judge(chain)?;
-        judged.report.notices.extend(out.notices);
+        let judged = ctx.judge(chain)?;
         return ctx.emit(&judged);
     }
 

@@ -2,10 +2,12 @@
 //! Every command returns the process exit code of DESIGN §1 or a `CommandError` (exit 2).
 
 mod audit;
+mod caddy;
 mod chain;
 mod docs;
 mod env;
 mod error;
+mod haproxy;
 mod k8s;
 mod nginx;
 mod probe;
@@ -32,6 +34,8 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Audit(args) => audit::run(&cli.global, &args),
         Command::Probe(args) => probe::run(&cli.global, &args),
         Command::Nginx(args) => nginx::run(&cli.global, &args),
+        Command::Haproxy(args) => haproxy::run(&cli.global, &args),
+        Command::Caddy(args) => caddy::run(&cli.global, &args),
         Command::K8s(args) => k8s::run(&cli.global, &args),
         Command::Rules => docs::rules(&cli.global),
         Command::Explain { id } => docs::explain(&cli.global, &id),

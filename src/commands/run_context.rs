@@ -101,6 +101,13 @@ impl Context {
             notices,
             rules_evaluated,
         } = self.pack.evaluate(&chain, &self.config)?;
+        // What providers noticed while reading is shown with the policy's own notices.
+        let notices: Vec<String> = chain
+            .notices
+            .iter()
+            .map(|n| format!("{}: {}", n.layer, n.message))
+            .chain(notices)
+            .collect();
         for n in &notices {
             self.info(n);
         }

@@ -2,8 +2,10 @@
 //! CDN layer.
 
 use super::{ChainRequest, ProviderOutput, ProviderTask};
-use crate::model::{Gap, GapCode, NotConsulted, Provider};
-use crate::providers::cloudflare::{read_domain_in, CloudflareClient, Presence, ZonePin};
+use crate::model::{Gap, GapCode, NotConsulted, Notice, Provider, Scheme};
+use crate::providers::cloudflare::{
+    read_request, CloudflareClient, NextHopKind, Presence, ZonePin,
+};
 
 pub fn cloudflare_task(
     req: &ChainRequest,
@@ -36,7 +38,14 @@ async fn read_cloudflare(
             return out;
         }
     };
-    let outcome = read_domain_in(&client, &req.domain, pin.as_ref()).await;
+    let outcome = read_request(
+        &client,
+        &req.domain,
+        &req.path,
+        req.scheme == Scheme::Wss,
+        pin.as_ref(),
+    )
+    .await;
     match &outcome.presence {
         Presence::NotConsulted => out.not_consulted.push(NotConsulted {
             provider: Provider::Cloudflare,
@@ -64,8 +73,26 @@ async fn read_cloudflare(
         }),
         _ => {}
     }
-    out.next_hops = outcome.next_hops.iter().map(|h| h.host.clone()).collect();
+    // A tunnel's name resolves nowhere but Cloudflare: the walk does not continue from it
+    // (cloudflared's own configuration says where it forwards).
+    out.next_hops = outcome
+        .next_hops
+        .iter()
+        .filter(|h| h.kind != NextHopKind::CloudflareTunnel)
+        .map(|h| h.host.clone())
+        .collect();
+    out.next_host_header = outcome.next_hops.iter().find_map(|h| h.host_header.clone());
+    out.notices = outcome
+        .notices
+        .iter()
+        .map(|m| Notice {
+            layer: "cloudflare".into(),
+            provider: Provider::Cloudflare,
+            message: m.clone(),
+        })
+        .collect();
     out.layers.extend(outcome.layer);
+    out.layers.extend(outcome.tunnel);
     out.gaps.extend(outcome.gaps);
     out
 }

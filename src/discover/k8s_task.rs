@@ -3,7 +3,7 @@
 //! nginx.conf, that layer as the controller runs it, cross-checked against the manifests.
 
 use super::{ChainRequest, ProviderOutput, ProviderTask};
-use crate::model::{Gap, GapCode, Provider};
+use crate::model::{Gap, GapCode, Notice, Provider};
 use crate::providers::k8s::{
     cross_check, generated_layer, read_manifests, route, Controller, K8sQuery,
 };
@@ -26,7 +26,15 @@ pub fn k8s_task(req: &ChainRequest, source: K8sSource) -> ProviderTask {
         name: "k8s",
         layers: vec![("ingress".into(), Provider::Kubernetes)],
         // Reading local files: CPU work of milliseconds, on the runtime's own thread.
-        run: Box::pin(async move { read_k8s(&req.domain, &req.path, &source) }),
+        // The Host the controller selects by: what the outer layer sends, else the domain.
+        run: Box::pin(async move {
+            let host = req
+                .host_header
+                .as_deref()
+                .map(|h| h.split(':').next().unwrap_or(h).to_string())
+                .unwrap_or_else(|| req.domain.clone());
+            read_k8s(&host, &req.path, &source)
+        }),
     }
 }
 
@@ -71,7 +79,13 @@ pub fn read_k8s(host: &str, path: &str, source: &K8sSource) -> ProviderOutput {
             return out;
         }
     };
-    out.notices.extend(manifests.notices.iter().cloned());
+    let notice = |message: String| Notice {
+        layer: "ingress".into(),
+        provider: Provider::Kubernetes,
+        message,
+    };
+    out.notices
+        .extend(manifests.notices.iter().cloned().map(notice));
     let routed = match route(&manifests, &q) {
         Ok(r) => r,
         Err(e) => {
@@ -82,8 +96,8 @@ pub fn read_k8s(host: &str, path: &str, source: &K8sSource) -> ProviderOutput {
             return out;
         }
     };
-    out.notices.extend(routed.how.iter().cloned());
-    out.notices.extend(routed.notes.iter().cloned());
+    out.notices.extend(routed.how.iter().cloned().map(notice));
+    out.notices.extend(routed.notes.iter().cloned().map(notice));
     let mut layers = routed.layers;
     match (generated, &routed.controller) {
         (Some(Ok(mut running)), Some(Controller::IngressNginx)) => {
@@ -96,11 +110,11 @@ pub fn read_k8s(host: &str, path: &str, source: &K8sSource) -> ProviderOutput {
             }
             layers.push(running);
         }
-        (Some(Ok(_)), c) => out.notices.push(format!(
+        (Some(Ok(_)), c) => out.notices.push(notice(format!(
             "--ingress-nginx-conf is not used: {host}{path} is served by {}, not ingress-nginx",
             c.as_ref()
                 .map_or("a Gateway API implementation", |c| c.label())
-        )),
+        ))),
         (Some(Err(e)), _) => out.gaps.push(gap(e, GapCode::UnreadableConfig)),
         (None, _) => {}
     }

@@ -7,16 +7,22 @@
 //! CLI adds one task per configured provider (`aws_task` here; nginx, Cloudflare and the live
 //! probe add theirs the same way); layers are then ordered outermost first.
 
+mod caddy_task;
 mod cloudflare_task;
+mod haproxy_task;
 mod k8s_task;
 mod nginx_task;
 
+pub use caddy_task::{caddy_task, CaddyConfig};
 pub use cloudflare_task::cloudflare_task;
+pub use haproxy_task::haproxy_task;
 pub use k8s_task::{k8s_task, read_k8s, K8sSource};
 pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};
 
+use crate::model::PathVariant;
 use crate::model::{
-    Chain, Gap, GapCode, Heartbeat, Layer, LayerKind, NotConsulted, Provider, Scheme, Target,
+    Chain, Gap, GapCode, Heartbeat, Layer, LayerKind, NotConsulted, Notice, Provider, Scheme,
+    Target,
 };
 use crate::providers::alb::{read_alb, AlbReading, AlbRequest, AlbSelector};
 use crate::providers::aws::{
@@ -25,7 +31,7 @@ use crate::providers::aws::{
 use crate::providers::cloudfront::{
     read_cloudfront, CloudFrontReading, CloudFrontRequest, DistributionSelector,
 };
-use crate::providers::route53::{resolve_through, DnsTarget};
+use crate::providers::route53::{resolve_through, Candidate, DnsTarget, Resolved};
 use aws_config::SdkConfig;
 use futures_util::FutureExt;
 use std::future::Future;
@@ -47,6 +53,10 @@ pub struct ChainRequest {
     /// The host name an outer layer forwards to (a Cloudflare record's target) when it is not
     /// a load balancer's own DNS name: Route 53 resolves it instead of the domain.
     pub via: Option<String>,
+    /// The `Host` header an outer layer sends to the next hop when it is not the domain (a
+    /// Cloudflare Origin Rule or a pool origin's Host header): what nginx selects its server
+    /// by.
+    pub host_header: Option<String>,
     /// `--regions`: where to look for a load balancer whose region is not otherwise known.
     pub regions: Vec<String>,
     /// `--timeout`: the total deadline of each provider.
@@ -66,6 +76,7 @@ impl ChainRequest {
             alb: None,
             cloudfront: None,
             via: None,
+            host_header: None,
             regions: Vec::new(),
             timeout: Duration::from_secs(30),
             aws_in_env: false,
@@ -83,11 +94,12 @@ pub struct ProviderOutput {
     /// Host names this layer forwards to (a Cloudflare record's target), for the next step of
     /// the walk.
     pub next_hops: Vec<String>,
+    /// The `Host` header those next hops receive, when the layer rewrites it.
+    pub next_host_header: Option<String>,
+    pub notices: Vec<Notice>,
     /// Declared values the running layer does not have (Kubernetes manifests against the
     /// generated configuration).
     pub drift: Vec<crate::model::Drift>,
-    /// What the read skipped or could not apply, in words, for the report's notices.
-    pub notices: Vec<String>,
 }
 
 pub type ProviderFuture = Pin<Box<dyn Future<Output = ProviderOutput> + Send>>;
@@ -118,8 +130,8 @@ pub struct Discovered {
     pub elapsed: Duration,
     /// Every task's next hops, in task order.
     pub next_hops: Vec<String>,
-    /// Every task's notices, in task order.
-    pub notices: Vec<String>,
+    /// The first task's rewritten `Host` header for them, if any.
+    pub next_host_header: Option<String>,
 }
 
 impl Discovered {
@@ -133,8 +145,30 @@ impl Discovered {
         self.elapsed += later.elapsed;
         self.next_hops.extend(later.next_hops);
         self.chain.drift.extend(later.chain.drift);
-        self.notices.extend(later.notices);
+        self.chain.notices.extend(later.chain.notices);
+        if self.next_host_header.is_none() {
+            self.next_host_header = later.next_host_header;
+        }
     }
+}
+
+/// The request the layers behind the read ones receive: the original, unless a load balancer's
+/// rule rewrote its host or path (ALB `Transforms`), in which case nginx is asked for the
+/// rewritten one, as it would receive it.
+pub fn request_for_next_layer(chain: &Chain, req: &ChainRequest) -> ChainRequest {
+    let mut next = req.clone();
+    let rewrite = chain
+        .layers
+        .iter()
+        .rev()
+        .find_map(|l| l.rewrites_request.as_ref());
+    if let Some(r) = rewrite {
+        next.domain = r.host.split(':').next().unwrap_or(&r.host).to_string();
+        next.path.clone_from(&r.path);
+        // The rewritten host is the one that arrives, whatever an outer layer sent.
+        next.host_header = None;
+    }
+    next
 }
 
 /// Extra time a task gets past the request deadline before it is abandoned: tasks enforce the
@@ -185,10 +219,11 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
     chain.heartbeat = req.heartbeat.clone();
     let mut timings = Vec::new();
     let mut next_hops = Vec::new();
-    let mut notices = Vec::new();
+    let mut next_host_header = None;
     for (timing, out) in results {
         next_hops.extend(out.next_hops);
-        notices.extend(out.notices);
+        next_host_header = next_host_header.or(out.next_host_header);
+        chain.notices.extend(out.notices);
         chain.drift.extend(out.drift);
         timings.push(timing);
         chain.layers.extend(out.layers);
@@ -201,7 +236,7 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
         timings,
         elapsed: started.elapsed(),
         next_hops,
-        notices,
+        next_host_header,
     }
 }
 
@@ -212,18 +247,22 @@ fn layer_rank(l: &Layer) -> u8 {
         (LayerKind::Cdn, Provider::Cloudfront) => 1,
         (LayerKind::Cdn, _) => 2,
         (LayerKind::LoadBalancer, _) => 3,
-        // An ingress controller sits in front of any proxy inside the cluster.
+        // HAProxy in front of nginx: the common self-hosted layout (HAProxy balancing across
+        // nginx boxes); the other way round is rare.
+        (LayerKind::ReverseProxy, Provider::Haproxy) => 4,
+        // An ingress controller sits in front of any proxy inside the cluster (and behind an
+        // HAProxy at the edge).
         (
             LayerKind::ReverseProxy,
             Provider::IngressNginx
             | Provider::F5NginxIngress
             | Provider::GatewayApi
             | Provider::Kubernetes,
-        ) => 4,
-        (LayerKind::ReverseProxy, _) => 5,
-        (LayerKind::App, _) => 6,
+        ) => 5,
+        (LayerKind::ReverseProxy, _) => 6,
+        (LayerKind::App, _) => 7,
         // No provider reads one: the probe merge places a measured hop itself.
-        (LayerKind::Unknown, _) => 7,
+        (LayerKind::Unknown, _) => 8,
     }
 }
 
@@ -372,9 +411,22 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
 
     // A Route 53 alias to a distribution whose aliases did not name the domain.
     let cf_by_dns = match (&cf, &dns) {
-        (Ok(None), Some(Ok(Some(DnsTarget::CloudFront(name))))) => Some(name.clone()),
+        (
+            Ok(None),
+            Some(Ok(Some(Resolved {
+                target: DnsTarget::CloudFront(name),
+                ..
+            }))),
+        ) => Some(name.clone()),
         _ => None,
     };
+    // Other targets the domain's record sets send some clients to: the outermost AWS layer
+    // read says so.
+    let mut edge_variants = match &dns {
+        Some(Ok(Some(r))) => dns_variants(r),
+        _ => Vec::new(),
+    };
+    let mut alb_variants = Vec::new();
     if let Some(name) = cf_by_dns {
         cf = read_cf(
             &cf_client,
@@ -412,7 +464,10 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
                         o.domain_name,
                         snap.behavior.label()
                     );
-                    if is_elb_dns(&o.domain_name) {
+                    // A VPC origin names its load balancer by ARN.
+                    if let Some(arn) = &o.vpc_endpoint_arn {
+                        AlbPlan::Read(AlbSelector::Arn(arn.clone()), host, port)
+                    } else if is_elb_dns(&o.domain_name) {
                         AlbPlan::Read(AlbSelector::DnsName(o.domain_name.clone()), host, port)
                     } else {
                         if o.custom.is_some() {
@@ -428,7 +483,9 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
                 )),
             };
             out.gaps.extend(reading.gaps);
-            out.layers.push(reading.layer);
+            let mut layer = reading.layer;
+            layer.path_variants.append(&mut edge_variants);
+            out.layers.push(layer);
         }
         Ok(None) => out.not_consulted.push(NotConsulted {
             provider: Provider::Cloudfront,
@@ -452,8 +509,18 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
             )
             .await;
         match found {
-            Ok(Some(DnsTarget::Elb(name))) => {
-                plan = AlbPlan::Read(AlbSelector::DnsName(name), host, port);
+            Ok(Some(
+                r @ Resolved {
+                    target: DnsTarget::Elb(_),
+                    ..
+                },
+            )) => {
+                alb_variants = dns_variants(&r);
+                plan = AlbPlan::Read(
+                    AlbSelector::DnsName(r.target.name().to_string()),
+                    host,
+                    port,
+                );
             }
             Ok(_) => {
                 if let AlbPlan::NotConsulted(reason) = &mut plan {
@@ -470,7 +537,10 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
     }
     if !cf_decided {
         match dns {
-            Some(Ok(Some(DnsTarget::Elb(name)))) => {
+            Some(Ok(Some(Resolved {
+                target: DnsTarget::Elb(name),
+                ..
+            }))) => {
                 plan = AlbPlan::Read(
                     AlbSelector::DnsName(name),
                     req.domain.clone(),
@@ -501,16 +571,72 @@ async fn read_aws(req: &ChainRequest, source: AwsSource, opts: &AwsOptions) -> P
         (None, AlbPlan::Unknown) => None,
     };
     match alb {
-        Some(Ok(reading)) => {
+        Some(Ok(mut reading)) => {
             // Calls that failed after the load balancer was read: the layer stands, with
             // what they would have filled unknown.
             out.gaps.extend(reading.gaps);
+            if !out
+                .layers
+                .iter()
+                .any(|l| l.provider == Provider::Cloudfront)
+            {
+                reading.layer.path_variants.append(&mut edge_variants);
+            }
+            reading.layer.path_variants.append(&mut alb_variants);
             out.layers.push(reading.layer);
         }
         Some(Err(e)) => out.gaps.push(e.to_gap("alb", Provider::Alb)),
         None => {}
     }
     out
+}
+
+/// The record sets not followed, as path variants of the layer the followed one led to. A
+/// `--alb` or `--cloudfront` pin audits one of them.
+fn dns_variants(r: &Resolved) -> Vec<PathVariant> {
+    let describe = |c: &Candidate| {
+        let mut s = format!("{} record set", c.policy);
+        if let Some(id) = &c.set_identifier {
+            s.push_str(&format!(" {id}"));
+        }
+        if let Some(d) = &c.detail {
+            s.push_str(&format!(" ({d})"));
+        }
+        s
+    };
+    let pin = |t: &DnsTarget| match t {
+        DnsTarget::Elb(n) => format!("--alb {n}"),
+        DnsTarget::CloudFront(_) => "--cloudfront ID".to_string(),
+        DnsTarget::Other(_) => "a pin for it".to_string(),
+    };
+    r.others
+        .iter()
+        .map(|c| PathVariant {
+            kind: "dns_routing".into(),
+            detail: format!(
+                "Route 53 {} for {} sends some clients to {} instead of {} ({}), the path \
+                 audited here; audit it with {}",
+                describe(c),
+                c.name.trim_end_matches('.'),
+                c.target.name(),
+                r.chosen.target.name(),
+                describe(&r.chosen),
+                pin(&c.target),
+            ),
+            locator: format!(
+                "hostedzone/{}",
+                c.zone_id.trim_start_matches("/hostedzone/")
+            ),
+            field: Some(format!(
+                "ResourceRecordSets[{}{}]",
+                c.name,
+                c.set_identifier
+                    .as_deref()
+                    .map(|i| format!(" {i}"))
+                    .unwrap_or_default()
+            )),
+        })
+        .collect()
 }
 
 enum AlbPlan {

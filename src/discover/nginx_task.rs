@@ -61,7 +61,11 @@ fn read_nginx(req: &ChainRequest, source: Option<NginxSource>) -> ProviderOutput
         }
     };
     let q = Query {
-        host: req.domain.clone(),
+        // An outer layer that rewrites the Host header decides which server block answers.
+        host: req
+            .host_header
+            .clone()
+            .unwrap_or_else(|| req.domain.clone()),
         path: req.path.clone(),
         port: None,
     };

@@ -34,10 +34,26 @@ pub struct Chain {
     /// Facts a live probe observed, when one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeFacts>,
+    /// What a provider read but could not use in full (one malformed record of a list, a rule
+    /// expression it cannot evaluate, a product whose WebSocket behaviour is only documented):
+    /// not gaps, because the facts the chain rests on were read, but said so that nobody takes
+    /// a skipped detail for an absent one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Notice>,
     /// Settings whose live value differs from the one infrastructure code plans
     /// (`wsaudit chain --terraform-plan`): changed by hand, or a plan not yet applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<super::drift::Drift>,
+}
+
+/// One thing a provider wants the reader to know about its read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Notice {
+    /// The layer id it concerns (`cloudflare`).
+    pub layer: String,
+    pub provider: Provider,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -87,11 +103,16 @@ pub enum Provider {
     Alb,
     Nlb,
     Nginx,
+    Haproxy,
+    Caddy,
     App,
     /// The live probe (a gap when it could not run).
     Probe,
     /// Anything a user's own tooling wrote into a chain (HAProxy, Envoy, …).
     Other,
+    /// A Cloudflare Tunnel: `cloudflared` connects out to Cloudflare and carries the edge's
+    /// requests to a local service (a CNAME to `<uuid>.cfargotunnel.com`).
+    Cloudflared,
     /// kubernetes/ingress-nginx, read from Kubernetes manifests (and its generated nginx.conf).
     IngressNginx,
     /// F5 NGINX Ingress Controller (`nginx.org/*` annotations), read from manifests.
@@ -113,9 +134,12 @@ impl Provider {
             Provider::Alb => "alb",
             Provider::Nlb => "nlb",
             Provider::Nginx => "nginx",
+            Provider::Haproxy => "haproxy",
+            Provider::Caddy => "caddy",
             Provider::App => "app",
             Provider::Probe => "probe",
             Provider::Other => "other",
+            Provider::Cloudflared => "cloudflared",
             Provider::IngressNginx => "ingress_nginx",
             Provider::F5NginxIngress => "f5_nginx_ingress",
             Provider::GatewayApi => "gateway_api",
@@ -217,6 +241,15 @@ pub struct Layer {
     /// behind an ALB, the CloudFront origin a behavior forwards to): where a fix is applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<LayerResource>,
+    /// The host and path this layer sends on to the next one when it rewrites them (ALB rule
+    /// `Transforms`): the next layer is read for the rewritten request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewrites_request: Option<RequestRewrite>,
+    /// Configuration that may send some requests another way than the one read (a
+    /// viewer-request function, a continuous-deployment staging split, several DNS answers):
+    /// the audit covers one path, and these say which others exist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path_variants: Vec<PathVariant>,
 
     /// Closes an established, idle WebSocket.
     #[serde(default)]
@@ -235,9 +268,17 @@ pub struct Layer {
     /// `OriginReadTimeout`). Documented for responses only; not known to apply after the 101.
     #[serde(default)]
     pub response_timeout: Setting<Seconds>,
-    /// Idle HTTP keep-alive toward the previous (outer) layer.
+    /// Idle HTTP keep-alive toward the previous (outer) layer: how long an idle client
+    /// connection stays open (for an ALB its idle timeout, which closes idle connections).
     #[serde(default)]
     pub client_keepalive: Setting<Seconds>,
+    /// The longest a client HTTP connection may live however busy it is (ALB
+    /// `client_keep_alive.seconds`): the timer starts when the connection opens, traffic does
+    /// not reset it, and when it runs out the layer closes the connection gracefully after its
+    /// next response. Not `max_duration`: it is request-driven, and an upgraded WebSocket
+    /// sends no further request, so it is not known to end one.
+    #[serde(default)]
+    pub client_connection_lifetime: Setting<Seconds>,
     /// How long this layer keeps an idle pooled connection to the next (inner) layer open
     /// before reusing it: the other half of the keep-alive 502 race.
     #[serde(default)]
@@ -275,6 +316,11 @@ pub struct Layer {
     pub client_protocols: Setting<Vec<String>>,
     #[serde(default)]
     pub tls_to_origin: Setting<bool>,
+    /// Whether this layer accepts TLS from the previous one (the client, for the outermost):
+    /// `false` means a `wss://` client cannot complete its handshake here (Cloudflare SSL
+    /// mode Off serves no TLS at the edge).
+    #[serde(default)]
+    pub tls_from_client: Setting<bool>,
     #[serde(default)]
     pub stickiness: Setting<Stickiness>,
     /// How new connections are spread over the backends: `round_robin`, `least_conn`,
@@ -285,8 +331,23 @@ pub struct Layer {
     #[serde(default)]
     pub targets: Setting<u32>,
     /// How long a deregistered/reloaded backend keeps its connections before they are cut.
+    /// Unknown (with the reason) when the layer does not cut them at all.
     #[serde(default)]
     pub drain_timeout: Setting<Seconds>,
+    /// How long connections to a backend that fails its health checks stay open before the
+    /// layer resets them (NLB `target_health_state.unhealthy.connection_termination.enabled`,
+    /// 0 s by default): a health check flapping under load cuts every WebSocket on it.
+    #[serde(default)]
+    pub unhealthy_drain_timeout: Setting<Seconds>,
+    /// What the layer demands of a handshake before passing it on: `none`, or the action
+    /// that answers a handshake without a session or token (`authenticate-oidc`,
+    /// `authenticate-cognito`: a 302 to the identity provider, or 401 with `deny`;
+    /// `jwt-validation`: 401 without a bearer token).
+    #[serde(default)]
+    pub handshake_auth: Setting<String>,
+    /// Whether `Sec-WebSocket-Protocol` (the subprotocol offer) reaches the next layer.
+    #[serde(default)]
+    pub forwards_subprotocol: Setting<bool>,
     #[serde(default)]
     pub buffering: Setting<bool>,
     #[serde(default)]
@@ -306,6 +367,7 @@ impl Layer {
             "send_timeout" => &self.send_timeout.origin,
             "response_timeout" => &self.response_timeout.origin,
             "client_keepalive" => &self.client_keepalive.origin,
+            "client_connection_lifetime" => &self.client_connection_lifetime.origin,
             "upstream_keepalive" => &self.upstream_keepalive.origin,
             "websocket" => &self.websocket.origin,
             "proxies" => &self.proxies.origin,
@@ -316,10 +378,14 @@ impl Layer {
             "upstream_http_version" => &self.upstream_http_version.origin,
             "client_protocols" => &self.client_protocols.origin,
             "tls_to_origin" => &self.tls_to_origin.origin,
+            "tls_from_client" => &self.tls_from_client.origin,
             "stickiness" => &self.stickiness.origin,
             "balancing" => &self.balancing.origin,
             "targets" => &self.targets.origin,
             "drain_timeout" => &self.drain_timeout.origin,
+            "unhealthy_drain_timeout" => &self.unhealthy_drain_timeout.origin,
+            "handshake_auth" => &self.handshake_auth.origin,
+            "forwards_subprotocol" => &self.forwards_subprotocol.origin,
             "buffering" => &self.buffering.origin,
             "compression" => &self.compression.origin,
             "access_log" => &self.access_log.origin,
@@ -345,12 +411,15 @@ impl Layer {
             reached_by_fallback: None,
             block: None,
             resources: Vec::new(),
+            rewrites_request: None,
+            path_variants: Vec::new(),
             idle_timeout: Setting::default(),
             idle_reset_by: Setting::default(),
             max_duration: Setting::default(),
             send_timeout: Setting::default(),
             response_timeout: Setting::default(),
             client_keepalive: Setting::default(),
+            client_connection_lifetime: Setting::default(),
             upstream_keepalive: Setting::default(),
             websocket: Setting::default(),
             proxies: Setting::default(),
@@ -361,10 +430,14 @@ impl Layer {
             upstream_http_version: Setting::default(),
             client_protocols: Setting::default(),
             tls_to_origin: Setting::default(),
+            tls_from_client: Setting::default(),
             stickiness: Setting::default(),
             balancing: Setting::default(),
             targets: Setting::default(),
             drain_timeout: Setting::default(),
+            unhealthy_drain_timeout: Setting::default(),
+            handshake_auth: Setting::default(),
+            forwards_subprotocol: Setting::default(),
             buffering: Setting::default(),
             compression: Setting::default(),
             access_log: Setting::default(),
@@ -397,6 +470,34 @@ impl Layer {
             id: id.into(),
         });
     }
+}
+
+/// The request a layer passes on after rewriting it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRewrite {
+    /// The `Host` sent on (the original when only the path changes).
+    pub host: String,
+    /// The path sent on, query string excluded.
+    pub path: String,
+    /// Where the rewrite is configured (a rule ARN).
+    pub locator: String,
+    /// The field that holds it (`Transforms[url-rewrite]`).
+    pub field: String,
+}
+
+/// One way some requests may take a different path than the audited one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathVariant {
+    /// `viewer_function`, `edge_lambda`, `staging`, `dns_routing`.
+    pub kind: String,
+    /// What differs, in a sentence.
+    pub detail: String,
+    /// Where it is configured (an ARN, a hosted zone).
+    pub locator: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// A line of a configuration file.
@@ -456,6 +557,7 @@ impl Chain {
             gaps: Vec::new(),
             not_consulted: Vec::new(),
             probe: None,
+            notices: Vec::new(),
             drift: Vec::new(),
         }
     }

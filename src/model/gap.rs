@@ -90,6 +90,9 @@ gap_codes! {
     SeenByProbe = "seen-by-probe",
     /// The live probe could not run to the end.
     ProbeFailed = "probe-failed",
+    /// What the domain leads to is a resource wsaudit does not read as a layer: a Gateway
+    /// Load Balancer passes packets to appliances and is not a hop a WebSocket is addressed to.
+    UnsupportedLayer = "unsupported-layer",
     /// A code this wsaudit does not know, or none: a chain written by other tooling or by an
     /// older wsaudit (`parse-error` meant either `malformed-response` or `unreadable-config`).
     #[serde(other)]

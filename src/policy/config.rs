@@ -39,6 +39,9 @@ pub struct Thresholds {
     pub explain_tolerance_s: f64,
     /// WS301: backends (layer id, name or locator) that keep no per-connection state.
     pub stateless_backends: Vec<String>,
+    /// WS107: the subprotocols the app negotiates (`Sec-WebSocket-Protocol`), so a layer that
+    /// drops the header is a finding without a probe.
+    pub subprotocols: Vec<String>,
 }
 
 impl Default for Thresholds {
@@ -54,6 +57,7 @@ impl Default for Thresholds {
             tls_expiry_warn_days: 14,
             explain_tolerance_s: DEFAULT_EXPLAIN_TOLERANCE_S,
             stateless_backends: Vec::new(),
+            subprotocols: Vec::new(),
         }
     }
 }
@@ -85,6 +89,8 @@ pub struct Config {
     /// Paths clients open WebSockets on (`/cable`, `/hubs/chat`): `wsaudit nginx` without
     /// `--path` judges the locations nginx selects for them, whatever their names say.
     pub websocket_paths: Vec<String>,
+    /// What `wsaudit scan` audits: declared targets, discovery, accounts.
+    pub scan: super::scan_config::ScanConfig,
     /// Where it was read from, for messages.
     pub source: Option<String>,
 }
@@ -101,12 +107,20 @@ struct RawConfig {
     #[serde(default)]
     stateless_backends: Vec<String>,
     #[serde(default)]
+    subprotocols: Vec<String>,
+    #[serde(default)]
     websocket_paths: Vec<toml::Spanned<String>>,
     heartbeat: Option<RawHeartbeat>,
     #[serde(default)]
     rules: RawRules,
     #[serde(default)]
     suppress: Vec<toml::Spanned<RawSuppression>>,
+    // `wsaudit scan`'s tables (scan_config.rs).
+    scan: Option<toml::Spanned<super::scan_config::RawScan>>,
+    #[serde(default)]
+    target: Vec<toml::Spanned<super::scan_config::RawTarget>>,
+    aws: Option<super::scan_config::RawAws>,
+    cloudflare: Option<super::scan_config::RawCloudflare>,
 }
 
 #[derive(Deserialize)]
@@ -199,6 +213,7 @@ impl Config {
             t.explain_tolerance_s = v;
         }
         t.stateless_backends = raw.stateless_backends;
+        t.subprotocols = raw.subprotocols;
         let mut websocket_paths = Vec::new();
         for p in raw.websocket_paths {
             // A path without its leading slash matches no location: said here, at its line.
@@ -265,6 +280,16 @@ impl Config {
                 origin: format!("{file}:{line}"),
             });
         }
+        let scan = super::scan_config::build(
+            super::scan_config::RawScanParts {
+                scan: raw.scan,
+                target: raw.target,
+                aws: raw.aws,
+                cloudflare: raw.cloudflare,
+            },
+            text,
+            file,
+        )?;
         let heartbeat = match raw.heartbeat {
             None => None,
             Some(h) => {
@@ -284,6 +309,7 @@ impl Config {
                 suppressions,
                 heartbeat,
                 websocket_paths,
+                scan,
                 source: Some(file.to_string()),
             },
             refs,

@@ -33,6 +33,8 @@ pub fn for_setting(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
         Provider::Cloudfront => cloudfront(layer, setting, want),
         Provider::Cloudflare => cloudflare(layer, setting, want),
         Provider::Nginx => nginx(layer, setting, want),
+        Provider::Haproxy => haproxy(layer, setting, want),
+        Provider::Caddy => caddy(layer, setting, want),
         _ => None,
     }
 }
@@ -714,6 +716,128 @@ fn block_name(layer: &Layer) -> String {
         Some(i) => layer.name[i..].to_string(),
         None => layer.name.clone(),
     }
+}
+
+// ---- Caddy ---------------------------------------------------------------------------------
+
+fn caddy(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
+    let file = layer.locator.as_deref()?;
+    let handler = layer.resource("handler")?;
+    let secs = |v: &Json| v.as_f64().map(|s| s.ceil() as u64);
+    let (directive, json) = match setting {
+        // Needs Caddy 2.7 or later; older versions close streams on every reload regardless.
+        "drain_timeout" => {
+            let v = secs(want)?;
+            (
+                format!("stream_close_delay {v}s   # Caddy 2.7+"),
+                format!("\"stream_close_delay\": \"{v}s\""),
+            )
+        }
+        "stickiness" => (
+            "lb_policy cookie".to_string(),
+            "\"load_balancing\": {\"selection_policy\": {\"policy\": \"cookie\"}}".to_string(),
+        ),
+        _ => return None,
+    };
+    Some(
+        fix(
+            "caddy",
+            format!(
+                "in the reverse_proxy block of {file} ({handler}), add:\n    {directive}\nthen: caddy reload --config {file}"
+            ),
+        )
+        .and("caddy-json", format!("{handler}: {json}")),
+    )
+}
+
+// ---- HAProxy -------------------------------------------------------------------------------
+
+fn haproxy(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
+    let file = layer.locator.as_deref()?;
+    let secs = |v: &Json| v.as_f64().map(|s| s.ceil() as u64);
+    let section_at = |role: &str| -> Option<String> {
+        let at = layer.resource(role)?;
+        let kind = role;
+        let name = match role {
+            "backend" => layer.name.rsplit("backend ").next(),
+            _ => layer
+                .name
+                .strip_prefix("frontend ")
+                .or_else(|| layer.name.strip_prefix("listen "))
+                .map(|n| n.split(" → ").next().unwrap_or(n)),
+        }
+        .unwrap_or("");
+        Some(format!("in {kind} {name} at {at}"))
+    };
+    let written = |name: &str| match layer.origin_of(setting) {
+        Some(Origin::Explicit {
+            locator,
+            line: Some(line),
+            field: Some(f),
+            ..
+        }) if f.starts_with(name) => Some(format!(
+            "at {locator}:{line}, change `{}` to:",
+            f.split(" (").next().unwrap_or(f)
+        )),
+        _ => None,
+    };
+    let (place, lines): (String, Vec<String>) = match setting {
+        "idle_timeout" => (
+            written("timeout tunnel")
+                .or_else(|| section_at("backend").map(|s| format!("{s}, add:")))
+                .or_else(|| section_at("frontend").map(|s| format!("{s}, add:")))?,
+            vec![format!("timeout tunnel {}s", secs(want)?)],
+        ),
+        "stickiness" => match &layer.balancing.origin {
+            // One `balance` per section: change the one that is written.
+            Origin::Explicit {
+                locator,
+                line: Some(line),
+                field: Some(f),
+                ..
+            } if f.starts_with("balance") => (
+                format!("at {locator}:{line}, change `{f}` to:"),
+                vec!["balance source".into(), "hash-type consistent".into()],
+            ),
+            _ => (
+                format!("{}, add:", section_at("backend")?),
+                vec!["balance source".into(), "hash-type consistent".into()],
+            ),
+        },
+        "access_log" => (
+            format!("{}, add:", section_at("frontend")?),
+            vec![
+                "log global".into(),
+                "option httplog   # %Tt: each WebSocket's lifetime; %s: its server".into(),
+            ],
+        ),
+        "drain_timeout" => (
+            "in the global section, add:".into(),
+            vec![format!("hard-stop-after {}s", secs(want)?)],
+        ),
+        "forwards_upgrade" | "connection_header" => match layer.origin_of(setting) {
+            Some(Origin::Explicit {
+                locator,
+                line: Some(line),
+                field: Some(f),
+                ..
+            }) => (
+                format!("at {locator}:{line}, remove (or narrow its condition):"),
+                vec![f.clone()],
+            ),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let body = lines
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Some(fix(
+        "haproxy",
+        format!("{place}\n{body}\nthen: haproxy -c -f {file} && systemctl reload haproxy"),
+    ))
 }
 
 #[cfg(test)]

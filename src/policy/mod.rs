@@ -7,6 +7,7 @@ mod finding;
 mod fix;
 mod metadata;
 mod pack;
+mod scan_config;
 mod severity;
 mod suppress;
 
@@ -15,5 +16,6 @@ pub use error::PolicyError;
 pub use finding::{Evaluation, Finding, Fix, FixAlternative, Locator, SuppressedFinding};
 pub use metadata::RuleMeta;
 pub use pack::{builtin_sources, LoadedRule, RulePack};
+pub use scan_config::{AwsAccount, CloudflareAccount, ScanConfig, TargetDecl, DISCOVERABLE};
 pub use severity::Severity;
 pub use suppress::merge_evaluations;

@@ -181,6 +181,9 @@ pub enum AwsError {
     NoRegion { what: String },
     #[error("{0}")]
     NotFound(String),
+    /// The resource exists but is not a kind of layer wsaudit reads (a Gateway Load Balancer).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl AwsError {
@@ -200,6 +203,7 @@ impl AwsError {
             AwsError::Service { .. } => GapCode::ApiError,
             AwsError::NoRegion { .. } => GapCode::NoRegion,
             AwsError::NotFound(_) => GapCode::NotFound,
+            AwsError::Unsupported(_) => GapCode::UnsupportedLayer,
         }
     }
 

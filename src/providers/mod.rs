@@ -5,8 +5,11 @@
 pub mod alb;
 pub mod aws;
 pub mod aws_wildcard;
+pub mod caddy;
 pub mod cloudflare;
 pub mod cloudfront;
+pub mod endpoint_words;
+pub mod haproxy;
 pub mod k8s;
 pub mod nginx;
 pub mod probe;

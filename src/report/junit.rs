@@ -7,6 +7,50 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
 pub fn render(report: &Report) -> String {
+    render_many(&[(report.target_url(), report)])
+}
+
+/// One `testsuite` per report (a scan's targets), in one `testsuites`.
+pub fn render_many(reports: &[(String, &Report)]) -> String {
+    let suites: Vec<Suite<'_>> = reports.iter().map(|(name, r)| suite(name, r)).collect();
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    let mut all = BytesStart::new("testsuites");
+    let tests: usize = suites
+        .iter()
+        .map(|s| s.cases.len() + s.report.chain.gaps.len())
+        .sum();
+    let failures: usize = suites.iter().map(Suite::failures).sum();
+    let errors: usize = suites.iter().map(|s| s.report.chain.gaps.len()).sum();
+    all.push_attribute(("name", "wsaudit"));
+    all.push_attribute(("tests", tests.to_string().as_str()));
+    all.push_attribute(("failures", failures.to_string().as_str()));
+    all.push_attribute(("errors", errors.to_string().as_str()));
+    let _ = w.write_event(Event::Start(all));
+    for s in &suites {
+        write_suite(&mut w, s);
+    }
+    let _ = w.write_event(Event::End(BytesEnd::new("testsuites")));
+    let mut s = String::from_utf8(w.into_inner()).expect("quick-xml writes UTF-8");
+    s.push('\n');
+    s
+}
+
+type Case<'r> = (String, String, Vec<&'r crate::policy::Finding>);
+
+struct Suite<'r> {
+    name: String,
+    report: &'r Report,
+    cases: Vec<Case<'r>>,
+}
+
+impl Suite<'_> {
+    fn failures(&self) -> usize {
+        self.cases.iter().filter(|c| !c.2.is_empty()).count()
+    }
+}
+
+fn suite<'r>(name: &str, report: &'r Report) -> Suite<'r> {
     let mut layers: Vec<String> = report.chain.layers.iter().map(|l| l.id.clone()).collect();
     layers.push("chain".to_string());
     let mut cases = Vec::new();
@@ -25,25 +69,23 @@ pub fn render(report: &Report) -> String {
             cases.push((rule.clone(), layer.clone(), hits));
         }
     }
-    let failures = cases.iter().filter(|c| !c.2.is_empty()).count();
-    let errors = report.chain.gaps.len();
+    Suite {
+        name: name.to_string(),
+        report,
+        cases,
+    }
+}
 
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
-    let mut suites = BytesStart::new("testsuites");
-    suites.push_attribute(("name", "wsaudit"));
-    suites.push_attribute(("tests", (cases.len() + errors).to_string().as_str()));
-    suites.push_attribute(("failures", failures.to_string().as_str()));
-    suites.push_attribute(("errors", errors.to_string().as_str()));
-    let _ = w.write_event(Event::Start(suites));
+fn write_suite(w: &mut Writer<Vec<u8>>, s: &Suite<'_>) {
+    let report = s.report;
+    let errors = report.chain.gaps.len();
     let mut suite = BytesStart::new("testsuite");
-    let target = report.target_url();
-    suite.push_attribute(("name", target.as_str()));
-    suite.push_attribute(("tests", (cases.len() + errors).to_string().as_str()));
-    suite.push_attribute(("failures", failures.to_string().as_str()));
+    suite.push_attribute(("name", s.name.as_str()));
+    suite.push_attribute(("tests", (s.cases.len() + errors).to_string().as_str()));
+    suite.push_attribute(("failures", s.failures().to_string().as_str()));
     suite.push_attribute(("errors", errors.to_string().as_str()));
     let _ = w.write_event(Event::Start(suite));
-    for (rule, layer, hits) in &cases {
+    for (rule, layer, hits) in &s.cases {
         let mut tc = BytesStart::new("testcase");
         let name = format!("{rule} on {layer}");
         let class = format!("wsaudit.{rule}");
@@ -86,8 +128,4 @@ pub fn render(report: &Report) -> String {
         let _ = w.write_event(Event::End(BytesEnd::new("testcase")));
     }
     let _ = w.write_event(Event::End(BytesEnd::new("testsuite")));
-    let _ = w.write_event(Event::End(BytesEnd::new("testsuites")));
-    let mut s = String::from_utf8(w.into_inner()).expect("quick-xml writes UTF-8");
-    s.push('\n');
-    s
 }

@@ -169,6 +169,7 @@ fn fenced(kind: &str, text: &str) -> String {
     let lang = match kind {
         "aws-cli" | "cloudflare-api" => "sh",
         "nginx" => "nginx",
+        "haproxy" => "haproxy",
         _ => "text",
     };
     let body: String = text.lines().map(|l| format!("  {l}\n")).collect();

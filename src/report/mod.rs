@@ -8,12 +8,13 @@ pub mod markdown;
 pub mod probe;
 pub mod rules;
 pub mod sarif;
+pub mod scan;
 pub mod table;
 
 use crate::model::{Chain, Layer, ProbeFacts, Seconds, SCHEMA_VERSION};
 use crate::policy::{Finding, Severity, SuppressedFinding};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// A layer's name as the reports show it: with the rewrite that led the request there, so a
@@ -62,13 +63,13 @@ pub struct Report {
     pub rules_evaluated: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct SeverityCounts {
     pub critical: usize,
     pub high: usize,
@@ -77,7 +78,7 @@ pub struct SeverityCounts {
     pub info: usize,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub findings: SeverityCounts,
     pub total: usize,

@@ -5,8 +5,10 @@
 //! invariants ARCHITECTURE.md states.
 
 mod aws;
+mod caddy;
 mod cli;
 mod cloudflare;
+mod haproxy;
 mod k8s;
 mod nginx;
 mod policy;

@@ -2,7 +2,10 @@
 //! snapshot and rule types. Listings page through the SDK's own paginators, which also stop
 //! if the service repeats a marker.
 
-use super::rules::{self, Condition, Forward, Rule, RulePriority, TargetGroupRef};
+use super::rules::{
+    self, AuthAction, Condition, Forward, Rule, RulePriority, TargetGroupRef, Transform,
+    TransformKind,
+};
 use super::snapshot::{LbKind, ListenerSnapshot, LoadBalancerSnapshot, Read, TargetGroupSnapshot};
 use super::{AlbRequest, AlbSelector};
 use crate::providers::aws::{classify, normalize_dns, AwsError};
@@ -82,6 +85,7 @@ pub(super) async fn find_load_balancer(
     let kind = match lb.r#type() {
         Some(t::LoadBalancerTypeEnum::Network) => LbKind::Network,
         Some(t::LoadBalancerTypeEnum::Application) | None => LbKind::Application,
+        Some(t::LoadBalancerTypeEnum::Gateway) => LbKind::Gateway,
         Some(_) => LbKind::Other,
     };
     Ok(LoadBalancerSnapshot {
@@ -183,6 +187,31 @@ fn convert_rule(r: &t::Rule) -> Rule {
         action: term.action,
         forward: term.forward,
         redirect: term.redirect,
+        transforms: r
+            .transforms()
+            .iter()
+            .filter_map(convert_transform)
+            .collect(),
+        auth: term.auth,
+    }
+}
+
+fn convert_transform(t: &t::RuleTransform) -> Option<Transform> {
+    let pairs = |rw: &[t::RewriteConfig]| -> Vec<(String, String)> {
+        rw.iter()
+            .filter_map(|r| Some((r.regex()?.to_string(), r.replace()?.to_string())))
+            .collect()
+    };
+    match t.r#type()? {
+        t::TransformTypeEnum::HostHeaderRewrite => Some(Transform {
+            kind: TransformKind::HostHeader,
+            rewrites: pairs(t.host_header_rewrite_config()?.rewrites()),
+        }),
+        t::TransformTypeEnum::UrlRewrite => Some(Transform {
+            kind: TransformKind::Url,
+            rewrites: pairs(t.url_rewrite_config()?.rewrites()),
+        }),
+        _ => None,
     }
 }
 
@@ -196,6 +225,9 @@ pub(super) fn default_rule(listener_arn: &str, actions: &[t::Action]) -> Rule {
         action: term.action,
         forward: term.forward,
         redirect: term.redirect,
+        // A default rule cannot carry transforms.
+        transforms: Vec::new(),
+        auth: term.auth,
     }
 }
 
@@ -208,23 +240,31 @@ fn convert_condition(c: &t::RuleCondition) -> Condition {
             _ => c.values().to_vec(),
         }
     };
-    // `Values` and `RegexValues` exclude each other; a condition uses one kind.
+    // `Values` and `RegexValues` exclude each other; a condition uses one kind. Regexes may
+    // be in the typed config or at the condition's top level (`RuleCondition.RegexValues`).
+    let regex = |typed: Option<&[String]>| -> Option<Vec<String>> {
+        match typed {
+            Some(r) if !r.is_empty() => Some(r.to_vec()),
+            _ if !c.regex_values().is_empty() => Some(c.regex_values().to_vec()),
+            _ => None,
+        }
+    };
     match field {
-        "host-header" => match c.host_header_config().map(|h| h.regex_values()) {
-            Some(r) if !r.is_empty() => Condition::HostRegex(r.to_vec()),
-            _ => Condition::Host(pick(c.host_header_config().map(|h| h.values()))),
+        "host-header" => match regex(c.host_header_config().map(|h| h.regex_values())) {
+            Some(r) => Condition::HostRegex(r),
+            None => Condition::Host(pick(c.host_header_config().map(|h| h.values()))),
         },
-        "path-pattern" => match c.path_pattern_config().map(|p| p.regex_values()) {
-            Some(r) if !r.is_empty() => Condition::PathRegex(r.to_vec()),
-            _ => Condition::Path(pick(c.path_pattern_config().map(|p| p.values()))),
+        "path-pattern" => match regex(c.path_pattern_config().map(|p| p.regex_values())) {
+            Some(r) => Condition::PathRegex(r),
+            None => Condition::Path(pick(c.path_pattern_config().map(|p| p.values()))),
         },
         "http-request-method" => {
             Condition::Method(pick(c.http_request_method_config().map(|m| m.values())))
         }
         "http-header" => match c.http_header_config() {
-            Some(h) if !h.regex_values().is_empty() => Condition::HeaderRegex {
+            Some(h) if regex(Some(h.regex_values())).is_some() => Condition::HeaderRegex {
                 name: h.http_header_name().unwrap_or_default().to_string(),
-                patterns: h.regex_values().to_vec(),
+                patterns: regex(Some(h.regex_values())).unwrap_or_default(),
             },
             Some(h) => Condition::Header {
                 name: h.http_header_name().unwrap_or_default().to_string(),
@@ -245,17 +285,50 @@ struct Terminal {
     action: String,
     forward: Option<Forward>,
     redirect: Option<String>,
+    auth: Vec<AuthAction>,
+}
+
+/// The authentication actions of a list, in order.
+fn auth_actions(sorted: &[&t::Action]) -> Vec<AuthAction> {
+    sorted
+        .iter()
+        .filter_map(|a| {
+            let on = match a.r#type()? {
+                t::ActionTypeEnum::AuthenticateOidc => Some(
+                    a.authenticate_oidc_config()
+                        .and_then(|c| c.on_unauthenticated_request())
+                        .map(|b| b.as_str().to_string())
+                        .unwrap_or_else(|| "authenticate".into()),
+                ),
+                t::ActionTypeEnum::AuthenticateCognito => Some(
+                    a.authenticate_cognito_config()
+                        .and_then(|c| c.on_unauthenticated_request())
+                        .map(|b| b.as_str().to_string())
+                        .unwrap_or_else(|| "authenticate".into()),
+                ),
+                t::ActionTypeEnum::JwtValidation => None,
+                _ => return None,
+            };
+            Some(AuthAction {
+                kind: a.r#type()?.as_str().to_string(),
+                on_unauthenticated: on,
+                order: a.order(),
+            })
+        })
+        .collect()
 }
 
 /// The action that ends the list (authentication actions come first) and its forward.
 fn terminal_action(actions: &[t::Action]) -> Terminal {
     let mut sorted: Vec<&t::Action> = actions.iter().collect();
     sorted.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
+    let auth = auth_actions(&sorted);
     let Some(last) = sorted.last() else {
         return Terminal {
             action: "none".into(),
             forward: None,
             redirect: None,
+            auth,
         };
     };
     let kind = last
@@ -267,6 +340,7 @@ fn terminal_action(actions: &[t::Action]) -> Terminal {
             redirect: last.redirect_config().map(describe_redirect),
             action: kind,
             forward: None,
+            auth,
         };
     }
     let forward = match last.forward_config() {
@@ -301,6 +375,7 @@ fn terminal_action(actions: &[t::Action]) -> Terminal {
         action: kind,
         forward: Some(forward),
         redirect: None,
+        auth,
     }
 }
 
@@ -367,6 +442,7 @@ pub(super) async fn target_groups(
             protocol: tg.protocol().map(|p| p.as_str().to_string()),
             protocol_version: tg.protocol_version().map(str::to_string),
             target_type: tg.target_type().map(|t| t.as_str().to_string()),
+            target_control_port: tg.target_control_port(),
             weight: f
                 .target_groups
                 .iter()

@@ -18,7 +18,10 @@ mod rules;
 mod snapshot;
 mod translate;
 
-pub use rules::{pick_rule, Condition, Forward, Rule, RulePriority, TargetGroupRef};
+pub use rules::{
+    apply_transforms, pick_rule, AuthAction, Condition, Forward, Rule, RulePriority,
+    TargetGroupRef, Transform, TransformKind,
+};
 pub use snapshot::{
     AlbReading, AlbSnapshot, CleartextEntry, LbKind, ListenerSnapshot, LoadBalancerSnapshot, Read,
     TargetGroupSnapshot, Unread, CLEARTEXT_PORT,
@@ -107,6 +110,14 @@ impl AlbRequest {
 /// the load balancer or its attributes cannot be read; see the module note for the rest.
 pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, AwsError> {
     let mut lb = find_load_balancer(client, &req.selector, req.page_size).await?;
+    if lb.kind == LbKind::Gateway {
+        return Err(AwsError::Unsupported(format!(
+            "{} is a Gateway Load Balancer: it passes packets to inspection appliances over \
+             GENEVE and answers no HTTP or TCP connection itself, so it is not a hop of the \
+             WebSocket's path (pin the ALB or NLB the traffic reaches with --alb)",
+            lb.name
+        )));
+    }
     let (attributes, listeners) = tokio::join!(
         lb_attributes(client, &lb.arn),
         req.call(
@@ -122,7 +133,10 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
             None => (Ok(None), Ok(None)),
             Some((chosen, sdk_listener)) => {
                 let mut l = chosen.clone();
-                if lb.kind == LbKind::Network && l.protocol.as_deref() == Some("TCP") {
+                // TCP_UDP listeners carry TCP flows too, with the TCP idle timeout.
+                if lb.kind == LbKind::Network
+                    && matches!(l.protocol.as_deref(), Some("TCP") | Some("TCP_UDP"))
+                {
                     l.attributes = req
                         .call(
                             DESCRIBE_LISTENER_ATTRIBUTES,
@@ -174,6 +188,8 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
     let (target_groups, cleartext) = tokio::join!(groups, cleartext);
     let snapshot = AlbSnapshot {
         lb,
+        request_host: req.host.clone(),
+        request_path: req.path.clone(),
         listeners: listeners.map(|all| all.into_iter().map(|l| l.0).collect()),
         listener,
         rule,

@@ -10,6 +10,20 @@
 //! prefix, so a pattern is searched anywhere in the value, as regex engines do unless told
 //! otherwise. A host regex sees the `Host` header as sent, port included (the reason to use
 //! one: `example.com:8443` is not a valid wildcard value) and lower-case, as browsers send it.
+//! Regex values may stand in the condition's typed config (`PathPatternConfig.RegexValues`) or
+//! at its top level (`RuleCondition.RegexValues`); both are read.
+//!
+//! Patterns are compiled by Rust's `regex` crate. ALB's dialect lacks lookarounds,
+//! backreferences, atomic groups, possessive quantifiers, recursion and Unicode classes such
+//! as `\p{L}`; `regex` lacks the same features except Unicode classes, so every pattern ALB
+//! accepts compiles here with the same meaning, and one using a feature neither has (a
+//! lookbehind) matches nothing, as a condition that cannot be decided. The one difference a
+//! user can see: `regex` accepts `\p{L}`, which ALB rejects when the rule is written.
+//!
+//! A matched rule may rewrite the request before it is forwarded (`Transforms`, 2025): one
+//! `host-header-rewrite` and one `url-rewrite`, each a regex and a replacement with `$1`
+//! capture references. No match leaves the request as it was; the rewrite does not change
+//! which rule matched, only what the targets (the next layer) see.
 
 use crate::providers::aws_wildcard::wildcard_match;
 use regex::RegexBuilder;
@@ -78,6 +92,127 @@ pub struct Rule {
     /// Where a `redirect` action sends the client, e.g. `HTTPS:443 (HTTP_301)`: a WebSocket
     /// client does not follow it, so a report names it.
     pub redirect: Option<String>,
+    /// `Transforms`: what the rule rewrites before forwarding (added with transforms; a
+    /// snapshot built from elsewhere leaves it empty).
+    pub transforms: Vec<Transform>,
+    /// Authentication actions that run before the terminal action, in their order.
+    pub auth: Vec<AuthAction>,
+}
+
+/// Which part of the request a transform rewrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransformKind {
+    /// `host-header-rewrite`
+    HostHeader,
+    /// `url-rewrite`
+    Url,
+}
+
+impl TransformKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TransformKind::HostHeader => "host-header-rewrite",
+            TransformKind::Url => "url-rewrite",
+        }
+    }
+}
+
+/// One rule transform: its rewrites (a regex and its replacement) in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transform {
+    pub kind: TransformKind,
+    pub rewrites: Vec<(String, String)>,
+}
+
+/// An `authenticate-oidc`, `authenticate-cognito` or `jwt-validation` action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthAction {
+    /// The action type as the API names it.
+    pub kind: String,
+    /// `OnUnauthenticatedRequest` (`authenticate` by default, `deny`, `allow`); `None` for
+    /// JWT validation, which always answers 401 without a valid token.
+    pub on_unauthenticated: Option<String>,
+    /// The action's `Order`, when set.
+    pub order: Option<i32>,
+}
+
+impl AuthAction {
+    /// Whether a handshake with no session cookie or token is stopped here: `allow` lets it
+    /// through unauthenticated.
+    pub fn stops_anonymous(&self) -> bool {
+        self.on_unauthenticated.as_deref() != Some("allow")
+    }
+
+    /// What such a handshake is answered, for a report.
+    pub fn answer(&self) -> &'static str {
+        match (self.kind.as_str(), self.on_unauthenticated.as_deref()) {
+            ("jwt-validation", _) => "401 without a valid bearer token",
+            (_, Some("deny")) => "401 without a session cookie",
+            (_, Some("allow")) => "passed on unauthenticated",
+            _ => "302 to the identity provider without a session cookie",
+        }
+    }
+}
+
+/// The host and path a rule's transforms send on, or `None` when they change neither.
+pub fn apply_transforms(
+    transforms: &[Transform],
+    host: &str,
+    path: &str,
+) -> Option<(String, String)> {
+    let mut out_host = host.to_string();
+    let mut out_path = path.to_string();
+    let mut changed = false;
+    for t in transforms {
+        let target = match t.kind {
+            TransformKind::HostHeader => &mut out_host,
+            TransformKind::Url => &mut out_path,
+        };
+        // The first rewrite whose regex matches applies; the rest are not tried.
+        for (re, replace) in &t.rewrites {
+            let Some(re) = compile(re) else { continue };
+            if re.is_match(target) {
+                let next = re
+                    .replacen(target, 1, dollar_groups(replace).as_str())
+                    .into_owned();
+                changed |= next != *target;
+                *target = next;
+                break;
+            }
+        }
+    }
+    changed.then_some((out_host, out_path))
+}
+
+/// ALB's `$1` is always group 1; Rust's replacement syntax would read `$1a` as a group named
+/// `1a`, so each `$N` is written `${N}`.
+fn dollar_groups(replace: &str) -> String {
+    let mut out = String::with_capacity(replace.len() + 4);
+    let mut chars = replace.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push_str("${");
+            while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                out.push(d);
+                chars.next();
+            }
+            out.push('}');
+        } else if c == '$' {
+            out.push_str("$$");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn compile(pattern: &str) -> Option<regex::Regex> {
+    RegexBuilder::new(pattern)
+        // ALB caps patterns at 128 characters (rewrites at 1024); the limit only guards
+        // against a hostile saved chain or API answer.
+        .size_limit(1 << 20)
+        .build()
+        .ok()
 }
 
 impl Rule {
@@ -125,14 +260,9 @@ impl Request<'_> {
 /// Whether any pattern is found in `value`. A pattern this engine cannot compile matches
 /// nothing, like any other condition that cannot be decided.
 fn regex_found(patterns: &[String], value: &str) -> bool {
-    patterns.iter().any(|p| {
-        RegexBuilder::new(p)
-            // ALB caps patterns at 128 characters; the limit only guards against a hostile
-            // saved chain or API answer.
-            .size_limit(1 << 20)
-            .build()
-            .is_ok_and(|re| re.is_match(value))
-    })
+    patterns
+        .iter()
+        .any(|p| compile(p).is_some_and(|re| re.is_match(value)))
 }
 
 impl Condition {
@@ -189,7 +319,45 @@ mod tests {
             action: "forward".into(),
             forward: None,
             redirect: None,
+            transforms: vec![],
+            auth: vec![],
         }
+    }
+
+    #[test]
+    fn transforms_rewrite_the_first_matching_pattern_with_alb_group_references() {
+        let url = |rewrites: &[(&str, &str)]| Transform {
+            kind: TransformKind::Url,
+            rewrites: rewrites
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        };
+        let host = Transform {
+            kind: TransformKind::HostHeader,
+            rewrites: vec![(r"^ws-(.+)\.example\.com$".into(), "$1a.internal".into())],
+        };
+        assert_eq!(
+            apply_transforms(
+                &[
+                    url(&[("^/nope", "/x"), ("^/ws/(.*)$", "/socket/$1")]),
+                    host.clone()
+                ],
+                "ws-eu.example.com",
+                "/ws/chat"
+            ),
+            Some(("eua.internal".into(), "/socket/chat".into()))
+        );
+        // No match, or a pattern neither dialect compiles: the request goes on unchanged.
+        assert_eq!(
+            apply_transforms(&[url(&[("^/api", "/v2")])], "h", "/ws/"),
+            None
+        );
+        assert_eq!(
+            apply_transforms(&[url(&[("(?<=x)/", "/y")])], "h", "x/"),
+            None
+        );
+        assert_eq!(dollar_groups("$12$ x"), "${12}$$ x");
     }
 
     #[test]
@@ -341,6 +509,31 @@ mod tests {
         assert_eq!(pick("h", "/u"), Some("upgrade-header"));
         // A pattern the engine rejects (lookbehind; ALB rejects it too) never matches.
         assert_eq!(pick("h", "/never"), Some("default"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever an API answer or a saved snapshot holds, a rewrite never panics.
+        #[test]
+        fn transforms_never_panic(re in "\\PC{0,40}", replace in "\\PC{0,40}", path in "/\\PC{0,40}") {
+            let t = Transform { kind: TransformKind::Url, rewrites: vec![(re, replace)] };
+            let _ = apply_transforms(&[t], "h", &path);
+        }
+
+        /// A literal prefix rewrite keeps the rest of the path, and a replacement without `$`
+        /// is inserted as written (nothing in it is read as a group).
+        #[test]
+        fn literal_prefix_rewrites_keep_the_rest(prefix in "/[a-z]{1,8}/", rest in "[a-z0-9/._-]{0,20}", to in "/[a-z{}]{1,8}/") {
+            let t = Transform {
+                kind: TransformKind::Url,
+                rewrites: vec![(format!("^{}", regex::escape(&prefix)), to.clone())],
+            };
+            let path = format!("{prefix}{rest}");
+            let got = apply_transforms(&[t], "h", &path).map(|(_, p)| p);
+            let want = format!("{to}{rest}");
+            proptest::prop_assert_eq!(got, (want != path).then_some(want));
+        }
     }
 
     #[test]

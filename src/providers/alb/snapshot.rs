@@ -38,6 +38,9 @@ pub type Read<T> = Result<T, Unread>;
 pub enum LbKind {
     Application,
     Network,
+    /// A Gateway Load Balancer: layer 3 (GENEVE to inspection appliances), never read as a
+    /// layer of the chain (added after `Other`; a snapshot built elsewhere may use it).
+    Gateway,
     Other,
 }
 
@@ -68,6 +71,9 @@ pub struct TargetGroupSnapshot {
     /// `HTTP1`, `HTTP2`, `GRPC` (ALB only).
     pub protocol_version: Option<String>,
     pub target_type: Option<String>,
+    /// `TargetControlPort`: set when the target optimizer is on (ALB), which does not carry
+    /// WebSockets. Added with the target-kind checks; `None` elsewhere.
+    pub target_control_port: Option<i32>,
     pub weight: Option<i32>,
     pub attributes: Read<BTreeMap<String, String>>,
     /// Registered targets (any health state).
@@ -78,6 +84,10 @@ pub struct TargetGroupSnapshot {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlbSnapshot {
     pub lb: LoadBalancerSnapshot,
+    /// The `Host` and path the rule was picked for (what the previous layer sends), which the
+    /// rule's transforms rewrite. Added with transforms; empty when nothing was matched.
+    pub request_host: String,
+    pub request_path: String,
     pub listeners: Read<Vec<ListenerSnapshot>>,
     /// The listener the handshake reaches (`None`: the load balancer has no listener).
     pub listener: Read<Option<ListenerSnapshot>>,

@@ -7,7 +7,7 @@
 
 use super::{AlbSnapshot, CleartextEntry, LbKind, Rule, TargetGroupSnapshot};
 use crate::model::{
-    AccessLog, IdleResetBy, Layer, LayerKind, Provider, Seconds, Setting, Stickiness,
+    AccessLog, IdleResetBy, Layer, LayerKind, Origin, Provider, Seconds, Setting, Stickiness,
     WebsocketSupport,
 };
 use std::collections::BTreeMap;
@@ -24,6 +24,12 @@ const NLB_IDLE_DOC: &str =
     "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html";
 const NLB_INTRO_DOC: &str =
     "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/introduction.html";
+const ALB_ATTRS_DOC: &str =
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html";
+const ALB_LAMBDA_DOC: &str =
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html";
+const NLB_TG_DOC: &str =
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/edit-target-group-attributes.html";
 
 fn seconds_attr(
     attrs: &BTreeMap<String, String>,
@@ -77,13 +83,20 @@ fn alb_layer(s: &AlbSnapshot) -> Layer {
     );
     layer.max_duration =
         Setting::unknown("AWS documents no maximum WebSocket connection duration for ALB");
-    layer.client_keepalive = seconds_attr(
+    // The idle timeout is what closes an idle client connection, keep-alive ones included:
+    // it is the ALB's half of the race against an outer layer that pools connections to it
+    // (Cloudflare, CloudFront, an nginx upstream).
+    layer.client_keepalive = layer.idle_timeout.clone();
+    // `client_keep_alive.seconds` is not an idle timer: the connection's lifetime, counted
+    // from when it opens, whatever its traffic (provider-facts, corrections of 2026-12-01).
+    layer.client_connection_lifetime = seconds_attr(
         &lb.attributes,
         "client_keep_alive.seconds",
         &lb.arn,
         3600.0,
-        "ALB HTTP client keepalive 3600 s (client_keep_alive.seconds)",
-        LB_ATTRS_DOC,
+        "ALB closes a client connection gracefully 3600 s after it opened, however busy \
+         (client_keep_alive.seconds, 60-604800 s)",
+        ALB_ATTRS_DOC,
     );
     // The ALB idle timeout governs its connections to targets too: it is the ALB's half of
     // the keep-alive 502 race against the backend's own keep-alive.
@@ -130,8 +143,73 @@ fn alb_layer(s: &AlbSnapshot) -> Layer {
     }
     layer.access_log = access_log(&lb.attributes, &lb.arn);
     layer.cleartext_from_client = cleartext(s);
+    fill_rule(&mut layer, s);
     fill_target_side(&mut layer, s);
     layer
+}
+
+/// What the matched rule does to the handshake before it forwards: authentication, and the
+/// host and path its transforms send on.
+fn fill_rule(layer: &mut Layer, s: &AlbSnapshot) {
+    let rule = match &s.rule {
+        Ok(Some(rule)) => rule,
+        Ok(None) => return,
+        Err(u) => {
+            layer.handshake_auth = Setting::unknown(u.reason());
+            return;
+        }
+    };
+    let locator = match rule.priority {
+        super::RulePriority::Default => s
+            .listener
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .map(|l| l.arn.clone())
+            .unwrap_or_else(|| rule.arn.clone()),
+        super::RulePriority::Number(_) => rule.arn.clone(),
+    };
+    layer.handshake_auth = match rule.auth.iter().find(|a| a.stops_anonymous()) {
+        Some(a) => Setting::explicit_field(
+            a.kind.clone(),
+            &locator,
+            format!(
+                "{}[{}]{} ({})",
+                rule.actions_field(),
+                a.kind,
+                a.on_unauthenticated
+                    .as_deref()
+                    .map(|o| format!(" OnUnauthenticatedRequest {o}"))
+                    .unwrap_or_default(),
+                a.answer()
+            ),
+        ),
+        None if !rule.auth.is_empty() => Setting::explicit_field(
+            "none".to_string(),
+            &locator,
+            format!(
+                "{}[{}] OnUnauthenticatedRequest allow",
+                rule.actions_field(),
+                rule.auth[0].kind
+            ),
+        ),
+        None => Setting::explicit_field(
+            "none".to_string(),
+            &locator,
+            format!("{} (no authentication action)", rule.actions_field()),
+        ),
+    };
+    let host = s.request_host.as_str();
+    let path = s.request_path.as_str();
+    if let Some((new_host, new_path)) = super::apply_transforms(&rule.transforms, host, path) {
+        let kinds: Vec<&str> = rule.transforms.iter().map(|t| t.kind.as_str()).collect();
+        layer.rewrites_request = Some(crate::model::RequestRewrite {
+            host: new_host,
+            path: new_path,
+            locator: rule.arn.clone(),
+            field: format!("Transforms[{}]", kinds.join(", ")),
+        });
+    }
 }
 
 /// What happens to a cleartext (`ws://`) handshake for the host and path, pointing at the
@@ -208,8 +286,9 @@ fn nlb_layer(s: &AlbSnapshot) -> Layer {
             .unwrap_or("")
             .to_ascii_uppercase();
         layer.idle_timeout = match (proto.as_str(), &listener.attributes) {
-            ("TCP", Err(u)) => Setting::unknown(u.reason()),
-            ("TCP", Ok(attributes)) => seconds_attr(
+            ("TCP" | "TCP_UDP", Err(u)) => Setting::unknown(u.reason()),
+            // A WebSocket is a TCP flow: on a TCP_UDP listener the TCP idle timeout applies.
+            ("TCP" | "TCP_UDP", Ok(attributes)) => seconds_attr(
                 attributes,
                 "tcp.idle_timeout.seconds",
                 &listener.arn,
@@ -222,7 +301,7 @@ fn nlb_layer(s: &AlbSnapshot) -> Layer {
                 "NLB TLS listeners have a fixed 350 s idle timeout",
                 NLB_IDLE_DOC,
             ),
-            ("UDP" | "TCP_UDP", _) => Setting::default_documented(
+            ("UDP", _) => Setting::default_documented(
                 Seconds(120.0),
                 "NLB UDP flows idle out after 120 s",
                 NLB_IDLE_DOC,
@@ -394,6 +473,7 @@ fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
     }
 
     layer.stickiness = stickiness(s, rule, &tgs);
+    target_kinds(layer, &tgs);
 
     // A sum with one group's count missing is no count at all.
     let total: Result<u32, _> = tgs.iter().map(|t| t.targets.as_ref()).sum();
@@ -409,24 +489,140 @@ fn fill_target_side(layer: &mut Layer, s: &AlbSnapshot) {
         ),
     };
 
-    layer.drain_timeout = tgs
-        .iter()
-        .map(|t| match &t.attributes {
-            Ok(attributes) => seconds_attr(
-                attributes,
-                "deregistration_delay.timeout_seconds",
-                &t.arn,
-                300.0,
-                "deregistration delay 300 s (deregistration_delay.timeout_seconds, 0-3600 s)",
-                TG_ATTRS_DOC,
+    if s.lb.kind == LbKind::Network {
+        nlb_draining(layer, &tgs);
+        return;
+    }
+    layer.drain_timeout = shortest(tgs.iter().map(|t| match &t.attributes {
+        Ok(attributes) => seconds_attr(
+            attributes,
+            "deregistration_delay.timeout_seconds",
+            &t.arn,
+            300.0,
+            "deregistration delay 300 s (deregistration_delay.timeout_seconds, 0-3600 s)",
+            TG_ATTRS_DOC,
+        ),
+        Err(u) => Setting::unknown(u.reason()),
+    }));
+}
+
+/// The shortest known of several settings (the group that cuts first speaks for the layer).
+fn shortest(all: impl Iterator<Item = Setting<Seconds>>) -> Setting<Seconds> {
+    all.min_by(|a, b| {
+        let v = |s: &Setting<Seconds>| s.value.map(|x| x.0).unwrap_or(f64::INFINITY);
+        v(a).total_cmp(&v(b))
+    })
+    .unwrap_or_default()
+}
+
+/// Target groups whose targets cannot carry a WebSocket: a Lambda function (ALB rejects the
+/// upgrade with 400) or a group with the target optimizer on. Any such group receiving
+/// traffic makes WebSockets fail for the handshakes it gets.
+fn target_kinds(layer: &mut Layer, tgs: &[&TargetGroupSnapshot]) {
+    if let Some(t) = tgs.iter().find(|t| {
+        t.target_type
+            .as_deref()
+            .is_some_and(|k| k.eq_ignore_ascii_case("lambda"))
+    }) {
+        layer.websocket = Setting::explicit_field(
+            WebsocketSupport::Disabled,
+            &t.arn,
+            format!(
+                "TargetType lambda (Lambda targets do not support WebSockets: the upgrade is \
+                 answered 400, {ALB_LAMBDA_DOC})"
             ),
-            Err(u) => Setting::unknown(u.reason()),
-        })
-        .min_by(|a, b| {
-            let v = |s: &Setting<Seconds>| s.value.map(|x| x.0).unwrap_or(f64::INFINITY);
-            v(a).total_cmp(&v(b))
-        })
-        .unwrap_or_default();
+        );
+    } else if let Some(t) = tgs.iter().find(|t| t.target_control_port.is_some()) {
+        layer.websocket = Setting::explicit_field(
+            WebsocketSupport::Disabled,
+            &t.arn,
+            format!(
+                "TargetControlPort {} (the target optimizer is on; requests to such target \
+                 groups do not support WebSockets)",
+                t.target_control_port.unwrap_or_default()
+            ),
+        );
+    }
+}
+
+/// NLB draining: at the end of `deregistration_delay.timeout_seconds` open connections are
+/// closed only when `deregistration_delay.connection_termination.enabled` (default true for
+/// UDP/TCP_UDP groups, false otherwise); connections to a target failing its health checks
+/// are reset unless `target_health_state.unhealthy.connection_termination.enabled` is false
+/// (default true), after `target_health_state.unhealthy.draining_interval_seconds` (0 s).
+fn nlb_draining(layer: &mut Layer, tgs: &[&TargetGroupSnapshot]) {
+    const TERMINATE: &str = "deregistration_delay.connection_termination.enabled";
+    const UNHEALTHY: &str = "target_health_state.unhealthy.connection_termination.enabled";
+    const UNHEALTHY_DRAIN: &str = "target_health_state.unhealthy.draining_interval_seconds";
+    let udp = |t: &TargetGroupSnapshot| {
+        matches!(
+            t.protocol
+                .as_deref()
+                .map(str::to_ascii_uppercase)
+                .as_deref(),
+            Some("UDP") | Some("TCP_UDP")
+        )
+    };
+    layer.drain_timeout = shortest(tgs.iter().map(|t| {
+        let a = match &t.attributes {
+            Ok(a) => a,
+            Err(u) => return Setting::unknown(u.reason()),
+        };
+        let terminates = bool_attr(a, TERMINATE).unwrap_or_else(|| udp(t));
+        if !terminates {
+            return Setting::unknown(format!(
+                "{} keeps open connections past deregistration_delay.timeout_seconds \
+                 ({TERMINATE} {}): a deploy does not cut them, they end when they close or \
+                 idle out",
+                t.name,
+                if a.contains_key(TERMINATE) {
+                    "false"
+                } else {
+                    "false by default"
+                }
+            ));
+        }
+        let mut delay = seconds_attr(
+            a,
+            "deregistration_delay.timeout_seconds",
+            &t.arn,
+            300.0,
+            "NLB closes connections still open 300 s after deregistration \
+             (deregistration_delay.timeout_seconds, with connection termination on)",
+            NLB_TG_DOC,
+        );
+        if let Origin::Explicit { field, .. } = &mut delay.origin {
+            *field = Some(format!(
+                "deregistration_delay.timeout_seconds with {TERMINATE} true"
+            ));
+        }
+        delay
+    }));
+    layer.unhealthy_drain_timeout = shortest(tgs.iter().map(|t| {
+        let a = match &t.attributes {
+            Ok(a) => a,
+            Err(u) => return Setting::unknown(u.reason()),
+        };
+        // UDP and TCP_UDP groups cannot enable it.
+        let terminates = bool_attr(a, UNHEALTHY).unwrap_or(!udp(t));
+        if !terminates {
+            return Setting::unknown(format!(
+                "{} keeps connections to unhealthy targets open ({UNHEALTHY} false)",
+                t.name
+            ));
+        }
+        match (a.get(UNHEALTHY), a.get(UNHEALTHY_DRAIN)) {
+            (_, Some(_)) => seconds_attr(a, UNHEALTHY_DRAIN, &t.arn, 0.0, "", NLB_TG_DOC),
+            (Some(_), None) => Setting::explicit_field(Seconds(0.0), &t.arn, UNHEALTHY),
+            (None, None) => Setting::default_documented(
+                Seconds(0.0),
+                "NLB resets connections to a target as soon as it fails its health checks \
+                 (target_health_state.unhealthy.connection_termination.enabled defaults to \
+                 true, draining_interval_seconds to 0)",
+                NLB_TG_DOC,
+            ),
+        }
+    }));
 }
 
 fn http_version(protocol_version: &str) -> String {
@@ -525,6 +721,8 @@ mod tests {
             attributes: Ok(BTreeMap::new()),
         };
         AlbSnapshot {
+            request_host: "ws.example.com".into(),
+            request_path: "/ws/".into(),
             lb: LoadBalancerSnapshot {
                 arn: "arn:lb".into(),
                 name: "web".into(),
@@ -550,6 +748,8 @@ mod tests {
                     group_stickiness: None,
                 }),
                 redirect: None,
+                transforms: vec![],
+                auth: vec![],
             })),
             target_groups: Ok(tgs),
             cleartext: Ok(CleartextEntry::NoListener { port: 80 }),
@@ -568,6 +768,7 @@ mod tests {
             protocol: Some("HTTP".into()),
             protocol_version: version.map(str::to_string),
             target_type: Some("ip".into()),
+            target_control_port: None,
             weight,
             attributes: Ok(BTreeMap::new()),
             targets: Ok(targets),
@@ -641,6 +842,8 @@ mod tests {
             action: action.into(),
             forward: None,
             redirect: redirect.map(str::to_string),
+            transforms: vec![],
+            auth: vec![],
         };
         let cleartext_of = |entry: CleartextEntry| {
             let mut s = snapshot(LbKind::Application, "HTTPS", vec![tg("a", None, None, 1)]);
@@ -756,5 +959,67 @@ mod tests {
         assert!(l.targets.value.is_none() && l.upstream_http_version.value.is_none());
         assert_eq!(l.client_protocols.value.unwrap(), vec!["http1.1", "h2"]);
         assert_eq!(s.failures().len(), 1);
+    }
+
+    #[test]
+    fn nlb_termination_defaults_follow_the_group_protocol() {
+        let mut udp = tg("udp", None, None, 1);
+        udp.protocol = Some("TCP_UDP".into());
+        let l = to_layer(&snapshot(LbKind::Network, "TCP_UDP", vec![udp]));
+        // TCP_UDP groups terminate at the end of the delay by default, and cannot reset
+        // connections of unhealthy targets.
+        assert_eq!(l.drain_timeout.value, Some(Seconds(300.0)));
+        assert!(l.unhealthy_drain_timeout.value.is_none());
+        assert_eq!(l.idle_timeout.value, Some(Seconds(350.0)));
+
+        let mut tcp = tg("tcp", None, None, 1);
+        tcp.protocol = Some("TCP".into());
+        let mut attrs = BTreeMap::new();
+        attrs.insert(
+            "target_health_state.unhealthy.connection_termination.enabled".to_string(),
+            "false".to_string(),
+        );
+        attrs.insert(
+            "deregistration_delay.connection_termination.enabled".to_string(),
+            "false".to_string(),
+        );
+        tcp.attributes = Ok(attrs);
+        let l = to_layer(&snapshot(LbKind::Network, "TCP", vec![tcp]));
+        assert!(l.drain_timeout.value.is_none());
+        assert!(l.unhealthy_drain_timeout.value.is_none());
+    }
+
+    #[test]
+    fn authentication_and_lambda_targets_reach_the_layer() {
+        use crate::providers::alb::AuthAction;
+        let mut lambda = tg("fn", None, None, 1);
+        lambda.target_type = Some("lambda".into());
+        let mut s = snapshot(LbKind::Application, "HTTPS", vec![lambda]);
+        if let Ok(Some(rule)) = &mut s.rule {
+            rule.auth = vec![
+                AuthAction {
+                    kind: "authenticate-cognito".into(),
+                    on_unauthenticated: Some("allow".into()),
+                    order: Some(1),
+                },
+                AuthAction {
+                    kind: "jwt-validation".into(),
+                    on_unauthenticated: None,
+                    order: Some(2),
+                },
+            ];
+        }
+        let l = to_layer(&s);
+        assert_eq!(l.websocket.value, Some(WebsocketSupport::Disabled));
+        // `allow` lets an anonymous handshake through; the JWT check after it does not.
+        assert_eq!(l.handshake_auth.value.as_deref(), Some("jwt-validation"));
+        assert!(l
+            .handshake_auth
+            .origin
+            .describe()
+            .contains("401 without a valid bearer token"));
+        // client_keep_alive.seconds is a lifetime; idle keep-alive is the idle timeout.
+        assert_eq!(l.client_keepalive, l.idle_timeout);
+        assert_eq!(l.client_connection_lifetime.value, Some(Seconds(3600.0)));
     }
 }

@@ -5,13 +5,17 @@
 //! redacted, goes out only in a sensitive `Authorization` header, and every piece of server
 //! text is scrubbed of it before it can reach an error message.
 
-use super::envelope::{decode, Page};
+use super::envelope::{decode, Page, AMBIGUOUS_AUTH_CODES};
 use super::error::CloudflareError;
+use super::message::ApiMessage;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::Url;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The only place the token is read from (DESIGN §1: credentials never come from argv).
@@ -68,6 +72,71 @@ pub struct CloudflareClient {
     base: Url,
     token: Option<ApiToken>,
     options: ClientOptions,
+    /// Token-verify answers by owner (`""` for the user, else the account id): asked at most
+    /// once each per run, and only after a refusal that needs it.
+    verified: Arc<tokio::sync::Mutex<HashMap<String, TokenCheck>>>,
+}
+
+/// A list as read: what decoded, and each item that did not.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Listed<T> {
+    pub items: Vec<T>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// One list item that could not be decoded (and so was left out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    /// The list it belongs to ("DNS records named ws.example.com in zone example.com").
+    pub what: String,
+    /// Its position in the whole list, from 0.
+    pub index: u32,
+    pub id: Option<String>,
+    /// Its `name`, when it had one: a skipped item named like the hostname matters.
+    pub name: Option<String>,
+    pub why: String,
+}
+
+impl Skipped {
+    /// Whether the skipped item was named `name`.
+    pub fn names(&self, name: &str) -> bool {
+        self.name
+            .as_deref()
+            .is_some_and(|n| n.trim().trim_end_matches('.').eq_ignore_ascii_case(name))
+    }
+
+    /// The sentence a notice carries.
+    pub fn describe(&self) -> String {
+        let which = match (&self.id, &self.name) {
+            (Some(id), Some(n)) => format!("{n} (id {id})"),
+            (Some(id), None) => format!("id {id}"),
+            (None, Some(n)) => n.clone(),
+            (None, None) => format!("item {}", self.index + 1),
+        };
+        format!(
+            "one entry of {} was skipped, the rest were read: {which} does not have the documented shape ({})",
+            self.what, self.why
+        )
+    }
+}
+
+/// What token verify said.
+#[derive(Debug, Clone, PartialEq)]
+enum TokenCheck {
+    Active,
+    /// `disabled` or `expired`.
+    Status(String),
+    /// Verify itself refused the token.
+    Invalid(Vec<ApiMessage>),
+    /// Verify could not be asked (network, timeout, a body of another shape).
+    Failed(String),
+}
+
+/// `result` of `GET /user/tokens/verify`: `{"id", "status": "active"|"disabled"|"expired",
+/// "not_before"?, "expires_on"?}` (API reference, User → Tokens → Verify Token).
+#[derive(Debug, Deserialize)]
+struct TokenStatus {
+    status: String,
 }
 
 /// Written by hand so a `{:?}` of the client (or of anything holding it) never shows the token.
@@ -138,6 +207,7 @@ impl CloudflareClient {
             base,
             token: token.map(ApiToken),
             options,
+            verified: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
         })
     }
 
@@ -216,24 +286,67 @@ impl CloudflareClient {
         }
     }
 
-    /// Every page of a list endpoint, in order. `result_info.total_pages` says when to stop;
-    /// an answer without it is a single page.
+    /// Every page of a list endpoint, in order, asking `per_page` items a page.
+    ///
+    /// Where the list ends, as the API and cloudflare-go's `pagination.go` tell it:
+    /// `result_info.total_pages` when present; else `total_count` / `per_page`; else the
+    /// first page shorter than `per_page`. A page that brings only items already seen means
+    /// the endpoint ignores `page` (it answered the whole list each time), and ends it too.
+    /// Running past `max_pages` is an error, never a silent stop.
+    ///
+    /// Items are decoded one by one: one that does not fit `T` (a record without `content`)
+    /// is skipped and reported in [`Listed::skipped`], and the others are kept.
     pub(crate) async fn get_all<T: DeserializeOwned>(
         &self,
         what: &str,
         segments: &[&str],
         query: &[(&str, String)],
-    ) -> Result<Vec<T>, CloudflareError> {
-        let mut all = Vec::new();
+        per_page: u32,
+    ) -> Result<Listed<T>, CloudflareError> {
+        let mut out = Listed {
+            items: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for page in 1..=self.options.max_pages {
             let mut q = query.to_vec();
             q.push(("page", page.to_string()));
-            let got: Page<Vec<T>> = self.get(what, segments, &q).await?;
-            let n = got.result.len();
-            all.extend(got.result);
-            let total = got.info.as_ref().and_then(|i| i.total_pages).unwrap_or(1);
-            if n == 0 || page >= total {
-                return Ok(all);
+            q.push(("per_page", per_page.to_string()));
+            let got: Page<Vec<serde_json::Value>> = self.get(what, segments, &q).await?;
+            let n = got.result.len() as u32;
+            let mut fresh = 0u32;
+            for (i, raw) in got.result.into_iter().enumerate() {
+                let id = raw.get("id").and_then(|v| v.as_str()).map(str::to_string);
+                if let Some(id) = &id {
+                    if !seen.insert(id.clone()) {
+                        continue;
+                    }
+                }
+                fresh += 1;
+                let name = raw.get("name").and_then(|v| v.as_str()).map(str::to_string);
+                match serde_path_to_error::deserialize::<_, T>(raw) {
+                    Ok(item) => out.items.push(item),
+                    Err(e) => out.skipped.push(Skipped {
+                        what: what.to_string(),
+                        index: (page - 1) * per_page + i as u32,
+                        id,
+                        name,
+                        why: format!("at `{}`: {}", e.path(), e.inner()),
+                    }),
+                }
+            }
+            let info = got.info.unwrap_or_default();
+            let per = info.per_page.filter(|p| *p > 0).unwrap_or(per_page);
+            let total_pages = info
+                .total_pages
+                .filter(|t| *t > 0)
+                .or_else(|| info.total_count.filter(|c| *c > 0).map(|c| c.div_ceil(per)));
+            let last = match total_pages {
+                Some(t) => page >= t,
+                None => n < per,
+            };
+            if n == 0 || fresh == 0 || last {
+                return Ok(out);
             }
         }
         Err(CloudflareError::Malformed {
@@ -243,6 +356,117 @@ impl CloudflareClient {
                 self.options.max_pages
             ),
         })
+    }
+
+    /// Turns a refusal that may mean "invalid token" or "valid token without the permission"
+    /// (9109, 10000, a 403) into the one it is, by asking the token-verify endpoint (once per
+    /// run and token owner: the answer is cached). `permission` is Cloudflare's name for what
+    /// this read needs; `account` is where an account-owned token is verified.
+    pub(crate) async fn explain_denial(
+        &self,
+        e: CloudflareError,
+        permission: &str,
+        account: Option<&str>,
+    ) -> CloudflareError {
+        let ambiguous = match &e {
+            CloudflareError::Forbidden { .. } => true,
+            CloudflareError::Unauthorized { errors, .. } => errors
+                .iter()
+                .flat_map(ApiMessage::codes)
+                .any(|c| AMBIGUOUS_AUTH_CODES.contains(&c)),
+            _ => false,
+        };
+        if !ambiguous {
+            return e;
+        }
+        let mut check = self.verify(None).await;
+        if let (TokenCheck::Invalid(_), Some(acct)) = (&check, account) {
+            // A user-token verify refuses an account-owned token; its own endpoint is
+            // under the account.
+            let acct_check = self.verify(Some(acct)).await;
+            if !matches!(acct_check, TokenCheck::Invalid(_) | TokenCheck::Failed(_)) {
+                check = acct_check;
+            }
+        }
+        let (what, status, errors) = match e {
+            CloudflareError::Forbidden {
+                what,
+                status,
+                errors,
+                ..
+            }
+            | CloudflareError::Unauthorized {
+                what,
+                status,
+                errors,
+                ..
+            } => (what, status, errors),
+            other => return other,
+        };
+        match check {
+            TokenCheck::Active => CloudflareError::Forbidden {
+                what,
+                status,
+                errors,
+                permission: Some(permission.to_string()),
+            },
+            TokenCheck::Status(s) => CloudflareError::Unauthorized {
+                what,
+                status,
+                errors,
+                verified: Some(format!("token verify says the token is {s}")),
+            },
+            TokenCheck::Invalid(v) => CloudflareError::Unauthorized {
+                what,
+                status,
+                errors,
+                verified: Some(format!(
+                    "token verify refuses it too ({})",
+                    v.iter()
+                        .map(ApiMessage::text)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )),
+            },
+            // Verify itself could not be asked: the refusal stays as ambiguous as it was, and
+            // says so with the permission it would need.
+            TokenCheck::Failed(why) => CloudflareError::Forbidden {
+                what,
+                status,
+                errors,
+                permission: None,
+            }
+            .with_unverified(permission, &why),
+        }
+    }
+
+    /// `GET /user/tokens/verify` (or `/accounts/{id}/tokens/verify` for an account-owned
+    /// token), cached per owner for the life of the client.
+    async fn verify(&self, account: Option<&str>) -> TokenCheck {
+        let key = account.unwrap_or("").to_string();
+        let mut cache = self.verified.lock().await;
+        if let Some(c) = cache.get(&key) {
+            return c.clone();
+        }
+        let segments: Vec<&str> = match account {
+            None => vec!["user", "tokens", "verify"],
+            Some(a) => vec!["accounts", a, "tokens", "verify"],
+        };
+        let got = self
+            .get::<TokenStatus>("token verify", &segments, &[])
+            .await;
+        let check = match got {
+            Ok(p) if p.result.status == "active" => TokenCheck::Active,
+            Ok(p) => TokenCheck::Status(p.result.status),
+            Err(
+                CloudflareError::Unauthorized { errors, .. }
+                | CloudflareError::Forbidden { errors, .. }
+                | CloudflareError::Api { errors, .. },
+            ) => TokenCheck::Invalid(errors),
+            Err(e) => TokenCheck::Failed(e.to_string()),
+        };
+        cache.insert(key, check.clone());
+        check
     }
 
     fn backoff(&self, attempt: u32) -> Duration {

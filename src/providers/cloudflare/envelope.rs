@@ -38,26 +38,37 @@ pub struct Page<T> {
 struct RawEnvelope {
     #[serde(default)]
     success: Option<bool>,
+    /// Kept raw: entries that are plain strings (or worse) must not fail the whole answer.
     #[serde(default)]
-    errors: Vec<ApiMessage>,
+    errors: serde_json::Value,
     #[serde(default)]
     result: Option<serde_json::Value>,
     #[serde(default)]
     result_info: Option<ResultInfo>,
 }
 
-/// Codes Cloudflare answers when the credentials themselves are wrong, whatever the HTTP
+/// Codes Cloudflare answers when the credentials themselves may be wrong, whatever the HTTP
 /// status: missing headers (9106), an invalid or expired token (9109, 1000), unknown
 /// key/e-mail (9103), a malformed `Authorization` header (6003 with 6111 in its chain).
+/// 9109 is also answered to a valid token that lacks the permission ("Unauthorized to access
+/// requested resource"); the client tells the two apart with the token-verify endpoint.
 const INVALID_TOKEN_CODES: &[i64] = &[1000, 6003, 6111, 9103, 9106, 9109];
 
 /// The generic "Authentication error": a bad token outside a 403, a valid token without the
-/// permission inside one.
+/// permission inside one. Also resolved by token verify.
 const AUTH_ERROR: i64 = 10000;
 
-/// "Invalid zone identifier" (1001), "Could not route" / "No route" (7003, 7000): the
-/// resource named in the path does not exist.
-const NOT_FOUND_CODES: &[i64] = &[1001, 7000, 7003];
+/// Codes that mean "invalid token" or "valid token, missing permission" depending on the
+/// token: the ones worth a token-verify call.
+pub(super) const AMBIGUOUS_AUTH_CODES: &[i64] = &[9109, AUTH_ERROR];
+
+/// "Could not route" / "No route" (7003, 7000): the resource named in the path does not
+/// exist.
+const NOT_FOUND_CODES: &[i64] = &[7000, 7003];
+
+/// 1001 is "Invalid zone identifier" on zone paths but is reused for unrelated refusals, so it
+/// means "not found" only when its message says so.
+const INVALID_ZONE: i64 = 1001;
 
 /// Decodes one HTTP answer. `what` names the request in errors ("zone settings/ssl"). The body
 /// must already be redacted (the client does that) because parts of it end up in messages.
@@ -79,7 +90,7 @@ pub fn decode<T: DeserializeOwned>(
     })?;
     let ok_status = (200..300).contains(&status);
     if !ok_status || env.success != Some(true) {
-        return Err(classify_failure(what, status, env.errors));
+        return Err(classify_failure(what, status, ApiMessage::list(env.errors)));
     }
     let raw = match env.result {
         Some(v) if !v.is_null() => v,
@@ -108,7 +119,12 @@ fn classify_failure(what: &str, status: u16, errors: Vec<ApiMessage>) -> Cloudfl
     let has = |set: &[i64]| codes.iter().any(|c| set.contains(c));
     let what = what.to_string();
     if status == 401 || has(INVALID_TOKEN_CODES) {
-        return CloudflareError::Unauthorized { status, errors };
+        return CloudflareError::Unauthorized {
+            what,
+            status,
+            errors,
+            verified: None,
+        };
     }
     if status == 403 {
         // A 403 without an invalid-token code is a valid token lacking a permission, or a plan
@@ -117,12 +133,21 @@ fn classify_failure(what: &str, status: u16, errors: Vec<ApiMessage>) -> Cloudfl
             what,
             status,
             errors,
+            permission: None,
         };
     }
     if has(&[AUTH_ERROR]) {
-        return CloudflareError::Unauthorized { status, errors };
+        return CloudflareError::Unauthorized {
+            what,
+            status,
+            errors,
+            verified: None,
+        };
     }
-    if status == 404 || has(NOT_FOUND_CODES) {
+    let invalid_zone = errors.iter().any(|e| {
+        e.code == INVALID_ZONE && e.message.to_ascii_lowercase().contains("zone identifier")
+    });
+    if status == 404 || has(NOT_FOUND_CODES) || invalid_zone {
         return CloudflareError::NotFound {
             what,
             status: Some(status),
@@ -184,6 +209,20 @@ mod tests {
             decode::<Thing>("x", 400, body).unwrap_err().gap_code(),
             GapCode::NotFound
         );
+        // The same number with another meaning is not "not found".
+        let body = r#"{"success":false,"errors":[{"code":1001,"message":"Invalid request"}],"result":null}"#;
+        assert_eq!(
+            decode::<Thing>("x", 400, body).unwrap_err().gap_code(),
+            GapCode::ApiError
+        );
+    }
+
+    #[test]
+    fn an_error_list_of_plain_strings_is_still_read() {
+        let body = r#"{"success":false,"errors":["zone is locked"],"result":null}"#;
+        let err = decode::<Thing>("x", 400, body).unwrap_err();
+        assert_eq!(err.gap_code(), GapCode::ApiError);
+        assert!(err.to_string().contains("zone is locked"), "{err}");
     }
 
     #[test]

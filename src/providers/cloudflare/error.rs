@@ -13,17 +13,24 @@ pub enum CloudflareError {
     #[error("Cloudflare API configuration: {0}")]
     Config(String),
     /// The token was refused: missing, malformed, expired, revoked (9106, 9109, 10000, …).
-    #[error("Cloudflare rejected the API token (HTTP {status}{}): check CLOUDFLARE_API_TOKEN", codes_text(.errors))]
+    #[error("Cloudflare rejected the API token (HTTP {status}{}{}): check CLOUDFLARE_API_TOKEN", codes_text(.errors), verified_text(.verified))]
     Unauthorized {
+        /// The read that was refused.
+        what: String,
         status: u16,
         errors: Vec<ApiMessage>,
+        /// What the token-verify endpoint said about the token, when it was asked.
+        verified: Option<String>,
     },
     /// The token is valid but may not read this resource, or the plan does not include it.
-    #[error("Cloudflare denied access to {what} (HTTP {status}{})", codes_text(.errors))]
+    #[error("Cloudflare denied access to {what} (HTTP {status}{}){}", codes_text(.errors), permission_text(.permission))]
     Forbidden {
         what: String,
         status: u16,
         errors: Vec<ApiMessage>,
+        /// The token permission this read needs (Cloudflare's name for it), when the
+        /// token-verify endpoint confirmed the token itself is valid.
+        permission: Option<String>,
     },
     #[error("Cloudflare has no {what}{}", not_found_detail(.status, .errors))]
     NotFound {
@@ -60,6 +67,34 @@ pub enum CloudflareError {
 }
 
 impl CloudflareError {
+    /// A refusal token verify could not settle: the message names the permission the read
+    /// would need, and why the token itself was not checked.
+    pub(super) fn with_unverified(self, permission: &str, why: &str) -> CloudflareError {
+        match self {
+            CloudflareError::Forbidden {
+                what,
+                status,
+                mut errors,
+                ..
+            } => {
+                errors.push(ApiMessage {
+                    code: 0,
+                    message: format!(
+                        "either the token is invalid or it lacks the \"{permission}\" permission; token verify could not tell ({why})"
+                    ),
+                    error_chain: Vec::new(),
+                });
+                CloudflareError::Forbidden {
+                    what,
+                    status,
+                    errors,
+                    permission: None,
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The code the `Gap` carries.
     pub fn gap_code(&self) -> GapCode {
         match self {
@@ -81,11 +116,25 @@ fn codes_text(errors: &[ApiMessage]) -> String {
     if errors.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = errors
-        .iter()
-        .map(|e| format!("{} {}", e.code, e.message))
-        .collect();
+    let parts: Vec<String> = errors.iter().map(ApiMessage::text).collect();
     format!(", {}", parts.join("; "))
+}
+
+fn verified_text(verified: &Option<String>) -> String {
+    match verified {
+        Some(v) => format!("; {v}"),
+        None => String::new(),
+    }
+}
+
+fn permission_text(permission: &Option<String>) -> String {
+    match permission {
+        Some(p) => format!(
+            ": the token is valid (token verify says active), so it lacks the \"{p}\" \
+             permission (add it to the token) or the zone's plan does not include this product"
+        ),
+        None => String::new(),
+    }
 }
 
 fn not_found_detail(status: &Option<u16>, errors: &[ApiMessage]) -> String {

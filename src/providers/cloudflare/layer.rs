@@ -3,6 +3,7 @@
 
 use super::error::CloudflareError;
 use super::load_balancers::{pool_locator, LoadBalancer, Pool};
+use super::rulesets::RuleValue;
 use super::settings::ZoneSettings;
 use super::zone::{DnsRecord, Zone};
 use crate::model::{
@@ -19,6 +20,10 @@ const LIMITS_DOC: &str =
     "https://developers.cloudflare.com/fundamentals/reference/connection-limits/";
 const AFFINITY_DOC: &str =
     "https://developers.cloudflare.com/load-balancing/understand-basics/session-affinity/";
+const STEERING_DOC: &str =
+    "https://developers.cloudflare.com/load-balancing/understand-basics/traffic-steering/";
+const TUNNEL_DOC: &str =
+    "https://developers.cloudflare.com/cloudflare-one/networks/connectors/cloudflare-tunnel/";
 
 /// Cloudflare does not publish its WebSocket idle timeout. About 100 s of silence is what
 /// operators commonly report (it matches the historic 100 s proxy read timeout); one 2026
@@ -41,10 +46,22 @@ pub(crate) enum Backends<'a> {
     },
 }
 
+/// What the zone's Configuration Rules say about the SSL mode for this request.
+pub(crate) enum SslRule<'a> {
+    /// No rule sets it: the zone setting applies.
+    None,
+    /// A matching rule sets it (the last one wins).
+    Set(&'a RuleValue<String>),
+    /// A rule that sets it could not be evaluated (or the rules could not be read): the mode
+    /// for this hostname is not known.
+    Undecided(String),
+}
+
 pub(crate) fn build_layer(
     zone: &Zone,
     settings: &ZoneSettings,
     backends: &Backends<'_>,
+    ssl_rule: &SslRule<'_>,
 ) -> (Layer, Vec<Gap>) {
     let mut layer = Layer::new(LAYER_ID, LayerKind::Cdn, Provider::Cloudflare, &zone.name);
     layer.locator = Some(format!("zone/{}", zone.id));
@@ -70,11 +87,22 @@ pub(crate) fn build_layer(
     };
 
     // `off` and `flexible` reach the origin over plain HTTP: a `wss://` client gets `ws` to
-    // the origin. `full`, `strict` (and Enterprise's `origin_pull`) use TLS.
-    layer.tls_to_origin = match settings.str_value("ssl") {
-        Some("off" | "flexible") => explicit(false, settings, "ssl"),
-        Some("full" | "strict" | "origin_pull") => explicit(true, settings, "ssl"),
-        _ => unreadable(settings, "ssl"),
+    // the origin. `full`, `strict` (and Enterprise's `origin_pull`) use TLS. `off` also
+    // serves no TLS to visitors at all (SSL modes docs: "no encryption" between visitor and
+    // Cloudflare), so a `wss://` client fails at the edge itself.
+    let (mode, locator, field) = match ssl_rule {
+        SslRule::Set(r) => (Some(r.value.as_str()), r.locator.clone(), r.field),
+        _ => (settings.str_value("ssl"), settings.locator("ssl"), "value"),
+    };
+    let at = |v: bool| Setting::explicit_field(v, locator.clone(), field);
+    (layer.tls_to_origin, layer.tls_from_client) = match (ssl_rule, mode) {
+        (SslRule::Undecided(why), _) => {
+            (Setting::unknown(why.clone()), Setting::unknown(why.clone()))
+        }
+        (_, Some("off")) => (at(false), at(false)),
+        (_, Some("flexible")) => (at(false), at(true)),
+        (_, Some("full" | "strict" | "origin_pull")) => (at(true), at(true)),
+        _ => (unreadable(settings, "ssl"), unreadable(settings, "ssl")),
     };
 
     layer.client_protocols = client_protocols(settings);
@@ -89,6 +117,16 @@ pub(crate) fn build_layer(
             settings.locator("origin_max_http_version")
         )),
         _ => unreadable(settings, "origin_max_http_version"),
+    };
+
+    // The time Cloudflare waits between two reads from the origin for an HTTP response (524
+    // when it runs out); answered as a number, or as a string such as "2" (seconds either
+    // way). Not documented to apply once a WebSocket is upgraded.
+    layer.response_timeout = match settings.seconds_value("proxy_read_timeout") {
+        Some(v) => {
+            Setting::explicit_field(Seconds(v), settings.locator("proxy_read_timeout"), "value")
+        }
+        None => unreadable(settings, "proxy_read_timeout"),
     };
 
     layer.idle_timeout = Setting::assumed(
@@ -196,10 +234,13 @@ fn idle_basis(settings: &ZoneSettings) -> String {
             Some(false) => ", not editable on this plan",
             None => "",
         };
+        let value = settings
+            .seconds_value("proxy_read_timeout")
+            .map(|s| Seconds(s).to_string())
+            .unwrap_or_else(|| v.value.to_string());
         basis.push_str(&format!(
-            ". The zone's proxy_read_timeout is {} s{editable} ({}); it governs HTTP responses \
-             and is not documented to apply to upgraded WebSockets",
-            v.value,
+            ". The zone's proxy_read_timeout is {value}{editable} ({}); it governs HTTP \
+             responses and is not documented to apply to upgraded WebSockets",
             settings.locator("proxy_read_timeout")
         ));
     }
@@ -248,6 +289,7 @@ fn map_load_balancer(
 ) {
     let lb_loc = lb.locator(&zone.id);
     layer.stickiness = stickiness(lb, &lb_loc);
+    layer.balancing = steering(lb, &lb_loc);
     layer.drain_timeout = match lb
         .session_affinity_attributes
         .as_ref()
@@ -267,10 +309,12 @@ fn map_load_balancer(
     let mut unread = Vec::new();
     for (id, read) in pools {
         match read {
+            // An origin of weight 0 gets no share of its pool's traffic: not a backend a
+            // WebSocket can land on, so not counted.
             Ok(pool) if pool.enabled != Some(false) => addresses.extend(
                 pool.origins
                     .iter()
-                    .filter(|o| o.is_enabled())
+                    .filter(|o| o.receives_traffic())
                     .map(|o| o.address.as_str()),
             ),
             Ok(_) => {}
@@ -293,14 +337,59 @@ fn map_load_balancer(
         Setting::explicit_field(
             addresses.len() as u32,
             locator,
-            format!("enabled origins of pools {}", ids.join(", ")),
+            format!(
+                "enabled origins of weight above 0 in pools {}",
+                ids.join(", ")
+            ),
         )
     } else {
         Setting::unknown(format!("pools {} not read", unread.join(", ")))
     };
 }
 
+/// `steering_policy`: how the load balancer picks a pool (and so an origin) for a new
+/// connection. `""` and `off` are failover in pool order.
+fn steering(lb: &LoadBalancer, lb_loc: &str) -> Setting<String> {
+    match lb.steering_policy.as_deref() {
+        None | Some("") => Setting::default_documented(
+            "failover".to_string(),
+            "steering_policy unset: pools are used in failover order",
+            STEERING_DOC,
+        ),
+        Some("off") => Setting::explicit_field("failover".to_string(), lb_loc, "steering_policy"),
+        Some(p) => Setting::explicit_field(p.to_string(), lb_loc, "steering_policy"),
+    }
+}
+
+fn affinity_mode(mode: Option<&str>) -> &str {
+    match mode {
+        None | Some("") => "none",
+        Some(m) => m,
+    }
+}
+
 fn stickiness(lb: &LoadBalancer, lb_loc: &str) -> Setting<Stickiness> {
+    // A rule that overrides the affinity to none sends the requests it matches to any
+    // origin: for those clients there is no stickiness, whatever the default says.
+    if affinity_mode(lb.session_affinity.as_deref()) != "none" {
+        for (i, r) in lb.rules.iter().enumerate().filter(|(_, r)| !r.disabled) {
+            let o = r
+                .overrides
+                .as_ref()
+                .and_then(|o| o.session_affinity.as_deref());
+            if o.is_some() && affinity_mode(o) == "none" {
+                return Setting::explicit_field(
+                    Stickiness::none(),
+                    lb_loc,
+                    format!(
+                        "rules[{i}].overrides.session_affinity (rule {:?}, when {})",
+                        r.name.as_deref().unwrap_or(""),
+                        r.condition.as_deref().unwrap_or("always")
+                    ),
+                );
+            }
+        }
+    }
     let ttl = lb
         .session_affinity_ttl
         .filter(|t| t.is_finite() && *t >= 0.0);
@@ -336,6 +425,33 @@ fn stickiness(lb: &LoadBalancer, lb_loc: &str) -> Setting<Stickiness> {
         },
     };
     Setting::explicit_field(mode, lb_loc, "session_affinity")
+}
+
+/// The Cloudflare Tunnel hop: `cloudflared` receives the edge's requests over its outbound
+/// connection and forwards them to the service its ingress rules name. What it does with a
+/// WebSocket is its own configuration (locally in `config.yml`, or remotely managed), which
+/// the API record does not show.
+pub(crate) fn tunnel_layer(zone: &Zone, tunnel_host: &str, record_locator: &str) -> Layer {
+    let id = tunnel_host.split('.').next().unwrap_or(tunnel_host);
+    let mut layer = Layer::new(
+        "cloudflared",
+        LayerKind::ReverseProxy,
+        Provider::Cloudflared,
+        format!("Cloudflare Tunnel {id}"),
+    );
+    layer.locator = Some(format!("account/{}/cfd_tunnel/{id}", account_id(zone)));
+    layer.proxies = Setting::explicit_field(true, record_locator, "content");
+    let why = format!(
+        "cloudflared's ingress rules and originRequest settings are in its own configuration \
+         (config.yml or the remotely managed tunnel), not in the DNS record ({TUNNEL_DOC})"
+    );
+    layer.idle_timeout = Setting::unknown(why.clone());
+    layer.forwards_upgrade = Setting::unknown(why);
+    layer
+}
+
+fn account_id(zone: &Zone) -> &str {
+    zone.account.as_ref().map(|a| a.id.as_str()).unwrap_or("?")
 }
 
 /// One gap per kind of failure, naming every setting it hit, so a token without the zone
@@ -392,6 +508,7 @@ mod tests {
             what: "x".into(),
             status: 403,
             errors: Vec::new(),
+            permission: None,
         };
         let slow = CloudflareError::Timeout {
             what: "y".into(),

@@ -33,6 +33,9 @@ pub enum NextHopKind {
     AwsLoadBalancer,
     /// `*.cloudfront.net`.
     Cloudfront,
+    /// `<uuid>.cfargotunnel.com`: a Cloudflare Tunnel, served by `cloudflared` wherever it
+    /// runs; the name resolves nowhere else.
+    CloudflareTunnel,
     IpAddress,
     /// Any other host name (an origin served by nginx, …).
     Hostname,
@@ -45,6 +48,12 @@ pub struct NextHop {
     pub kind: NextHopKind,
     /// `A`, `AAAA`, `CNAME`, or `pool <id>` for a load-balancer origin.
     pub via: String,
+    /// The port Cloudflare connects to, when not the scheme's default (a pool origin's
+    /// `port`, an Origin Rule's `origin.port`).
+    pub port: Option<u16>,
+    /// The `Host` header the hop receives, when not the hostname (a pool origin's `header`,
+    /// an Origin Rule's `host_header`).
+    pub host_header: Option<String>,
 }
 
 impl NextHop {
@@ -54,6 +63,8 @@ impl NextHop {
             kind: classify(&host),
             host,
             via: via.into(),
+            port: None,
+            host_header: None,
         }
     }
 }
@@ -66,6 +77,8 @@ fn classify(host: &str) -> NextHopKind {
         NextHopKind::AwsLoadBalancer
     } else if host.ends_with(".cloudfront.net") {
         NextHopKind::Cloudfront
+    } else if host.ends_with(".cfargotunnel.com") {
+        NextHopKind::CloudflareTunnel
     } else {
         NextHopKind::Hostname
     }
@@ -77,6 +90,8 @@ pub struct ZoneDetails {
     pub zone: Zone,
     /// The hostname's A/AAAA/CNAME records (exact name, else the covering wildcard).
     pub records: Vec<DnsRecord>,
+    /// The name whose records or load balancer answer (`ws.example.com` or `*.example.com`).
+    pub answered_by: Option<String>,
     pub load_balancer: Option<LoadBalancer>,
     pub pools: Vec<(String, Result<Pool, CloudflareError>)>,
     /// Read only when the hostname is proxied.
@@ -91,6 +106,12 @@ pub struct CloudflareOutcome {
     pub presence: Presence,
     /// The CDN layer (`id` `cloudflare`), present exactly when `presence` is `Proxied`.
     pub layer: Option<Layer>,
+    /// The Cloudflare Tunnel layer (`cloudflared`) when the record is a CNAME to
+    /// `*.cfargotunnel.com`.
+    pub tunnel: Option<Layer>,
+    /// What was read but could not be used in full, in words (a skipped record, a rule
+    /// expression not evaluated, a product's documented WebSocket behaviour).
+    pub notices: Vec<String>,
     /// Where discovery continues: the record's content or the pool origins. Empty when
     /// Cloudflare was not consulted, holds no zone for the host, or could not be read.
     pub next_hops: Vec<NextHop>,
@@ -114,6 +135,8 @@ impl CloudflareOutcome {
             host: host.to_string(),
             presence,
             layer: None,
+            tunnel: None,
+            notices: Vec::new(),
             next_hops: Vec::new(),
             gaps: Vec::new(),
             details: None,
@@ -146,6 +169,10 @@ mod tests {
         assert_eq!(classify("203.0.113.10"), NextHopKind::IpAddress);
         assert_eq!(classify("2001:db8::1"), NextHopKind::IpAddress);
         assert_eq!(classify("origin.example.com"), NextHopKind::Hostname);
+        assert_eq!(
+            classify("6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com"),
+            NextHopKind::CloudflareTunnel
+        );
         assert_eq!(
             NextHop::new("Origin.Example.com.", "CNAME").host,
             "origin.example.com"

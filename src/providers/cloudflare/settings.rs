@@ -10,6 +10,9 @@ use super::error::CloudflareError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The token permission these reads need (API token permissions reference).
+pub(crate) const SETTINGS_READ: &str = "Zone Settings Read";
+
 /// The settings wsaudit reads, in the order they are reported.
 pub const SETTING_IDS: [&str; 7] = [
     "websockets",
@@ -54,26 +57,49 @@ impl ZoneSettings {
         }
     }
 
+    /// A value in seconds: the API answers numbers, but `proxy_read_timeout` also comes back
+    /// as a string (`"2"`, as Terraform's provider writes it); both mean seconds.
+    pub fn seconds_value(&self, id: &str) -> Option<f64> {
+        match self.reads.get(id) {
+            Some(Ok(v)) => seconds(&v.value),
+            _ => None,
+        }
+    }
+
     /// `zone/<id>/settings/<name>`: what a finding points at.
     pub fn locator(&self, id: &str) -> String {
         setting_locator(&self.zone_id, id)
     }
 }
 
+/// A non-negative number of seconds from a JSON number or a numeric string.
+pub(crate) fn seconds(v: &serde_json::Value) -> Option<f64> {
+    let n = match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }?;
+    (n.is_finite() && n >= 0.0).then_some(n)
+}
+
 pub fn setting_locator(zone_id: &str, id: &str) -> String {
     format!("zone/{zone_id}/settings/{id}")
 }
 
-pub(crate) async fn read_settings(client: &CloudflareClient, zone_id: &str) -> ZoneSettings {
+pub(crate) async fn read_settings(
+    client: &CloudflareClient,
+    zone_id: &str,
+    account: Option<&str>,
+) -> ZoneSettings {
     // Concurrent: seven small GETs, and the slowest one bounds the wait.
     let (a, b, c, d, e, f, g) = tokio::join!(
-        read_one(client, zone_id, SETTING_IDS[0]),
-        read_one(client, zone_id, SETTING_IDS[1]),
-        read_one(client, zone_id, SETTING_IDS[2]),
-        read_one(client, zone_id, SETTING_IDS[3]),
-        read_one(client, zone_id, SETTING_IDS[4]),
-        read_one(client, zone_id, SETTING_IDS[5]),
-        read_one(client, zone_id, SETTING_IDS[6]),
+        read_one(client, zone_id, account, SETTING_IDS[0]),
+        read_one(client, zone_id, account, SETTING_IDS[1]),
+        read_one(client, zone_id, account, SETTING_IDS[2]),
+        read_one(client, zone_id, account, SETTING_IDS[3]),
+        read_one(client, zone_id, account, SETTING_IDS[4]),
+        read_one(client, zone_id, account, SETTING_IDS[5]),
+        read_one(client, zone_id, account, SETTING_IDS[6]),
     );
     let reads = SETTING_IDS
         .iter()
@@ -89,13 +115,17 @@ pub(crate) async fn read_settings(client: &CloudflareClient, zone_id: &str) -> Z
 async fn read_one(
     client: &CloudflareClient,
     zone_id: &str,
+    account: Option<&str>,
     id: &str,
 ) -> Result<SettingValue, CloudflareError> {
     let what = format!("zone setting {id}");
-    let got = client
+    let got = match client
         .get::<SettingValue>(&what, &["zones", zone_id, "settings", id], &[])
-        .await?
-        .result;
+        .await
+    {
+        Ok(p) => p.result,
+        Err(e) => return Err(client.explain_denial(e, SETTINGS_READ, account).await),
+    };
     if got.id != id {
         return Err(CloudflareError::Malformed {
             what,
@@ -103,4 +133,19 @@ async fn read_one(
         });
     }
     Ok(got)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn seconds_come_as_numbers_or_strings() {
+        assert_eq!(seconds(&json!(100)), Some(100.0));
+        assert_eq!(seconds(&json!("2")), Some(2.0));
+        assert_eq!(seconds(&json!(" 120 ")), Some(120.0));
+        assert_eq!(seconds(&json!("soon")), None);
+        assert_eq!(seconds(&json!(-1)), None);
+    }
 }

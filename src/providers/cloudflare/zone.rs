@@ -2,9 +2,9 @@
 //!
 //! Endpoints (API v4 reference): `GET /zones?name=<zone>` (List Zones, filtered by exact name),
 //! `GET /zones/{zone_id}` (Zone Details), `GET /zones/{zone_id}/dns_records?name=<fqdn>`
-//! (List DNS Records).
+//! and `?name.endswith=<suffix>` (List DNS Records, with its name filters).
 
-use super::client::CloudflareClient;
+use super::client::{CloudflareClient, Skipped};
 use super::error::CloudflareError;
 use serde::{Deserialize, Serialize};
 
@@ -60,7 +60,8 @@ impl ZonePin {
     }
 }
 
-/// A record of the hostname that can carry HTTP: A, AAAA or CNAME (the only proxiable types).
+/// A DNS record of the hostname. Only A, AAAA and CNAME (the proxiable types) carry HTTP;
+/// the others still make the name exist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DnsRecord {
     #[serde(default)]
@@ -69,11 +70,15 @@ pub struct DnsRecord {
     #[serde(rename = "type")]
     pub record_type: String,
     pub content: String,
-    /// The API's default is `false` (DNS only, "grey cloud").
-    #[serde(default)]
+    /// The API's default is `false` (DNS only, "grey cloud"); `null` reads as that too.
+    #[serde(default, deserialize_with = "null_as_false")]
     pub proxied: bool,
     #[serde(default)]
     pub proxiable: Option<bool>,
+}
+
+fn null_as_false<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or(false))
 }
 
 /// Lower-case, without the trailing root dot.
@@ -106,6 +111,10 @@ pub fn candidate_zone_names(host: &str) -> Vec<String> {
         .collect()
 }
 
+/// Token permissions (Cloudflare's names, API token permissions reference) each read needs.
+pub(crate) const ZONE_READ: &str = "Zone Read";
+pub(crate) const DNS_READ: &str = "DNS Read";
+
 /// The zone whose name is the longest suffix of `host`, or `None` if the token sees none.
 /// Returns with the names it tried, for the "not in Cloudflare" explanation.
 pub(crate) async fn find_zone(
@@ -126,13 +135,27 @@ pub(crate) async fn zone_by_name(
     client: &CloudflareClient,
     name: &str,
 ) -> Result<Option<Zone>, CloudflareError> {
-    let zones: Vec<Zone> = client
-        .get_all(
+    let got = client
+        .get_all::<Zone>(
             &format!("zone named {name}"),
             &["zones"],
-            &[("name", name.to_string()), ("per_page", "50".into())],
+            &[("name", name.to_string())],
+            50,
         )
-        .await?;
+        .await;
+    let listed = match got {
+        Ok(l) => l,
+        Err(e) => return Err(client.explain_denial(e, ZONE_READ, None).await),
+    };
+    // A zone of this very name that could not be decoded is not "no zone": that would read
+    // as "not in Cloudflare", a verdict the answer does not support.
+    if let Some(s) = listed.skipped.iter().find(|s| s.names(name)) {
+        return Err(CloudflareError::Malformed {
+            what: format!("zone named {name}"),
+            message: s.describe(),
+        });
+    }
+    let zones = listed.items;
     let mut matching: Vec<Zone> = zones
         .into_iter()
         .filter(|z| normalize_host(&z.name) == name)
@@ -147,10 +170,13 @@ pub(crate) async fn zone_by_pin(
     pin: &ZonePin,
 ) -> Result<Zone, CloudflareError> {
     match pin {
-        ZonePin::Id(id) => Ok(client
+        ZonePin::Id(id) => match client
             .get::<Zone>(&format!("zone {id}"), &["zones", id], &[])
-            .await?
-            .result),
+            .await
+        {
+            Ok(p) => Ok(p.result),
+            Err(e) => Err(client.explain_denial(e, ZONE_READ, None).await),
+        },
         ZonePin::Name(name) => {
             zone_by_name(client, name)
                 .await?
@@ -163,44 +189,140 @@ pub(crate) async fn zone_by_pin(
     }
 }
 
-/// The A/AAAA/CNAME records named exactly `host`; when there are none, those of the wildcard
-/// `*.<parent>` that would answer for it (Cloudflare proxies wildcard records too).
-pub(crate) async fn records_for(
+/// How the hostname is answered, as DNS answers it (RFC 4592 closest encloser, which
+/// Cloudflare follows for proxied wildcards too).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resolution {
+    /// The A/AAAA/CNAME records that answer (none when the name exists with other types only,
+    /// or nothing covers it).
+    pub records: Vec<DnsRecord>,
+    /// The name whose records (or load balancer) answer: the hostname, or `*.<encloser>`.
+    /// `None` when no name covers the hostname.
+    pub source: Option<String>,
+    /// The hostname exists with records of its own (any type): no wildcard applies to it.
+    pub exists: bool,
+    /// Records of the lists read that did not have the documented shape.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The records that answer for `host`, walking from the name itself up to the zone apex:
+/// the name's own records when it has any (of any type: a TXT-only name is not covered by a
+/// wildcard); else `*.<parent>`, for the closest existing ancestor only (`*.example.com`
+/// covers `a.b.example.com` unless `b.example.com` exists, even as an empty non-terminal).
+/// `lb_names` are the zone's load balancers: each creates a DNS record of its name, so they
+/// count as names that exist.
+pub(crate) async fn resolve(
     client: &CloudflareClient,
     zone: &Zone,
     host: &str,
-) -> Result<Vec<DnsRecord>, CloudflareError> {
-    let exact = records_named(client, zone, host).await?;
-    if !exact.is_empty() {
-        return Ok(exact);
-    }
+    lb_names: &[String],
+) -> Result<Resolution, CloudflareError> {
+    let mut res = Resolution::default();
     let zone_name = normalize_host(&zone.name);
-    match host.split_once('.') {
-        // The wildcard must itself sit inside the zone: `*.example.com` for `ws.example.com`,
-        // never `*.com`.
-        Some((_, parent)) if host != zone_name && parent.ends_with(&zone_name) => {
-            records_named(client, zone, &format!("*.{parent}")).await
+    let own = records_named(client, zone, host, &mut res.skipped).await?;
+    let own_skipped = res.skipped.iter().any(|s| s.names(host));
+    if !own.is_empty() || own_skipped || lb_names.iter().any(|n| n == host) || host == zone_name {
+        res.exists = !own.is_empty() || own_skipped;
+        res.source = Some(host.to_string());
+        res.records = proxiable(own);
+        return Ok(res);
+    }
+    let mut name = host.to_string();
+    while let Some((_, parent)) = name.split_once('.') {
+        let parent = parent.to_string();
+        // The wildcard must itself sit inside the zone: never `*.com`.
+        if !(parent == zone_name || parent.ends_with(&format!(".{zone_name}"))) {
+            break;
         }
-        _ => Ok(Vec::new()),
+        let wildcard = format!("*.{parent}");
+        let under = records_named(client, zone, &wildcard, &mut res.skipped).await?;
+        if !under.is_empty()
+            || res.skipped.iter().any(|s| s.names(&wildcard))
+            || lb_names.contains(&wildcard)
+        {
+            res.source = Some(wildcard);
+            res.records = proxiable(under);
+            return Ok(res);
+        }
+        if parent == zone_name || name_exists(client, zone, &parent, &mut res.skipped).await? {
+            // The closest encloser has no wildcard: the name does not exist.
+            return Ok(res);
+        }
+        name = parent;
+    }
+    Ok(res)
+}
+
+fn proxiable(records: Vec<DnsRecord>) -> Vec<DnsRecord> {
+    records
+        .into_iter()
+        .filter(|r| matches!(r.record_type.as_str(), "A" | "AAAA" | "CNAME"))
+        .collect()
+}
+
+/// Whether `name` has records, or names below it do (an empty non-terminal exists too).
+async fn name_exists(
+    client: &CloudflareClient,
+    zone: &Zone,
+    name: &str,
+    skipped: &mut Vec<Skipped>,
+) -> Result<bool, CloudflareError> {
+    if !records_named(client, zone, name, skipped).await?.is_empty() {
+        return Ok(true);
+    }
+    let what = format!("DNS records under {name} in zone {}", zone.name);
+    let below = client
+        .get_all::<DnsRecord>(
+            &what,
+            &["zones", &zone.id, "dns_records"],
+            &[("name.endswith", format!(".{name}"))],
+            5,
+        )
+        .await;
+    match below {
+        Ok(l) => {
+            let suffix = format!(".{name}");
+            Ok(l.items
+                .iter()
+                .any(|r| normalize_host(&r.name).ends_with(&suffix))
+                || l.skipped.iter().any(|s| {
+                    s.name
+                        .as_deref()
+                        .is_some_and(|n| normalize_host(n).ends_with(&suffix))
+                }))
+        }
+        Err(e) => Err(client.explain_denial(e, DNS_READ, account(zone)).await),
     }
 }
 
+fn account(zone: &Zone) -> Option<&str> {
+    zone.account.as_ref().map(|a| a.id.as_str())
+}
+
+/// Every record named exactly `name`, of any type.
 async fn records_named(
     client: &CloudflareClient,
     zone: &Zone,
     name: &str,
+    skipped: &mut Vec<Skipped>,
 ) -> Result<Vec<DnsRecord>, CloudflareError> {
-    let all: Vec<DnsRecord> = client
-        .get_all(
+    let got = client
+        .get_all::<DnsRecord>(
             &format!("DNS records named {name} in zone {}", zone.name),
             &["zones", &zone.id, "dns_records"],
-            &[("name", name.to_string()), ("per_page", "100".into())],
+            &[("name", name.to_string())],
+            100,
         )
-        .await?;
-    Ok(all
+        .await;
+    let listed = match got {
+        Ok(l) => l,
+        Err(e) => return Err(client.explain_denial(e, DNS_READ, account(zone)).await),
+    };
+    skipped.extend(listed.skipped);
+    Ok(listed
+        .items
         .into_iter()
         .filter(|r| normalize_host(&r.name) == name)
-        .filter(|r| matches!(r.record_type.as_str(), "A" | "AAAA" | "CNAME"))
         .collect())
 }
 

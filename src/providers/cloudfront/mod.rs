@@ -4,6 +4,13 @@
 //! the cache behavior CloudFront would use for the path, its origin, and whether the
 //! behavior's origin request policy (or legacy `ForwardedValues`) forwards the WebSocket
 //! handshake headers. Only `List*`/`Get*` calls are made.
+//!
+//! As CloudFront routes today: a domain may live on a distribution tenant of a multi-tenant
+//! distribution rather than in `Aliases` (`GetDistributionTenantByDomain`); a VPC origin's
+//! protocol policy and ports are on the VPC origin resource (`GetVpcOrigin`), its timeouts on
+//! the distribution's `VpcOriginConfig`; `ResponseCompletionTimeout` caps how long CloudFront
+//! waits for a response to complete; viewer-request functions and a continuous-deployment
+//! policy may send some requests another way.
 
 mod matching;
 mod translate;
@@ -68,8 +75,17 @@ impl CustomOrigin {
 pub struct OriginSnapshot {
     pub id: String,
     pub domain_name: String,
-    /// `None` for S3 and VPC origins.
+    /// `None` for S3 origins; for a VPC origin, its endpoint's protocol policy and ports with
+    /// the distribution's `VpcOriginConfig` timeouts (`None` when the VPC origin could not be
+    /// read).
     pub custom: Option<CustomOrigin>,
+    /// `VpcOriginConfig.VpcOriginId` of a VPC origin (added with VPC origins; `None` for the
+    /// others).
+    pub vpc_origin_id: Option<String>,
+    /// The load balancer a VPC origin points at (`VpcOriginEndpointConfig.Arn`).
+    pub vpc_endpoint_arn: Option<String>,
+    /// `ResponseCompletionTimeout`: unset means no limit.
+    pub response_completion_timeout: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +97,8 @@ pub struct BehaviorSnapshot {
     pub origin_request_policy_id: Option<String>,
     /// Legacy `ForwardedValues.Headers`, when the behavior uses them.
     pub forwarded_headers: Option<Vec<String>>,
+    /// Viewer-request code on the behavior: (`cloudfront-function` or `lambda-edge`, ARN).
+    pub viewer_request_code: Vec<(String, String)>,
 }
 
 impl BehaviorSnapshot {
@@ -115,6 +133,19 @@ pub struct DistributionSnapshot {
     pub behavior: BehaviorSnapshot,
     pub origin: Option<OriginSnapshot>,
     pub policy: Option<PolicySnapshot>,
+    /// `ContinuousDeploymentPolicyId`: a share of requests may go to a staging distribution.
+    pub continuous_deployment_policy_id: Option<String>,
+    /// The distribution tenant that holds the domain, for a multi-tenant distribution.
+    pub tenant: Option<TenantSnapshot>,
+}
+
+/// A distribution tenant: a domain served by a multi-tenant distribution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantSnapshot {
+    pub id: String,
+    pub name: String,
+    pub arn: String,
+    pub domain: String,
 }
 
 impl DistributionSnapshot {
@@ -156,11 +187,24 @@ pub async fn read_cloudfront(
     client: &Client,
     req: &CloudFrontRequest,
 ) -> Result<Option<CloudFrontReading>, AwsError> {
+    let mut tenant = None;
     let id = match &req.selector {
         DistributionSelector::Id(id) => id.clone(),
         other => match find_distribution(client, other, req.page_size).await? {
             Some(id) => id,
-            None => return Ok(None),
+            None => {
+                let DistributionSelector::Alias(host) = other else {
+                    return Ok(None);
+                };
+                match tenant_by_domain(client, host).await? {
+                    Some(t) => {
+                        let id = t.0;
+                        tenant = Some(t.1);
+                        id
+                    }
+                    None => return Ok(None),
+                }
+            }
         },
     };
     let out = client
@@ -185,8 +229,38 @@ pub async fn read_cloudfront(
             detail: "no DistributionConfig in the response".into(),
         })?;
     let mut snapshot = snapshot(dist, config, &req.path)?;
+    snapshot.tenant = tenant;
 
     let mut gaps = Vec::new();
+    let vpc = snapshot
+        .origin
+        .as_ref()
+        .and_then(|o| o.vpc_origin_id.clone());
+    if let Some(vpc_id) = vpc {
+        match vpc_origin(client, &vpc_id).await {
+            Ok((endpoint_arn, http_port, https_port, policy)) => {
+                if let Some(o) = snapshot.origin.as_mut() {
+                    o.vpc_endpoint_arn = Some(endpoint_arn);
+                    if let Some(c) = o.custom.as_mut() {
+                        c.http_port = http_port;
+                        c.https_port = https_port;
+                        c.protocol_policy = policy;
+                    }
+                }
+            }
+            Err(e) => {
+                if let Some(o) = snapshot.origin.as_mut() {
+                    o.custom = None;
+                }
+                gaps.push(Gap {
+                    layer: "cloudfront".into(),
+                    provider: Provider::Cloudfront,
+                    reason: format!("VPC origin {vpc_id} of {}: {e}", snapshot.behavior.label()),
+                    code: e.code(),
+                });
+            }
+        }
+    }
     if let Some(pid) = snapshot.behavior.origin_request_policy_id.clone() {
         match origin_request_policy(client, &pid).await {
             Ok(p) => snapshot.policy = Some(p),
@@ -286,6 +360,10 @@ fn snapshot(
                 forwarded_headers: b
                     .forwarded_values()
                     .map(|f| f.headers().map(|h| h.items().to_vec()).unwrap_or_default()),
+                viewer_request_code: viewer_request_code(
+                    b.function_associations(),
+                    b.lambda_function_associations(),
+                ),
             }
         }
         None => {
@@ -303,6 +381,10 @@ fn snapshot(
                 forwarded_headers: b
                     .forwarded_values()
                     .map(|f| f.headers().map(|h| h.items().to_vec()).unwrap_or_default()),
+                viewer_request_code: viewer_request_code(
+                    b.function_associations(),
+                    b.lambda_function_associations(),
+                ),
             }
         }
     };
@@ -327,13 +409,28 @@ fn snapshot(
         .map(|o| OriginSnapshot {
             id: o.id().to_string(),
             domain_name: o.domain_name().to_string(),
-            custom: o.custom_origin_config().map(|c| CustomOrigin {
-                http_port: c.http_port(),
-                https_port: c.https_port(),
-                protocol_policy: c.origin_protocol_policy().as_str().to_string(),
-                read_timeout: c.origin_read_timeout(),
-                keepalive_timeout: c.origin_keepalive_timeout(),
-            }),
+            custom: o
+                .custom_origin_config()
+                .map(|c| CustomOrigin {
+                    http_port: c.http_port(),
+                    https_port: c.https_port(),
+                    protocol_policy: c.origin_protocol_policy().as_str().to_string(),
+                    read_timeout: c.origin_read_timeout(),
+                    keepalive_timeout: c.origin_keepalive_timeout(),
+                })
+                // The ports and protocol policy are the VPC origin's, read next.
+                .or_else(|| {
+                    o.vpc_origin_config().map(|v| CustomOrigin {
+                        http_port: 80,
+                        https_port: 443,
+                        protocol_policy: String::new(),
+                        read_timeout: v.origin_read_timeout(),
+                        keepalive_timeout: v.origin_keepalive_timeout(),
+                    })
+                }),
+            vpc_origin_id: o.vpc_origin_config().map(|v| v.vpc_origin_id().to_string()),
+            vpc_endpoint_arn: None,
+            response_completion_timeout: o.response_completion_timeout(),
         });
     Ok(DistributionSnapshot {
         id: dist.id().to_string(),
@@ -355,7 +452,104 @@ fn snapshot(
         behavior,
         origin,
         policy: None,
+        continuous_deployment_policy_id: non_empty(config.continuous_deployment_policy_id()),
+        tenant: None,
     })
+}
+
+/// The behavior's viewer-request code: CloudFront Functions and Lambda@Edge functions.
+fn viewer_request_code(
+    functions: Option<&t::FunctionAssociations>,
+    lambdas: Option<&t::LambdaFunctionAssociations>,
+) -> Vec<(String, String)> {
+    let viewer = |e: &t::EventType| *e == t::EventType::ViewerRequest;
+    let mut out: Vec<(String, String)> = functions
+        .map(|f| f.items())
+        .unwrap_or_default()
+        .iter()
+        .filter(|f| viewer(f.event_type()))
+        .map(|f| {
+            (
+                "cloudfront-function".to_string(),
+                f.function_arn().to_string(),
+            )
+        })
+        .collect();
+    out.extend(
+        lambdas
+            .map(|l| l.items())
+            .unwrap_or_default()
+            .iter()
+            .filter(|l| viewer(l.event_type()))
+            .map(|l| {
+                (
+                    "lambda-edge".to_string(),
+                    l.lambda_function_arn().to_string(),
+                )
+            }),
+    );
+    out
+}
+
+/// The distribution tenant holding `domain`: (distribution ID, tenant). `Ok(None)` when no
+/// tenant has it (the API answers 404 `EntityNotFound`).
+async fn tenant_by_domain(
+    client: &Client,
+    domain: &str,
+) -> Result<Option<(String, TenantSnapshot)>, AwsError> {
+    const ACTION: &str = "cloudfront:GetDistributionTenantByDomain";
+    let out = match client
+        .get_distribution_tenant_by_domain()
+        .domain(domain.trim_end_matches('.'))
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => return Ok(None),
+        Err(e) => return Err(classify(e, ACTION)),
+    };
+    let Some(t) = out.distribution_tenant() else {
+        return Ok(None);
+    };
+    let Some(dist) = t.distribution_id().filter(|d| !d.is_empty()) else {
+        return Err(AwsError::Malformed {
+            action: ACTION.into(),
+            detail: "no DistributionId on the tenant".into(),
+        });
+    };
+    Ok(Some((
+        dist.to_string(),
+        TenantSnapshot {
+            id: t.id().unwrap_or_default().to_string(),
+            name: t.name().unwrap_or_default().to_string(),
+            arn: t.arn().unwrap_or_default().to_string(),
+            domain: domain.trim_end_matches('.').to_ascii_lowercase(),
+        },
+    )))
+}
+
+/// A VPC origin's endpoint: (load balancer ARN, HTTP port, HTTPS port, protocol policy).
+async fn vpc_origin(client: &Client, id: &str) -> Result<(String, i32, i32, String), AwsError> {
+    const ACTION: &str = "cloudfront:GetVpcOrigin";
+    let out = client
+        .get_vpc_origin()
+        .id(id)
+        .send()
+        .await
+        .map_err(|e| classify(e, ACTION))?;
+    let e = out
+        .vpc_origin()
+        .and_then(|v| v.vpc_origin_endpoint_config())
+        .ok_or_else(|| AwsError::Malformed {
+            action: ACTION.into(),
+            detail: "no VpcOriginEndpointConfig in the response".into(),
+        })?;
+    Ok((
+        e.arn().to_string(),
+        e.http_port(),
+        e.https_port(),
+        e.origin_protocol_policy().as_str().to_string(),
+    ))
 }
 
 fn non_empty(s: Option<&str>) -> Option<String> {

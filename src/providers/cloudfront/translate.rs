@@ -3,7 +3,8 @@
 use super::matching::{legacy_forwards_ws, policy_forwards_ws};
 use super::DistributionSnapshot;
 use crate::model::{
-    AccessLog, IdleResetBy, Layer, LayerKind, Provider, Scheme, Seconds, Setting, WebsocketSupport,
+    AccessLog, IdleResetBy, Layer, LayerKind, PathVariant, Provider, Scheme, Seconds, Setting,
+    WebsocketSupport,
 };
 
 const WS_DOC: &str =
@@ -14,6 +15,22 @@ const CONFIG_DOC: &str =
     "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionConfig.html";
 const CUSTOM_ORIGIN_DOC: &str =
     "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CustomOriginConfig.html";
+const ORIGIN_DOC: &str =
+    "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_Origin.html";
+
+/// Whether `Sec-WebSocket-Protocol` passes a header policy (same vocabulary as
+/// `policy_forwards_ws`).
+fn forwards_header(header_behavior: &str, headers: &[String], name: &str) -> bool {
+    let listed = headers
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name) || h == "*");
+    match header_behavior {
+        "allViewer" | "allViewerAndWhitelistCloudFront" => true,
+        "whitelist" => listed,
+        "allExcept" => !headers.iter().any(|h| h.eq_ignore_ascii_case(name)),
+        _ => false,
+    }
+}
 
 /// `ViewerProtocolPolicy` → what the behavior does with a `ws://` (port 80) handshake.
 /// `redirect-to-https` answers 301 and `https-only` 403; WebSocket clients follow neither.
@@ -27,11 +44,14 @@ fn cleartext_value(viewer_protocol_policy: &str) -> Option<&'static str> {
 }
 
 pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
-    let name = s
-        .aliases
-        .first()
-        .cloned()
-        .unwrap_or_else(|| s.domain_name.clone());
+    let name = match &s.tenant {
+        Some(t) => t.domain.clone(),
+        None => s
+            .aliases
+            .first()
+            .cloned()
+            .unwrap_or_else(|| s.domain_name.clone()),
+    };
     let mut layer = Layer::new("cloudfront", LayerKind::Cdn, Provider::Cloudfront, name);
     layer.locator = Some(s.arn.clone());
 
@@ -101,6 +121,62 @@ pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
         )
     };
 
+    const SUBPROTOCOL: &str = "Sec-WebSocket-Protocol";
+    layer.forwards_subprotocol = if let Some(p) = &s.policy {
+        Setting::explicit_field(
+            forwards_header(&p.header_behavior, &p.headers, SUBPROTOCOL),
+            &s.arn,
+            format!(
+                "{behavior}.OriginRequestPolicyId {} ({}: HeaderBehavior {})",
+                p.id, p.name, p.header_behavior
+            ),
+        )
+    } else if let Some(pid) = &s.behavior.origin_request_policy_id {
+        Setting::unknown(format!("origin request policy {pid} could not be read"))
+    } else if let Some(h) = &s.behavior.forwarded_headers {
+        Setting::explicit_field(
+            forwards_header("whitelist", h, SUBPROTOCOL),
+            &s.arn,
+            format!("{behavior}.ForwardedValues.Headers"),
+        )
+    } else {
+        Setting::explicit_field(
+            false,
+            &s.arn,
+            format!("{behavior}.OriginRequestPolicyId (none)"),
+        )
+    };
+    for (kind, arn) in &s.behavior.viewer_request_code {
+        let (what, field) = match kind.as_str() {
+            "lambda-edge" => ("a Lambda@Edge function", "LambdaFunctionAssociations"),
+            _ => ("a CloudFront Function", "FunctionAssociations"),
+        };
+        layer.path_variants.push(PathVariant {
+            kind: if kind == "lambda-edge" {
+                "edge_lambda".into()
+            } else {
+                "viewer_function".into()
+            },
+            detail: format!(
+                "{what} ({arn}) runs on every viewer request of {behavior}: it may rewrite the \
+                 URI or headers of the handshake, or answer it itself"
+            ),
+            locator: s.arn.clone(),
+            field: Some(format!("{behavior}.{field}[viewer-request]")),
+        });
+    }
+    if let Some(policy) = &s.continuous_deployment_policy_id {
+        layer.path_variants.push(PathVariant {
+            kind: "staging".into(),
+            detail: format!(
+                "continuous-deployment policy {policy} sends a share of requests (or those with \
+                 its header) to a staging distribution with its own behaviors and origins"
+            ),
+            locator: s.arn.clone(),
+            field: Some("ContinuousDeploymentPolicyId".into()),
+        });
+    }
+
     layer.client_protocols = match s.http_version.as_deref() {
         Some(v) => {
             let protos: &[&str] = match v {
@@ -131,13 +207,42 @@ pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
     layer.add_resource("behavior", s.behavior.label());
     if let Some(o) = &s.origin {
         layer.add_resource("origin", &o.id);
-        let field = |f: &str| format!("Origins[{}].CustomOriginConfig.{f}", o.id);
+        let config = if o.vpc_origin_id.is_some() {
+            "VpcOriginConfig"
+        } else {
+            "CustomOriginConfig"
+        };
+        let field = |f: &str| format!("Origins[{}].{config}.{f}", o.id);
+        let policy_field = |policy: &str| {
+            match &o.vpc_origin_id {
+            Some(id) => format!(
+                "Origins[{}].VpcOriginConfig.VpcOriginId {id} (VpcOriginEndpointConfig.OriginProtocolPolicy {policy})",
+                o.id
+            ),
+            None => field(&format!("OriginProtocolPolicy {policy}")),
+        }
+        };
+        // Documented as the longest a response may take to complete; a WebSocket's response
+        // never completes, so it caps the connection's life (WS404).
+        if let Some(t) = o.response_completion_timeout.filter(|t| *t > 0) {
+            layer.max_duration = Setting::explicit_field(
+                Seconds(f64::from(t)),
+                &s.arn,
+                format!("Origins[{}].ResponseCompletionTimeout", o.id),
+            );
+        } else {
+            layer.max_duration = Setting::unknown(format!(
+                "CloudFront documents no maximum WebSocket duration, and origin {} sets no \
+                 ResponseCompletionTimeout ({ORIGIN_DOC})",
+                o.id
+            ));
+        }
         match &o.custom {
             Some(c) => {
                 layer.tls_to_origin = Setting::explicit_field(
                     c.uses_tls(scheme),
                     &s.arn,
-                    field(&format!("OriginProtocolPolicy {}", c.protocol_policy)),
+                    policy_field(&c.protocol_policy),
                 );
                 // Documented for the response to a request (here the 101); whether it still
                 // applies to an upgraded connection is not documented, so it is reported as
@@ -167,14 +272,19 @@ pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
                     ),
                 };
             }
+            None if o.vpc_origin_id.is_some() => {
+                let why = format!("the VPC origin of {} could not be read", o.id);
+                layer.tls_to_origin = Setting::unknown(&why);
+                layer.response_timeout = Setting::unknown(why);
+            }
             None => {
                 layer.tls_to_origin = Setting::default_documented(
                     true,
-                    "S3 and VPC origins are reached over HTTPS",
+                    "S3 origins are reached over HTTPS",
                     CONFIG_DOC,
                 );
                 layer.response_timeout = Setting::unknown(format!(
-                    "origin {} is not a custom origin (S3 or VPC): its OriginReadTimeout is not read",
+                    "origin {} is an S3 origin: it has no OriginReadTimeout",
                     o.id
                 ));
             }
@@ -231,6 +341,7 @@ mod tests {
                 viewer_protocol_policy: viewer.into(),
                 origin_request_policy_id: None,
                 forwarded_headers: None,
+                viewer_request_code: vec![],
             },
             origin: Some(OriginSnapshot {
                 id: "alb".into(),
@@ -242,8 +353,13 @@ mod tests {
                     read_timeout,
                     keepalive_timeout: None,
                 }),
+                vpc_origin_id: None,
+                vpc_endpoint_arn: None,
+                response_completion_timeout: None,
             }),
             policy: None,
+            continuous_deployment_policy_id: None,
+            tenant: None,
         }
     }
 

@@ -24,6 +24,7 @@ pub use generated::{cross_check, fold_declared, generated_layer};
 pub use manifests::{parse_manifests, read_manifests, read_text, Manifests, Object, KNOWN_KINDS};
 
 use crate::model::{Layer, Origin, Setting, SourceLine};
+use crate::providers::endpoint_words::websocket_word;
 use route::{ingress_routes, names_host, pick, pick_http_route, IngressRoute};
 use yaml::Node;
 
@@ -176,40 +177,6 @@ pub fn route(m: &Manifests, q: &K8sQuery) -> Result<K8sRouted, K8sError> {
         why.push_str(&format!("; {}", notes.join("; ")));
     }
     Err(K8sError::NoRoute(why))
-}
-
-/// Path words that mark a WebSocket endpoint (the nginx listing's words).
-const WS_WORDS: &[&str] = &[
-    "ws",
-    "wss",
-    "websocket",
-    "websockets",
-    "socket",
-    "sockets",
-    "sockjs",
-    "cable",
-    "hub",
-    "hubs",
-    "realtime",
-    "live",
-    "graphql",
-    "subscriptions",
-    "signalr",
-    "stomp",
-    "mqtt",
-    "io",
-    "blazor",
-    "push",
-    "pubsub",
-    "channels",
-    "phoenix",
-];
-
-fn websocket_word(name: &str) -> Option<String> {
-    name.to_ascii_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .find(|w| WS_WORDS.contains(w))
-        .map(str::to_string)
 }
 
 /// One route of the every-route listing.

@@ -480,41 +480,7 @@ fn ancestors_of<'m, 'a>(level: &'m [Location<'a>], target: &Location<'a>) -> Vec
     path
 }
 
-/// Path words that mark a WebSocket endpoint even when `Upgrade` is (wrongly) not forwarded.
-const WS_WORDS: &[&str] = &[
-    "ws",
-    "wss",
-    "websocket",
-    "websockets",
-    "socket",
-    "sockets",
-    "sockjs",
-    "cable",
-    "hub",
-    "hubs",
-    "realtime",
-    "live",
-    "graphql",
-    "subscriptions",
-    "signalr",
-    "stomp",
-    "mqtt",
-    "io",
-    "blazor",
-    "push",
-    "pubsub",
-    "channels",
-    "phoenix",
-];
-
-/// The first word of `name` (a path or an upstream's name) that marks a WebSocket endpoint:
-/// `socket.io`, `_blazor`, `ws_backend`.
-fn websocket_word(name: &str) -> Option<String> {
-    name.to_ascii_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .find(|w| WS_WORDS.contains(w))
-        .map(str::to_string)
-}
+use crate::providers::endpoint_words::websocket_word;
 
 /// One location of the every-location listing.
 #[derive(Debug, Clone)]

@@ -105,7 +105,13 @@ async fn unset_attributes_get_aws_defaults_and_the_alb_cuts_before_nginx() {
         "{:?}",
         layer.idle_timeout.origin
     );
-    assert_eq!(layer.client_keepalive.value, Some(Seconds(3600.0)));
+    // Idle keep-alive connections close on the idle timeout; client_keep_alive.seconds is the
+    // connections' lifetime.
+    assert_eq!(layer.client_keepalive.value, Some(Seconds(60.0)));
+    assert_eq!(
+        layer.client_connection_lifetime.value,
+        Some(Seconds(3600.0))
+    );
     // The emulator does report target-group defaults (300 s draining): read as explicit.
     assert_eq!(layer.drain_timeout.value, Some(Seconds(300.0)));
     assert!(!layer.access_log.value.as_ref().unwrap().enabled);

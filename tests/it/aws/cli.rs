@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 /// Runs the binary with a clean AWS environment: an empty HOME (no profiles), no IMDS, and
 /// only the variables given.
-fn wsaudit(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(super) fn wsaudit(args: &[&str], env: &[(&str, &str)]) -> Output {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsaudit"));
     // This machine's own /etc/nginx/nginx.conf (the test command installs nginx) is not part
@@ -35,7 +35,7 @@ fn wsaudit(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run wsaudit")
 }
 
-fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+pub(super) fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", endpoint.to_string()),
         ("AWS_ACCESS_KEY_ID", TEST_KEY_ID.to_string()),
@@ -44,11 +44,11 @@ fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn as_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+pub(super) fn as_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-fn assert_no_secret(out: &Output) {
+pub(super) fn assert_no_secret(out: &Output) {
     for stream in [&out.stdout, &out.stderr] {
         let text = String::from_utf8_lossy(stream);
         assert!(!text.contains(TEST_SECRET), "secret in output: {text}");

@@ -232,7 +232,7 @@ async fn alias_behavior_origin_and_legacy_forwarded_headers() {
     assert!(none.is_none());
 }
 
-fn policy_xml(id: &str, behavior: &str, headers: &[&str]) -> String {
+pub(super) fn policy_xml(id: &str, behavior: &str, headers: &[&str]) -> String {
     let items: String = headers
         .iter()
         .map(|h| format!("<Name>{h}</Name>"))

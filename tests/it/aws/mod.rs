@@ -7,3 +7,4 @@ mod cli;
 mod cloudfront;
 mod discover;
 mod faults;
+mod fidelity;

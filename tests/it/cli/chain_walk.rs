@@ -101,6 +101,16 @@ async fn cloudflare_record_leads_to_the_alb_then_nginx() {
     assert!(has("WS401", "alb"), "{}", v["findings"]);
     assert!(has("WS402", "alb"), "{}", v["findings"]);
     assert!(has("WS301", "alb"), "{}", v["findings"]);
+    // Cloudflare pools idle origin connections for up to 900 s; the ALB closes them after its
+    // 60 s idle timeout: the 520 race (client_keep_alive.seconds plays no part in it).
+    assert!(has("WS403", "alb"), "{}", v["findings"]);
+    assert!(
+        support::finding(&v, "WS403")["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("520")),
+        "{}",
+        v["findings"]
+    );
     assert!(
         has("WS301", "nginx:ws.example.com/ws/"),
         "{}",

@@ -39,6 +39,12 @@ async fn an_invalid_token_is_a_named_gap() {
         json_status(403, fixture("error_invalid_token.json")),
     )
     .await;
+    // Token verify refuses an invalid token too: that is what makes 9109 "invalid".
+    cf.get(
+        "/user/tokens/verify",
+        json_status(401, fixture("error_verify_invalid.json")),
+    )
+    .await;
     let out = read_domain(&cf.client(), "ws.example.com").await;
     assert_eq!(out.presence, Presence::Unknown);
     assert_eq!(gap_codes(&out), vec!["invalid-credentials"]);

@@ -3,4 +3,5 @@
 
 mod api;
 mod faults;
+mod fidelity;
 mod rules;

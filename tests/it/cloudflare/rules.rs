@@ -104,7 +104,7 @@ async fn websockets_off_is_modelled_as_disabled_for_ws104() {
 
 #[tokio::test]
 async fn flexible_ssl_behind_wss_is_modelled_as_clear_text_for_ws503() {
-    for mode in ["flexible", "off"] {
+    for mode in ["flexible"] {
         let out = read(&[("ssl", json!(mode))]).await;
         let layer = out.layer.as_ref().unwrap();
         assert_eq!(layer.tls_to_origin.value, Some(false), "ssl {mode}");
@@ -117,6 +117,15 @@ async fn flexible_ssl_behind_wss_is_modelled_as_clear_text_for_ws503() {
             "ssl {mode}"
         );
     }
+    // Off is clear text to the origin too, but there is no TLS at the edge at all: wss://
+    // fails there, which is WS505's finding and not WS503's.
+    let out = read(&[("ssl", json!("off"))]).await;
+    let layer = out.layer.as_ref().unwrap();
+    assert_eq!(layer.tls_to_origin.value, Some(false));
+    assert_eq!(layer.tls_from_client.value, Some(false));
+    let (_, eval) = judge(&chain_with(&out, nginx(3600.0)));
+    assert!(fired_on(&eval, "WS503").is_empty(), "{:?}", eval.findings);
+    assert_eq!(fired_on(&eval, "WS505"), vec!["cloudflare".to_string()]);
     // Full and Full (strict) are TLS all the way.
     for mode in ["full", "strict"] {
         let out = read(&[("ssl", json!(mode))]).await;

@@ -66,6 +66,55 @@ impl FakeCloudflare {
             .with_priority(100)
             .mount(&server)
             .await;
+        // What a zone without these products answers, unless a test mounts otherwise: no
+        // entry point ruleset in a phase (404, code 10003 "could not find entrypoint
+        // ruleset"), Argo off, no Workers routes, no Spectrum applications; and an active
+        // token.
+        let zone = format!("{API}/zones/{ZONE_ID}");
+        let defaults: Vec<(String, ResponseTemplate)> = vec![
+            (
+                format!("{zone}/rulesets/phases/http_config_settings/entrypoint"),
+                json_status(404, fixture("error_no_entrypoint.json")),
+            ),
+            (
+                format!("{zone}/rulesets/phases/http_request_origin/entrypoint"),
+                json_status(404, fixture("error_no_entrypoint.json")),
+            ),
+            (
+                format!("{zone}/argo/smart_routing"),
+                json_ok(setting_body("smart_routing", json!("off"), true)),
+            ),
+            (format!("{zone}/workers/routes"), json_ok(empty_list())),
+            // A DNS name no test mounts has no records.
+            (format!("{zone}/dns_records"), json_ok(empty_list())),
+            (format!("{zone}/spectrum/apps"), json_ok(empty_list())),
+            (
+                format!("{API}/user/tokens/verify"),
+                json_ok(fixture("token_verify_active.json")),
+            ),
+        ];
+        // A locally managed tunnel: Cloudflare holds no ingress rules for it. The API
+        // reference documents `config` as the remote configuration; `null` is what this server
+        // answers for "none" (the exact body for a local tunnel is not documented).
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::path_regex(format!(
+                r"^{API}/accounts/[0-9a-f]+/cfd_tunnel/[0-9a-f-]+/configurations$"
+            )))
+            .respond_with(json_ok(json!({
+                "success": true, "errors": [], "messages": [],
+                "result": {"tunnel_id": "", "version": 0, "config": null, "source": "local"}
+            })))
+            .with_priority(100)
+            .mount(&server)
+            .await;
+        for (p, resp) in defaults {
+            Mock::given(method("GET"))
+                .and(path(p))
+                .respond_with(resp)
+                .with_priority(100)
+                .mount(&server)
+                .await;
+        }
         FakeCloudflare { server }
     }
 
@@ -163,6 +212,32 @@ impl FakeCloudflare {
             .await;
     }
 
+    /// Answers `GET p` with `pages[n-1]` for `?page=n` (what a paginated list endpoint does).
+    pub async fn get_pages(&self, p: &str, q: Option<(&str, &str)>, pages: Vec<Value>) {
+        for (i, body) in pages.into_iter().enumerate() {
+            let mut m = Mock::given(method("GET"))
+                .and(path(format!("{API}{p}")))
+                .and(query_param("page", (i + 1).to_string()));
+            if let Some((k, v)) = q {
+                m = m.and(query_param(k, v));
+            }
+            m.respond_with(json_ok(body))
+                .with_priority(5)
+                .mount(&self.server)
+                .await;
+        }
+    }
+
+    /// Mounted ahead of everything else on the path (priority 1).
+    pub async fn first(&self, p: &str, resp: ResponseTemplate) {
+        Mock::given(method("GET"))
+            .and(path(format!("{API}{p}")))
+            .respond_with(resp)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
     pub async fn requests(&self) -> Vec<Request> {
         self.server.received_requests().await.unwrap_or_default()
     }
@@ -185,6 +260,17 @@ impl FakeCloudflare {
         self.load_balancers("load_balancers_empty.json").await;
         self.settings(overrides).await;
     }
+}
+
+/// An empty page of a list endpoint.
+pub fn empty_list() -> Value {
+    json!({
+        "success": true,
+        "errors": [],
+        "messages": [],
+        "result": [],
+        "result_info": {"page": 1, "per_page": 100, "count": 0, "total_count": 0}
+    })
 }
 
 pub fn json_ok(body: Value) -> ResponseTemplate {

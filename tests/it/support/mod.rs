@@ -53,6 +53,10 @@ pub fn haproxy() -> Option<PathBuf> {
     require("WSAUDIT_HAPROXY_BIN", "haproxy")
 }
 
+pub fn caddy() -> Option<PathBuf> {
+    require("WSAUDIT_CADDY_BIN", "caddy")
+}
+
 pub fn tmux() -> Option<PathBuf> {
     require("WSAUDIT_TMUX_BIN", "tmux")
 }

@@ -309,6 +309,65 @@ backend app
     }
 }
 
+/// A real Caddy in the foreground (JSON config, its admin API on its own loopback port),
+/// killed when dropped.
+pub struct Caddy {
+    pub port: u16,
+    pub admin_port: u16,
+    _process: Process,
+    pub dir: tempfile::TempDir,
+}
+
+impl Caddy {
+    /// The JSON config with one plain-HTTP server on `port` proxying everything to `backend`.
+    pub fn config(port: u16, admin_port: u16, backend: SocketAddr) -> serde_json::Value {
+        serde_json::json!({
+            "admin": {"listen": format!("127.0.0.1:{admin_port}")},
+            "apps": {"http": {"servers": {"ws": {
+                "listen": [format!("127.0.0.1:{port}")],
+                "automatic_https": {"disable": true},
+                "routes": [{"handle": [{
+                    "handler": "reverse_proxy",
+                    "upstreams": [{"dial": backend.to_string()}]
+                }]}]
+            }}}}
+        })
+    }
+
+    /// Starts Caddy on a free port with `config` (written to `caddy.json` in its directory).
+    pub fn start(bin: &PathBuf, backend: SocketAddr) -> Caddy {
+        let in_use = ["address already in use"];
+        let admin_port = std::cell::Cell::new(0);
+        let (port, process, dir) = start_on_free_port("caddy", &in_use, |port, dir| {
+            let admin = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            admin_port.set(admin);
+            let conf = dir.join("caddy.json");
+            std::fs::write(&conf, Caddy::config(port, admin, backend).to_string()).unwrap();
+            Command::new(bin)
+                .args(["run", "--config"])
+                .arg(&conf)
+                .env("HOME", dir)
+                .env("XDG_DATA_HOME", dir)
+                .env("XDG_CONFIG_HOME", dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(stderr_file(dir))
+                .spawn()
+                .expect("spawn caddy")
+        });
+        Caddy {
+            port,
+            admin_port: admin_port.get(),
+            _process: process,
+            dir,
+        }
+    }
+}
+
 /// The location lines DESIGN's nginx checks want for a WebSocket.
 pub const WS_LOCATION: &str = "proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
