@@ -101,6 +101,10 @@ pub enum Command {
     /// Caddy only: the `reverse_proxy` a handshake for --domain/--path ends in (JSON config,
     /// or a Caddyfile through `caddy adapt`), judged.
     Caddy(CaddyArgs),
+    /// Infrastructure code before deploy: a Terraform plan (`terraform show -json tfplan`) or a
+    /// CloudFormation template (JSON or YAML), every chain it defines (or the one serving
+    /// --domain), judged by the rule pack.
+    Iac(IacArgs),
     /// Kubernetes manifests only: the Ingress or HTTPRoute the controller routes
     /// --domain/--path to, as the layer its controller is (ingress-nginx, the AWS Load Balancer
     /// Controller's ALB, F5 NGINX Ingress, Gateway API), or every WebSocket route, judged.
@@ -208,6 +212,45 @@ pub struct ChainArgs {
     /// address of the same chain).
     #[arg(long, value_name = "URL", requires = "probe")]
     pub probe_url: Option<String>,
+    /// A Terraform plan (`terraform show -json tfplan`): its layers stand in for those nothing
+    /// live read, and a live value that differs from the planned one is reported as drift.
+    #[arg(long, value_name = "PLAN.json")]
+    pub terraform_plan: Option<String>,
+    /// A CloudFormation template (JSON or YAML), used like --terraform-plan.
+    #[arg(long, value_name = "FILE")]
+    pub cloudformation: Option<String>,
+    /// With --terraform-plan: the root module the plan was made from, for the line of each
+    /// planned value (default: the plan's directory, when it holds `.tf` files).
+    #[arg(long, value_name = "DIR", requires = "terraform_plan")]
+    pub tf_dir: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IacArgs {
+    /// The plan JSON (`terraform show -json tfplan > plan.json`) or the template; - reads
+    /// standard input.
+    #[arg(value_name = "PLAN.json|TEMPLATE")]
+    pub file: String,
+    /// The domain clients dial: judge the chain that serves it (default: every chain the
+    /// code defines).
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// The WebSocket path (with --domain; default /).
+    #[arg(long, value_name = "P", requires = "domain")]
+    pub path: Option<String>,
+    /// What clients dial.
+    #[arg(long, value_enum, default_value_t = SchemeArg::Wss)]
+    pub scheme: SchemeArg,
+    /// The Terraform root module the plan was made from: findings point at the line of its
+    /// `.tf` files (default: the plan's directory, when it holds `.tf` files).
+    #[arg(long, value_name = "DIR")]
+    pub tf_dir: Option<String>,
+    /// The app's heartbeat interval (e.g. 25s).
+    #[arg(long, value_name = "DUR")]
+    pub heartbeat: Option<String>,
+    /// Who sends the heartbeat.
+    #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
+    pub heartbeat_from: HeartbeatFrom,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

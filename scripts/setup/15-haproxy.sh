@@ -12,4 +12,6 @@ if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
 fi
 WSAUDIT_HAPROXY_BIN="$(command -v haproxy || echo /usr/sbin/haproxy)"
 export WSAUDIT_HAPROXY_BIN
+# sed reads to the end: `head` exiting first would SIGPIPE haproxy and, under pipefail, the
+# whole test command (exit 141).
 "$WSAUDIT_HAPROXY_BIN" -v | sed -n 1p

@@ -127,9 +127,51 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             code: GapCode::ProbeFailed,
         }),
     }
+    if let Some(plan) = &args.terraform_plan {
+        add_planned(&ctx, &mut chain, plan, args.tf_dir.as_deref())?;
+    }
+    if let Some(template) = &args.cloudformation {
+        add_planned(&ctx, &mut chain, template, None)?;
+    }
     ctx.apply_heartbeat(&mut chain, flag);
     let judged = ctx.judge(chain)?;
     ctx.emit(&judged)
+}
+
+/// `--terraform-plan`/`--cloudformation`: the planned chain for the same domain and path fills
+/// in the layers nothing live read, and each live value that differs from its planned one is
+/// drift.
+fn add_planned(
+    ctx: &Context,
+    chain: &mut crate::model::Chain,
+    file: &str,
+    tf_dir: Option<&str>,
+) -> Result<(), CommandError> {
+    let inv = super::iac::read_inventory(ctx, file, tf_dir)?;
+    let planned = crate::providers::iac::planned_chains(
+        &inv,
+        Some((&chain.target.domain, &chain.target.path)),
+        chain.target.scheme,
+    );
+    let Some(p) = planned.first() else {
+        ctx.info(&format!(
+            "{file}: nothing in the code serves {}: no planned layer added",
+            chain.target.domain
+        ));
+        return Ok(());
+    };
+    for n in &p.notes {
+        ctx.info(n);
+    }
+    let before = chain.drift.len();
+    crate::providers::iac::merge_planned(chain, &p.chain);
+    ctx.info(&format!(
+        "{file}: {} planned layers (from {}), {} settings drift from the code",
+        p.chain.layers.len(),
+        p.entry,
+        chain.drift.len() - before
+    ));
+    Ok(())
 }
 
 /// The request the flags describe, validated (exit 2 on a bad value).

@@ -22,6 +22,8 @@ pub enum CommandError {
     #[error(transparent)]
     Caddy(#[from] crate::providers::caddy::CaddyError),
     #[error(transparent)]
+    Iac(#[from] crate::providers::iac::IacError),
+    #[error(transparent)]
     K8s(#[from] crate::providers::k8s::K8sError),
     #[error("{0}")]
     Usage(String),

@@ -220,6 +220,11 @@ pub struct Layer {
     /// ARN, zone id, file path: where this layer is configured.
     #[serde(default)]
     pub locator: Option<String>,
+    /// The line of code that defines the layer (an nginx `location`, an HAProxy backend, a
+    /// Terraform resource block, a CloudFormation resource): where a finding about a setting
+    /// left at its default points, and where a fix adds a directive not written yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defined_at: Option<SourceLine>,
     /// The internal rewrite (nginx `rewrite … last`) that sent the request to this layer's
     /// configuration: the layer judged is not the one the requested path names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,10 +238,6 @@ pub struct Layer {
     /// does not answer the handshake, this one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reached_by_fallback: Option<SourceLine>,
-    /// The configuration block this layer is (an nginx `location` or `server`): where a fix
-    /// adds a directive that is not written yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub block: Option<SourceLine>,
     /// The resources the layer is made of besides `locator` (the target group and listener
     /// behind an ALB, the CloudFront origin a behavior forwards to): where a fix is applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -406,10 +407,10 @@ impl Layer {
             provider,
             name: name.into(),
             locator: None,
+            defined_at: None,
             reached_by_rewrite: None,
             rewrite_not_followed: None,
             reached_by_fallback: None,
-            block: None,
             resources: Vec::new(),
             rewrites_request: None,
             path_variants: Vec::new(),

@@ -249,7 +249,9 @@ fn build_finding(
     let setting = obj.get("setting").and_then(Json::as_str);
     let locator = match (the_layer, setting) {
         (Some(l), Some(name)) => locator_for_setting(l, name),
-        (Some(l), None) => l.locator.as_ref().map(|r| Locator::resource(r, None)),
+        (Some(l), None) => {
+            defined_at(l, None).or_else(|| l.locator.as_ref().map(|r| Locator::resource(r, None)))
+        }
         (None, _) => None,
     };
     let severity = config
@@ -309,20 +311,22 @@ fn locator_for_setting(layer: &crate::model::Layer, name: &str) -> Option<Locato
         } else {
             Locator::resource(locator, field.clone().or_else(|| Some(name.to_string())))
         }),
-        // A default applies to the whole block: point at the block (the nginx location) where
-        // the directive would be added, else at the resource.
-        _ => match &layer.block {
-            Some(b) => Some(Locator {
-                kind: "file".into(),
-                target: b.file.clone(),
-                line: Some(b.line),
-                column: None,
-                field: Some(name.to_string()),
-            }),
-            None => layer
+        _ => defined_at(layer, Some(name)).or_else(|| {
+            layer
                 .locator
                 .as_ref()
-                .map(|r| Locator::resource(r, Some(name.to_string()))),
-        },
+                .map(|r| Locator::resource(r, Some(name.to_string())))
+        }),
     }
+}
+
+/// The line of code defining the layer, for a setting it leaves at its default.
+fn defined_at(layer: &crate::model::Layer, name: Option<&str>) -> Option<Locator> {
+    layer.defined_at.as_ref().map(|at| Locator {
+        kind: "file".into(),
+        target: at.file.clone(),
+        line: Some(at.line),
+        column: None,
+        field: name.map(str::to_string),
+    })
 }

@@ -699,7 +699,7 @@ fn nginx(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
             _ => "in the upstream block the location proxies to, add:".to_string(),
         },
         (Scope::Main, _) => "in the main context of nginx.conf (outside http), add:".to_string(),
-        (Scope::Location, _) => match &layer.block {
+        (Scope::Location, _) => match &layer.defined_at {
             Some(b) => format!("in {} at {}, add:", block_name(layer), at(&b.file, b.line)),
             None => format!("in {}, add:", block_name(layer)),
         },
@@ -878,7 +878,7 @@ mod tests {
                 field: Some("proxy_read_timeout".into()),
             },
         };
-        l.block = Some(SourceLine {
+        l.defined_at = Some(SourceLine {
             file: "n.conf".into(),
             line: 5,
         });

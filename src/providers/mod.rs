@@ -10,6 +10,7 @@ pub mod cloudflare;
 pub mod cloudfront;
 pub mod endpoint_words;
 pub mod haproxy;
+pub mod iac;
 pub mod k8s;
 pub mod nginx;
 pub mod probe;

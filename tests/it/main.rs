@@ -9,6 +9,7 @@ mod caddy;
 mod cli;
 mod cloudflare;
 mod haproxy;
+mod iac;
 mod k8s;
 mod nginx;
 mod policy;

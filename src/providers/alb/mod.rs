@@ -106,6 +106,12 @@ impl AlbRequest {
     }
 }
 
+/// The layer a snapshot describes, however it was made (a live read, or planned values from
+/// infrastructure code): one translation for both, so they compare like with like.
+pub fn layer_of(snapshot: &AlbSnapshot) -> crate::model::Layer {
+    translate::to_layer(snapshot)
+}
+
 /// Reads one load balancer and translates it into a layer (`alb` or `nlb`). Fails only when
 /// the load balancer or its attributes cannot be read; see the module note for the rest.
 pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, AwsError> {

@@ -31,6 +31,8 @@ pub use envelope::ResultInfo;
 pub use error::CloudflareError;
 pub use expression::{evaluate as evaluate_expression, Request as RuleRequest, Unsupported};
 pub use layer::{apply_probed_idle, ASSUMED_WS_IDLE_S, LAYER_ID};
+// Planned zones (infrastructure code) are translated by the same code as live ones.
+pub(crate) use layer::{build_layer, SslRule};
 pub use load_balancers::{
     LbOverrides, LbRule, LoadBalancer, Pool, PoolMap, PoolOrigin, SessionAffinityAttributes,
 };
@@ -41,7 +43,7 @@ pub use settings::{SettingValue, ZoneSettings, SETTING_IDS};
 pub use zone::{candidate_zone_names, DnsRecord, Resolution, Zone, ZoneAccount, ZonePin, ZonePlan};
 
 use crate::model::{Gap, GapCode, Provider};
-use layer::Backends;
+pub(crate) use layer::Backends;
 
 fn gap(code: GapCode, reason: String) -> Gap {
     Gap {

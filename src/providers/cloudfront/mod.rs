@@ -181,6 +181,12 @@ pub struct CloudFrontReading {
     pub gaps: Vec<Gap>,
 }
 
+/// The layer a snapshot describes, however it was made (a live read, or planned values from
+/// infrastructure code): one translation for both, so they compare like with like.
+pub fn layer_of(snapshot: &DistributionSnapshot, scheme: Scheme) -> Layer {
+    translate::to_layer(snapshot, scheme)
+}
+
 /// Reads the distribution for the request. `Ok(None)`: no distribution has the host as an
 /// alternate domain name (CloudFront is not in this chain).
 pub async fn read_cloudfront(

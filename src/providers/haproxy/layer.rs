@@ -101,7 +101,7 @@ pub fn to_layer(r: &Routed<'_>) -> Layer {
     };
     let mut layer = Layer::new(id, LayerKind::ReverseProxy, Provider::Haproxy, name);
     layer.locator = Some(file.to_string());
-    layer.block = Some(SourceLine {
+    layer.defined_at = Some(SourceLine {
         file: file.to_string(),
         line: r.backend.as_ref().unwrap_or(fe).section.line,
     });

@@ -60,7 +60,7 @@ fn layer_id(prefix: &str, r: &IngressRoute) -> String {
 /// What every Ingress layer carries: where it is written, what it is made of, the backends.
 fn common(l: &mut Layer, r: &IngressRoute) {
     l.locator = Some(r.at.clone());
-    l.block = Some(SourceLine {
+    l.defined_at = Some(SourceLine {
         file: r.ingress.file.clone(),
         line: r.ingress.line,
     });

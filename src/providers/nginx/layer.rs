@@ -110,7 +110,7 @@ pub fn build_layer(
         format!("server {} location {}", server.title(), loc_label),
     );
     layer.locator = Some(anchor.file().to_string());
-    layer.block = Some(SourceLine {
+    layer.defined_at = Some(SourceLine {
         file: anchor.file().to_string(),
         line: anchor.line(),
     });
