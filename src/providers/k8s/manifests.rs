@@ -7,7 +7,7 @@
 
 use super::error::K8sError;
 use super::yaml::{parse_stream, Node};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// The kinds the router reads; every other kind is skipped with a notice.
@@ -82,21 +82,60 @@ pub struct Manifests {
     pub files: Vec<String>,
     /// Objects skipped (unknown kinds, documents that are not objects), in words.
     pub notices: Vec<String>,
+    index: Index,
+}
+
+/// Objects by kind and by name: routing looks up a Service per path and the ConfigMap per
+/// layer, which scanning every object made quadratic on a cluster dump.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    by_kind: HashMap<String, Vec<usize>>,
+    by_name: HashMap<(String, String, String), usize>,
+    /// The first object of a kind and name in any namespace (cluster-scoped lookups).
+    any_namespace: HashMap<(String, String), usize>,
 }
 
 impl Manifests {
-    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Object> + 'a {
-        self.objects.iter().filter(move |o| o.kind == kind)
+    /// Rebuilds the lookups after `objects` changed (the readers call it).
+    pub fn reindex(&mut self) {
+        let mut index = Index::default();
+        for (i, o) in self.objects.iter().enumerate() {
+            index.by_kind.entry(o.kind.clone()).or_default().push(i);
+            index
+                .by_name
+                .entry((o.kind.clone(), o.namespace.clone(), o.name.clone()))
+                .or_insert(i);
+            index
+                .any_namespace
+                .entry((o.kind.clone(), o.name.clone()))
+                .or_insert(i);
+        }
+        self.index = index;
     }
 
-    fn by_kind(&self, kind: &str) -> impl Iterator<Item = &Object> {
-        let kind = kind.to_string();
-        self.objects.iter().filter(move |o| o.kind == kind)
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.index
+            .by_kind
+            .get(kind)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&i| &self.objects[i])
     }
 
     pub fn find(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
-        self.by_kind(kind)
-            .find(|o| o.name == name && namespace.is_none_or(|ns| o.namespace == ns))
+        let i = match namespace {
+            Some(ns) => {
+                self.index
+                    .by_name
+                    .get(&(kind.to_string(), ns.to_string(), name.to_string()))
+            }
+            None => self
+                .index
+                .any_namespace
+                .get(&(kind.to_string(), name.to_string())),
+        }?;
+        self.objects.get(*i)
     }
 }
 
@@ -143,6 +182,7 @@ pub fn read_manifests(path: &str) -> Result<Manifests, K8sError> {
             read_text(&shown, &text, &mut m, &mut skipped)?;
         }
     }
+    m.reindex();
     for (kind, (n, first)) in skipped {
         m.notices.push(format!(
             "skipped {n} {kind} object{} (first at {first}): wsaudit reads only {}",
@@ -172,6 +212,7 @@ pub fn parse_manifests(file: &str, text: &str) -> Result<Manifests, K8sError> {
     let mut m = Manifests::default();
     let mut skipped = BTreeMap::new();
     read_text(file, text, &mut m, &mut skipped)?;
+    m.reindex();
     for (kind, (n, first)) in skipped {
         m.notices
             .push(format!("skipped {n} {kind} object(s) (first at {first})"));

@@ -170,9 +170,8 @@ fn replicas_behind(m: &Manifests, svc: &Object) -> Option<(u64, String)> {
     let mut total = 0;
     let mut at = Vec::new();
     for w in m
-        .objects
-        .iter()
-        .filter(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet"))
+        .of_kind("Deployment")
+        .chain(m.of_kind("StatefulSet"))
         .filter(|o| o.namespace == svc.namespace)
     {
         let Some(labels) = w.node.at(&["spec", "template", "metadata", "labels"]) else {
