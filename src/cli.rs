@@ -81,6 +81,8 @@ pub enum ColorChoice {
     Never,
 }
 
+// Parsed once per run: the size of `chain`'s arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Discover and read the whole chain for a domain and path (CloudFront, ALB, …), then judge it.
@@ -103,6 +105,10 @@ pub enum Command {
     /// CloudFormation template (JSON or YAML), every chain it defines (or the one serving
     /// --domain), judged by the rule pack.
     Iac(IacArgs),
+    /// Kubernetes manifests only: the Ingress or HTTPRoute the controller routes
+    /// --domain/--path to, as the layer its controller is (ingress-nginx, the AWS Load Balancer
+    /// Controller's ALB, F5 NGINX Ingress, Gateway API), or every WebSocket route, judged.
+    K8s(K8sArgs),
     /// List the rule pack.
     Rules,
     /// Explain one rule: the mechanism, the fix, a snippet.
@@ -188,6 +194,14 @@ pub struct ChainArgs {
     /// chain).
     #[arg(long, conflicts_with_all = ["nginx_conf", "nginx_dump"])]
     pub no_nginx: bool,
+    /// Kubernetes manifests (a file or directory of YAML/JSON, e.g. `kubectl get
+    /// ingress,svc,configmap,ingressclass -A -o yaml` or a Helm render): the ingress layer.
+    #[arg(long, value_name = "PATH")]
+    pub k8s: Option<String>,
+    /// ingress-nginx's generated nginx.conf (`kubectl ingress-nginx conf`): the ingress layer
+    /// as the controller runs it, cross-checked against the --k8s annotations.
+    #[arg(long, value_name = "FILE")]
+    pub ingress_nginx_conf: Option<String>,
     /// Add live facts: probe the endpoint (handshake, TLS) and match what it sees to the chain.
     #[arg(long)]
     pub probe: bool,
@@ -384,4 +398,34 @@ pub enum NginxAction {
         #[arg(long, value_name = "FILE")]
         nginx_dump: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct K8sArgs {
+    /// A manifest file or a directory of them (YAML or JSON, several documents per file, `List`
+    /// objects too), or - for standard input.
+    #[arg(value_name = "PATH")]
+    pub manifests: String,
+    /// The Host to route, as the controller matches Ingress rules and HTTPRoute hostnames.
+    #[arg(long, value_name = "D", requires = "path")]
+    pub domain: Option<String>,
+    /// The request path to route.
+    #[arg(long, value_name = "P", requires = "domain")]
+    pub path: Option<String>,
+    /// ingress-nginx's generated nginx.conf: the layer as the controller runs it, and a
+    /// finding for every annotation that did not make it into it.
+    #[arg(long, value_name = "FILE", requires = "domain")]
+    pub ingress_nginx_conf: Option<String>,
+    /// The controller's nginx version, for the generated nginx.conf's defaults.
+    #[arg(long, value_name = "X.Y.Z")]
+    pub nginx_version: Option<String>,
+    /// What clients dial (default: `wss` for a host under the Ingress's spec.tls, else `ws`).
+    #[arg(long, value_enum)]
+    pub scheme: Option<SchemeArg>,
+    /// The app's heartbeat interval (e.g. 25s).
+    #[arg(long, value_name = "DUR")]
+    pub heartbeat: Option<String>,
+    /// Who sends the heartbeat.
+    #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
+    pub heartbeat_from: HeartbeatFrom,
 }

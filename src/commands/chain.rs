@@ -6,8 +6,8 @@ use super::{env, CommandError, Context};
 use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
-    aws_task, caddy_task, cloudflare_task, discover, haproxy_task, nginx_task,
-    request_for_next_layer, AwsSource, ChainRequest, NginxSource, DEFAULT_NGINX_CONF,
+    aws_task, caddy_task, cloudflare_task, discover, haproxy_task, k8s_task, nginx_task,
+    request_for_next_layer, AwsSource, ChainRequest, K8sSource, NginxSource, DEFAULT_NGINX_CONF,
 };
 use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
 use crate::providers::aws::{is_elb_dns, AwsOptions};
@@ -32,6 +32,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     let pin = args.cloudflare_zone.as_deref().map(ZonePin::parse);
     let nginx = nginx_source(args);
     let haproxy = args.haproxy_conf.clone().map(|f| (f, env::haproxy_bin()));
+    let k8s = k8s_source(args);
     let caddy = args
         .caddy_conf
         .as_deref()
@@ -85,17 +86,13 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             let mut inner = req.clone();
             inner.host_header = found.next_host_header.clone();
             let inner = request_for_next_layer(&found.chain, &inner);
-            found.absorb(
-                discover(
-                    &inner,
-                    vec![
-                        nginx_task(&inner, nginx),
-                        haproxy_task(&inner, haproxy),
-                        caddy_task(&inner, caddy),
-                    ],
-                )
-                .await,
-            );
+            let mut inner_tasks = vec![
+                nginx_task(&inner, nginx),
+                haproxy_task(&inner, haproxy),
+                caddy_task(&inner, caddy),
+            ];
+            inner_tasks.extend(k8s.map(|k| k8s_task(&inner, k)));
+            found.absorb(discover(&inner, inner_tasks).await);
             found.elapsed = started.elapsed();
             found
         };
@@ -106,6 +103,9 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     }
     ctx.debug(&format!("chain read in {:?}", found.elapsed));
     let mut chain = found.chain;
+    // The load balancer the manifests declare and the live one: one layer, and drift where
+    // they differ.
+    crate::providers::k8s::fold_declared(&mut chain);
     match probed {
         None => {}
         Some(Ok(facts)) => {
@@ -217,6 +217,18 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
         regions: args.regions.clone(),
         timeout: Duration::from_secs_f64(timeout.0),
         aws_in_env: env::aws_in_env(),
+    })
+}
+
+fn k8s_source(args: &ChainArgs) -> Option<K8sSource> {
+    if args.k8s.is_none() && args.ingress_nginx_conf.is_none() {
+        return None;
+    }
+    Some(K8sSource {
+        manifests: args.k8s.clone(),
+        generated_conf: args.ingress_nginx_conf.clone(),
+        nginx_version: args.nginx_version.clone(),
+        read_threads: env::nginx_read_threads(),
     })
 }
 

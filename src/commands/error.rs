@@ -23,6 +23,8 @@ pub enum CommandError {
     Caddy(#[from] crate::providers::caddy::CaddyError),
     #[error(transparent)]
     Iac(#[from] crate::providers::iac::IacError),
+    #[error(transparent)]
+    K8s(#[from] crate::providers::k8s::K8sError),
     #[error("{0}")]
     Usage(String),
     /// A bad URL or option, or a target that could not be reached at all.

@@ -9,6 +9,7 @@ mod env;
 mod error;
 mod haproxy;
 mod iac;
+mod k8s;
 mod nginx;
 mod probe;
 mod run_context;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Haproxy(args) => haproxy::run(&cli.global, &args),
         Command::Caddy(args) => caddy::run(&cli.global, &args),
         Command::Iac(args) => iac::run(&cli.global, &args),
+        Command::K8s(args) => k8s::run(&cli.global, &args),
         Command::Rules => docs::rules(&cli.global),
         Command::Explain { id } => docs::explain(&cli.global, &id),
         Command::Completions { shell } => docs::completions(shell),

@@ -10,11 +10,13 @@
 mod caddy_task;
 mod cloudflare_task;
 mod haproxy_task;
+mod k8s_task;
 mod nginx_task;
 
 pub use caddy_task::{caddy_task, CaddyConfig};
 pub use cloudflare_task::cloudflare_task;
 pub use haproxy_task::haproxy_task;
+pub use k8s_task::{k8s_task, read_k8s, K8sSource};
 pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};
 
 use crate::model::PathVariant;
@@ -95,6 +97,9 @@ pub struct ProviderOutput {
     /// The `Host` header those next hops receive, when the layer rewrites it.
     pub next_host_header: Option<String>,
     pub notices: Vec<Notice>,
+    /// Declared values the running layer does not have (Kubernetes manifests against the
+    /// generated configuration).
+    pub drift: Vec<crate::model::Drift>,
 }
 
 pub type ProviderFuture = Pin<Box<dyn Future<Output = ProviderOutput> + Send>>;
@@ -139,6 +144,7 @@ impl Discovered {
         self.timings.extend(later.timings);
         self.elapsed += later.elapsed;
         self.next_hops.extend(later.next_hops);
+        self.chain.drift.extend(later.chain.drift);
         self.chain.notices.extend(later.chain.notices);
         if self.next_host_header.is_none() {
             self.next_host_header = later.next_host_header;
@@ -218,6 +224,7 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
         next_hops.extend(out.next_hops);
         next_host_header = next_host_header.or(out.next_host_header);
         chain.notices.extend(out.notices);
+        chain.drift.extend(out.drift);
         timings.push(timing);
         chain.layers.extend(out.layers);
         chain.gaps.extend(out.gaps);
@@ -243,10 +250,19 @@ fn layer_rank(l: &Layer) -> u8 {
         // HAProxy in front of nginx: the common self-hosted layout (HAProxy balancing across
         // nginx boxes); the other way round is rare.
         (LayerKind::ReverseProxy, Provider::Haproxy) => 4,
-        (LayerKind::ReverseProxy, _) => 5,
-        (LayerKind::App, _) => 6,
+        // An ingress controller sits in front of any proxy inside the cluster (and behind an
+        // HAProxy at the edge).
+        (
+            LayerKind::ReverseProxy,
+            Provider::IngressNginx
+            | Provider::F5NginxIngress
+            | Provider::GatewayApi
+            | Provider::Kubernetes,
+        ) => 5,
+        (LayerKind::ReverseProxy, _) => 6,
+        (LayerKind::App, _) => 7,
         // No provider reads one: the probe merge places a measured hop itself.
-        (LayerKind::Unknown, _) => 7,
+        (LayerKind::Unknown, _) => 8,
     }
 }
 

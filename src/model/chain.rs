@@ -113,6 +113,14 @@ pub enum Provider {
     /// A Cloudflare Tunnel: `cloudflared` connects out to Cloudflare and carries the edge's
     /// requests to a local service (a CNAME to `<uuid>.cfargotunnel.com`).
     Cloudflared,
+    /// kubernetes/ingress-nginx, read from Kubernetes manifests (and its generated nginx.conf).
+    IngressNginx,
+    /// F5 NGINX Ingress Controller (`nginx.org/*` annotations), read from manifests.
+    F5NginxIngress,
+    /// A Gateway API implementation (HTTPRoute, Gateway), read from manifests.
+    GatewayApi,
+    /// An ingress controller wsaudit does not model, named by its IngressClass.
+    Kubernetes,
     /// A hop no provider read whose limit a live probe measured: its connection was cut at a
     /// time no layer read explains, so something the audit cannot see sits on the path.
     Unseen,
@@ -132,6 +140,10 @@ impl Provider {
             Provider::Probe => "probe",
             Provider::Other => "other",
             Provider::Cloudflared => "cloudflared",
+            Provider::IngressNginx => "ingress_nginx",
+            Provider::F5NginxIngress => "f5_nginx_ingress",
+            Provider::GatewayApi => "gateway_api",
+            Provider::Kubernetes => "kubernetes",
             Provider::Unseen => "unseen",
         }
     }

@@ -13,6 +13,20 @@ use serde_json::Value as Json;
 
 /// The fix for `setting` of `layer` set to `want`.
 pub fn for_setting(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
+    // A layer the manifests declare is fixed in the manifests: its controller would put a
+    // value changed behind its back right back.
+    if layer.resource("ingress").is_some() {
+        let live = layer
+            .locator
+            .as_deref()
+            .is_some_and(|l| l.starts_with("arn:"));
+        match kubernetes(layer, setting, want) {
+            Some(f) => return Some(f),
+            // Declared only: there is no resource id for a provider command to name.
+            None if !live => return None,
+            None => {}
+        }
+    }
     match layer.provider {
         Provider::Alb => alb(layer, setting, want),
         Provider::Nlb => nlb(layer, setting, want),
@@ -227,6 +241,127 @@ fn nlb(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
             )
         }
         _ => target_group(layer, setting, want),
+    }
+}
+
+// ---- Kubernetes manifests ----------------------------------------------------------------
+
+/// `kubectl annotate` on the Ingress (or Service) the layer is declared by, for the
+/// controller that implements it.
+fn kubernetes(layer: &Layer, setting: &str, want: &Json) -> Option<Fix> {
+    let ingress = layer.resource("ingress")?;
+    let (ns, name) = ingress.split_once('/')?;
+    let annotate = |pairs: &[(String, String)]| {
+        let kv: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    format!("{k}-")
+                } else {
+                    format!("{k}='{v}'")
+                }
+            })
+            .collect();
+        format!(
+            "kubectl annotate ingress -n {ns} {name} --overwrite \\\n  {}",
+            kv.join(" ")
+        )
+    };
+    let secs = |lo: u64, hi: u64| seconds_in(want, lo, hi);
+    let manifest = |pairs: &[(String, String)]| {
+        let lines: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("    {k}: \"{v}\""))
+            .collect();
+        format!("metadata:\n  annotations:\n{}", lines.join("\n"))
+    };
+    let both = |pairs: Vec<(String, String)>| {
+        Some(fix("kubectl", annotate(&pairs)).and("manifest", manifest(&pairs)))
+    };
+    match layer.provider {
+        Provider::IngressNginx => {
+            let a = |k: &str| format!("nginx.ingress.kubernetes.io/{k}");
+            match setting {
+                "idle_timeout" => both(vec![(a("proxy-read-timeout"), secs(1, 86_400)?.to_string())]),
+                "send_timeout" => both(vec![(a("proxy-send-timeout"), secs(1, 86_400)?.to_string())]),
+                "connection_header" | "forwards_upgrade" => Some(fix(
+                    "kubectl",
+                    annotate(&[(a("connection-proxy-header"), String::new())]),
+                ).and(
+                    "manual",
+                    "ingress-nginx sets Upgrade and Connection on every location by itself: remove the connection-proxy-header annotation and any configuration-snippet that sets these headers".into(),
+                )),
+                "upstream_http_version" => both(vec![(a("proxy-http-version"), "1.1".into())]),
+                "buffering" => both(vec![(a("proxy-buffering"), "off".into())]),
+                "stickiness" => both(vec![
+                    (a("affinity"), "cookie".into()),
+                    (a("affinity-mode"), "persistent".into()),
+                ]),
+                "drain_timeout" => {
+                    let cm = layer.resource("configmap").unwrap_or("ingress-nginx/ingress-nginx-controller");
+                    let (cns, cname) = cm.split_once('/')?;
+                    let v = secs(1, 86_400)?;
+                    Some(fix(
+                        "kubectl",
+                        format!("kubectl patch configmap -n {cns} {cname} --type merge \\\n  -p '{{\"data\":{{\"worker-shutdown-timeout\":\"{v}s\"}}}}'"),
+                    ).and("helm", format!("controller.config.worker-shutdown-timeout: \"{v}s\"")))
+                }
+                _ => None,
+            }
+        }
+        Provider::Alb => {
+            let a = |k: &str| format!("alb.ingress.kubernetes.io/{k}");
+            let note = " (the annotation is the whole list: keep the other attributes in it)";
+            let with_note = |f: Option<Fix>| {
+                f.map(|f| f.and("manual", format!("load-balancer-attributes and target-group-attributes are comma-separated key=value lists{note}")))
+            };
+            match setting {
+                "idle_timeout" => with_note(both(vec![(
+                    a("load-balancer-attributes"),
+                    format!("idle_timeout.timeout_seconds={}", secs(1, 4000)?),
+                )])),
+                "client_keepalive" => with_note(both(vec![(
+                    a("load-balancer-attributes"),
+                    format!("client_keep_alive.seconds={}", secs(60, 604_800)?),
+                )])),
+                "stickiness" => with_note(both(vec![(
+                    a("target-group-attributes"),
+                    "stickiness.enabled=true,stickiness.type=lb_cookie,stickiness.lb_cookie.duration_seconds=86400".into(),
+                )])),
+                "drain_timeout" => with_note(both(vec![(
+                    a("target-group-attributes"),
+                    format!("deregistration_delay.timeout_seconds={}", secs(0, 3600)?),
+                )])),
+                "upstream_http_version" => both(vec![(a("backend-protocol-version"), "HTTP1".into())]),
+                "access_log" => with_note(both(vec![(
+                    a("load-balancer-attributes"),
+                    "access_logs.s3.enabled=true,access_logs.s3.bucket=<log-bucket>".into(),
+                )])),
+                _ => None,
+            }
+        }
+        Provider::F5NginxIngress => match setting {
+            "idle_timeout" => both(vec![(
+                "nginx.org/proxy-read-timeout".into(),
+                format!("{}s", secs(1, 86_400)?),
+            )]),
+            "forwards_upgrade" | "connection_header" => {
+                let svc = layer.resource("service")?;
+                let svc = svc
+                    .strip_prefix("service/")?
+                    .split('/')
+                    .nth(1)?
+                    .split(':')
+                    .next()?;
+                both(vec![(
+                    "nginx.org/websocket-services".into(),
+                    svc.to_string(),
+                )])
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod cloudfront;
 pub mod endpoint_words;
 pub mod haproxy;
 pub mod iac;
+pub mod k8s;
 pub mod nginx;
 pub mod probe;
 pub mod route53;

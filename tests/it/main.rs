@@ -10,6 +10,7 @@ mod cli;
 mod cloudflare;
 mod haproxy;
 mod iac;
+mod k8s;
 mod nginx;
 mod policy;
 mod probe;
