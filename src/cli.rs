@@ -82,7 +82,6 @@ pub enum ColorChoice {
 }
 
 // Parsed once per run: the size of `chain`'s arguments does not matter.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Discover and read the whole chain for a domain and path (CloudFront, ALB, …), then judge it.
