@@ -39,6 +39,7 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "handshake_auth",
+		"headline": sprintf("runs %s before forwarding: a handshake without a session never reaches the app", [layer.handshake_auth.value]),
 		"message": sprintf("%s runs %s before forwarding the handshake (%s): a WebSocket client without a session or token never reaches the app", [
 			lib.label(layer), layer.handshake_auth.value, lib.origin_text(layer.handshake_auth.origin),
 		]),

@@ -46,6 +46,7 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "forwards_subprotocol",
+		"headline": "drops Sec-WebSocket-Protocol: the server never sees the subprotocol offer",
 		"message": sprintf("%s does not pass Sec-WebSocket-Protocol on (%s) while %s: the server never sees the subprotocol offer and the handshake fails or opens without one", [
 			lib.label(layer), lib.origin_text(layer.forwards_subprotocol.origin), why,
 		]),

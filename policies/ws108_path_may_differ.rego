@@ -31,6 +31,7 @@ findings contains f if {
 	some v in object.get(layer, "path_variants", [])
 	f := {
 		"layer": layer.id,
+		"headline": sprintf("some requests may go another way: %s", [v.kind]),
 		"message": sprintf("%s: %s (%s): the audit covers one path, this one was not followed", [
 			lib.label(layer), v.detail, where(v),
 		]),

@@ -38,6 +38,8 @@ findings contains f if {
 	f := {
 		"layer": layer.id,
 		"setting": "tls_from_client",
+		"fix_value": true,
+		"headline": "serves no TLS to clients: wss:// never opens",
 		"message": sprintf("%s serves no TLS to clients (%s): a wss://%s%s client cannot complete its TLS handshake with the edge, so no WebSocket ever opens", [
 			lib.label(layer), lib.origin_text(layer.tls_from_client.origin),
 			input.target.domain, input.target.path,

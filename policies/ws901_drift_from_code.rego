@@ -39,6 +39,7 @@ findings contains f if {
 	f := {
 		"layer": d.layer,
 		"setting": d.setting,
+		"headline": sprintf("%s is %s live but %s in the code", [d.setting, value_text(d.live), value_text(d.planned)]),
 		"message": sprintf("%s is %s live but %s in the code (%s): the next apply changes it back, or the planned change is not in effect yet", [
 			d.setting, value_text(d.live), value_text(d.planned), lib.origin_text(d.planned_origin),
 		]),

@@ -514,7 +514,7 @@ fn zone_setting(layer: &Layer, id: &str, value: &str, dashboard: &str) -> Option
 fn cloudflare(layer: &Layer, setting: &str, _want: &Json) -> Option<Fix> {
     match setting {
         "websocket" => zone_setting(layer, "websockets", "on", "Network → WebSockets: On"),
-        "tls_to_origin" => zone_setting(
+        "tls_to_origin" | "tls_from_client" => zone_setting(
             layer,
             "ssl",
             "strict",
