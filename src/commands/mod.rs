@@ -6,6 +6,7 @@ mod chain;
 mod docs;
 mod env;
 mod error;
+mod logs;
 mod nginx;
 mod probe;
 mod run_context;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Audit(args) => audit::run(&cli.global, &args),
         Command::Probe(args) => probe::run(&cli.global, &args),
         Command::Nginx(args) => nginx::run(&cli.global, &args),
+        Command::Logs(args) => logs::run(&cli.global, &args),
         Command::Rules => docs::rules(&cli.global),
         Command::Explain { id } => docs::explain(&cli.global, &id),
         Command::Completions { shell } => docs::completions(shell),

@@ -4,6 +4,7 @@
 //! ever sees it as JSON). Field names are stable: add fields, rename none (DESIGN §3).
 
 use super::gap::GapCode;
+use super::logs::LogFacts;
 use super::probe::ProbeFacts;
 use super::seconds::Seconds;
 use super::setting::{Origin, Setting};
@@ -34,6 +35,9 @@ pub struct Chain {
     /// Facts a live probe observed, when one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeFacts>,
+    /// Facts read from access logs, when `wsaudit logs` or `chain --logs` read some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<LogFacts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -403,6 +407,7 @@ impl Chain {
             gaps: Vec::new(),
             not_consulted: Vec::new(),
             probe: None,
+            logs: None,
         }
     }
 

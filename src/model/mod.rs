@@ -4,6 +4,7 @@
 mod chain;
 mod gap;
 mod load;
+mod logs;
 mod probe;
 mod seconds;
 mod setting;
@@ -11,6 +12,7 @@ mod setting;
 pub use chain::*;
 pub use gap::GapCode;
 pub use load::{load_chain, ChainError};
+pub use logs::*;
 pub use probe::*;
 pub use seconds::{parse_duration, Seconds};
 pub use setting::{Origin, Setting};

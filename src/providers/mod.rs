@@ -7,6 +7,7 @@ pub mod aws;
 pub mod aws_wildcard;
 pub mod cloudflare;
 pub mod cloudfront;
+pub mod logs;
 pub mod nginx;
 pub mod probe;
 pub mod route53;

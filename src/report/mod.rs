@@ -3,7 +3,9 @@
 
 pub mod json;
 pub mod junit;
+pub mod logs;
 pub mod markdown;
+pub mod plot;
 pub mod probe;
 pub mod rules;
 pub mod sarif;
@@ -59,6 +61,9 @@ pub struct Report {
     /// Rule ids that ran, for JUnit's rule × layer cases.
     #[serde(skip)]
     pub rules_evaluated: Vec<String>,
+    /// Where `wsaudit logs --plot` wrote its SVG, for the Markdown report to link.
+    #[serde(skip)]
+    pub plot: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -195,6 +200,7 @@ impl Report {
             notices,
             summary,
             rules_evaluated,
+            plot: None,
         }
     }
 
