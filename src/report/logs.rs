@@ -203,6 +203,9 @@ pub fn lines(l: &LogFacts) -> Vec<String> {
                 .map(|t| format!(", {}× the peak at {t}", (p.at_s.0 / t.0).round()))
                 .unwrap_or_default(),
             match (&p.explained_by, &p.explained_setting) {
+                (Some(id), _) if id == crate::providers::logs::LOGGED_LAYER_ID => {
+                    format!(": no layer read has that timeout (the `{id}` hop)")
+                }
                 (Some(id), Some(s)) => format!(": {id}'s {s}"),
                 (Some(id), None) => format!(": {id}"),
                 _ => ": no layer read has that timeout".into(),

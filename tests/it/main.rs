@@ -7,6 +7,7 @@
 mod aws;
 mod cli;
 mod cloudflare;
+mod logs;
 mod nginx;
 mod policy;
 mod probe;

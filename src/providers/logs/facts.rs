@@ -268,8 +268,11 @@ fn peaks(agg: &Agg) -> Vec<LifetimePeak> {
         prefix[b.max(a)] - prefix[a]
     };
     let half = (PEAK_HALF_WIDTH_S / FINE_STEP_S).round() as isize;
+    // The centre is where the most lifetimes sit within ± half a second: a window of ± 1 s
+    // would drift towards unrelated lifetimes nearby.
+    let core = half / 2;
     let around = (PEAK_NEIGHBOURHOOD_S / FINE_STEP_S).round() as isize;
-    let mut candidates: Vec<(u64, f64, isize)> = Vec::new();
+    let mut candidates: Vec<(u64, u64, f64, isize)> = Vec::new();
     for c in 0..n as isize {
         if fine[c as usize] == 0 {
             continue;
@@ -286,11 +289,16 @@ fn peaks(agg: &Agg) -> Vec<LifetimePeak> {
         if prominence < PEAK_MIN_PROMINENCE {
             continue;
         }
-        candidates.push((inside, prominence, c));
+        candidates.push((sum(c - core, c + core + 1), inside, prominence, c));
     }
-    candidates.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+    candidates.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.cmp(&a.1))
+            .then(b.2.total_cmp(&a.2))
+            .then(a.3.cmp(&b.3))
+    });
     let mut taken: Vec<(isize, u64, f64)> = Vec::new();
-    for (inside, prominence, c) in candidates {
+    for (_, inside, prominence, c) in candidates {
         if taken.iter().any(|(t, _, _)| (t - c).abs() <= 2 * half) {
             continue;
         }
@@ -300,10 +308,11 @@ fn peaks(agg: &Agg) -> Vec<LifetimePeak> {
         .into_iter()
         .filter_map(|(c, inside, prominence)| {
             let (mut weighted, mut count, mut edge) = (0.0, 0u64, 0u64);
-            for i in (c - half).max(0)..=(c + half).min(n as isize - 1) {
-                let k = fine[i as usize];
+            for i in (c - core).max(0)..=(c + core).min(n as isize - 1) {
                 weighted += agg.fine_sum[i as usize];
-                count += k;
+                count += fine[i as usize];
+            }
+            for i in (c - half).max(0)..=(c + half).min(n as isize - 1) {
                 edge += agg.edge_timeouts.get(&(i as u32)).copied().unwrap_or(0);
             }
             let at = round3(weighted / count.max(1) as f64);
