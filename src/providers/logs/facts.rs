@@ -619,6 +619,38 @@ mod tests {
     }
 
     #[test]
+    fn a_mass_close_followed_by_reconnects_is_a_storm() {
+        let mut a = Agg::default();
+        let mut r = Reconnects::default();
+        let t0 = 3_000_000.0;
+        let clients: Vec<String> = (0..600)
+            .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
+            .collect();
+        // An hour of ten new WebSockets a minute, each living 30 s.
+        for i in 0..600 {
+            let end = t0 + i as f64 * 6.0 + 30.0;
+            a.add(&ws(end, 30.0, &clients[i]));
+            r.add(hash_str(&clients[i]), end - 30.0, end);
+        }
+        // At minute 70, 500 of those clients come back within two seconds of a close.
+        let close = t0 + 70.0 * 60.0;
+        for c in clients.iter().take(500) {
+            r.add(hash_str(c), close - 100.0, close);
+        }
+        for (k, c) in clients.iter().take(500).enumerate() {
+            let start = close + 1.0 + (k % 10) as f64 * 0.1;
+            a.add(&ws(start + 5.0, 5.0, c));
+            r.add(hash_str(c), start, start + 5.0);
+        }
+        let f = finish(a, r, Caps::default());
+        assert_eq!(f.storms.len(), 1, "{:?}", f.storms);
+        let s = &f.storms[0];
+        assert_eq!(s.new_connections, 500);
+        assert_eq!(s.reconnects, 500);
+        assert_eq!(s.baseline_per_minute, 10.0);
+    }
+
+    #[test]
     fn reconnects_follow_their_own_close() {
         let mut r = Reconnects::default();
         r.add(hash_str("a"), 100.0, 160.0);
