@@ -24,7 +24,17 @@ events {}
 http {
   log_format ws '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
                 '"$http_referer" "$http_user_agent" rt=$request_time ua="$upstream_addr" up="$http_upgrade"';
-  server { listen 80; location /ws/ { proxy_pass http://127.0.0.1:8080; access_log access.log ws; } }
+  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+  server {
+    listen 80;
+    location / {
+      proxy_pass http://127.0.0.1:8080;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      access_log access.log ws;
+    }
+  }
 }
 CONF
 
@@ -38,7 +48,10 @@ measure() { # prints "seconds maxrss_kb"
 echo "cores: $(nproc)"
 printf '%-10s %-34s %-9s %-12s %-8s %-8s\n' lines what seconds lines/s MiB speedup
 for n in "${sizes[@]}"; do
-  log="$work/access-$n.log"
+  # Named as the configuration's access_log names it, so the location that writes it is the
+  # layer a peak is matched to.
+  mkdir -p "$work/$n"
+  log="$work/$n/access.log"
   [ -f "$log" ] || "$gen" "$n" "$log"
   read -r gs gm < <(measure "$ga" "$log" --log-format=COMBINED -o "$work/goaccess-$n.json")
   best=999999; best_m=0
