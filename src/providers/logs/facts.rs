@@ -627,10 +627,10 @@ mod tests {
             .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
             .collect();
         // An hour of ten new WebSockets a minute, each living 30 s.
-        for i in 0..600 {
+        for (i, c) in clients.iter().enumerate() {
             let end = t0 + i as f64 * 6.0 + 30.0;
-            a.add(&ws(end, 30.0, &clients[i]));
-            r.add(hash_str(&clients[i]), end - 30.0, end);
+            a.add(&ws(end, 30.0, c));
+            r.add(hash_str(c), end - 30.0, end);
         }
         // At minute 70, 500 of those clients come back within two seconds of a close.
         let close = t0 + 70.0 * 60.0;
