@@ -60,7 +60,11 @@ findings contains f if {
 	}
 }
 
-no_heartbeat_message := sprintf("No heartbeat is declared, and the live probe's quiet WebSocket was cut after %s by %s with no server ping in between: every WebSocket quiet for that long is cut unless the application sends something first", [
+no_heartbeat_message := sprintf("No heartbeat is declared, and the access logs show WebSockets dying after %s, cut by %s: every WebSocket quiet for that long is cut unless the application sends something first", [
+	lib.describe_seconds(lib.cutter.layer.idle_timeout), lib.label(lib.cutter.layer),
+]) if {
+	logged_cut
+} else := sprintf("No heartbeat is declared, and the live probe's quiet WebSocket was cut after %s by %s with no server ping in between: every WebSocket quiet for that long is cut unless the application sends something first", [
 	lib.describe_seconds(lib.cutter.layer.idle_timeout), lib.label(lib.cutter.layer),
 ]) if {
 	measured_cut
@@ -78,6 +82,17 @@ no_heartbeat_severity := "high" if measured_cut
 else := "medium"
 
 measured_cut if lib.cutter.layer.idle_timeout.origin.kind == "probed"
+
+# Access logs showed the connections dying at this timeout (a lifetime peak at it).
+measured_cut if logged_cut
+
+logged_cut if lib.cutter.layer.idle_timeout.origin.kind == "logged"
+
+logged_cut if {
+	some p in input.logs.peaks
+	p.explained_by == lib.cutter.layer.id
+	p.explained_setting == "idle_timeout"
+}
 
 measured_cut if input.probe.idle.explained_by == lib.cutter.layer.id
 

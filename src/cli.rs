@@ -91,6 +91,10 @@ pub enum Command {
     /// Probe a live endpoint: TLS chain, the 101, who answered, and who cuts an idle
     /// WebSocket when. Touches only the URL given; follows no redirect.
     Probe(ProbeArgs),
+    /// Read WebSocket access logs (nginx, ALB, CloudFront, Cloudflare Logpush; plain, gzip'd,
+    /// or in S3): the 101 ratio, disconnects per minute, live connections, lifetime peaks,
+    /// and which layer cuts, judged by the WS8xx rules.
+    Logs(LogsArgs),
     /// nginx only: the location nginx would pick for --domain/--path, or every WebSocket
     /// location, judged by the rule pack. `wsaudit nginx parse PATH` prints the parse.
     Nginx(NginxArgs),
@@ -222,6 +226,13 @@ pub struct ChainArgs {
     /// planned value (default: the plan's directory, when it holds `.tf` files).
     #[arg(long, value_name = "DIR", requires = "terraform_plan")]
     pub tf_dir: Option<String>,
+    /// Add what access logs show (repeatable): lifetime peaks are matched to the layers read,
+    /// and the WS8xx rules judge the logs (see `wsaudit logs`).
+    #[arg(long = "logs", value_name = "FILE|-|s3://BUCKET/PREFIX")]
+    pub logs: Vec<String>,
+    /// With --logs: the logs' format, instead of telling it from their first lines.
+    #[arg(long, value_enum, requires = "logs")]
+    pub log_format: Option<LogFormatArg>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -244,6 +255,64 @@ pub struct IacArgs {
     /// `.tf` files (default: the plan's directory, when it holds `.tf` files).
     #[arg(long, value_name = "DIR")]
     pub tf_dir: Option<String>,
+    /// The app's heartbeat interval (e.g. 25s).
+    #[arg(long, value_name = "DUR")]
+    pub heartbeat: Option<String>,
+    /// Who sends the heartbeat.
+    #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
+    pub heartbeat_from: HeartbeatFrom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// nginx, in the `log_format` the configuration defines (`combined` without one).
+    Nginx,
+    /// AWS Application Load Balancer access logs.
+    Alb,
+    /// CloudFront standard logs.
+    Cloudfront,
+    /// Cloudflare Logpush (`websocket_analytics`, `http_requests`), NDJSON.
+    Cloudflare,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// Log files (plain or gzip'd), - for standard input, or s3://BUCKET/PREFIX (every object
+    /// under the prefix).
+    #[arg(required = true, value_name = "FILE|-|s3://BUCKET/PREFIX")]
+    pub inputs: Vec<String>,
+    /// The logs' format, instead of telling it from their first lines.
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormatArg>,
+    /// The nginx configuration that wrote the log: its `log_format` is used to parse it, and
+    /// the location logging to it names the layer that cuts.
+    #[arg(long, value_name = "PATH", conflicts_with = "nginx_dump")]
+    pub nginx_conf: Option<String>,
+    /// The output of `nginx -T`, instead of --nginx-conf.
+    #[arg(long, value_name = "FILE")]
+    pub nginx_dump: Option<String>,
+    /// The `log_format` to parse with, by name (when several are in use and none of the
+    /// configuration's `access_log` paths is the file's).
+    #[arg(long, value_name = "NAME")]
+    pub nginx_log_format: Option<String>,
+    /// A saved chain (`wsaudit chain --format json`) to match lifetime peaks to its layers.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["nginx_conf", "nginx_dump"])]
+    pub chain: Option<PathBuf>,
+    /// The domain the logs are for (with --nginx-conf: the server nginx picks).
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// The WebSocket path (with --nginx-conf: the location nginx picks).
+    #[arg(long, value_name = "P")]
+    pub path: Option<String>,
+    /// With s3://: only objects whose key's time is at or after this (RFC 3339 or YYYY-MM-DD).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// With s3://: only objects whose key's time is at or before this.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Also draw the lifetime histogram and disconnects per minute into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
     /// The app's heartbeat interval (e.g. 25s).
     #[arg(long, value_name = "DUR")]
     pub heartbeat: Option<String>,

@@ -26,6 +26,8 @@ origin_text(o) := sprintf("%s:%v", [o.locator, o.line]) if {
 	o.kind == "assumed"
 } else := "measured" if {
 	o.kind == "probed"
+} else := "measured in access logs" if {
+	o.kind == "logged"
 } else := "unknown"
 
 label(layer) := sprintf("%s (%s)", [title(layer), layer.provider])

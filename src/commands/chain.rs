@@ -133,6 +133,9 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     if let Some(template) = &args.cloudformation {
         add_planned(&ctx, &mut chain, template, None)?;
     }
+    if !args.logs.is_empty() {
+        super::logs::chain_logs(&ctx, &mut chain, args, nginx_source(args).map(|n| n.input))?;
+    }
     ctx.apply_heartbeat(&mut chain, flag);
     let judged = ctx.judge(chain)?;
     ctx.emit(&judged)

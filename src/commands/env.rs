@@ -45,3 +45,12 @@ pub fn cloudflare_client() -> Result<CloudflareClient, CloudflareError> {
 pub fn aws_in_env() -> bool {
     aws_configured_in(|k| std::env::var_os(k))
 }
+
+/// Parser threads for `wsaudit logs` (`WSAUDIT_LOG_THREADS`, for benchmarks), else the cores.
+pub fn log_threads() -> usize {
+    std::env::var("WSAUDIT_LOG_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(crate::parallel::threads)
+}

@@ -10,6 +10,7 @@ mod error;
 mod haproxy;
 mod iac;
 mod k8s;
+mod logs;
 mod nginx;
 mod probe;
 mod run_context;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Caddy(args) => caddy::run(&cli.global, &args),
         Command::Iac(args) => iac::run(&cli.global, &args),
         Command::K8s(args) => k8s::run(&cli.global, &args),
+        Command::Logs(args) => logs::run(&cli.global, &args),
         Command::Rules => docs::rules(&cli.global),
         Command::Explain { id } => docs::explain(&cli.global, &id),
         Command::Completions { shell } => docs::completions(shell),

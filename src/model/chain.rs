@@ -4,6 +4,7 @@
 //! ever sees it as JSON). Field names are stable: add fields, rename none (DESIGN §3).
 
 use super::gap::GapCode;
+use super::logs::LogFacts;
 use super::probe::ProbeFacts;
 use super::seconds::Seconds;
 use super::setting::{Origin, Setting};
@@ -44,6 +45,9 @@ pub struct Chain {
     /// (`wsaudit chain --terraform-plan`): changed by hand, or a plan not yet applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<super::drift::Drift>,
+    /// Facts read from access logs, when `wsaudit logs` or `chain --logs` read some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<LogFacts>,
 }
 
 /// One thing a provider wants the reader to know about its read.
@@ -560,6 +564,7 @@ impl Chain {
             probe: None,
             notices: Vec::new(),
             drift: Vec::new(),
+            logs: None,
         }
     }
 

@@ -62,6 +62,14 @@ pub enum Origin {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         samples: Option<u32>,
     },
+    /// Measured in access logs: a peak of connection lifetimes (`wsaudit logs`).
+    Logged {
+        /// The log (a file, `s3://…`) the lifetimes were read from.
+        source: String,
+        /// How many connections the peak holds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        connections: Option<u64>,
+    },
     /// Could not be determined (the value is null).
     Unknown {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,6 +132,16 @@ impl<T> Setting<T> {
         }
     }
 
+    pub fn logged(value: T, source: impl Into<String>, connections: Option<u64>) -> Self {
+        Setting {
+            value: Some(value),
+            origin: Origin::Logged {
+                source: source.into(),
+                connections,
+            },
+        }
+    }
+
     pub fn unknown(reason: impl Into<String>) -> Self {
         Setting {
             value: None,
@@ -160,6 +178,7 @@ impl Origin {
             Origin::Default { documented, .. } => format!("default: {documented}"),
             Origin::Assumed { basis, .. } => format!("assumed: {basis}"),
             Origin::Probed { url, .. } => format!("probed: {url}"),
+            Origin::Logged { source, .. } => format!("logged: {source}"),
             Origin::Unknown { reason } => match reason {
                 Some(r) => format!("unknown: {r}"),
                 None => "unknown".to_string(),
@@ -175,6 +194,7 @@ impl Origin {
             Origin::Default { .. } => "documented default".to_string(),
             Origin::Assumed { .. } => "assumed (not published)".to_string(),
             Origin::Probed { .. } => "measured by probe".to_string(),
+            Origin::Logged { .. } => "measured in access logs".to_string(),
             Origin::Unknown { .. } => "-".to_string(),
         }
     }
@@ -186,6 +206,7 @@ impl Origin {
             Origin::Default { .. } => "default",
             Origin::Assumed { .. } => "assumed",
             Origin::Probed { .. } => "probed",
+            Origin::Logged { .. } => "logged",
             Origin::Unknown { .. } => "unknown",
         }
     }

@@ -12,6 +12,7 @@ pub mod endpoint_words;
 pub mod haproxy;
 pub mod iac;
 pub mod k8s;
+pub mod logs;
 pub mod nginx;
 pub mod probe;
 pub mod route53;

@@ -45,6 +45,9 @@ pub fn render(report: &Report) -> String {
         }
         o.push('\n');
     }
+    if let Some(l) = &report.chain.logs {
+        o.push_str(&super::logs::markdown(l, report.plot.as_deref()));
+    }
     if report.findings.is_empty() {
         o.push_str("### Findings\n\nNone.\n");
     } else {

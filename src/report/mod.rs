@@ -4,7 +4,9 @@
 pub mod diagnostics;
 pub mod json;
 pub mod junit;
+pub mod logs;
 pub mod markdown;
+pub mod plot;
 pub mod probe;
 pub mod rules;
 pub mod sarif;
@@ -61,6 +63,9 @@ pub struct Report {
     /// Rule ids that ran, for JUnit's rule × layer cases.
     #[serde(skip)]
     pub rules_evaluated: Vec<String>,
+    /// Where `wsaudit logs --plot` wrote its SVG, for the Markdown report to link.
+    #[serde(skip)]
+    pub plot: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -197,6 +202,7 @@ impl Report {
             notices,
             summary,
             rules_evaluated,
+            plot: None,
         }
     }
 

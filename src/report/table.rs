@@ -67,6 +67,12 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
             out.push_str(&format!("  {l}\n"));
         }
     }
+    if let Some(l) = &report.chain.logs {
+        out.push_str("\nAccess logs:\n");
+        for line in super::logs::lines(l) {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
     for n in &report.chain.not_consulted {
         out.push_str(&format!(
             "Not consulted: {} ({})\n",

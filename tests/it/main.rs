@@ -11,6 +11,7 @@ mod cloudflare;
 mod haproxy;
 mod iac;
 mod k8s;
+mod logs;
 mod nginx;
 mod policy;
 mod probe;

@@ -14,6 +14,7 @@ mod http_block;
 mod includes;
 mod layer;
 mod lexer;
+mod log_format;
 mod parser;
 mod pcre;
 mod rewrite;
@@ -32,6 +33,9 @@ pub use audit::{
 };
 pub use crossplane::crossplane_payload;
 pub use error::NginxError;
+pub use log_format::{
+    access_log_formats, format_for_file, named_log_format, AccessLogFormat, COMBINED,
+};
 pub use select::ServerMatch;
 pub use source::{Disk, Dump, Source, Stdin};
 pub use time::parse_nginx_time;

@@ -181,6 +181,18 @@ impl Nginx {
     /// Starts nginx proxying `location /ws/` to `backend`; `location_body` holds the
     /// location's directives besides `proxy_pass`.
     pub fn start(bin: &PathBuf, backend: SocketAddr, location_body: &str) -> Nginx {
+        Self::start_with(bin, backend, "", "", location_body)
+    }
+
+    /// Like [`Nginx::start`], with directives added to the `http` block (a `log_format`) and to
+    /// the server (more locations). Relative paths are under the prefix ([`Nginx::prefix`]).
+    pub fn start_with(
+        bin: &PathBuf,
+        backend: SocketAddr,
+        http_extra: &str,
+        server_extra: &str,
+        location_body: &str,
+    ) -> Nginx {
         let (port, process, prefix) = start_on_free_port("nginx", &["in use"], |port, dir| {
             let p = dir.display().to_string();
             std::fs::create_dir_all(dir.join("tmp")).unwrap();
@@ -199,8 +211,10 @@ http {{
   uwsgi_temp_path {p}/tmp/uwsgi;
   scgi_temp_path {p}/tmp/scgi;
   map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  {http_extra}
   server {{
     listen 127.0.0.1:{port};
+    {server_extra}
     location /ws/ {{
       proxy_pass http://{backend};
       {location_body}
