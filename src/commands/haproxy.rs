@@ -7,9 +7,7 @@ use super::nginx::single_layer_chain;
 use super::{env, CommandError, Context};
 use crate::cli::{GlobalArgs, HaproxyArgs, SchemeArg};
 use crate::model::{Chain, Scheme, Target};
-use crate::policy::merge_evaluations;
 use crate::providers::haproxy::{check, pairs, read_config, route, Query};
-use crate::report::Report;
 
 fn scheme_of(flag: Option<SchemeArg>) -> Option<Scheme> {
     flag.map(|s| match s {
@@ -109,15 +107,5 @@ pub fn run(global: &GlobalArgs, args: &HaproxyArgs) -> Result<u8, CommandError> 
         all.heartbeat = chain.heartbeat;
         all.layers.extend(chain.layers);
     }
-    let mut merged = merge_evaluations(judged, &ctx.config);
-    merged.notices.extend(none_found);
-    let report = Report::new(
-        all,
-        merged.findings,
-        merged.suppressed,
-        merged.notices,
-        merged.rules_evaluated,
-        super::run_context::fail_on_severity(global.fail_on),
-    );
-    ctx.emit(&super::Judged { report })
+    ctx.emit_listing(all, judged, none_found.into_iter().collect())
 }

@@ -6,9 +6,7 @@ use super::audit::heartbeat_flag;
 use super::{CommandError, Context};
 use crate::cli::{GlobalArgs, IacArgs, SchemeArg};
 use crate::model::{Chain, Scheme, Target};
-use crate::policy::merge_evaluations;
 use crate::providers::iac::{self, Inventory, PlannedChain};
-use crate::report::Report;
 use std::io::Read;
 use std::path::Path;
 
@@ -162,17 +160,5 @@ pub fn run(global: &GlobalArgs, args: &IacArgs) -> Result<u8, CommandError> {
             }
         }
     }
-    let merged = merge_evaluations(judged, &ctx.config);
-    for n in &merged.notices {
-        ctx.info(n);
-    }
-    let report = Report::new(
-        all,
-        merged.findings,
-        merged.suppressed,
-        merged.notices,
-        merged.rules_evaluated,
-        super::run_context::fail_on_severity(global.fail_on),
-    );
-    ctx.emit(&super::Judged { report })
+    ctx.emit_listing(all, judged, Vec::new())
 }

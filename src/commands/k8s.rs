@@ -9,9 +9,7 @@ use super::{env, CommandError, Context};
 use crate::cli::{GlobalArgs, K8sArgs, SchemeArg};
 use crate::discover::{read_k8s, K8sSource};
 use crate::model::{Chain, Scheme, Target};
-use crate::policy::merge_evaluations;
 use crate::providers::k8s::{read_manifests, websocket_routes};
-use crate::report::Report;
 
 fn scheme(flag: Option<SchemeArg>, tls: bool) -> Scheme {
     match flag {
@@ -110,20 +108,8 @@ pub fn run(global: &GlobalArgs, args: &K8sArgs) -> Result<u8, CommandError> {
         all.heartbeat = chain.heartbeat;
         all.layers.extend(chain.layers);
     }
-    let mut merged = merge_evaluations(judged, &ctx.config);
-    for n in &merged.notices {
-        ctx.info(n);
-    }
-    merged.notices.extend(manifests.notices);
-    merged.notices.extend(notes);
-    merged.notices.extend(none_found);
-    let report = Report::new(
-        all,
-        merged.findings,
-        merged.suppressed,
-        merged.notices,
-        merged.rules_evaluated,
-        super::run_context::fail_on_severity(global.fail_on),
-    );
-    ctx.emit(&super::Judged { report })
+    let mut notices = manifests.notices;
+    notices.extend(notes);
+    notices.extend(none_found);
+    ctx.emit_listing(all, judged, notices)
 }

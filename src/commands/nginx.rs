@@ -9,11 +9,9 @@ use crate::cli::{GlobalArgs, NginxAction, NginxArgs, SchemeArg};
 use crate::model::{
     Chain, Heartbeat, HeartbeatDirection, HeartbeatSource, Layer, Scheme, Seconds, Target,
 };
-use crate::policy::merge_evaluations;
 use crate::providers::nginx::{
     crossplane_payload, read_config_on, route, websocket_locations, Input, Query, VersionSource,
 };
-use crate::report::Report;
 
 fn input(conf: Option<&str>, dump: Option<&str>) -> Result<Input, CommandError> {
     match (conf, dump) {
@@ -133,20 +131,7 @@ pub fn run(global: &GlobalArgs, args: &NginxArgs) -> Result<u8, CommandError> {
         merged_layers.extend(chain.layers);
     }
     all.layers = merged_layers;
-    let mut merged = merge_evaluations(judged, &ctx.config);
-    for n in &merged.notices {
-        ctx.info(n);
-    }
-    merged.notices.extend(none_found);
-    let report = Report::new(
-        all,
-        merged.findings,
-        merged.suppressed,
-        merged.notices,
-        merged.rules_evaluated,
-        super::run_context::fail_on_severity(global.fail_on),
-    );
-    ctx.emit(&super::Judged { report })
+    ctx.emit_listing(all, judged, none_found.into_iter().collect())
 }
 
 /// The scheme clients dial: `--scheme`, else what the socket speaks.

@@ -124,6 +124,31 @@ impl Context {
     }
 
     /// Renders the report in the chosen format, writes it, and returns the exit code.
+    /// A listing's report (`nginx`, `haproxy`, `k8s`, `iac` without a domain): every chain was
+    /// judged on its own (`judged`, in order); the layers are shown together in `all` and the
+    /// findings merged, with the user's suppressions applied once over them all.
+    pub fn emit_listing(
+        &self,
+        all: Chain,
+        judged: Vec<Evaluation>,
+        notices: Vec<String>,
+    ) -> Result<u8, CommandError> {
+        let mut merged = crate::policy::merge_evaluations(judged, &self.config);
+        for n in &merged.notices {
+            self.info(n);
+        }
+        merged.notices.extend(notices);
+        let report = Report::new(
+            all,
+            merged.findings,
+            merged.suppressed,
+            merged.notices,
+            merged.rules_evaluated,
+            fail_on_severity(self.global.fail_on),
+        );
+        self.emit(&Judged { report })
+    }
+
     pub fn emit(&self, judged: &Judged) -> Result<u8, CommandError> {
         let opts = RenderOptions {
             color: self.use_color(),
