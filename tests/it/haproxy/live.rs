@@ -3,9 +3,8 @@
 //! probe measures, so no unseen hop is added and the HAProxy layer is the one that cuts first.
 
 use crate::support::probe::{start_backend, Backend, Haproxy};
-use crate::support::run::wsaudit_full;
+use crate::support::run::wsaudit_json_no_aws;
 use crate::support::{has_finding, report_layer_ids};
-use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_configured_tunnel_timeout_explains_the_measured_cut() {
@@ -38,23 +37,7 @@ async fn the_configured_tunnel_timeout_explains_the_measured_cut() {
     ]
     .map(String::from)
     .to_vec();
-    let r = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        wsaudit_full(
-            &crate::support::repo(),
-            &args,
-            None,
-            &[
-                ("AWS_EC2_METADATA_DISABLED", "true"),
-                ("AWS_CONFIG_FILE", "/nonexistent/x"),
-                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x"),
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let v: Value = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
+    let (r, v) = wsaudit_json_no_aws(args).await;
     let idle = &v["chain"]["probe"]["idle"];
     let cut = idle["closed_after_s"]
         .as_f64()

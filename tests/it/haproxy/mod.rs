@@ -334,11 +334,7 @@ fn chain_places_haproxy_in_front_of_nginx() {
             "json",
         ],
         None,
-        &[
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-            ("AWS_CONFIG_FILE", "/nonexistent/x"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x"),
-        ],
+        crate::support::run::NO_AWS,
     );
     let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
     let ids = crate::support::report_layer_ids(&v);

@@ -4,7 +4,7 @@
 //! idle rules judge it and the summary names it, not nginx's 3600 s that never takes effect.
 
 use crate::support::probe::{start_backend, Backend, Haproxy, Nginx, WS_LOCATION};
-use crate::support::run::{wsaudit_full, Run};
+use crate::support::run::{wsaudit_json_no_aws, Run};
 use crate::support::{finding, has_finding, report_layer_ids};
 use serde_json::Value;
 
@@ -32,24 +32,7 @@ async fn stack() -> Option<Stack> {
 }
 
 async fn run(args: Vec<String>) -> (Run, Value) {
-    let r = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        wsaudit_full(
-            &crate::support::repo(),
-            &args,
-            None,
-            &[
-                ("AWS_EC2_METADATA_DISABLED", "true"),
-                ("AWS_CONFIG_FILE", "/nonexistent/x"),
-                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x"),
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let v: Value = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
-    (r, v)
+    wsaudit_json_no_aws(args).await
 }
 
 fn near_tunnel(s: f64) -> bool {

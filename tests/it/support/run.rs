@@ -56,6 +56,28 @@ pub fn wsaudit_full(dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str
     }
 }
 
+/// An environment in which the AWS SDK finds no credentials, profile or instance metadata:
+/// a chain run on a developer's machine cannot reach a real account.
+pub const NO_AWS: &[(&str, &str)] = &[
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+    ("AWS_CONFIG_FILE", "/nonexistent/x"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x"),
+];
+
+/// `wsaudit ARGS --format json` (the args carry the format) without AWS, from async tests
+/// (the run blocks a worker thread, not the runtime), with the report parsed.
+pub async fn wsaudit_json_no_aws(args: Vec<String>) -> (Run, serde_json::Value) {
+    let r = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        wsaudit_full(&repo(), &args, None, NO_AWS)
+    })
+    .await
+    .unwrap();
+    let v = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
+    (r, v)
+}
+
 pub fn example() -> String {
     repo()
         .join("examples/incident-chain.json")
