@@ -63,12 +63,7 @@ pub fn read_input(file: &str) -> Result<CaddyInput, CaddyError> {
 }
 
 pub fn run(global: &GlobalArgs, args: &CaddyArgs) -> Result<u8, CommandError> {
-    if !args.path.starts_with('/') {
-        return Err(CommandError::Usage(format!(
-            "--path {:?} must start with \"/\" (the path as the client sends it, e.g. --path /{})",
-            args.path, args.path
-        )));
-    }
+    super::nginx::request_path(&args.path)?;
     let mut ctx = Context::load(global)?;
     let input = read_input(&args.conf)?;
     let heartbeat = heartbeat_flag(args.heartbeat.as_deref(), args.heartbeat_from)?;

@@ -18,11 +18,7 @@ fn scheme_of(flag: Option<SchemeArg>) -> Option<Scheme> {
 
 pub fn run(global: &GlobalArgs, args: &HaproxyArgs) -> Result<u8, CommandError> {
     if let Some(p) = &args.path {
-        if !p.starts_with('/') {
-            return Err(CommandError::Usage(format!(
-                "--path {p:?} must start with \"/\" (the path as the client sends it, e.g. --path /{p})"
-            )));
-        }
+        super::nginx::request_path(p)?;
     }
     let mut ctx = Context::load(global)?;
     let cfg = read_config(&args.conf)?;

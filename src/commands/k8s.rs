@@ -22,11 +22,7 @@ fn scheme(flag: Option<SchemeArg>, tls: bool) -> Scheme {
 
 pub fn run(global: &GlobalArgs, args: &K8sArgs) -> Result<u8, CommandError> {
     if let Some(p) = &args.path {
-        if !p.starts_with('/') {
-            return Err(CommandError::Usage(format!(
-                "--path {p:?} must start with \"/\" (the path as the client sends it, e.g. --path /{p})"
-            )));
-        }
+        super::nginx::request_path(p)?;
     }
     let mut ctx = Context::load(global)?;
     let heartbeat = heartbeat_flag(args.heartbeat.as_deref(), args.heartbeat_from)?;

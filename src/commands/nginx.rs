@@ -145,7 +145,7 @@ fn scheme(flag: Option<SchemeArg>, socket: Scheme) -> Scheme {
 
 /// A request path is what follows the host in the URL a client dials: `ws` alone would make
 /// the target `wss://hostws`, a URL nobody dials, so it is refused with the fix.
-fn request_path(p: &str) -> Result<(), CommandError> {
+pub(super) fn request_path(p: &str) -> Result<(), CommandError> {
     if p.starts_with('/') {
         return Ok(());
     }
