@@ -112,6 +112,13 @@ pub enum Command {
     /// --domain/--path to, as the layer its controller is (ingress-nginx, the AWS Load Balancer
     /// Controller's ALB, F5 NGINX Ingress, Gateway API), or every WebSocket route, judged.
     K8s(K8sArgs),
+    /// Scheduled compliance scan: every declared `[[target]]` and every WebSocket entry point
+    /// discovered across the configured AWS accounts and regions, Cloudflare zones and nginx
+    /// configurations, each API read once, judged as one report.
+    Scan(ScanArgs),
+    /// Merge the JSON reports of scan shards (`scan --shard I/N`) into one report, in any
+    /// format.
+    Merge(MergeArgs),
     /// List the rule pack.
     Rules,
     /// Explain one rule: the mechanism, the fix, a snippet.
@@ -140,6 +147,46 @@ pub struct AuditArgs {
     /// Who sends the heartbeat.
     #[arg(long, value_enum, default_value_t = HeartbeatFrom::Server, requires = "heartbeat")]
     pub heartbeat_from: HeartbeatFrom,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// Targets audited at once (inventory reads are bounded per account and region separately).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// A previous scan's JSON report: findings are marked new, unchanged or fixed against it.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Only findings that are new against --baseline fail the scan (exit 1).
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
+    /// Audit only shard I of N (1-based; targets split by a stable hash of their id). Without
+    /// it, JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's pod index, 0-based) with
+    /// --shard-count picks the shard.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The shard count when the index comes from JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<u32>,
+    /// Per-provider deadline for one target's resolution and each inventory read.
+    #[arg(long, default_value = "60s", value_name = "DUR")]
+    pub timeout: String,
+    /// List the targets (declared and discovered) and exit without auditing them.
+    #[arg(long)]
+    pub list_targets: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The shards' JSON reports (`wsaudit scan --shard I/N --format json`).
+    #[arg(required = true, value_name = "SHARD.json")]
+    pub shards: Vec<PathBuf>,
+    /// A previous (merged) report: statuses are recomputed against it.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Only findings new against the baseline fail the merged report.
+    #[arg(long)]
+    pub fail_on_new: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -11,9 +11,11 @@ mod haproxy;
 mod iac;
 mod k8s;
 mod logs;
+mod merge;
 mod nginx;
 mod probe;
 mod run_context;
+mod scan;
 
 pub use chain::chain_request;
 pub use error::CommandError;
@@ -41,6 +43,8 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Iac(args) => iac::run(&cli.global, &args),
         Command::K8s(args) => k8s::run(&cli.global, &args),
         Command::Logs(args) => logs::run(&cli.global, &args),
+        Command::Scan(args) => scan::run(&cli.global, &args),
+        Command::Merge(args) => merge::run(&cli.global, &args),
         Command::Rules => docs::rules(&cli.global),
         Command::Explain { id } => docs::explain(&cli.global, &id),
         Command::Completions { shell } => docs::completions(shell),

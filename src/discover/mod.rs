@@ -7,16 +7,22 @@
 //! CLI adds one task per configured provider (`aws_task` here; nginx, Cloudflare and the live
 //! probe add theirs the same way); layers are then ordered outermost first.
 
+mod aws_inventory;
 mod caddy_task;
+mod cloudflare_inventory;
 mod cloudflare_task;
 mod haproxy_task;
 mod k8s_task;
 mod nginx_task;
+mod route;
 
+pub use aws_inventory::{resolve_aws, AwsInventory};
 pub use caddy_task::{caddy_task, CaddyConfig};
+pub use cloudflare_inventory::{resolve_cloudflare, CloudflareInventory};
 pub use cloudflare_task::cloudflare_task;
 pub use haproxy_task::haproxy_task;
 pub use k8s_task::{k8s_task, read_k8s, K8sSource};
+pub use route::{DiscoveredRoute, RoutePins};
 pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};
 
 use crate::model::PathVariant;

@@ -7,6 +7,7 @@
 //! request bodies or headers.
 
 use crate::model::{Gap, GapCode, Provider};
+use crate::providers::calls::CallCounter;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
@@ -54,15 +55,24 @@ pub fn sdk_loader(opts: &AwsOptions) -> ConfigLoader {
     )
 }
 
-/// Clients built from one loaded configuration.
+/// Clients built from one loaded configuration. With a [`CallCounter`] every client counts
+/// the operations it executes (the scan's API-call summary).
 #[derive(Debug, Clone)]
 pub struct AwsClients {
     sdk: SdkConfig,
+    counter: Option<CallCounter>,
 }
 
 impl AwsClients {
     pub fn new(sdk: SdkConfig) -> Self {
-        AwsClients { sdk }
+        AwsClients { sdk, counter: None }
+    }
+
+    pub fn counted(sdk: SdkConfig, counter: CallCounter) -> Self {
+        AwsClients {
+            sdk,
+            counter: Some(counter),
+        }
     }
 
     pub fn sdk(&self) -> &SdkConfig {
@@ -76,24 +86,30 @@ impl AwsClients {
 
     /// An ELBv2 client for one region (load balancers are regional).
     pub fn elbv2(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
-        let conf = aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_elasticloadbalancingv2::Client::from_conf(conf)
+        let mut conf = aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()));
+        if let Some(c) = &self.counter {
+            conf = conf.interceptor(c.interceptor("elasticloadbalancing"));
+        }
+        aws_sdk_elasticloadbalancingv2::Client::from_conf(conf.build())
     }
 
     pub fn cloudfront(&self) -> aws_sdk_cloudfront::Client {
-        let conf = aws_sdk_cloudfront::config::Builder::from(&self.sdk)
-            .region(Region::new(GLOBAL_REGION))
-            .build();
-        aws_sdk_cloudfront::Client::from_conf(conf)
+        let mut conf = aws_sdk_cloudfront::config::Builder::from(&self.sdk)
+            .region(Region::new(GLOBAL_REGION));
+        if let Some(c) = &self.counter {
+            conf = conf.interceptor(c.interceptor("cloudfront"));
+        }
+        aws_sdk_cloudfront::Client::from_conf(conf.build())
     }
 
     pub fn route53(&self) -> aws_sdk_route53::Client {
-        let conf = aws_sdk_route53::config::Builder::from(&self.sdk)
-            .region(Region::new(GLOBAL_REGION))
-            .build();
-        aws_sdk_route53::Client::from_conf(conf)
+        let mut conf =
+            aws_sdk_route53::config::Builder::from(&self.sdk).region(Region::new(GLOBAL_REGION));
+        if let Some(c) = &self.counter {
+            conf = conf.interceptor(c.interceptor("route53"));
+        }
+        aws_sdk_route53::Client::from_conf(conf.build())
     }
 
     /// Resolves credentials once, before any API call, so "no credentials" is one clear fault

@@ -5,6 +5,7 @@
 pub mod alb;
 pub mod aws;
 pub mod aws_wildcard;
+pub mod calls;
 pub mod caddy;
 pub mod cloudflare;
 pub mod cloudfront;
