@@ -7,10 +7,11 @@ use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
     aws_task, caddy_task, cloudflare_task, discover, haproxy_task, k8s_task, nginx_task,
-    request_for_next_layer, AwsSource, ChainRequest, K8sSource, NginxSource, DEFAULT_NGINX_CONF,
+    request_after_edge, request_for_proxies, AwsSource, ChainRequest, K8sSource, NginxSource,
+    DEFAULT_NGINX_CONF,
 };
 use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
-use crate::providers::aws::{is_elb_dns, AwsOptions};
+use crate::providers::aws::AwsOptions;
 use crate::providers::cloudflare::ZonePin;
 use crate::providers::nginx::Input;
 use crate::providers::probe::{merge_probe, probe, ProbeOptions};
@@ -56,13 +57,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             let started = std::time::Instant::now();
             let mut found = if walk_from_cloudflare {
                 let mut first = discover(&req, vec![cf]).await;
-                let mut next = req.clone();
-                if next.alb.is_none() {
-                    match first.next_hops.iter().find(|h| is_elb_dns(h)) {
-                        Some(elb) => next.alb = Some(elb.clone()),
-                        None => next.via = first.next_hops.first().cloned(),
-                    }
-                }
+                let next = request_after_edge(&req, &first);
                 let aws = discover(
                     &next,
                     vec![aws_task(
@@ -81,11 +76,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
                 ];
                 discover(&req, tasks).await
             };
-            // The Host an Origin Rule or pool origin sends on, unless a load balancer's rule
-            // rewrote the request after it (its host then is the one that arrives).
-            let mut inner = req.clone();
-            inner.host_header = found.next_host_header.clone();
-            let inner = request_for_next_layer(&found.chain, &inner);
+            let inner = request_for_proxies(&req, &found);
             let mut inner_tasks = vec![
                 nginx_task(&inner, nginx),
                 haproxy_task(&inner, haproxy),

@@ -54,3 +54,16 @@ pub fn log_threads() -> usize {
         .filter(|n| *n > 0)
         .unwrap_or_else(crate::parallel::threads)
 }
+
+/// `JOB_COMPLETION_INDEX`: a Kubernetes Indexed Job's pod index, the scan's shard.
+pub fn job_completion_index() -> Option<String> {
+    std::env::var("JOB_COMPLETION_INDEX")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// The process environment, for the commands that take a variable named in the settings
+/// (`token_env`).
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}

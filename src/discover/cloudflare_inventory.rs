@@ -42,3 +42,10 @@ pub fn resolve_cloudflare(
 ) -> ProviderOutput {
     ProviderOutput::default()
 }
+
+impl CloudflareInventory {
+    /// A token that could not be used at all (its variable unset, a malformed token).
+    pub fn unreadable(_label: &str, _reason: String) -> CloudflareInventory {
+        CloudflareInventory::default()
+    }
+}

@@ -15,6 +15,7 @@ mod haproxy_task;
 mod k8s_task;
 mod nginx_task;
 mod route;
+mod walk;
 
 pub use aws_inventory::{resolve_aws, AwsInventory};
 pub use caddy_task::{caddy_task, CaddyConfig};
@@ -22,8 +23,11 @@ pub use cloudflare_inventory::{resolve_cloudflare, CloudflareInventory};
 pub use cloudflare_task::cloudflare_task;
 pub use haproxy_task::haproxy_task;
 pub use k8s_task::{k8s_task, read_k8s, K8sSource};
+pub use nginx_task::{nginx_task, resolve_nginx, NginxInventory, NginxSource, DEFAULT_NGINX_CONF};
 pub use route::{DiscoveredRoute, RoutePins};
-pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};
+pub use walk::{
+    ready_task, request_after_edge, request_for_proxies, walk_inventories, Inventories,
+};
 
 use crate::model::PathVariant;
 use crate::model::{

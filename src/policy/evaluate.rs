@@ -64,6 +64,60 @@ impl RulePack {
         })
     }
 
+    /// Judges independent chains (a scan's targets) on `threads` threads, each with its own
+    /// copy of the pack, calling `done` with each chain's index as it is judged (the progress bar); results in
+    /// the input's order. Suppressions are not applied here (`suppress_per_chain`).
+    pub fn evaluate_each(
+        &mut self,
+        chains: &[Chain],
+        config: &Config,
+        threads: usize,
+        done: &(dyn Fn(usize) + Sync),
+    ) -> Result<Vec<Evaluation>, PolicyError> {
+        let threads = threads.clamp(1, crate::parallel::MAX_THREADS);
+        if threads == 1 || chains.len() < 2 {
+            return chains
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let ev = self.evaluate_chain(c, config, Suppress::No)?;
+                    done(i);
+                    Ok(ev)
+                })
+                .collect();
+        }
+        let chunk = chains.len().div_ceil(threads);
+        let this = &*self;
+        let parts: Vec<Result<Vec<Evaluation>, PolicyError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = chains
+                .chunks(chunk)
+                .enumerate()
+                .map(|(n, part)| {
+                    s.spawn(move || {
+                        let mut pack = this.fork();
+                        part.iter()
+                            .enumerate()
+                            .map(|(i, c)| {
+                                let ev = pack.evaluate_chain(c, config, Suppress::No)?;
+                                done(n * chunk + i);
+                                Ok(ev)
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        let mut out = Vec::with_capacity(chains.len());
+        for p in parts {
+            out.extend(p?);
+        }
+        Ok(out)
+    }
+
     /// An independent copy for another thread: same modules and compiled program, its own
     /// VM and data.
     fn fork(&self) -> RulePack {

@@ -18,4 +18,4 @@ pub use metadata::RuleMeta;
 pub use pack::{builtin_sources, LoadedRule, RulePack};
 pub use scan_config::{AwsAccount, CloudflareAccount, ScanConfig, TargetDecl, DISCOVERABLE};
 pub use severity::Severity;
-pub use suppress::merge_evaluations;
+pub use suppress::{merge_evaluations, suppress_per_chain};

@@ -16,6 +16,9 @@ pub struct ScanConfig {
     pub targets: Vec<TargetDecl>,
     pub discover: Vec<String>,
     pub concurrency: Option<usize>,
+    /// `[scan] nginx_conf`: the nginx configurations `discover = ["nginx"]` lists WebSocket
+    /// locations from (relative to the settings file).
+    pub nginx_confs: Vec<String>,
     pub aws_accounts: Vec<AwsAccount>,
     pub cloudflare_accounts: Vec<CloudflareAccount>,
 }
@@ -66,6 +69,14 @@ pub(super) struct RawScan {
     #[serde(default)]
     discover: Vec<toml::Spanned<String>>,
     concurrency: Option<toml::Spanned<i64>>,
+    nginx_conf: Option<OneOrMany>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Deserialize)]
@@ -133,6 +144,18 @@ fn valid_role_arn(s: &str) -> bool {
             && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty()))
 }
 
+/// A path in the settings file is relative to the file, so a scheduled job finds the same
+/// files whatever directory it runs in.
+fn relative_to(settings: &str, path: &str) -> String {
+    let p = std::path::Path::new(path);
+    match std::path::Path::new(settings).parent() {
+        Some(dir) if p.is_relative() && !dir.as_os_str().is_empty() => {
+            dir.join(p).to_string_lossy().into_owned()
+        }
+        _ => path.to_string(),
+    }
+}
+
 pub(super) fn build(raw: RawScanParts, text: &str, file: &str) -> Result<ScanConfig, ConfigError> {
     let at = |offset: usize, message: String| {
         let (line, column) = line_col(text, offset);
@@ -169,6 +192,11 @@ pub(super) fn build(raw: RawScanParts, text: &str, file: &str) -> Result<ScanCon
             }
             out.concurrency = Some(*c.get_ref() as usize);
         }
+        out.nginx_confs = match scan.nginx_conf {
+            None => Vec::new(),
+            Some(OneOrMany::One(f)) => vec![relative_to(file, &f)],
+            Some(OneOrMany::Many(fs)) => fs.iter().map(|f| relative_to(file, f)).collect(),
+        };
     }
     for t in raw.target {
         let start = t.span().start;
@@ -201,9 +229,9 @@ pub(super) fn build(raw: RawScanParts, text: &str, file: &str) -> Result<ScanCon
             alb: t.alb,
             cloudfront: t.cloudfront,
             cloudflare_zone: t.cloudflare_zone,
-            nginx_conf: t.nginx_conf,
-            haproxy_conf: t.haproxy_conf,
-            caddy_conf: t.caddy_conf,
+            nginx_conf: t.nginx_conf.map(|f| relative_to(file, &f)),
+            haproxy_conf: t.haproxy_conf.map(|f| relative_to(file, &f)),
+            caddy_conf: t.caddy_conf.map(|f| relative_to(file, &f)),
             origin: origin(start),
         });
     }

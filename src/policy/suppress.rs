@@ -78,3 +78,32 @@ pub(crate) fn apply_suppressions(
     }
     (kept, suppressed, notices)
 }
+
+/// Suppressions applied to each chain's findings on its own (a scan keeps every target's
+/// findings apart), with the notices about the suppressions themselves said once for the
+/// whole run: one that matched a finding of any chain is used.
+pub fn suppress_per_chain(
+    evaluations: Vec<Evaluation>,
+    config: &Config,
+) -> (Vec<Evaluation>, Vec<String>) {
+    let today = today();
+    let mut all = Vec::new();
+    let out = evaluations
+        .into_iter()
+        .map(|ev| {
+            let mut findings = ev.findings;
+            findings.extend(ev.suppressed.into_iter().map(|s| s.finding));
+            all.extend(findings.iter().cloned());
+            let (findings, suppressed, _) =
+                apply_suppressions(findings, &config.suppressions, today);
+            Evaluation {
+                findings,
+                suppressed,
+                notices: ev.notices,
+                rules_evaluated: ev.rules_evaluated,
+            }
+        })
+        .collect();
+    let (_, _, notices) = apply_suppressions(all, &config.suppressions, today);
+    (out, notices)
+}

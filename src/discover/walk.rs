@@ -1,0 +1,106 @@
+//! The order a chain is read in, shared by `wsaudit chain` (live reads) and `wsaudit scan`
+//! (read inventories): the edge first (Cloudflare: its record names the next hop), then AWS
+//! from that hop, then the proxies behind with the Host and path they receive. One copy of
+//! these steps is what keeps the on-call path and the scan from drifting.
+
+use super::{
+    discover, request_for_next_layer, resolve_aws, resolve_cloudflare, AwsInventory, ChainRequest,
+    CloudflareInventory, Discovered, ProviderOutput, ProviderTask,
+};
+use crate::model::{NotConsulted, Provider};
+use crate::providers::aws::is_elb_dns;
+use crate::providers::cloudflare::ZonePin;
+
+/// The request the AWS walk starts from once the edge was read: a record pointing at a load
+/// balancer's DNS name pins it; any other target is the name Route 53 resolves instead of the
+/// domain.
+pub fn request_after_edge(req: &ChainRequest, edge: &Discovered) -> ChainRequest {
+    let mut next = req.clone();
+    if next.alb.is_none() {
+        match edge.next_hops.iter().find(|h| is_elb_dns(h)) {
+            Some(elb) => next.alb = Some(elb.clone()),
+            None => next.via = edge.next_hops.first().cloned(),
+        }
+    }
+    next
+}
+
+/// The request the proxies behind the read layers receive: the Host an Origin Rule or pool
+/// origin sends on, unless a load balancer's rule rewrote the request after it.
+pub fn request_for_proxies(req: &ChainRequest, found: &Discovered) -> ChainRequest {
+    let mut inner = req.clone();
+    inner.host_header = found.next_host_header.clone();
+    request_for_next_layer(&found.chain, &inner)
+}
+
+/// A result already in hand, as a task: pure resolutions join the same assembly as live reads.
+pub fn ready_task(
+    name: &'static str,
+    layers: Vec<(String, Provider)>,
+    out: ProviderOutput,
+) -> ProviderTask {
+    ProviderTask {
+        name,
+        layers,
+        run: Box::pin(async move { out }),
+    }
+}
+
+/// The inventories a scan read: `None` where nothing is configured to read.
+#[derive(Default)]
+pub struct Inventories {
+    pub aws: Option<AwsInventory>,
+    pub cloudflare: Option<CloudflareInventory>,
+}
+
+/// The edge and AWS layers for `req` over read inventories, in `chain`'s order, without I/O.
+pub async fn walk_inventories(
+    req: &ChainRequest,
+    inv: &Inventories,
+    pin: Option<&ZonePin>,
+) -> Discovered {
+    let not_configured = |provider, what: &str| {
+        let mut out = ProviderOutput::default();
+        out.not_consulted.push(NotConsulted {
+            provider,
+            reason: format!("the scan reads no {what}"),
+        });
+        out
+    };
+    let cf_out = match &inv.cloudflare {
+        Some(c) => resolve_cloudflare(c, req, pin),
+        None => not_configured(
+            Provider::Cloudflare,
+            "Cloudflare account ([[cloudflare.account]] or CLOUDFLARE_API_TOKEN)",
+        ),
+    };
+    let cf = ready_task(
+        "cloudflare",
+        vec![("cloudflare".into(), Provider::Cloudflare)],
+        cf_out,
+    );
+    let mut found = discover(req, vec![cf]).await;
+    let next = request_after_edge(req, &found);
+    let aws_out = match &inv.aws {
+        Some(a) => resolve_aws(a, &next),
+        None => {
+            let mut out = not_configured(
+                Provider::Cloudfront,
+                "AWS account ([[aws.account]] or credentials in the environment)",
+            );
+            out.not_consulted
+                .extend(not_configured(Provider::Alb, "AWS account").not_consulted);
+            out
+        }
+    };
+    let aws = ready_task(
+        "aws",
+        vec![
+            ("cloudfront".into(), Provider::Cloudfront),
+            ("alb".into(), Provider::Alb),
+        ],
+        aws_out,
+    );
+    found.absorb(discover(&next, vec![aws]).await);
+    found
+}
