@@ -8,3 +8,4 @@ mod config;
 mod docs;
 mod golden;
 mod reports;
+mod scan;
