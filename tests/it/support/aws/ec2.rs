@@ -27,13 +27,25 @@ pub async fn vpc(sdk: &SdkConfig) -> (String, Vec<String>) {
     )
     .expect("moto_url() was set, so scripts/test.sh made the venv");
     let script = crate::support::repo().join("tests/it/support/aws/vpc.py");
+    // The SDK's own credentials: an assumed role's put the VPC in that role's account, where
+    // its load balancers are.
+    let creds = aws_credential_types::provider::ProvideCredentials::provide_credentials(
+        &sdk.credentials_provider()
+            .expect("the test SDK config has credentials"),
+    )
+    .await
+    .expect("the test credentials resolve");
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
+        let mut cmd = Command::new(python);
+        cmd.arg(script)
             .args([&endpoint, &region])
-            .env("AWS_ACCESS_KEY_ID", super::TEST_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", super::TEST_SECRET)
-            .output()
+            .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+            .env_remove("AWS_SESSION_TOKEN");
+        if let Some(t) = creds.session_token() {
+            cmd.env("AWS_SESSION_TOKEN", t);
+        }
+        cmd.output()
     })
     .await
     .unwrap()

@@ -30,6 +30,18 @@ pub struct Lb {
 
 pub async fn load_balancer(sdk: &SdkConfig, name: &str, network: bool) -> Lb {
     let (vpc, subnets) = super::ec2::vpc(sdk).await;
+    load_balancer_in(sdk, name, network, vpc, subnets).await
+}
+
+/// A load balancer in a VPC already made (one VPC for many load balancers: each VPC costs a
+/// boto3 process).
+pub async fn load_balancer_in(
+    sdk: &SdkConfig,
+    name: &str,
+    network: bool,
+    vpc: String,
+    subnets: Vec<String>,
+) -> Lb {
     let out = elbv2(sdk)
         .create_load_balancer()
         .name(name)

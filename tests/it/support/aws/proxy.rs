@@ -30,6 +30,9 @@ pub struct Rule {
     pub fault: Fault,
     /// How many matching requests get the fault; `None`: all of them.
     pub times: Option<usize>,
+    /// Only requests whose raw bytes (headers and body) contain this: one account's
+    /// `AssumeRole` (its role ARN is in the body), one region's calls (the signature's scope).
+    pub containing: Option<String>,
 }
 
 impl Rule {
@@ -38,6 +41,7 @@ impl Rule {
             pattern: pattern.into(),
             fault,
             times: None,
+            containing: None,
         }
     }
 
@@ -46,6 +50,15 @@ impl Rule {
             pattern: pattern.into(),
             fault,
             times: Some(n),
+            containing: None,
+        }
+    }
+
+    /// Every request matching `pattern` whose bytes contain `text`.
+    pub fn when(pattern: &str, text: &str, fault: Fault) -> Rule {
+        Rule {
+            containing: Some(text.into()),
+            ..Rule::always(pattern, fault)
         }
     }
 }
@@ -166,11 +179,18 @@ async fn serve(mut sock: TcpStream, upstream: &str, st: Arc<Mutex<State>>) -> st
         return Ok(());
     };
     let key = request_key(&req);
+    let raw = String::from_utf8_lossy(&req).into_owned();
     let fault = {
         let mut s = st.lock().expect("lock");
         s.seen.push(key.clone());
         s.rules.iter_mut().find_map(|(rule, used)| {
-            if matches(&rule.pattern, &key) && rule.times.is_none_or(|t| *used < t) {
+            if matches(&rule.pattern, &key)
+                && rule.times.is_none_or(|t| *used < t)
+                && rule
+                    .containing
+                    .as_ref()
+                    .is_none_or(|c| raw.contains(c.as_str()))
+            {
                 *used += 1;
                 Some(rule.fault.clone())
             } else {
