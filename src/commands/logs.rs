@@ -256,10 +256,14 @@ fn read_logs_into(
                         sources.push(Source {
                             name,
                             open: Box::new(move || {
-                                let bytes = handle
-                                    .block_on(s3::get(&client, &bucket, &key))
+                                let body = handle
+                                    .block_on(s3::open(&client, &bucket, &key))
                                     .map_err(|err| LogError::Aws { name: label, err })?;
-                                Ok(Box::new(std::io::Cursor::new(bytes)) as Box<dyn Read + Send>)
+                                // Read on this (non-runtime) reader thread as the body
+                                // arrives.
+                                Ok(Box::new(tokio_util::io::SyncIoBridge::new_with_handle(
+                                    body, handle,
+                                )) as Box<dyn Read + Send>)
                             }),
                         });
                     }

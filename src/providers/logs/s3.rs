@@ -154,7 +154,14 @@ pub async fn list(
     Ok(out)
 }
 
-pub async fn get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>, AwsError> {
+/// The object as a stream, read as it arrives and never held whole: an ALB log file is a few
+/// MB gzip'd, a Logpush batch or a concatenated export can be far larger, and `wsaudit logs`
+/// promises memory independent of the input's size.
+pub async fn open(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<std::pin::Pin<Box<dyn tokio::io::AsyncBufRead + Send>>, AwsError> {
     let obj = s3
         .get_object()
         .bucket(bucket)
@@ -162,15 +169,7 @@ pub async fn get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec
         .send()
         .await
         .map_err(|e| classify(e, "s3:GetObject"))?;
-    let body = obj
-        .body
-        .collect()
-        .await
-        .map_err(|e| AwsError::Unreachable {
-            action: "s3:GetObject".into(),
-            detail: e.to_string(),
-        })?;
-    Ok(body.into_bytes().to_vec())
+    Ok(Box::pin(obj.body.into_async_read()))
 }
 
 #[cfg(test)]
