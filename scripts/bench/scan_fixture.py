@@ -38,7 +38,18 @@ def session(account):
 
 
 chains = []  # (id, profile, flags)
-toml = ["[scan]", 'discover = ["cloudfront", "alb", "nginx"]', 'nginx_conf = "nginx.conf"', ""]
+lb_dns = []  # account 0's load balancers: what the Cloudflare records point at
+toml = [
+    'websocket_paths = ["/ws/"]',
+    "",
+    "[scan]",
+    'discover = ["cloudfront", "alb", "cloudflare", "nginx"]',
+    'nginx_conf = "nginx.conf"',
+    "",
+    "[[cloudflare.account]]",
+    'token_env = "CF_TOKEN_BENCH"',
+    "",
+]
 profiles = ["[profile base]", "region = us-east-1", ""]
 for n, account in enumerate(ACCOUNTS):
     creds = session(account)
@@ -69,7 +80,9 @@ for n, account in enumerate(ACCOUNTS):
                 Port=80,
                 DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
             )["Listeners"][0]["ListenerArn"]
-            chains.append((f"{dns.lower()}/", f"a{n}", f"--alb {arn}"))
+            chains.append((f"{dns.lower()}/ws/", f"a{n}", f"--alb {arn}"))
+            if n == 0:
+                lb_dns.append(dns)
             for r in range(RULES_PER_LB):
                 host = f"h{r}-{name}.a{n}.example.com"
                 elb.create_rule(
@@ -151,7 +164,7 @@ for n, account in enumerate(ACCOUNTS):
         toml += ["[[target]]", f'domain = "{name}"', 'path = "/ws/"', ""]
         chains.append((f"{name}/ws/", f"a{n}", ""))
     r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": changes})
-    toml[4:4] = [
+    toml[9:9] = [
         "[[aws.account]]",
         f'role_arn = "arn:aws:iam::{account}:role/wsaudit-read"',
         f"regions = {REGIONS!r}".replace("'", '"'),
@@ -194,6 +207,12 @@ for name, lines in [
 with open(os.path.join(WORK, "aws-credentials"), "w") as f:
     f.write(f"[base]\naws_access_key_id = {BASE['aws_access_key_id']}\n")
     f.write(f"aws_secret_access_key = {BASE['aws_secret_access_key']}\n")
+with open(os.path.join(WORK, "lb-dns.txt"), "w") as f:
+    f.write("\n".join(lb_dns) + "\n")
+# The loopback Cloudflare API (cloudflare_api.py) serves 3 zones of 110 proxied records each.
+for z in range(3):
+    for r in range(110):
+        chains.append((f"w{r}.cf{z}.example.com/ws/", "a0", ""))
 with open(os.path.join(WORK, "chains.tsv"), "w") as f:
     for c in chains:
         f.write("\t".join(c) + "\n")
