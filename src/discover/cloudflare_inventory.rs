@@ -159,3 +159,273 @@ pub(super) fn config_gap(reason: String) -> ProviderOutput {
         ..ProviderOutput::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::GapCode;
+    use crate::providers::cloudflare::sample::{self, record, zone, zone_data};
+    use crate::providers::cloudflare::{CloudflareError, LoadBalancer, Pool, Ruleset};
+    use serde_json::json;
+
+    const ALB: &str = "ws-alb-1.eu-west-1.elb.amazonaws.com";
+
+    /// example.com (proxied ws → ALB, DNS-only api → CloudFront, proxied wildcard, a TXT-only
+    /// name, an ACME CNAME) and example.org (a proxied load balancer, one pool).
+    fn two_zones() -> CloudflareInventory {
+        let com = zone_data(
+            zone("z1", "example.com"),
+            Ok(vec![
+                record("ws.example.com", "CNAME", ALB, true),
+                record("api.example.com", "CNAME", "d1.cloudfront.net", false),
+                record("*.apps.example.com", "A", "203.0.113.7", true),
+                record("txt.example.com", "TXT", "v=spf1 -all", false),
+                record(
+                    "_acme-challenge.example.com",
+                    "CNAME",
+                    "x.acme.example",
+                    false,
+                ),
+                record("ws.example.com", "TXT", "owner=team", false),
+            ]),
+            Vec::new(),
+        );
+        let lb: LoadBalancer = serde_json::from_value(json!({
+            "id": "lb1", "name": "live.example.org", "proxied": true,
+            "default_pools": ["p1"], "session_affinity": "cookie"
+        }))
+        .unwrap();
+        let org = zone_data(zone("z2", "example.org"), Ok(Vec::new()), vec![lb]);
+        let mut inv = sample::token("CF_PROD", vec![com, org]);
+        let pool: Pool = serde_json::from_value(json!({
+            "id": "p1", "origins": [{"address": "origin.example.net", "header": {"Host": ["app.internal"]}}]
+        }))
+        .unwrap();
+        sample::add_pool(&mut inv, pool);
+        CloudflareInventory { inv }
+    }
+
+    fn req(domain: &str, path: &str) -> ChainRequest {
+        ChainRequest::new(domain, path)
+    }
+
+    #[test]
+    fn a_proxied_record_is_the_cdn_layer_and_its_target_the_next_hop() {
+        let out = resolve_cloudflare(&two_zones(), &req("WS.example.com.", "/ws"), None);
+        assert_eq!(out.layers.len(), 1, "{:?}", out.gaps);
+        assert_eq!(out.layers[0].id, "cloudflare");
+        assert_eq!(out.layers[0].name, "example.com");
+        assert!(out.gaps.is_empty(), "{:?}", out.gaps);
+        assert_eq!(out.next_hops, vec![ALB.to_string()]);
+        assert!(out.not_consulted.is_empty());
+    }
+
+    #[test]
+    fn dns_only_no_record_and_no_zone_are_told_apart() {
+        let inv = two_zones();
+        let dns_only = resolve_cloudflare(&inv, &req("api.example.com", "/"), None);
+        assert!(dns_only.layers.is_empty());
+        assert_eq!(dns_only.next_hops, vec!["d1.cloudfront.net".to_string()]);
+        assert!(dns_only.not_consulted[0].reason.contains("DNS-only"));
+
+        let missing = resolve_cloudflare(&inv, &req("nope.example.com", "/"), None);
+        assert_eq!(missing.gaps[0].code, GapCode::NotFound);
+        let txt = resolve_cloudflare(&inv, &req("txt.example.com", "/"), None);
+        assert!(
+            txt.gaps[0].reason.contains("other types only"),
+            "{:?}",
+            txt.gaps
+        );
+
+        let elsewhere = resolve_cloudflare(&inv, &req("ws.example.net", "/"), None);
+        assert!(elsewhere.gaps.is_empty());
+        assert!(elsewhere.not_consulted[0]
+            .reason
+            .contains("tried ws.example.net, example.net"));
+    }
+
+    #[test]
+    fn a_wildcard_answers_deeper_names_and_a_load_balancer_its_own() {
+        let inv = two_zones();
+        let deep = resolve_cloudflare(&inv, &req("a.apps.example.com", "/"), None);
+        assert_eq!(deep.layers.len(), 1, "{:?}", deep.gaps);
+        assert_eq!(deep.next_hops, vec!["203.0.113.7".to_string()]);
+
+        let lb = resolve_cloudflare(&inv, &req("live.example.org", "/"), None);
+        assert_eq!(lb.layers.len(), 1, "{:?}", lb.gaps);
+        assert_eq!(lb.next_hops, vec!["origin.example.net".to_string()]);
+        assert_eq!(lb.next_host_header.as_deref(), Some("app.internal"));
+    }
+
+    #[test]
+    fn an_origin_rule_applies_to_the_paths_it_matches_only() {
+        let mut inv = two_zones();
+        let rules: Ruleset = serde_json::from_value(json!({
+            "id": "rs1", "phase": "http_request_origin",
+            "rules": [{"id": "r1", "action": "route",
+                "expression": "starts_with(http.request.uri.path, \"/ws\")",
+                "action_parameters": {"host_header": "chat.internal", "origin": {"port": 8443}}}]
+        }))
+        .unwrap();
+        inv.inv.tokens[0].data.get_mut("z1").unwrap().origin_rules = Some(Ok(Some(rules)));
+        let ws = resolve_cloudflare(&inv, &req("ws.example.com", "/ws/chat"), None);
+        assert_eq!(ws.next_host_header.as_deref(), Some("chat.internal"));
+        assert!(ws
+            .notices
+            .iter()
+            .any(|n| n.message.contains("zone/z1/rulesets/rs1/rules/r1")));
+        let api = resolve_cloudflare(&inv, &req("ws.example.com", "/api"), None);
+        assert_eq!(api.next_host_header, None);
+    }
+
+    #[test]
+    fn an_unreadable_zone_is_a_gap_on_its_names_only_naming_the_token() {
+        let mut inv = two_zones();
+        let denied = CloudflareError::Forbidden {
+            what: "DNS records of zone example.com".into(),
+            status: 403,
+            errors: Vec::new(),
+            permission: Some("DNS Read".into()),
+        };
+        inv.inv.tokens[0].data.get_mut("z1").unwrap().dns =
+            crate::providers::cloudflare::inventory_dns_failed(denied);
+        let out = resolve_cloudflare(&inv, &req("ws.example.com", "/"), None);
+        assert!(out.layers.is_empty());
+        assert_eq!(out.gaps.len(), 1);
+        assert_eq!(out.gaps[0].code, GapCode::AccessDenied);
+        assert!(
+            out.gaps[0].reason.contains("(token CF_PROD)"),
+            "{}",
+            out.gaps[0].reason
+        );
+        assert!(out.gaps[0].reason.contains("DNS Read"));
+        // The other zone is untouched.
+        let lb = resolve_cloudflare(&inv, &req("live.example.org", "/"), None);
+        assert!(lb.gaps.is_empty(), "{:?}", lb.gaps);
+        assert_eq!(lb.layers.len(), 1);
+        // The scan lists the zone's apex so the failure is audited, not dropped.
+        let apex = inv
+            .routes()
+            .into_iter()
+            .find(|r| r.domain == "example.com")
+            .expect("the apex of an unreadable zone is a route");
+        assert!(apex.from.contains("could not be read"), "{}", apex.from);
+        assert_eq!(inv.unread().len(), 1);
+    }
+
+    #[test]
+    fn several_tokens_are_searched_and_a_failed_one_is_said() {
+        let throttled = CloudflareError::RateLimited {
+            what: "zones".into(),
+            attempts: 3,
+            retry_after: None,
+        };
+        let failed = CloudflareInventory {
+            inv: sample::unlisted("CF_STAGING", throttled),
+        };
+        let both = CloudflareInventory::merge(vec![failed.clone(), two_zones()]);
+        let out = resolve_cloudflare(&both, &req("ws.example.com", "/"), None);
+        assert_eq!(out.layers.len(), 1, "{:?}", out.gaps);
+        assert!(out
+            .notices
+            .iter()
+            .any(|n| n.message.contains("token CF_STAGING")));
+        // A name no readable token holds: the failed token could, so it is a gap, not "not
+        // in Cloudflare".
+        let out = resolve_cloudflare(&both, &req("ws.example.net", "/"), None);
+        assert!(out.not_consulted.is_empty());
+        assert_eq!(out.gaps[0].code, GapCode::Throttled);
+        assert!(out.gaps[0].reason.contains("(token CF_STAGING)"));
+        assert_eq!(both.unread().len(), 1);
+    }
+
+    #[test]
+    fn a_whole_inventory_missing_a_read_is_a_gap_never_a_clean_answer() {
+        let mut inv = two_zones();
+        let d = inv.inv.tokens[0].data.get_mut("z1").unwrap();
+        d.settings = None;
+        let out = resolve_cloudflare(&inv, &req("ws.example.com", "/"), None);
+        assert!(out.layers.is_empty());
+        assert_eq!(out.gaps[0].code, GapCode::Unknown);
+        assert!(out.gaps[0].reason.contains("settings and rules of zone z1"));
+    }
+
+    #[test]
+    fn no_token_is_not_consulted_and_a_bad_name_is_refused() {
+        let none = CloudflareInventory::default();
+        let out = resolve_cloudflare(&none, &req("ws.example.com", "/"), None);
+        assert_eq!(out.not_consulted.len(), 1);
+        let out = resolve_cloudflare(&two_zones(), &req("ws example.com", "/"), None);
+        assert_eq!(out.gaps[0].code, GapCode::InvalidDomain);
+    }
+
+    #[test]
+    fn a_pin_picks_the_zone_by_name_or_id() {
+        let inv = two_zones();
+        let by_id = resolve_cloudflare(
+            &inv,
+            &req("ws.example.com", "/"),
+            Some(&ZonePin::Id("z1".into())),
+        );
+        assert_eq!(by_id.layers.len(), 1);
+        let wrong = resolve_cloudflare(
+            &inv,
+            &req("ws.example.com", "/"),
+            Some(&ZonePin::Name("example.org".into())),
+        );
+        assert_eq!(wrong.gaps[0].code, GapCode::NotFound);
+        let missing = resolve_cloudflare(
+            &inv,
+            &req("ws.example.com", "/"),
+            Some(&ZonePin::Name("nope.example".into())),
+        );
+        assert_eq!(missing.gaps[0].code, GapCode::NotFound);
+        assert!(missing.gaps[0].reason.contains("nope.example"));
+    }
+
+    #[test]
+    fn routes_list_dialable_names_once_with_their_zone_and_token() {
+        let routes = two_zones().routes();
+        let names: Vec<(&str, &str)> = routes
+            .iter()
+            .map(|r| (r.domain.as_str(), r.from.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                (
+                    "ws.example.com",
+                    "cloudflare zone example.com record ws.example.com (token CF_PROD)"
+                ),
+                (
+                    "api.example.com",
+                    "cloudflare zone example.com record api.example.com, DNS-only (token CF_PROD)"
+                ),
+                (
+                    "live.example.org",
+                    "cloudflare zone example.org load balancer live.example.org (token CF_PROD)"
+                ),
+            ]
+        );
+        for r in &routes {
+            assert!(r.paths.is_empty());
+            assert_eq!(r.pins.alb, None);
+        }
+        assert_eq!(
+            routes[0].pins.cloudflare_zone.as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            routes[2].pins.cloudflare_zone.as_deref(),
+            Some("example.org")
+        );
+        // Each route resolves from its pin to what a walk from the name finds.
+        for r in &routes {
+            let pin = ZonePin::Name(r.pins.cloudflare_zone.clone().unwrap());
+            let pinned = resolve_cloudflare(&two_zones(), &req(&r.domain, "/"), Some(&pin));
+            let walked = resolve_cloudflare(&two_zones(), &req(&r.domain, "/"), None);
+            assert_eq!(pinned.next_hops, walked.next_hops);
+            assert_eq!(pinned.layers.len(), walked.layers.len());
+        }
+    }
+}

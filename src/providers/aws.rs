@@ -95,8 +95,8 @@ impl AwsClients {
     }
 
     pub fn cloudfront(&self) -> aws_sdk_cloudfront::Client {
-        let mut conf = aws_sdk_cloudfront::config::Builder::from(&self.sdk)
-            .region(Region::new(GLOBAL_REGION));
+        let mut conf =
+            aws_sdk_cloudfront::config::Builder::from(&self.sdk).region(Region::new(GLOBAL_REGION));
         if let Some(c) = &self.counter {
             conf = conf.interceptor(c.interceptor("cloudfront"));
         }

@@ -391,9 +391,7 @@ impl CloudflareClient {
         }
         Err(CloudflareError::Malformed {
             what: what.to_string(),
-            message: format!(
-                "pagination did not end after {max_pages} pages"
-            ),
+            message: format!("pagination did not end after {max_pages} pages"),
         })
     }
 

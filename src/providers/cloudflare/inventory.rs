@@ -121,17 +121,19 @@ impl Dns {
     pub fn named(&self, name: &str) -> Option<Read<Listed<DnsRecord>>> {
         match self {
             Dns::Asked { named, .. } => named.get(name).cloned(),
-            Dns::All(all) => Some(all.clone().map(|l| Listed {
-                items: l
-                    .items
-                    .into_iter()
-                    .filter(|r| normalize_host(&r.name) == name)
-                    .collect(),
-                skipped: l
-                    .skipped
-                    .into_iter()
-                    .filter(|s| s.name.is_none() || s.names(name))
-                    .collect(),
+            Dns::All(all) => Some(all.clone().map(|l| {
+                Listed {
+                    items: l
+                        .items
+                        .into_iter()
+                        .filter(|r| normalize_host(&r.name) == name)
+                        .collect(),
+                    skipped: l
+                        .skipped
+                        .into_iter()
+                        .filter(|s| s.name.is_none() || s.names(name))
+                        .collect(),
+                }
             })),
         }
     }
@@ -142,21 +144,23 @@ impl Dns {
             Dns::Asked { below, .. } => below.get(name).cloned(),
             Dns::All(all) => {
                 let suffix = format!(".{name}");
-                Some(all.clone().map(|l| Listed {
-                    items: l
-                        .items
-                        .into_iter()
-                        .filter(|r| normalize_host(&r.name).ends_with(&suffix))
-                        .collect(),
-                    skipped: l
-                        .skipped
-                        .into_iter()
-                        .filter(|s| {
-                            s.name
-                                .as_deref()
-                                .is_some_and(|n| normalize_host(n).ends_with(&suffix))
-                        })
-                        .collect(),
+                Some(all.clone().map(|l| {
+                    Listed {
+                        items: l
+                            .items
+                            .into_iter()
+                            .filter(|r| normalize_host(&r.name).ends_with(&suffix))
+                            .collect(),
+                        skipped: l
+                            .skipped
+                            .into_iter()
+                            .filter(|s| {
+                                s.name
+                                    .as_deref()
+                                    .is_some_and(|n| normalize_host(n).ends_with(&suffix))
+                            })
+                            .collect(),
+                    }
                 }))
             }
         }
@@ -169,14 +173,30 @@ impl Dns {
 pub(crate) enum Need {
     ZoneNamed(String),
     ZoneId(String),
-    LoadBalancers { zone: String },
-    RecordsNamed { zone: String, name: String },
-    RecordsBelow { zone: String, name: String },
+    LoadBalancers {
+        zone: String,
+    },
+    RecordsNamed {
+        zone: String,
+        name: String,
+    },
+    RecordsBelow {
+        zone: String,
+        name: String,
+    },
     /// Pool ids of one account, read in this order.
-    Pools { account: String, ids: Vec<String> },
+    Pools {
+        account: String,
+        ids: Vec<String>,
+    },
     /// The settings, Configuration and Origin Rules and products of a zone, read together.
-    Edge { zone: String },
-    Tunnel { account: String, tunnel: String },
+    Edge {
+        zone: String,
+    },
+    Tunnel {
+        account: String,
+        tunnel: String,
+    },
 }
 
 impl Need {
@@ -193,7 +213,10 @@ impl Need {
                 format!("the DNS records under {name} in zone {zone}")
             }
             Need::Pools { account, ids } => {
-                format!("load balancer pools {} of account {account}", ids.join(", "))
+                format!(
+                    "load balancer pools {} of account {account}",
+                    ids.join(", ")
+                )
             }
             Need::Edge { zone } => format!("the settings and rules of zone {zone}"),
             Need::Tunnel { account, tunnel } => {
@@ -304,7 +327,9 @@ impl Inventory {
                     }
                     Dns::All(Err(_)) => add(
                         zone_name.clone(),
-                        format!("cloudflare zone {zone_name}, whose DNS records could not be read{sfx}"),
+                        format!(
+                            "cloudflare zone {zone_name}, whose DNS records could not be read{sfx}"
+                        ),
                     ),
                     Dns::Asked { .. } => {}
                 }
@@ -342,5 +367,140 @@ impl Inventory {
             }
         }
         out
+    }
+}
+
+/// Hand-built inventories for the resolution's unit tests (no I/O).
+#[cfg(test)]
+pub(crate) mod sample {
+    use super::*;
+    use crate::providers::cloudflare::products::Products;
+    use crate::providers::cloudflare::settings::{SettingValue, SETTING_IDS};
+    use crate::providers::cloudflare::zone::ZoneAccount;
+    use serde_json::json;
+
+    pub const ACCOUNT: &str = "01a7362d577a6c3019a474fd6f485823";
+
+    pub fn zone(id: &str, name: &str) -> Zone {
+        Zone {
+            id: id.into(),
+            name: name.into(),
+            status: Some("active".into()),
+            plan: None,
+            account: Some(ZoneAccount {
+                id: ACCOUNT.into(),
+                name: None,
+            }),
+        }
+    }
+
+    pub fn record(name: &str, kind: &str, content: &str, proxied: bool) -> DnsRecord {
+        DnsRecord {
+            id: Some(format!("rec-{name}")),
+            name: name.into(),
+            record_type: kind.into(),
+            content: content.into(),
+            proxied,
+            proxiable: Some(true),
+        }
+    }
+
+    fn listed<T>(items: Vec<T>) -> Listed<T> {
+        Listed {
+            items,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// WebSocket-friendly settings, no rules, no products in the way.
+    pub fn edge(zone_id: &str) -> (ZoneSettings, Products) {
+        let values = [
+            json!("on"),
+            json!("strict"),
+            json!("1.2"),
+            json!("on"),
+            json!("on"),
+            json!("1"),
+            json!(100),
+        ];
+        let reads = SETTING_IDS
+            .iter()
+            .zip(values)
+            .map(|(id, v)| {
+                (
+                    id.to_string(),
+                    Ok(SettingValue {
+                        id: id.to_string(),
+                        value: v,
+                        editable: Some(true),
+                        modified_on: None,
+                    }),
+                )
+            })
+            .collect();
+        let products = Products {
+            argo: Ok(SettingValue {
+                id: "smart_routing".into(),
+                value: json!("off"),
+                editable: Some(true),
+                modified_on: None,
+            }),
+            routes: Ok(listed(Vec::new())),
+            apps: Ok(listed(Vec::new())),
+        };
+        (
+            ZoneSettings {
+                zone_id: zone_id.into(),
+                reads,
+            },
+            products,
+        )
+    }
+
+    /// A zone read whole, its edge read too.
+    pub fn zone_data(
+        zone: Zone,
+        records: Read<Vec<DnsRecord>>,
+        lbs: Vec<LoadBalancer>,
+    ) -> ZoneData {
+        let (settings, products) = edge(&zone.id);
+        let mut d = ZoneData::new(zone, Dns::All(records.map(listed)));
+        d.lbs = Some(Ok((lbs, Vec::new())));
+        d.settings = Some(settings);
+        d.config_rules = Some(Ok(None));
+        d.origin_rules = Some(Ok(None));
+        d.products = Some(products);
+        d
+    }
+
+    /// One token's whole inventory of `zones`.
+    pub fn token(label: &str, zones: Vec<ZoneData>) -> Inventory {
+        let index = listed(zones.iter().map(|d| d.zone.clone()).collect());
+        Inventory {
+            tokens: vec![TokenInventory {
+                label: label.into(),
+                zones: ZoneIndex::All(Ok(index)),
+                data: zones.into_iter().map(|d| (d.zone.id.clone(), d)).collect(),
+                pools: BTreeMap::new(),
+                tunnels: BTreeMap::new(),
+            }],
+        }
+    }
+
+    /// A token whose zones could not be listed.
+    pub fn unlisted(label: &str, e: CloudflareError) -> Inventory {
+        Inventory {
+            tokens: vec![TokenInventory {
+                label: label.into(),
+                zones: ZoneIndex::All(Err(e)),
+                ..TokenInventory::default()
+            }],
+        }
+    }
+
+    pub fn add_pool(inv: &mut Inventory, pool: Pool) {
+        inv.tokens[0]
+            .pools
+            .insert((ACCOUNT.to_string(), pool.id.clone()), Ok(pool));
     }
 }

@@ -31,11 +31,11 @@ mod zone;
 pub use client::Skipped;
 pub use client::{ClientOptions, CloudflareClient, API_URL_ENV, DEFAULT_API_URL, TOKEN_ENV};
 pub use envelope::ResultInfo;
-pub use inventory::{Inventory, Route};
-pub use resolve::resolve_request;
 pub use error::CloudflareError;
 pub use expression::{evaluate as evaluate_expression, Request as RuleRequest, Unsupported};
+pub use inventory::{Inventory, Route};
 pub use layer::{apply_probed_idle, ASSUMED_WS_IDLE_S, LAYER_ID};
+pub use resolve::resolve_request;
 // Planned zones (infrastructure code) are translated by the same code as live ones.
 pub(crate) use layer::{build_layer, SslRule};
 pub use load_balancers::{
@@ -48,7 +48,15 @@ pub use settings::{SettingValue, ZoneSettings, SETTING_IDS};
 pub use zone::{candidate_zone_names, DnsRecord, Resolution, Zone, ZoneAccount, ZonePin, ZonePlan};
 
 use crate::model::{Gap, GapCode, Provider};
+#[cfg(test)]
+pub(crate) use inventory::sample;
 pub(crate) use layer::Backends;
+
+/// A zone's records whose read failed, for tests that build inventories by hand.
+#[cfg(test)]
+pub(crate) fn inventory_dns_failed(e: CloudflareError) -> inventory::Dns {
+    inventory::Dns::All(Err(e))
+}
 
 /// Everything `client`'s token can see, read once (`wsaudit scan`); `label` names the token
 /// in gaps and routes. Pace and count the calls with [`CloudflareClient::with_budget`] and

@@ -149,16 +149,13 @@ async fn read_pools(client: &CloudflareClient, tok: &mut TokenInventory, max_pag
         let listed = load_balancers::list_pools(client, &account, max_pages).await;
         for id in ids {
             let read = match &listed {
-                Ok(l) => l
-                    .items
-                    .iter()
-                    .find(|p| p.id == id)
-                    .cloned()
-                    .ok_or_else(|| CloudflareError::NotFound {
+                Ok(l) => l.items.iter().find(|p| p.id == id).cloned().ok_or_else(|| {
+                    CloudflareError::NotFound {
                         what: format!("load balancer pool {id} in account {account}"),
                         status: None,
                         errors: Vec::new(),
-                    }),
+                    }
+                }),
                 Err(e) => Err(e.clone()),
             };
             tok.pools.insert((account.clone(), id), read);
@@ -173,7 +170,11 @@ async fn read_tunnels(client: &CloudflareClient, tok: &mut TokenInventory) {
         let (Some(account), Dns::All(Ok(l))) = (d.account(), &d.dns) else {
             continue;
         };
-        for r in l.items.iter().filter(|r| r.proxied && r.record_type == "CNAME") {
+        for r in l
+            .items
+            .iter()
+            .filter(|r| r.proxied && r.record_type == "CNAME")
+        {
             let target = zone::normalize_host(&r.content);
             if let Some(id) = target.strip_suffix(".cfargotunnel.com") {
                 wanted.insert((account.to_string(), id.to_string()));
@@ -278,9 +279,7 @@ async fn fetch(client: &CloudflareClient, tok: &mut TokenInventory, need: &Need)
                 return false;
             };
             let acct = d.account().map(str::to_string);
-            d.lbs = Some(
-                load_balancers::list_load_balancers(client, zone, acct.as_deref()).await,
-            );
+            d.lbs = Some(load_balancers::list_load_balancers(client, zone, acct.as_deref()).await);
             true
         }
         Need::RecordsNamed { zone, name } | Need::RecordsBelow { zone, name } => {

@@ -102,7 +102,10 @@ enum Found<'a> {
 }
 
 /// What a token's zone index says of a name: `Err(need)` when not asked yet.
-fn zone_named(tok: &TokenInventory, name: &str) -> Result<Result<Option<Zone>, CloudflareError>, Need> {
+fn zone_named(
+    tok: &TokenInventory,
+    name: &str,
+) -> Result<Result<Option<Zone>, CloudflareError>, Need> {
     match &tok.zones {
         ZoneIndex::All(Ok(listed)) => Ok(zone::pick_zone(listed, name)),
         ZoneIndex::All(Err(e)) => Ok(Err(e.clone())),
@@ -154,12 +157,7 @@ fn find_zone<'a>(inv: &'a Inventory, host: &str) -> Result<Found<'a>, Need> {
     Ok(Found::Failed(
         failed
             .iter()
-            .map(|(t, e)| {
-                gap_from(
-                    &format!("zone lookup for {host}{}", t.token_suffix()),
-                    e,
-                )
-            })
+            .map(|(t, e)| gap_from(&format!("zone lookup for {host}{}", t.token_suffix()), e))
             .collect(),
     ))
 }
@@ -522,7 +520,11 @@ fn in_zone(
             acct,
             t,
             &mut next_hops,
-            &TunnelAsk { host, path, sfx: &sfx },
+            &TunnelAsk {
+                host,
+                path,
+                sfx: &sfx,
+            },
             &mut gaps,
             &mut notices,
         )?;
@@ -549,7 +551,10 @@ fn pools_of(
 ) -> Result<Vec<(String, Result<Pool, CloudflareError>)>, Need> {
     let missing: Vec<String> = ids
         .iter()
-        .filter(|id| !tok.pools.contains_key(&(account.to_string(), (*id).clone())))
+        .filter(|id| {
+            !tok.pools
+                .contains_key(&(account.to_string(), (*id).clone()))
+        })
         .cloned()
         .collect();
     if !missing.is_empty() {

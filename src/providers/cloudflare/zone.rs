@@ -135,7 +135,10 @@ pub(crate) async fn zone_by_name(
 }
 
 /// The zone named `name` in a list of zones (a `?name=` answer, or every zone of a token).
-pub(crate) fn pick_zone(listed: &Listed<Zone>, name: &str) -> Result<Option<Zone>, CloudflareError> {
+pub(crate) fn pick_zone(
+    listed: &Listed<Zone>,
+    name: &str,
+) -> Result<Option<Zone>, CloudflareError> {
     // A zone of this very name that could not be decoded is not "no zone": that would read
     // as "not in Cloudflare", a verdict the answer does not support.
     if let Some(s) = listed.skipped.iter().find(|s| s.names(name)) {
@@ -154,7 +157,10 @@ pub(crate) fn pick_zone(listed: &Listed<Zone>, name: &str) -> Result<Option<Zone
     Ok(matching.into_iter().next().cloned())
 }
 
-pub(crate) async fn zone_by_id(client: &CloudflareClient, id: &str) -> Result<Zone, CloudflareError> {
+pub(crate) async fn zone_by_id(
+    client: &CloudflareClient,
+    id: &str,
+) -> Result<Zone, CloudflareError> {
     match client
         .get::<Zone>(&format!("zone {id}"), &["zones", id], &[])
         .await
