@@ -543,12 +543,15 @@ fn in_zone(
     })
 }
 
+/// A pool id and its read.
+type PoolRead = (String, Result<Pool, CloudflareError>);
+
 /// Each pool as read, in `ids` order; the ones not read yet are what is needed.
 fn pools_of(
     tok: &TokenInventory,
     account: &str,
     ids: &[String],
-) -> Result<Vec<(String, Result<Pool, CloudflareError>)>, Need> {
+) -> Result<Vec<PoolRead>, Need> {
     let missing: Vec<String> = ids
         .iter()
         .filter(|id| {
