@@ -428,4 +428,29 @@ mod tests {
             assert_eq!(pinned.layers.len(), walked.layers.len());
         }
     }
+
+    #[test]
+    fn an_empty_non_terminal_stops_the_wildcard_in_a_whole_zone_too() {
+        let com = zone_data(
+            zone("z1", "example.com"),
+            Ok(vec![
+                record("*.example.com", "CNAME", ALB, true),
+                record("x.b.example.com", "A", "192.0.2.4", true),
+            ]),
+            Vec::new(),
+        );
+        let inv = CloudflareInventory {
+            inv: sample::token("CF_PROD", vec![com]),
+        };
+        // b.example.com exists (x.b is below it), so *.example.com does not cover a.b.
+        let out = resolve_cloudflare(&inv, &req("a.b.example.com", "/"), None);
+        assert!(out.layers.is_empty());
+        assert_eq!(out.gaps[0].code, GapCode::NotFound);
+        // c.example.com has nothing below it: the wildcard answers.
+        let out = resolve_cloudflare(&inv, &req("a.c.example.com", "/"), None);
+        assert_eq!(out.next_hops, vec![ALB.to_string()]);
+        // Neither the wildcard nor anything but x.b is a route.
+        let names: Vec<String> = inv.routes().into_iter().map(|r| r.domain).collect();
+        assert_eq!(names, vec!["x.b.example.com".to_string()]);
+    }
 }

@@ -99,12 +99,106 @@ impl ZoneData {
 #[derive(Debug, Clone)]
 pub(crate) enum Dns {
     /// Every record of the zone.
-    All(Read<Listed<DnsRecord>>),
+    All(Read<RecordIndex>),
     /// The answers to `?name=` (exact) and `?name.endswith=.` (below) lookups, by name.
     Asked {
         named: BTreeMap<String, Read<Listed<DnsRecord>>>,
         below: BTreeMap<String, Read<Listed<DnsRecord>>>,
     },
+}
+
+/// Every record of a zone, in the API's order, indexed by name so a lookup costs a few
+/// records rather than the whole zone (a scan resolves thousands of names over it).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RecordIndex {
+    records: Vec<DnsRecord>,
+    /// Record positions by reversed name (`com.example.ws`): the names below one are a
+    /// range of keys.
+    by_name: BTreeMap<String, Vec<usize>>,
+    skipped_named: BTreeMap<String, Vec<Skipped>>,
+    skipped_nameless: Vec<Skipped>,
+}
+
+/// `ws.example.com` → `com.example.ws`.
+fn reversed(name: &str) -> String {
+    name.rsplit('.').collect::<Vec<_>>().join(".")
+}
+
+impl RecordIndex {
+    pub fn new(listed: Listed<DnsRecord>) -> Self {
+        let mut idx = RecordIndex {
+            records: listed.items,
+            ..RecordIndex::default()
+        };
+        for (i, r) in idx.records.iter().enumerate() {
+            idx.by_name
+                .entry(reversed(&normalize_host(&r.name)))
+                .or_default()
+                .push(i);
+        }
+        for s in listed.skipped {
+            match s.name.as_deref() {
+                Some(n) => idx
+                    .skipped_named
+                    .entry(reversed(&normalize_host(n)))
+                    .or_default()
+                    .push(s),
+                None => idx.skipped_nameless.push(s),
+            }
+        }
+        idx
+    }
+
+    /// Every record, in the order the API listed them.
+    pub fn records(&self) -> &[DnsRecord] {
+        &self.records
+    }
+
+    /// The records named `name`; entries skipped without a name come with every lookup,
+    /// since any of them could be the name's.
+    fn named(&self, name: &str) -> Listed<DnsRecord> {
+        let key = reversed(name);
+        Listed {
+            items: self
+                .by_name
+                .get(&key)
+                .map(|is| is.iter().map(|i| self.records[*i].clone()).collect())
+                .unwrap_or_default(),
+            skipped: self
+                .skipped_named
+                .get(&key)
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .chain(self.skipped_nameless.iter().cloned())
+                .collect(),
+        }
+    }
+
+    /// A few records strictly below `name` (whether any exists is all the walk asks).
+    fn below(&self, name: &str) -> Listed<DnsRecord> {
+        let prefix = format!("{}.", reversed(name));
+        let range = |m: &BTreeMap<String, Vec<usize>>| {
+            m.range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .flat_map(|(_, v)| v.iter().copied())
+                .take(5)
+                .collect::<Vec<_>>()
+        };
+        Listed {
+            items: range(&self.by_name)
+                .into_iter()
+                .map(|i| self.records[i].clone())
+                .collect(),
+            skipped: self
+                .skipped_named
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .flat_map(|(_, v)| v.iter().cloned())
+                .take(5)
+                .collect(),
+        }
+    }
 }
 
 impl Dns {
@@ -116,53 +210,25 @@ impl Dns {
     }
 
     /// The records named exactly `name` (any type) and the skipped entries of that lookup;
-    /// `None` when not asked yet. From a whole zone, entries skipped without a name are
-    /// reported with every lookup, since any of them could be the name's.
+    /// `None` when not asked yet.
     pub fn named(&self, name: &str) -> Option<Read<Listed<DnsRecord>>> {
         match self {
             Dns::Asked { named, .. } => named.get(name).cloned(),
-            Dns::All(all) => Some(all.clone().map(|l| {
-                Listed {
-                    items: l
-                        .items
-                        .into_iter()
-                        .filter(|r| normalize_host(&r.name) == name)
-                        .collect(),
-                    skipped: l
-                        .skipped
-                        .into_iter()
-                        .filter(|s| s.name.is_none() || s.names(name))
-                        .collect(),
-                }
-            })),
+            Dns::All(all) => Some(match all {
+                Ok(idx) => Ok(idx.named(name)),
+                Err(e) => Err(e.clone()),
+            }),
         }
     }
 
-    /// The records strictly below `name`; `None` when not asked yet.
+    /// Records strictly below `name`; `None` when not asked yet.
     pub fn below(&self, name: &str) -> Option<Read<Listed<DnsRecord>>> {
         match self {
             Dns::Asked { below, .. } => below.get(name).cloned(),
-            Dns::All(all) => {
-                let suffix = format!(".{name}");
-                Some(all.clone().map(|l| {
-                    Listed {
-                        items: l
-                            .items
-                            .into_iter()
-                            .filter(|r| normalize_host(&r.name).ends_with(&suffix))
-                            .collect(),
-                        skipped: l
-                            .skipped
-                            .into_iter()
-                            .filter(|s| {
-                                s.name
-                                    .as_deref()
-                                    .is_some_and(|n| normalize_host(n).ends_with(&suffix))
-                            })
-                            .collect(),
-                    }
-                }))
-            }
+            Dns::All(all) => Some(match all {
+                Ok(idx) => Ok(idx.below(name)),
+                Err(e) => Err(e.clone()),
+            }),
         }
     }
 }
@@ -313,7 +379,7 @@ impl Inventory {
                 match &d.dns {
                     Dns::All(Ok(l)) => {
                         for r in l
-                            .items
+                            .records()
                             .iter()
                             .filter(|r| super::zone::is_proxiable_type(&r.record_type))
                         {
@@ -464,7 +530,7 @@ pub(crate) mod sample {
         lbs: Vec<LoadBalancer>,
     ) -> ZoneData {
         let (settings, products) = edge(&zone.id);
-        let mut d = ZoneData::new(zone, Dns::All(records.map(listed)));
+        let mut d = ZoneData::new(zone, Dns::All(records.map(|r| RecordIndex::new(listed(r)))));
         d.lbs = Some(Ok((lbs, Vec::new())));
         d.settings = Some(settings);
         d.config_rules = Some(Ok(None));

@@ -4,7 +4,7 @@
 //! provider's resolution is here; the decisions are in [`super::resolve`].
 
 use super::client::CloudflareClient;
-use super::inventory::{Dns, Inventory, Need, TokenInventory, ZoneData, ZoneIndex};
+use super::inventory::{Dns, Inventory, Need, RecordIndex, TokenInventory, ZoneData, ZoneIndex};
 use super::load_balancers;
 use super::products;
 use super::resolve;
@@ -108,7 +108,7 @@ async fn read_zone(client: &CloudflareClient, zone: zone::Zone, max_pages: u32) 
         load_balancers::list_load_balancers(client, &zone.id, account.as_deref()),
         zone::fetch_all(client, &zone, max_pages),
     );
-    let mut d = ZoneData::new(zone, Dns::All(dns));
+    let mut d = ZoneData::new(zone, Dns::All(dns.map(RecordIndex::new)));
     d.lbs = Some(lbs);
     // The edge settings and rules matter only to a proxied hostname: a zone that proxies
     // nothing is not read further.
@@ -121,7 +121,7 @@ async fn read_zone(client: &CloudflareClient, zone: zone::Zone, max_pages: u32) 
 fn proxies_anything(d: &ZoneData) -> bool {
     let records = match &d.dns {
         Dns::All(Ok(l)) => l
-            .items
+            .records()
             .iter()
             .any(|r| r.proxied && zone::is_proxiable_type(&r.record_type)),
         _ => false,
@@ -171,7 +171,7 @@ async fn read_tunnels(client: &CloudflareClient, tok: &mut TokenInventory) {
             continue;
         };
         for r in l
-            .items
+            .records()
             .iter()
             .filter(|r| r.proxied && r.record_type == "CNAME")
         {

@@ -547,11 +547,7 @@ fn in_zone(
 type PoolRead = (String, Result<Pool, CloudflareError>);
 
 /// Each pool as read, in `ids` order; the ones not read yet are what is needed.
-fn pools_of(
-    tok: &TokenInventory,
-    account: &str,
-    ids: &[String],
-) -> Result<Vec<PoolRead>, Need> {
+fn pools_of(tok: &TokenInventory, account: &str, ids: &[String]) -> Result<Vec<PoolRead>, Need> {
     let missing: Vec<String> = ids
         .iter()
         .filter(|id| {

@@ -63,6 +63,10 @@ fn records(zone: &str, z: usize) -> Vec<Value> {
 /// The three zones; example.com has an Origin Rule for `/ws/` on ws.example.com, and
 /// example.org a proxied load balancer `live.example.org` with one pool.
 async fn three_zones() -> FakeCloudflare {
+    three_zones_paged(usize::MAX).await
+}
+
+async fn three_zones_paged(max_per_page: usize) -> FakeCloudflare {
     let cf = FakeCloudflare::start().await;
     let specs: Vec<ZoneSpec> = ZONES
         .iter()
@@ -73,7 +77,7 @@ async fn three_zones() -> FakeCloudflare {
             records: records(name, i + 1),
         })
         .collect();
-    cf.zones(&specs).await;
+    cf.zones_paged(&specs, max_per_page).await;
     cf.get(
         &format!("/zones/{Z1}/rulesets/phases/http_request_origin/entrypoint"),
         json_ok(fixture("ruleset_origin_route.json")),
@@ -353,4 +357,23 @@ async fn several_tokens_merge_and_a_refused_token_is_named() {
         out.gaps
     );
     assert!(out.gaps[0].reason.contains("(token CF_OTHER)"));
+}
+
+#[tokio::test]
+async fn a_zone_listed_in_pages_is_read_to_its_last_page() {
+    // A server that answers 40 records a page: 101 records are three pages a zone.
+    let cf = three_zones_paged(40).await;
+    let counter = CallCounter::new();
+    let client = cf.client().with_counter(counter.clone());
+    let inv = CloudflareInventory::read_all("CF_TEST", &client, RateBudget::cloudflare()).await;
+    assert_eq!(cf.requests_to(&format!("/zones/{Z2}/dns_records")).await, 3);
+    // Pages are requests, each counted.
+    assert_eq!(
+        counter.per_operation()["cloudflare:GET /zones/:id/dns_records"],
+        9
+    );
+    assert_eq!(inv.routes().len(), 3 * 93 + 1);
+    // svc89 is on the third page (records 81 to 101).
+    let out = resolve_cloudflare(&inv, &req("svc89.example.org", "/"), None);
+    assert_eq!(out.layers.len(), 1, "{:?}", out.gaps);
 }

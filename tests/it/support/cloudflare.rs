@@ -256,6 +256,12 @@ impl FakeCloudflare {
     /// data. Each zone gets the defaults of a zone without products, no load balancer, and
     /// WebSocket-friendly settings; tests mount over them.
     pub async fn zones(&self, zones: &[ZoneSpec]) {
+        self.zones_paged(zones, usize::MAX).await;
+    }
+
+    /// [`Self::zones`], with pages of DNS records no longer than `max_per_page` whatever
+    /// `per_page` asks (a server that caps it), so a whole listing takes several pages.
+    pub async fn zones_paged(&self, zones: &[ZoneSpec], max_per_page: usize) {
         let all: Vec<Value> = zones.iter().map(|z| zone_object(&z.id, &z.name)).collect();
         Mock::given(method("GET"))
             .and(path(format!("{API}/zones")))
@@ -266,7 +272,7 @@ impl FakeCloudflare {
                     .filter(|z| name.as_deref().is_none_or(|n| z["name"] == n))
                     .cloned()
                     .collect();
-                paged(items, req, 20)
+                paged(items, req, 20, 50)
             })
             .with_priority(10)
             .mount(&self.server)
@@ -287,7 +293,7 @@ impl FakeCloudflare {
                         })
                         .cloned()
                         .collect();
-                    paged(items, req, 100)
+                    paged(items, req, 100, max_per_page)
                 })
                 .with_priority(10)
                 .mount(&self.server)
@@ -336,12 +342,19 @@ fn query(req: &Request, key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// One page of `items`, as `page` and `per_page` ask, with the API's `result_info`.
-fn paged(items: Vec<Value>, req: &Request, default_per_page: usize) -> ResponseTemplate {
+/// One page of `items`, as `page` and `per_page` ask (at most `cap`), with the API's
+/// `result_info`.
+fn paged(
+    items: Vec<Value>,
+    req: &Request,
+    default_per_page: usize,
+    cap: usize,
+) -> ResponseTemplate {
     let per_page = query(req, "per_page")
         .and_then(|p| p.parse::<usize>().ok())
         .filter(|p| *p > 0)
-        .unwrap_or(default_per_page);
+        .unwrap_or(default_per_page)
+        .min(cap);
     let page = query(req, "page")
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
