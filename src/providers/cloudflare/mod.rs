@@ -6,10 +6,14 @@
 //! settings and load-balancer pools that matter for WebSockets. It never fails: whatever could
 //! not be read becomes a [`Gap`] and the rest of the chain is still audited. Read-only GETs.
 //!
-//! Module map: `client` (token, base URL, retries) → `envelope` (the v4 wrapper, decoded once;
-//! `message` is the error entry it and `error` share)
-//! → `zone`, `settings`, `load_balancers` (one endpoint family each) → `layer` (translation
-//! into the chain model).
+//! Module map: `client` (token, base URL, retries, call counter, rate budget) → `envelope`
+//! (the v4 wrapper, decoded once; `message` is the error entry it and `error` share)
+//! → `zone`, `settings`, `load_balancers`, `rulesets`, `products`, `tunnel` (one endpoint
+//! family each) → `inventory` (what was read, free of I/O) → `resolve` (the decisions for one
+//! handshake, pure) → `layer` (translation into the chain model). `read` is where the
+//! inventory is filled: narrowly for one request ([`read_request`], `wsaudit chain`) or whole
+//! for every zone of a token ([`read_inventory`], `wsaudit scan`); both end in the same
+//! resolution.
 
 mod client;
 mod envelope;
