@@ -377,3 +377,45 @@ async fn a_zone_listed_in_pages_is_read_to_its_last_page() {
     let out = resolve_cloudflare(&inv, &req("svc89.example.org", "/"), None);
     assert_eq!(out.layers.len(), 1, "{:?}", out.gaps);
 }
+
+#[tokio::test]
+async fn a_tunnel_a_proxied_record_points_at_is_read_once_with_the_inventory() {
+    let tunnel = "6ff42ae2-765d-4adf-8112-31c55c1551ef";
+    let cf = FakeCloudflare::start().await;
+    let target = format!("{tunnel}.cfargotunnel.com");
+    cf.zones(&[ZoneSpec {
+        id: Z1.into(),
+        name: "example.com".into(),
+        records: vec![
+            record_object("ws.example.com", "CNAME", &target, true),
+            record_object("chat.example.com", "CNAME", &target, true),
+        ],
+    }])
+    .await;
+    cf.get(
+        &format!("/accounts/{ACCOUNT_ID}/cfd_tunnel/{tunnel}/configurations"),
+        json_ok(fixture("tunnel_configuration.json")),
+    )
+    .await;
+    let counter = CallCounter::new();
+    let client = cf.client().with_counter(counter.clone());
+    let inv = CloudflareInventory::read_all("CF_TEST", &client, RateBudget::cloudflare()).await;
+    // Two records, one tunnel: its configuration is read once.
+    assert_eq!(
+        counter.per_operation()["cloudflare:GET /accounts/:id/cfd_tunnel/:id/configurations"],
+        1
+    );
+    assert_eq!(counter.total(), 1 + 14 + 1);
+    for (domain, path) in [("ws.example.com", "/ws/chat"), ("chat.example.com", "/")] {
+        let r = req(domain, path);
+        let scan = resolve_cloudflare(&inv, &r, None);
+        let ids: Vec<&str> = scan.layers.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, vec!["cloudflare", "cloudflared"], "{domain}");
+        // The tunnel's name resolves nowhere else: no next hop for the walk.
+        assert!(scan.next_hops.is_empty(), "{:?}", scan.next_hops);
+        let chain = cloudflare_task(&r, Ok(cf.client()), None).run.await;
+        assert_eq!(as_json(&scan.layers), as_json(&chain.layers), "{domain}");
+        assert_eq!(as_json(&scan.notices), as_json(&chain.notices), "{domain}");
+        assert_eq!(scan.next_host_header, chain.next_host_header, "{domain}");
+    }
+}
