@@ -453,4 +453,19 @@ mod tests {
         let names: Vec<String> = inv.routes().into_iter().map(|r| r.domain).collect();
         assert_eq!(names, vec!["x.b.example.com".to_string()]);
     }
+
+    /// The scan spawns the reads on its runtime: the futures must be `Send`, the inventory
+    /// shareable across its tasks.
+    #[test]
+    fn the_reads_can_be_spawned_and_the_inventory_shared() {
+        fn send<T: Send>(_: &T) {}
+        fn shared<T: Send + Sync>() {}
+        let client = CloudflareClient::new(None, None, Default::default()).unwrap();
+        let all = CloudflareInventory::read_all("CF", &client, RateBudget::cloudflare());
+        send(&all);
+        let r = req("ws.example.com", "/");
+        let narrow = CloudflareInventory::read_for(&client, &r, None);
+        send(&narrow);
+        shared::<CloudflareInventory>();
+    }
 }
