@@ -133,10 +133,3 @@ pub fn ambient_cloudflare() -> CloudflareAccount {
         origin: "the environment".into(),
     }
 }
-
-// TEMPORARY until the Cloudflare inventory branch lands its counting client.
-impl CloudflareClient {
-    pub fn with_counter(self, _counter: CallCounter) -> Self {
-        self
-    }
-}

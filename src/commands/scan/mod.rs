@@ -118,6 +118,11 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandError> {
             .entry(f.clone())
             .or_insert_with(|| NginxInventory::read(&nginx_source(f)));
     }
+    if let Some(cf) = &inventories.cloudflare {
+        for u in cf.unread() {
+            ctx.info(&format!("Cloudflare: {u}"));
+        }
+    }
     ctx.info(&format!(
         "inventory read in {:.1} s: {}",
         started.elapsed().as_secs_f64(),

@@ -8,6 +8,7 @@
 use super::envelope::{decode, Page, AMBIGUOUS_AUTH_CODES};
 use super::error::CloudflareError;
 use super::message::ApiMessage;
+use crate::providers::calls::{CallCounter, RateBudget};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::Url;
 use serde::de::DeserializeOwned;
@@ -75,6 +76,11 @@ pub struct CloudflareClient {
     /// Token-verify answers by owner (`""` for the user, else the account id): asked at most
     /// once each per run, and only after a refusal that needs it.
     verified: Arc<tokio::sync::Mutex<HashMap<String, TokenCheck>>>,
+    /// Counts each call (retries are the same call) as `cloudflare`, `GET /zones/:id/…`.
+    counter: Option<CallCounter>,
+    /// Spent before every attempt, retries included: Cloudflare counts each request against
+    /// the token's limit.
+    budget: Option<RateBudget>,
 }
 
 /// A list as read: what decoded, and each item that did not.
@@ -208,7 +214,21 @@ impl CloudflareClient {
             token: token.map(ApiToken),
             options,
             verified: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
+            counter: None,
+            budget: None,
         })
+    }
+
+    /// The same client, counting every call it makes into `counter` (shared by clones).
+    pub fn with_counter(mut self, counter: CallCounter) -> Self {
+        self.counter = Some(counter);
+        self
+    }
+
+    /// The same client, waiting on `budget` before every request it sends.
+    pub fn with_budget(mut self, budget: RateBudget) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     /// Whether a token is set, i.e. whether Cloudflare will be consulted at all.
@@ -248,9 +268,15 @@ impl CloudflareClient {
             .map_err(|_| CloudflareError::Config("the API base URL cannot take a path".into()))?
             .pop_if_empty()
             .extend(segments);
+        if let Some(c) = &self.counter {
+            c.add("cloudflare", &operation(segments));
+        }
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
+            if let Some(b) = &self.budget {
+                b.take().await;
+            }
             let sent = self
                 .http
                 .get(url.clone())
@@ -303,12 +329,26 @@ impl CloudflareClient {
         query: &[(&str, String)],
         per_page: u32,
     ) -> Result<Listed<T>, CloudflareError> {
+        self.get_all_pages(what, segments, query, per_page, self.options.max_pages)
+            .await
+    }
+
+    /// [`Self::get_all`] with its own page limit: the inventory lists whole zones, whose
+    /// size the per-name lookups of `chain` never see.
+    pub(crate) async fn get_all_pages<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        segments: &[&str],
+        query: &[(&str, String)],
+        per_page: u32,
+        max_pages: u32,
+    ) -> Result<Listed<T>, CloudflareError> {
         let mut out = Listed {
             items: Vec::new(),
             skipped: Vec::new(),
         };
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for page in 1..=self.options.max_pages {
+        for page in 1..=max_pages {
             let mut q = query.to_vec();
             q.push(("page", page.to_string()));
             q.push(("per_page", per_page.to_string()));
@@ -351,10 +391,7 @@ impl CloudflareClient {
         }
         Err(CloudflareError::Malformed {
             what: what.to_string(),
-            message: format!(
-                "pagination did not end after {} pages",
-                self.options.max_pages
-            ),
+            message: format!("pagination did not end after {max_pages} pages"),
         })
     }
 
@@ -522,6 +559,20 @@ impl CloudflareClient {
     }
 }
 
+/// The call's name for the counter: the path with every id replaced by `:id`, so calls to
+/// different zones are one operation (`GET /zones/:id/dns_records`); a setting's or a phase's
+/// name stays, since each is its own endpoint.
+fn operation(segments: &[&str]) -> String {
+    let mut parts = Vec::with_capacity(segments.len());
+    let mut prev = "";
+    for s in segments {
+        let is_id = matches!(prev, "zones" | "accounts" | "pools" | "cfd_tunnel");
+        parts.push(if is_id { ":id" } else { s });
+        prev = s;
+    }
+    format!("GET /{}", parts.join("/"))
+}
+
 /// `Retry-After` in delta-seconds, the form Cloudflare's API sends. An HTTP-date is not
 /// interpreted (the client falls back to its own backoff).
 fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -601,6 +652,23 @@ mod tests {
         let err = CloudflareClient::new(Some("a\u{7f}b".into()), None, ClientOptions::default())
             .unwrap_err();
         assert!(!err.to_string().contains("a\u{7f}b"));
+    }
+
+    #[test]
+    fn operations_name_the_endpoint_not_the_ids() {
+        assert_eq!(operation(&["zones"]), "GET /zones");
+        assert_eq!(
+            operation(&["zones", "023e", "dns_records"]),
+            "GET /zones/:id/dns_records"
+        );
+        assert_eq!(
+            operation(&["accounts", "01a7", "load_balancers", "pools", "17b5"]),
+            "GET /accounts/:id/load_balancers/pools/:id"
+        );
+        assert_eq!(
+            operation(&["zones", "z", "settings", "websockets"]),
+            "GET /zones/:id/settings/websockets"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! region, country and PoP pools, and those in `rules[].overrides` (cloudflare-go's
 //! `load_balancing.go` and its test bodies carry all of them).
 
-use super::client::{CloudflareClient, Skipped};
+use super::client::{CloudflareClient, Listed, Skipped};
 use super::error::CloudflareError;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -241,31 +241,46 @@ pub(crate) async fn list_load_balancers(
     }
 }
 
-/// Each pool of the load balancer, read or not, in [`LoadBalancer::pool_ids`] order.
-pub(crate) async fn read_pools(
+/// One pool (`GET /accounts/{account}/load_balancers/pools/{id}`).
+pub(crate) async fn read_pool(
     client: &CloudflareClient,
     account_id: &str,
-    lb: &LoadBalancer,
-) -> Vec<(String, Result<Pool, CloudflareError>)> {
-    let mut out = Vec::new();
-    // Sequential: a load balancer has a handful of pools, and this keeps the request order
-    // (and so any rate limiting) predictable.
-    for id in lb.pool_ids() {
-        let got = client
-            .get::<Pool>(
-                &format!("load balancer pool {id}"),
-                &["accounts", account_id, "load_balancers", "pools", &id],
-                &[],
-            )
-            .await
-            .map(|p| p.result);
-        let got = match got {
-            Ok(p) => Ok(p),
-            Err(e) => Err(client.explain_denial(e, POOLS_READ, Some(account_id)).await),
-        };
-        out.push((id, got));
+    id: &str,
+) -> Result<Pool, CloudflareError> {
+    let got = client
+        .get::<Pool>(
+            &format!("load balancer pool {id}"),
+            &["accounts", account_id, "load_balancers", "pools", id],
+            &[],
+        )
+        .await
+        .map(|p| p.result);
+    match got {
+        Ok(p) => Ok(p),
+        Err(e) => Err(client.explain_denial(e, POOLS_READ, Some(account_id)).await),
     }
-    out
+}
+
+/// Every pool of the account (`GET /accounts/{account}/load_balancers/pools`, List Pools):
+/// what the inventory reads instead of one request per pool.
+pub(crate) async fn list_pools(
+    client: &CloudflareClient,
+    account_id: &str,
+    max_pages: u32,
+) -> Result<Listed<Pool>, CloudflareError> {
+    let got = client
+        .get_all_pages::<Pool>(
+            &format!("load balancer pools of account {account_id}"),
+            &["accounts", account_id, "load_balancers", "pools"],
+            &[],
+            100,
+            max_pages,
+        )
+        .await;
+    match got {
+        Ok(l) => Ok(l),
+        Err(e) => Err(client.explain_denial(e, POOLS_READ, Some(account_id)).await),
+    }
 }
 
 #[cfg(test)]

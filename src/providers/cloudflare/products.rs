@@ -8,7 +8,8 @@
 //! (`[{"id", "pattern", "script"}]`), `GET /zones/{zone_id}/spectrum/apps` (`[{"id",
 //! "protocol", "dns": {"type", "name"}, "traffic_type", "origin_direct", "origin_dns"}]`).
 
-use super::client::CloudflareClient;
+use super::client::{CloudflareClient, Listed};
+use super::error::CloudflareError;
 use super::expression::glob;
 use super::settings::SettingValue;
 use super::zone::normalize_host;
@@ -69,21 +70,33 @@ pub fn route_matches(pattern: &str, host: &str, path: &str) -> bool {
     glob(host, &normalize_host(p_host)) && glob(path, p_path)
 }
 
-/// Reads the three products and says, for the hostname, what each means for a WebSocket.
-pub(crate) async fn notices(
+/// The three products of one zone as read; each failure already explained (the permission
+/// it lacks).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Products {
+    pub argo: Result<SettingValue, CloudflareError>,
+    pub routes: Result<Listed<WorkerRoute>, CloudflareError>,
+    pub apps: Result<Listed<SpectrumApp>, CloudflareError>,
+}
+
+/// Reads Argo, the Workers routes and the Spectrum applications of a zone.
+pub(crate) async fn read(
     client: &CloudflareClient,
     zone_id: &str,
     account: Option<&str>,
-    host: &str,
-    path: &str,
-) -> Vec<String> {
+) -> Products {
     let argo = client
         .get::<SettingValue>(
             "Argo Smart Routing",
             &["zones", zone_id, "argo", "smart_routing"],
             &[],
         )
-        .await;
+        .await
+        .map(|p| p.result);
+    let argo = match argo {
+        Ok(v) => Ok(v),
+        Err(e) => Err(client.explain_denial(e, ARGO_READ, account).await),
+    };
     let routes = client
         .get_all::<WorkerRoute>(
             &format!("Workers routes of zone {zone_id}"),
@@ -92,6 +105,10 @@ pub(crate) async fn notices(
             100,
         )
         .await;
+    let routes = match routes {
+        Ok(l) => Ok(l),
+        Err(e) => Err(client.explain_denial(e, WORKERS_ROUTES_READ, account).await),
+    };
     let apps = client
         .get_all::<SpectrumApp>(
             &format!("Spectrum applications of zone {zone_id}"),
@@ -100,9 +117,19 @@ pub(crate) async fn notices(
             100,
         )
         .await;
+    let apps = match apps {
+        Ok(l) => Ok(l),
+        Err(e) => Err(client.explain_denial(e, SPECTRUM_READ, account).await),
+    };
+    Products { argo, routes, apps }
+}
+
+/// What each product means for a WebSocket to `host` and `path`, in words.
+pub(crate) fn notices(p: &Products, zone_id: &str, host: &str, path: &str) -> Vec<String> {
+    let (argo, routes, apps) = (&p.argo, &p.routes, &p.apps);
     let mut out = Vec::new();
     match argo {
-        Ok(p) if p.result.value.as_str() == Some("on") => out.push(format!(
+        Ok(v) if v.value.as_str() == Some("on") => out.push(format!(
             "Argo Smart Routing is on for this zone (zone/{zone_id}/argo/smart_routing): \
              Cloudflare's WebSockets documentation lists Argo Smart Routing as not compatible \
              with WebSockets ({WEBSOCKETS_DOC})"
@@ -111,7 +138,6 @@ pub(crate) async fn notices(
         // Zones without the Argo subscription are refused this read; that is not a problem
         // for the audit, but an unreadable value is said so.
         Err(e) => {
-            let e = client.explain_denial(e, ARGO_READ, account).await;
             out.push(format!(
                 "Argo Smart Routing not read ({e}); Cloudflare documents it as not compatible \
                  with WebSockets"
@@ -153,7 +179,6 @@ pub(crate) async fn notices(
             }
         }
         Err(e) => {
-            let e = client.explain_denial(e, WORKERS_ROUTES_READ, account).await;
             out.push(format!(
                 "Workers routes not read ({e}): a Worker on {host} would receive the WebSocket \
                  handshake before the origin"
@@ -188,7 +213,6 @@ pub(crate) async fn notices(
             }
         }
         Err(e) => {
-            let e = client.explain_denial(e, SPECTRUM_READ, account).await;
             out.push(format!("Spectrum applications not read ({e})"));
         }
     }

@@ -4,8 +4,9 @@
 //! `GET /zones/{zone_id}` (Zone Details), `GET /zones/{zone_id}/dns_records?name=<fqdn>`
 //! and `?name.endswith=<suffix>` (List DNS Records, with its name filters).
 
-use super::client::{CloudflareClient, Skipped};
+use super::client::{CloudflareClient, Listed, Skipped};
 use super::error::CloudflareError;
+use super::inventory::{Dns, Need};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,22 +116,6 @@ pub fn candidate_zone_names(host: &str) -> Vec<String> {
 pub(crate) const ZONE_READ: &str = "Zone Read";
 pub(crate) const DNS_READ: &str = "DNS Read";
 
-/// The zone whose name is the longest suffix of `host`, or `None` if the token sees none.
-/// Returns with the names it tried, for the "not in Cloudflare" explanation.
-pub(crate) async fn find_zone(
-    client: &CloudflareClient,
-    host: &str,
-) -> Result<(Option<Zone>, Vec<String>), CloudflareError> {
-    let mut tried = Vec::new();
-    for name in candidate_zone_names(host) {
-        tried.push(name.clone());
-        if let Some(z) = zone_by_name(client, &name).await? {
-            return Ok((Some(z), tried));
-        }
-    }
-    Ok((None, tried))
-}
-
 pub(crate) async fn zone_by_name(
     client: &CloudflareClient,
     name: &str,
@@ -143,10 +128,17 @@ pub(crate) async fn zone_by_name(
             50,
         )
         .await;
-    let listed = match got {
-        Ok(l) => l,
-        Err(e) => return Err(client.explain_denial(e, ZONE_READ, None).await),
-    };
+    match got {
+        Ok(l) => pick_zone(&l, name),
+        Err(e) => Err(client.explain_denial(e, ZONE_READ, None).await),
+    }
+}
+
+/// The zone named `name` in a list of zones (a `?name=` answer, or every zone of a token).
+pub(crate) fn pick_zone(
+    listed: &Listed<Zone>,
+    name: &str,
+) -> Result<Option<Zone>, CloudflareError> {
     // A zone of this very name that could not be decoded is not "no zone": that would read
     // as "not in Cloudflare", a verdict the answer does not support.
     if let Some(s) = listed.skipped.iter().find(|s| s.names(name)) {
@@ -155,37 +147,49 @@ pub(crate) async fn zone_by_name(
             message: s.describe(),
         });
     }
-    let zones = listed.items;
-    let mut matching: Vec<Zone> = zones
-        .into_iter()
+    let mut matching: Vec<&Zone> = listed
+        .items
+        .iter()
         .filter(|z| normalize_host(&z.name) == name)
         .collect();
     // A name can appear twice while a zone moves between accounts: the active one serves.
     matching.sort_by_key(|z| z.status.as_deref() != Some("active"));
-    Ok(matching.into_iter().next())
+    Ok(matching.into_iter().next().cloned())
 }
 
-pub(crate) async fn zone_by_pin(
+pub(crate) async fn zone_by_id(
     client: &CloudflareClient,
-    pin: &ZonePin,
+    id: &str,
 ) -> Result<Zone, CloudflareError> {
-    match pin {
-        ZonePin::Id(id) => match client
-            .get::<Zone>(&format!("zone {id}"), &["zones", id], &[])
-            .await
-        {
-            Ok(p) => Ok(p.result),
-            Err(e) => Err(client.explain_denial(e, ZONE_READ, None).await),
-        },
-        ZonePin::Name(name) => {
-            zone_by_name(client, name)
-                .await?
-                .ok_or_else(|| CloudflareError::NotFound {
-                    what: format!("zone named {name} visible to this token"),
-                    status: None,
-                    errors: Vec::new(),
-                })
-        }
+    match client
+        .get::<Zone>(&format!("zone {id}"), &["zones", id], &[])
+        .await
+    {
+        Ok(p) => Ok(p.result),
+        Err(e) => Err(client.explain_denial(e, ZONE_READ, None).await),
+    }
+}
+
+/// Every zone the token can read (`GET /zones`, 50 a page: the endpoint's maximum).
+pub(crate) async fn list_zones(
+    client: &CloudflareClient,
+    max_pages: u32,
+) -> Result<Listed<Zone>, CloudflareError> {
+    match client
+        .get_all_pages::<Zone>("zones", &["zones"], &[], 50, max_pages)
+        .await
+    {
+        Ok(l) => Ok(l),
+        Err(e) => Err(client.explain_denial(e, ZONE_READ, None).await),
+    }
+}
+
+/// The error of a pinned zone that is not there.
+pub(crate) fn pinned_name_missing(name: &str) -> CloudflareError {
+    CloudflareError::NotFound {
+        what: format!("zone named {name} visible to this token"),
+        status: None,
+        errors: Vec::new(),
     }
 }
 
@@ -205,21 +209,28 @@ pub struct Resolution {
     pub skipped: Vec<Skipped>,
 }
 
+/// Why the walk stopped short: a lookup not in the inventory yet, or one that failed.
+#[derive(Debug, Clone)]
+pub(crate) enum Miss {
+    Need(Need),
+    Failed(CloudflareError),
+}
+
 /// The records that answer for `host`, walking from the name itself up to the zone apex:
 /// the name's own records when it has any (of any type: a TXT-only name is not covered by a
 /// wildcard); else `*.<parent>`, for the closest existing ancestor only (`*.example.com`
 /// covers `a.b.example.com` unless `b.example.com` exists, even as an empty non-terminal).
 /// `lb_names` are the zone's load balancers: each creates a DNS record of its name, so they
-/// count as names that exist.
-pub(crate) async fn resolve(
-    client: &CloudflareClient,
+/// count as names that exist. Pure: the lookups come from `dns`.
+pub(crate) fn resolve(
+    dns: &Dns,
     zone: &Zone,
     host: &str,
     lb_names: &[String],
-) -> Result<Resolution, CloudflareError> {
+) -> Result<Resolution, Miss> {
     let mut res = Resolution::default();
     let zone_name = normalize_host(&zone.name);
-    let own = records_named(client, zone, host, &mut res.skipped).await?;
+    let own = records_named(dns, zone, host, &mut res.skipped)?;
     let own_skipped = res.skipped.iter().any(|s| s.names(host));
     if !own.is_empty() || own_skipped || lb_names.iter().any(|n| n == host) || host == zone_name {
         res.exists = !own.is_empty() || own_skipped;
@@ -235,7 +246,7 @@ pub(crate) async fn resolve(
             break;
         }
         let wildcard = format!("*.{parent}");
-        let under = records_named(client, zone, &wildcard, &mut res.skipped).await?;
+        let under = records_named(dns, zone, &wildcard, &mut res.skipped)?;
         if !under.is_empty()
             || res.skipped.iter().any(|s| s.names(&wildcard))
             || lb_names.contains(&wildcard)
@@ -244,7 +255,7 @@ pub(crate) async fn resolve(
             res.records = proxiable(under);
             return Ok(res);
         }
-        if parent == zone_name || name_exists(client, zone, &parent, &mut res.skipped).await? {
+        if parent == zone_name || name_exists(dns, zone, &parent, &mut res.skipped)? {
             // The closest encloser has no wildcard: the name does not exist.
             return Ok(res);
         }
@@ -256,56 +267,80 @@ pub(crate) async fn resolve(
 fn proxiable(records: Vec<DnsRecord>) -> Vec<DnsRecord> {
     records
         .into_iter()
-        .filter(|r| matches!(r.record_type.as_str(), "A" | "AAAA" | "CNAME"))
+        .filter(|r| is_proxiable_type(&r.record_type))
         .collect()
 }
 
+/// A, AAAA and CNAME: the record types Cloudflare can proxy, so the ones that carry HTTP.
+pub(crate) fn is_proxiable_type(t: &str) -> bool {
+    matches!(t, "A" | "AAAA" | "CNAME")
+}
+
 /// Whether `name` has records, or names below it do (an empty non-terminal exists too).
-async fn name_exists(
-    client: &CloudflareClient,
+fn name_exists(
+    dns: &Dns,
     zone: &Zone,
     name: &str,
     skipped: &mut Vec<Skipped>,
-) -> Result<bool, CloudflareError> {
-    if !records_named(client, zone, name, skipped).await?.is_empty() {
+) -> Result<bool, Miss> {
+    if !records_named(dns, zone, name, skipped)?.is_empty() {
         return Ok(true);
     }
-    let what = format!("DNS records under {name} in zone {}", zone.name);
-    let below = client
-        .get_all::<DnsRecord>(
-            &what,
-            &["zones", &zone.id, "dns_records"],
-            &[("name.endswith", format!(".{name}"))],
-            5,
-        )
-        .await;
-    match below {
-        Ok(l) => {
-            let suffix = format!(".{name}");
-            Ok(l.items
-                .iter()
-                .any(|r| normalize_host(&r.name).ends_with(&suffix))
-                || l.skipped.iter().any(|s| {
-                    s.name
-                        .as_deref()
-                        .is_some_and(|n| normalize_host(n).ends_with(&suffix))
-                }))
+    let below = match dns.below(name) {
+        None => {
+            return Err(Miss::Need(Need::RecordsBelow {
+                zone: zone.id.clone(),
+                name: name.to_string(),
+            }))
         }
-        Err(e) => Err(client.explain_denial(e, DNS_READ, account(zone)).await),
-    }
+        Some(r) => r.map_err(Miss::Failed)?,
+    };
+    let suffix = format!(".{name}");
+    Ok(below
+        .items
+        .iter()
+        .any(|r| normalize_host(&r.name).ends_with(&suffix))
+        || below.skipped.iter().any(|s| {
+            s.name
+                .as_deref()
+                .is_some_and(|n| normalize_host(n).ends_with(&suffix))
+        }))
+}
+
+/// Every record named exactly `name`, of any type.
+fn records_named(
+    dns: &Dns,
+    zone: &Zone,
+    name: &str,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<DnsRecord>, Miss> {
+    let listed = match dns.named(name) {
+        None => {
+            return Err(Miss::Need(Need::RecordsNamed {
+                zone: zone.id.clone(),
+                name: name.to_string(),
+            }))
+        }
+        Some(r) => r.map_err(Miss::Failed)?,
+    };
+    skipped.extend(listed.skipped);
+    Ok(listed
+        .items
+        .into_iter()
+        .filter(|r| normalize_host(&r.name) == name)
+        .collect())
 }
 
 fn account(zone: &Zone) -> Option<&str> {
     zone.account.as_ref().map(|a| a.id.as_str())
 }
 
-/// Every record named exactly `name`, of any type.
-async fn records_named(
+/// `GET /zones/{id}/dns_records?name=<name>`: the records named exactly `name`.
+pub(crate) async fn fetch_named(
     client: &CloudflareClient,
     zone: &Zone,
     name: &str,
-    skipped: &mut Vec<Skipped>,
-) -> Result<Vec<DnsRecord>, CloudflareError> {
+) -> Result<Listed<DnsRecord>, CloudflareError> {
     let got = client
         .get_all::<DnsRecord>(
             &format!("DNS records named {name} in zone {}", zone.name),
@@ -314,16 +349,54 @@ async fn records_named(
             100,
         )
         .await;
-    let listed = match got {
-        Ok(l) => l,
-        Err(e) => return Err(client.explain_denial(e, DNS_READ, account(zone)).await),
-    };
-    skipped.extend(listed.skipped);
-    Ok(listed
-        .items
-        .into_iter()
-        .filter(|r| normalize_host(&r.name) == name)
-        .collect())
+    match got {
+        Ok(l) => Ok(l),
+        Err(e) => Err(client.explain_denial(e, DNS_READ, account(zone)).await),
+    }
+}
+
+/// `GET /zones/{id}/dns_records?name.endswith=.<name>`: whether anything is below `name`
+/// (one short page answers that).
+pub(crate) async fn fetch_below(
+    client: &CloudflareClient,
+    zone: &Zone,
+    name: &str,
+) -> Result<Listed<DnsRecord>, CloudflareError> {
+    let got = client
+        .get_all::<DnsRecord>(
+            &format!("DNS records under {name} in zone {}", zone.name),
+            &["zones", &zone.id, "dns_records"],
+            &[("name.endswith", format!(".{name}"))],
+            5,
+        )
+        .await;
+    match got {
+        Ok(l) => Ok(l),
+        Err(e) => Err(client.explain_denial(e, DNS_READ, account(zone)).await),
+    }
+}
+
+/// Every record of the zone. 5,000 a page: the API's `per_page` for DNS records goes up to
+/// 5,000,000 (default 100; API schema `dns-records_per_page`); 5,000 records stay well under
+/// the client's body limit.
+pub(crate) async fn fetch_all(
+    client: &CloudflareClient,
+    zone: &Zone,
+    max_pages: u32,
+) -> Result<Listed<DnsRecord>, CloudflareError> {
+    let got = client
+        .get_all_pages::<DnsRecord>(
+            &format!("DNS records of zone {}", zone.name),
+            &["zones", &zone.id, "dns_records"],
+            &[],
+            5000,
+            max_pages,
+        )
+        .await;
+    match got {
+        Ok(l) => Ok(l),
+        Err(e) => Err(client.explain_denial(e, DNS_READ, account(zone)).await),
+    }
 }
 
 #[cfg(test)]

@@ -66,33 +66,13 @@ impl FakeCloudflare {
             .with_priority(100)
             .mount(&server)
             .await;
-        // What a zone without these products answers, unless a test mounts otherwise: no
-        // entry point ruleset in a phase (404, code 10003 "could not find entrypoint
-        // ruleset"), Argo off, no Workers routes, no Spectrum applications; and an active
-        // token.
-        let zone = format!("{API}/zones/{ZONE_ID}");
-        let defaults: Vec<(String, ResponseTemplate)> = vec![
-            (
-                format!("{zone}/rulesets/phases/http_config_settings/entrypoint"),
-                json_status(404, fixture("error_no_entrypoint.json")),
-            ),
-            (
-                format!("{zone}/rulesets/phases/http_request_origin/entrypoint"),
-                json_status(404, fixture("error_no_entrypoint.json")),
-            ),
-            (
-                format!("{zone}/argo/smart_routing"),
-                json_ok(setting_body("smart_routing", json!("off"), true)),
-            ),
-            (format!("{zone}/workers/routes"), json_ok(empty_list())),
-            // A DNS name no test mounts has no records.
-            (format!("{zone}/dns_records"), json_ok(empty_list())),
-            (format!("{zone}/spectrum/apps"), json_ok(empty_list())),
-            (
-                format!("{API}/user/tokens/verify"),
-                json_ok(fixture("token_verify_active.json")),
-            ),
-        ];
+        zone_defaults(&server, ZONE_ID).await;
+        Mock::given(method("GET"))
+            .and(path(format!("{API}/user/tokens/verify")))
+            .respond_with(json_ok(fixture("token_verify_active.json")))
+            .with_priority(100)
+            .mount(&server)
+            .await;
         // A locally managed tunnel: Cloudflare holds no ingress rules for it. The API
         // reference documents `config` as the remote configuration; `null` is what this server
         // answers for "none" (the exact body for a local tunnel is not documented).
@@ -107,14 +87,6 @@ impl FakeCloudflare {
             .with_priority(100)
             .mount(&server)
             .await;
-        for (p, resp) in defaults {
-            Mock::given(method("GET"))
-                .and(path(p))
-                .respond_with(resp)
-                .with_priority(100)
-                .mount(&server)
-                .await;
-        }
         FakeCloudflare { server }
     }
 
@@ -166,6 +138,11 @@ impl FakeCloudflare {
 
     /// Zone settings as a WebSocket-friendly Pro zone has them, with overrides.
     pub async fn settings(&self, overrides: &[(&str, Value)]) {
+        self.settings_of(ZONE_ID, overrides).await;
+    }
+
+    /// [`Self::settings`] for any zone.
+    pub async fn settings_of(&self, zone_id: &str, overrides: &[(&str, Value)]) {
         let mut values: Vec<(&str, Value, bool)> = vec![
             ("websockets", json!("on"), true),
             ("ssl", json!("strict"), true),
@@ -182,8 +159,11 @@ impl FakeCloudflare {
             }
         }
         for (id, v, editable) in values {
-            self.setting_response(id, json_ok(setting_body(id, v, editable)))
-                .await;
+            self.get(
+                &format!("/zones/{zone_id}/settings/{id}"),
+                json_ok(setting_body(id, v, editable)),
+            )
+            .await;
         }
     }
 
@@ -259,6 +239,169 @@ impl FakeCloudflare {
             .await;
         self.load_balancers("load_balancers_empty.json").await;
         self.settings(overrides).await;
+    }
+}
+
+/// A zone of the inventory tests, with its records as the API lists them.
+pub struct ZoneSpec {
+    pub id: String,
+    pub name: String,
+    pub records: Vec<Value>,
+}
+
+impl FakeCloudflare {
+    /// Zones answered the way the API answers them: `GET /zones` with its `name` filter and
+    /// pages, and each zone's `dns_records` with `name`, `name.endswith`, `page` and
+    /// `per_page`, so a per-name walk (`chain`) and a whole listing (`scan`) read the same
+    /// data. Each zone gets the defaults of a zone without products, no load balancer, and
+    /// WebSocket-friendly settings; tests mount over them.
+    pub async fn zones(&self, zones: &[ZoneSpec]) {
+        self.zones_paged(zones, usize::MAX).await;
+    }
+
+    /// [`Self::zones`], with pages of DNS records no longer than `max_per_page` whatever
+    /// `per_page` asks (a server that caps it), so a whole listing takes several pages.
+    pub async fn zones_paged(&self, zones: &[ZoneSpec], max_per_page: usize) {
+        let all: Vec<Value> = zones.iter().map(|z| zone_object(&z.id, &z.name)).collect();
+        Mock::given(method("GET"))
+            .and(path(format!("{API}/zones")))
+            .respond_with(move |req: &Request| {
+                let name = query(req, "name");
+                let items = all
+                    .iter()
+                    .filter(|z| name.as_deref().is_none_or(|n| z["name"] == n))
+                    .cloned()
+                    .collect();
+                paged(items, req, 20, 50)
+            })
+            .with_priority(10)
+            .mount(&self.server)
+            .await;
+        for z in zones {
+            let records = z.records.clone();
+            Mock::given(method("GET"))
+                .and(path(format!("{API}/zones/{}/dns_records", z.id)))
+                .respond_with(move |req: &Request| {
+                    let name = query(req, "name");
+                    let below = query(req, "name.endswith");
+                    let items = records
+                        .iter()
+                        .filter(|r| {
+                            let n = r["name"].as_str().unwrap_or("");
+                            name.as_deref().is_none_or(|x| n == x)
+                                && below.as_deref().is_none_or(|x| n.ends_with(x))
+                        })
+                        .cloned()
+                        .collect();
+                    paged(items, req, 100, max_per_page)
+                })
+                .with_priority(10)
+                .mount(&self.server)
+                .await;
+            if z.id != ZONE_ID {
+                zone_defaults(&self.server, &z.id).await;
+            }
+            self.get(
+                &format!("/zones/{}/load_balancers", z.id),
+                json_ok(fixture("load_balancers_empty.json")),
+            )
+            .await;
+            self.settings_of(&z.id, &[]).await;
+        }
+    }
+}
+
+/// A zone object as `GET /zones` lists it (the shape of `zones_example_com.json`).
+pub fn zone_object(id: &str, name: &str) -> Value {
+    let mut z = fixture("zones_example_com.json")["result"][0].clone();
+    z["id"] = json!(id);
+    z["name"] = json!(name);
+    z
+}
+
+/// A DNS record object as `GET /zones/{id}/dns_records` lists it.
+pub fn record_object(name: &str, kind: &str, content: &str, proxied: bool) -> Value {
+    json!({
+        "id": format!("{:032x}", fxhash(name) ^ fxhash(kind)),
+        "name": name, "type": kind, "content": content,
+        "proxied": proxied, "proxiable": kind != "TXT", "ttl": 1,
+        "created_on": "2014-01-01T05:20:00.12345Z", "modified_on": "2014-01-01T05:20:00.12345Z"
+    })
+}
+
+fn fxhash(s: &str) -> u128 {
+    s.bytes().fold(0xcbf29ce484222325u128, |h, b| {
+        (h ^ u128::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+fn query(req: &Request, key: &str) -> Option<String> {
+    req.url
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// One page of `items`, as `page` and `per_page` ask (at most `cap`), with the API's
+/// `result_info`.
+fn paged(
+    items: Vec<Value>,
+    req: &Request,
+    default_per_page: usize,
+    cap: usize,
+) -> ResponseTemplate {
+    let per_page = query(req, "per_page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .filter(|p| *p > 0)
+        .unwrap_or(default_per_page)
+        .min(cap);
+    let page = query(req, "page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let total = items.len();
+    let result: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    json_ok(json!({
+        "success": true, "errors": [], "messages": [],
+        "result_info": {"page": page, "per_page": per_page, "count": result.len(),
+                        "total_count": total, "total_pages": total.div_ceil(per_page)},
+        "result": result
+    }))
+}
+
+/// What a zone without these products answers, unless a test mounts otherwise: no entry
+/// point ruleset in a phase (404, code 10003 "could not find entrypoint ruleset"), Argo off,
+/// no Workers routes, no Spectrum applications, no DNS records for a name no test mounts.
+async fn zone_defaults(server: &MockServer, zone_id: &str) {
+    let zone = format!("{API}/zones/{zone_id}");
+    let defaults: Vec<(String, ResponseTemplate)> = vec![
+        (
+            format!("{zone}/rulesets/phases/http_config_settings/entrypoint"),
+            json_status(404, fixture("error_no_entrypoint.json")),
+        ),
+        (
+            format!("{zone}/rulesets/phases/http_request_origin/entrypoint"),
+            json_status(404, fixture("error_no_entrypoint.json")),
+        ),
+        (
+            format!("{zone}/argo/smart_routing"),
+            json_ok(setting_body("smart_routing", json!("off"), true)),
+        ),
+        (format!("{zone}/workers/routes"), json_ok(empty_list())),
+        (format!("{zone}/dns_records"), json_ok(empty_list())),
+        (format!("{zone}/spectrum/apps"), json_ok(empty_list())),
+    ];
+    for (p, resp) in defaults {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(resp)
+            .with_priority(100)
+            .mount(server)
+            .await;
     }
 }
 
