@@ -6,3 +6,4 @@ mod faults;
 mod fidelity;
 mod inventory;
 mod rules;
+mod scan;
