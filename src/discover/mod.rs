@@ -22,8 +22,8 @@ pub use cloudflare_inventory::{resolve_cloudflare, CloudflareInventory};
 pub use cloudflare_task::cloudflare_task;
 pub use haproxy_task::haproxy_task;
 pub use k8s_task::{k8s_task, read_k8s, K8sSource};
-pub use route::{DiscoveredRoute, RoutePins};
 pub use nginx_task::{nginx_task, NginxSource, DEFAULT_NGINX_CONF};
+pub use route::{DiscoveredRoute, RoutePins};
 
 use crate::model::PathVariant;
 use crate::model::{

@@ -5,8 +5,8 @@
 pub mod alb;
 pub mod aws;
 pub mod aws_wildcard;
-pub mod calls;
 pub mod caddy;
+pub mod calls;
 pub mod cloudflare;
 pub mod cloudfront;
 pub mod endpoint_words;
