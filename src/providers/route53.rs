@@ -305,12 +305,21 @@ pub fn resolve_name(
     inv: &Route53Inventory,
     domain: &str,
 ) -> Result<Result<Option<Resolved>, AwsError>, R53Need> {
-    if !inv.zone_scope.complete {
-        if let Some(e) = inv.zone_scope.failure() {
-            return Ok(Err(e.clone()));
-        }
+    if !inv.zone_scope.complete && inv.zone_scope.failures.is_empty() {
         return Err(R53Need::Zones);
     }
+    let found = follow(inv, domain)?;
+    // A zone that could not be listed (another account's) may hold what was not found here.
+    match (&found, inv.zone_scope.failure()) {
+        (Ok(None), Some(e)) => Ok(Err(e.clone())),
+        _ => Ok(found),
+    }
+}
+
+fn follow(
+    inv: &Route53Inventory,
+    domain: &str,
+) -> Result<Result<Option<Resolved>, AwsError>, R53Need> {
     let mut name = domain.trim_end_matches('.').to_ascii_lowercase();
     let mut last: Option<Resolved> = None;
     let mut others = Vec::new();

@@ -153,17 +153,23 @@ fn find_id(
     if let DistributionSelector::Id(id) = selector {
         return Ok(Ok(Some((id.clone(), None))));
     }
+    let hit = best(&inv.summaries, selector);
+    if let Some(e) = inv.listing.failure() {
+        // Another account's listing failed: only an exact match is certain (that account
+        // could hold an exact alias beating a wildcard found here).
+        return match hit {
+            Some(id) if exact(&inv.summaries, &id, selector) => Ok(Ok(Some((id, None)))),
+            _ => Ok(Err(e.clone())),
+        };
+    }
     if !inv.listing.complete {
-        if let Some(e) = inv.listing.failure() {
-            return Ok(Err(e.clone()));
-        }
         match inv.searches.iter().find(|(s, _)| s == selector) {
             None => return Err(vec![CfNeed::Search(selector.clone())]),
             Some((_, Err(e))) => return Ok(Err(e.clone())),
             Some((_, Ok(()))) => {}
         }
     }
-    if let Some(id) = best(&inv.summaries, selector) {
+    if let Some(id) = hit {
         return Ok(Ok(Some((id, None))));
     }
     let DistributionSelector::Alias(host) = selector else {
