@@ -106,6 +106,9 @@ pub fn walk(inv: &AwsInventory, req: &ChainRequest) -> Result<ProviderOutput, Ve
         req.domain
     ));
     let mut cf_decided = false;
+    // CloudFront could not be read (its gap says so): a Route 53 record naming a load
+    // balancer still says what clients reach, since CloudFront would need the record.
+    let mut cf_failed = false;
     // A custom origin named by its own host name (`origin.example.com`, needed for an
     // https-only origin's certificate): Route 53 may lead from it to the load balancer.
     let mut origin_by_name = None;
@@ -158,6 +161,7 @@ pub fn walk(inv: &AwsInventory, req: &ChainRequest) -> Result<ProviderOutput, Ve
         }),
         Err(e) => {
             cf_decided = true;
+            cf_failed = true;
             plan = AlbPlan::Unknown;
             out.gaps.push(e.to_gap("cloudfront", Provider::Cloudfront));
         }
@@ -191,6 +195,19 @@ pub fn walk(inv: &AwsInventory, req: &ChainRequest) -> Result<ProviderOutput, Ve
                 out.gaps.push(e.to_gap("alb", Provider::Alb));
                 plan = AlbPlan::Unknown;
             }
+        }
+    }
+    if cf_failed {
+        if let Some(Ok(Some(Resolved {
+            target: DnsTarget::Elb(name),
+            ..
+        }))) = &dns
+        {
+            plan = AlbPlan::Read(
+                AlbSelector::DnsName(name.clone()),
+                req.domain.clone(),
+                default_port(req.scheme),
+            );
         }
     }
     if !cf_decided {

@@ -8,3 +8,4 @@ mod cloudfront;
 mod discover;
 mod faults;
 mod fidelity;
+mod inventory;
