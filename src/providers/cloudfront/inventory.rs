@@ -333,7 +333,9 @@ pub async fn fetch(
         let got = match &need {
             CfNeed::Search(sel) => Got::Search(search(client, sel, page_size).await),
             CfNeed::Tenant(domain) => Got::Tenant(tenant_by_domain(client, domain).await),
-            CfNeed::Distribution(id) => Got::Distribution(get_distribution(client, id).await),
+            CfNeed::Distribution(id) => {
+                Got::Distribution(Box::new(get_distribution(client, id).await))
+            }
             CfNeed::VpcOrigin(id) => Got::Vpc(vpc_origin(client, id).await),
             CfNeed::Policy(id) => Got::Policy(origin_request_policy(client, id).await),
         };
@@ -356,7 +358,7 @@ pub async fn fetch(
                 inv.tenant_lookups.insert(d, r);
             }
             (CfNeed::Distribution(id), Got::Distribution(r)) => {
-                inv.distributions.insert(id, r);
+                inv.distributions.insert(id, *r);
             }
             (CfNeed::VpcOrigin(id), Got::Vpc(r)) => {
                 inv.vpc_origins.insert(id, r);
@@ -372,7 +374,7 @@ pub async fn fetch(
 enum Got {
     Search(Result<Vec<DistributionSummary>, AwsError>),
     Tenant(Result<Option<(String, TenantSnapshot)>, AwsError>),
-    Distribution(Result<Distribution, AwsError>),
+    Distribution(Box<Result<Distribution, AwsError>>),
     Vpc(Result<VpcOriginEndpoint, AwsError>),
     Policy(Result<PolicySnapshot, AwsError>),
 }
