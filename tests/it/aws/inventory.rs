@@ -388,10 +388,7 @@ async fn measure_read_account_50_load_balancers_10_distributions() {
         fixtures::distribution(
             &sdk,
             &[&alias],
-            &[
-                s3("assets.s3.amazonaws.com"),
-                custom("alb", &albs[i].lb.dns),
-            ],
+            &[s3("assets.s3.amazonaws.com"), custom("alb", &a.lb.dns)],
             &[behavior(None, "s3"), behavior(Some("/ws/*"), "alb")],
             HttpVersion::Http2,
         )
