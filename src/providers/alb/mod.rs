@@ -136,7 +136,7 @@ pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, A
     }
     resolve(&inv, req).unwrap_or_else(|needs| {
         Err(AwsError::Malformed {
-            action: "elasticloadbalancing:Describe*".into(),
+            action: "the load balancer reads".into(),
             detail: format!(
                 "the answers never completed the load balancer ({needs:?} still missing)"
             ),

@@ -214,7 +214,7 @@ pub async fn read_cloudfront(
     }
     resolve(&inv, req).unwrap_or_else(|needs| {
         Err(AwsError::Malformed {
-            action: "cloudfront:Get*".into(),
+            action: "the CloudFront reads".into(),
             detail: format!(
                 "the answers never completed the distribution ({needs:?} still missing)"
             ),
