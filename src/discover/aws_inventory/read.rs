@@ -63,10 +63,11 @@ impl Walk {
     }
 }
 
-/// More rounds than any walk needs (CloudFront: listing, tenant, distribution, VPC origin and
-/// policy; Route 53: zones and a few names; the load balancer: four); a bound so a service
-/// answering inconsistently cannot keep the walk going.
-const MAX_ROUNDS: usize = 16;
+/// More reads than any walk needs (one iteration per read that completes: CloudFront's
+/// listing, tenant, distribution, VPC origin and policy; a few per Route 53 lookup; three per
+/// region a load balancer is looked for in); a bound so a service answering inconsistently
+/// cannot keep the walk going.
+const MAX_ROUNDS: usize = 64;
 
 pub(crate) async fn read_aws(
     req: &ChainRequest,
