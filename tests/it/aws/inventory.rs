@@ -374,3 +374,98 @@ async fn an_account_is_read_once_and_every_request_resolves_over_it() {
 fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap()
 }
+
+/// A second account that cannot be read, merged with a readable one: what the readable one
+/// holds is still resolved, and a name found nowhere is a gap naming the unreadable account.
+#[tokio::test]
+async fn an_unreadable_account_is_a_gap_on_what_it_may_hold() {
+    let Some(moto) = moto_url() else { return };
+    let (sdk, _) = own_account_config(&moto, &fast_options()).await;
+    let base = format!("{}.test", unique("inv"));
+    let lb = fixtures::simple_alb(&sdk, "invu", 1, 80).await;
+    let api = format!("api.{base}");
+    fixtures::alias_record(&sdk, &base, &api, &lb.dns).await;
+    let counter = CallCounter::new();
+    let inv = AwsInventory::merge(vec![
+        read(&sdk, &counter).await,
+        AwsInventory::unreadable(
+            "audit",
+            "the role could not be assumed (AccessDenied)".into(),
+        ),
+    ]);
+    // The Route 53 alias names the load balancer, so it is read; whether the unreadable
+    // account has a distribution with this alias stays a gap.
+    let out = resolve_aws(&inv, &ChainRequest::new(&api, "/"));
+    assert_eq!(out.layers.len(), 1, "{:?}", out.gaps);
+    assert_eq!(out.layers[0].locator.as_deref(), Some(lb.arn.as_str()));
+    assert_eq!(out.gaps.len(), 1, "{:?}", out.gaps);
+    assert_eq!(out.gaps[0].layer, "cloudfront");
+    let out = resolve_aws(&inv, &ChainRequest::new("nowhere.example.org", "/"));
+    let g = out
+        .gaps
+        .iter()
+        .find(|g| g.layer == "cloudfront")
+        .expect("a gap, not 'not consulted'");
+    assert_eq!(g.code, GapCode::NoCredentials);
+    assert!(
+        g.reason.contains("account audit could not be read"),
+        "{}",
+        g.reason
+    );
+}
+
+/// The figure the issue asks for: `read_account` over 50 load balancers and 10 distributions.
+/// Slow to set up (the emulator creates each resource), so run on demand:
+/// `cargo test --test it aws::inventory::measure -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn measure_read_account_50_load_balancers_10_distributions() {
+    let Some(moto) = moto_url() else { return };
+    let (sdk, _) = own_account_config(&moto, &fast_options()).await;
+    let base = format!("{}.test", unique("big"));
+    let vpc = ec2::vpc(&sdk).await;
+    let mut albs = Vec::new();
+    for i in 0..45 {
+        albs.push(alb(&sdk, &vpc, i, &base).await);
+    }
+    for i in 0..5 {
+        nlb(&sdk, &vpc, i).await;
+    }
+    for (i, a) in albs.iter().enumerate().take(10) {
+        let alias = format!("cdn{i}.{base}");
+        fixtures::distribution(
+            &sdk,
+            &[&alias],
+            &[s3("assets.s3.amazonaws.com"), custom("alb", &a.lb.dns)],
+            &[behavior(None, "s3"), behavior(Some("/ws/*"), "alb")],
+            HttpVersion::Http2,
+        )
+        .await;
+    }
+    let counter = CallCounter::new();
+    let t0 = Instant::now();
+    // The budget of a scan: the ELB bucket's refill (8/s past a burst of 30) dominates.
+    let inv = read(&sdk, &counter).await;
+    let budgeted = t0.elapsed();
+    let counter2 = CallCounter::new();
+    let clients = AwsClients::counted(sdk.clone(), counter2.clone());
+    let t1 = Instant::now();
+    let unbounded = AwsInventory::read_account(
+        "inventory-test",
+        &clients,
+        &["us-east-1".to_string()],
+        &fast_options(),
+        |_| RateBudget::new(100_000, 100_000.0),
+        RateBudget::new(100_000, 100_000.0),
+    )
+    .await;
+    let free = t1.elapsed();
+    assert_eq!(inv.routes().len(), unbounded.routes().len());
+    eprintln!(
+        "read_account, 50 load balancers + 10 distributions: {:.2} s with the scan's budget, \
+         {:.2} s without; calls {:?}",
+        budgeted.as_secs_f64(),
+        free.as_secs_f64(),
+        counter.per_service()
+    );
+}
