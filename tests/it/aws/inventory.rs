@@ -7,6 +7,7 @@ use crate::support::aws;
 
 use aws::ec2;
 use aws::fixtures::{self, Behavior, Origin as Orig};
+use aws::proxy::{Fault, Proxy, Rule};
 use aws::{fast_options, moto_url, own_account_config, unique};
 use aws_config::SdkConfig;
 use aws_sdk_cloudfront::types::{HttpVersion, OriginProtocolPolicy};
@@ -412,6 +413,64 @@ async fn an_unreadable_account_is_a_gap_on_what_it_may_hold() {
         "{}",
         g.reason
     );
+}
+
+/// Scopes that fail while an account is read are recorded, never an abort: the region whose
+/// load balancers cannot be listed (AccessDenied) and CloudFront throttled past the SDK's
+/// retries become gaps naming the account and scope on what they could hold; Route 53, read
+/// fine, still leads to the load balancer's name.
+#[tokio::test]
+async fn failed_scopes_are_recorded_and_become_gaps_naming_them() {
+    let Some(moto) = moto_url() else { return };
+    let (sdk, _) = own_account_config(&moto, &fast_options()).await;
+    let base = format!("{}.test", unique("invf"));
+    let lb = fixtures::simple_alb(&sdk, "invf", 1, 80).await;
+    let api = format!("api.{base}");
+    fixtures::alias_record(&sdk, &base, &api, &lb.dns).await;
+    let proxy = Proxy::start(
+        &moto,
+        vec![
+            Rule::always("DescribeLoadBalancers", Fault::AccessDenied),
+            Rule::always("GET /2020-05-31/distribution", Fault::Throttle),
+        ],
+    )
+    .await;
+    let through_proxy = sdk.to_builder().endpoint_url(&proxy.url).build();
+    let counter = CallCounter::new();
+    let clients = AwsClients::counted(through_proxy, counter.clone());
+    let inv = AwsInventory::read_account(
+        "ops",
+        &clients,
+        &["us-east-1".to_string()],
+        &fast_options(),
+        |_| RateBudget::elb(),
+        RateBudget::global_aws(),
+    )
+    .await;
+    // AccessDenied is not retried; throttling is, up to the attempts allowed.
+    assert_eq!(proxy.count("DescribeLoadBalancers"), 1);
+    assert_eq!(proxy.count("GET /2020-05-31/distribution"), 3);
+    assert!(inv.routes().is_empty(), "{:?}", inv.routes());
+
+    let out = resolve_aws(&inv, &ChainRequest::new(&api, "/"));
+    assert!(out.layers.is_empty());
+    let cf = out.gaps.iter().find(|g| g.layer == "cloudfront").unwrap();
+    assert_eq!(cf.code, GapCode::Throttled);
+    assert!(cf.reason.starts_with("account ops: "), "{}", cf.reason);
+    assert!(
+        cf.reason.contains("cloudfront:ListDistributions"),
+        "{}",
+        cf.reason
+    );
+    let alb = out.gaps.iter().find(|g| g.layer == "alb").unwrap();
+    assert_eq!(alb.code, GapCode::AccessDenied);
+    assert!(
+        alb.reason
+            .starts_with("account ops, region us-east-1: AccessDenied"),
+        "{}",
+        alb.reason
+    );
+    assert!(out.not_consulted.is_empty(), "{:?}", out.not_consulted);
 }
 
 /// The figure the issue asks for: `read_account` over 50 load balancers and 10 distributions.
