@@ -20,6 +20,56 @@ use std::ffi::OsString;
 use std::time::Duration;
 use thiserror::Error;
 
+/// How much of one listing an inventory holds: all of it (absence means the thing does not
+/// exist), part of it (only what was looked up; absence means "read it"), or a failure (per
+/// account in a merged inventory; absence may hide the thing, so it is a gap, never "not
+/// found").
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scope {
+    pub complete: bool,
+    pub failures: Vec<AwsError>,
+}
+
+impl Scope {
+    pub fn complete() -> Self {
+        Scope {
+            complete: true,
+            failures: Vec::new(),
+        }
+    }
+
+    pub fn failed(error: AwsError) -> Self {
+        Scope {
+            complete: false,
+            failures: vec![error],
+        }
+    }
+
+    /// The scope of several accounts' listings as one: complete only if each is.
+    pub fn merge(&mut self, other: Scope) {
+        self.complete = self.complete && other.complete;
+        self.failures.extend(other.failures);
+    }
+
+    /// The first failure, which a lookup that found nothing reports.
+    pub fn failure(&self) -> Option<&AwsError> {
+        self.failures.first()
+    }
+}
+
+/// `error` labelled with the account it happened in (unlabelled for a nameless account, as in
+/// `wsaudit chain`, whose messages name no account).
+pub fn in_account(account: &str, error: AwsError) -> AwsError {
+    if account.is_empty() {
+        error
+    } else {
+        AwsError::InAccount {
+            account: account.to_string(),
+            error: Box::new(error),
+        }
+    }
+}
+
 /// CloudFront and Route 53 are global services whose API lives in us-east-1.
 pub const GLOBAL_REGION: &str = "us-east-1";
 
@@ -200,6 +250,16 @@ pub enum AwsError {
     /// The resource exists but is not a kind of layer wsaudit reads (a Gateway Load Balancer).
     #[error("{0}")]
     Unsupported(String),
+    /// A fault of one account of a multi-account scan: the account is named so the gap says
+    /// whose scope it was.
+    #[error("account {account}: {error}")]
+    InAccount {
+        account: String,
+        error: Box<AwsError>,
+    },
+    /// The account could not be read at all (its role not assumed, no credentials for it).
+    #[error("account {account} could not be read: {reason}")]
+    AccountUnreadable { account: String, reason: String },
 }
 
 impl AwsError {
@@ -220,6 +280,8 @@ impl AwsError {
             AwsError::NoRegion { .. } => GapCode::NoRegion,
             AwsError::NotFound(_) => GapCode::NotFound,
             AwsError::Unsupported(_) => GapCode::UnsupportedLayer,
+            AwsError::InAccount { error, .. } => error.code(),
+            AwsError::AccountUnreadable { .. } => GapCode::NoCredentials,
         }
     }
 
@@ -235,6 +297,7 @@ impl AwsError {
             | AwsError::Malformed { action, .. }
             | AwsError::Unreachable { action, .. }
             | AwsError::Service { action, .. } => Some(action),
+            AwsError::InAccount { error, .. } => error.action(),
             _ => None,
         }
     }

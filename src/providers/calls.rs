@@ -12,6 +12,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -68,7 +69,9 @@ impl CallCounter {
     }
 }
 
-/// Counts each SDK operation once, before it is serialized (so retries are one call).
+/// Counts each SDK operation once, before it is serialized (so retries are one call). Not in
+/// `read_before_execution`: a client interceptor runs that before the operation's
+/// configuration (its `Metadata`, the operation name) is in the bag.
 #[derive(Debug, Clone)]
 pub struct CountCalls {
     service: &'static str,
@@ -80,9 +83,10 @@ impl Intercept for CountCalls {
         "wsaudit::CountCalls"
     }
 
-    fn read_before_execution(
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let op = cfg

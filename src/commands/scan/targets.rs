@@ -79,12 +79,14 @@ pub fn plan(
         if domain.is_empty() || domain.contains('*') {
             continue;
         }
-        let paths = if r.paths.is_empty() {
-            &default_paths
+        let paths: Vec<String> = if r.paths.is_empty() {
+            default_paths.clone()
         } else {
-            &r.paths
+            let mut p: Vec<String> = r.paths.iter().map(|p| dialable_path(p)).collect();
+            p.dedup();
+            p
         };
-        for path in paths {
+        for path in &paths {
             let id = target_id(&domain, path);
             match by_id.get_mut(&id) {
                 // Declared targets keep their own pins: the user chose them.
@@ -132,6 +134,18 @@ pub fn plan(
         }
     }
     by_id.into_values().collect()
+}
+
+/// A path a client dials for a routed pattern: CloudFront path patterns and ALB path
+/// conditions are globs (`/ws/*`, `/socket.io*`); the handshake is audited at their literal
+/// prefix, which the pattern matches.
+fn dialable_path(pattern: &str) -> String {
+    let prefix = pattern.split(['*', '?']).next().unwrap_or_default();
+    if prefix.starts_with('/') {
+        prefix.to_string()
+    } else {
+        format!("/{prefix}")
+    }
 }
 
 /// A route discovered in an nginx configuration is audited with that configuration behind
@@ -260,6 +274,26 @@ mod tests {
         assert_eq!(live.pins.alb.as_deref(), Some("arn:lb"));
         assert_eq!(live.pins.cloudflare_zone.as_deref(), Some("example.com"));
         assert_eq!(t[1].nginx_conf.as_deref(), Some("conf/nginx.conf:12"));
+    }
+
+    #[test]
+    fn routed_patterns_are_audited_at_their_literal_prefix() {
+        let r = route(
+            "a.example.com",
+            &["/ws/*", "/socket.io*", "*", "/ws/*", "/exact"],
+            "cloudfront E1",
+            RoutePins::default(),
+        );
+        let ids: Vec<String> = plan(&[], &[r], &[]).into_iter().map(|t| t.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "a.example.com/",
+                "a.example.com/exact",
+                "a.example.com/socket.io",
+                "a.example.com/ws/"
+            ]
+        );
     }
 
     #[test]

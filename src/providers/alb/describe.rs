@@ -1,14 +1,17 @@
 //! The ELBv2 `Describe*` calls and the conversion of their answers (SDK types) into the
-//! snapshot and rule types. Listings page through the SDK's own paginators, which also stop
-//! if the service repeats a marker.
+//! snapshot and rule types. Listings page by their markers (stopping if the service repeats
+//! one), each page first awaiting the scan's rate budget when there is one.
 
 use super::rules::{
     self, AuthAction, Condition, Forward, Rule, RulePriority, TargetGroupRef, Transform,
     TransformKind,
 };
-use super::snapshot::{LbKind, ListenerSnapshot, LoadBalancerSnapshot, Read, TargetGroupSnapshot};
+use super::snapshot::{
+    LbKind, ListenerSnapshot, LoadBalancerSnapshot, Read, TargetGroupSnapshot, Unread,
+};
 use super::{AlbRequest, AlbSelector};
 use crate::providers::aws::{classify, normalize_dns, AwsError};
+use crate::providers::calls::RateBudget;
 use aws_sdk_elasticloadbalancingv2::types as t;
 use aws_sdk_elasticloadbalancingv2::Client;
 use futures_util::future::join_all;
@@ -82,19 +85,60 @@ pub(super) async fn find_load_balancer(
         AlbSelector::DnsName(d) => format!("with DNS name {d}"),
     };
     let lb = found.ok_or_else(|| not_found(what))?;
+    Ok(lb_snapshot(&lb))
+}
+
+fn lb_snapshot(lb: &t::LoadBalancer) -> LoadBalancerSnapshot {
     let kind = match lb.r#type() {
         Some(t::LoadBalancerTypeEnum::Network) => LbKind::Network,
         Some(t::LoadBalancerTypeEnum::Application) | None => LbKind::Application,
         Some(t::LoadBalancerTypeEnum::Gateway) => LbKind::Gateway,
         Some(_) => LbKind::Other,
     };
-    Ok(LoadBalancerSnapshot {
+    LoadBalancerSnapshot {
         arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
         name: lb.load_balancer_name().unwrap_or_default().to_string(),
         dns_name: lb.dns_name().unwrap_or_default().to_string(),
         kind,
         attributes: BTreeMap::new(),
-    })
+    }
+}
+
+/// A marker the next page starts at: none when the service ends the list (or repeats itself).
+fn next_marker(next: Option<&str>, current: &Option<String>) -> Option<String> {
+    next.filter(|m| !m.is_empty() && current.as_deref() != Some(*m))
+        .map(str::to_string)
+}
+
+async fn spend(budget: Option<&RateBudget>) {
+    if let Some(b) = budget {
+        b.take().await;
+    }
+}
+
+/// Every load balancer of the client's region, each page first awaiting `budget`.
+pub(super) async fn all_load_balancers(
+    client: &Client,
+    page_size: Option<i32>,
+    budget: &RateBudget,
+) -> Result<Vec<LoadBalancerSnapshot>, AwsError> {
+    let mut marker = None;
+    let mut all = Vec::new();
+    loop {
+        budget.take().await;
+        let out = client
+            .describe_load_balancers()
+            .set_page_size(page_size)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(|e| classify(e, "elasticloadbalancing:DescribeLoadBalancers"))?;
+        all.extend(out.load_balancers().iter().map(lb_snapshot));
+        marker = next_marker(out.next_marker(), &marker);
+        if marker.is_none() {
+            return Ok(all);
+        }
+    }
 }
 
 fn kv<'a>(
@@ -135,17 +179,26 @@ pub(super) async fn listeners(
     client: &Client,
     lb_arn: &str,
     page_size: Option<i32>,
+    budget: Option<&RateBudget>,
 ) -> Result<Vec<(ListenerSnapshot, t::Listener)>, AwsError> {
-    let all = client
-        .describe_listeners()
-        .load_balancer_arn(lb_arn)
-        .set_page_size(page_size)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| classify(e, DESCRIBE_LISTENERS))?;
+    let mut marker = None;
+    let mut all = Vec::new();
+    loop {
+        spend(budget).await;
+        let out = client
+            .describe_listeners()
+            .load_balancer_arn(lb_arn)
+            .set_page_size(page_size)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(|e| classify(e, DESCRIBE_LISTENERS))?;
+        all.extend(out.listeners().iter().cloned());
+        marker = next_marker(out.next_marker(), &marker);
+        if marker.is_none() {
+            break;
+        }
+    }
     Ok(all
         .into_iter()
         .map(|l| {
@@ -165,17 +218,42 @@ pub(super) async fn describe_rules(
     listener_arn: &str,
     page_size: Option<i32>,
 ) -> Result<Vec<Rule>, AwsError> {
-    let all = client
-        .describe_rules()
-        .listener_arn(listener_arn)
-        .set_page_size(page_size)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| classify(e, DESCRIBE_RULES))?;
-    Ok(all.iter().map(convert_rule).collect())
+    rules_paged(client, listener_arn, page_size, None).await
+}
+
+pub(super) async fn rules_budgeted(
+    client: &Client,
+    listener_arn: &str,
+    page_size: Option<i32>,
+    budget: &RateBudget,
+) -> Result<Vec<Rule>, AwsError> {
+    rules_paged(client, listener_arn, page_size, Some(budget)).await
+}
+
+async fn rules_paged(
+    client: &Client,
+    listener_arn: &str,
+    page_size: Option<i32>,
+    budget: Option<&RateBudget>,
+) -> Result<Vec<Rule>, AwsError> {
+    let mut marker = None;
+    let mut all = Vec::new();
+    loop {
+        spend(budget).await;
+        let out = client
+            .describe_rules()
+            .listener_arn(listener_arn)
+            .set_page_size(page_size)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(|e| classify(e, DESCRIBE_RULES))?;
+        all.extend(out.rules().iter().map(convert_rule));
+        marker = next_marker(out.next_marker(), &marker);
+        if marker.is_none() {
+            return Ok(all);
+        }
+    }
 }
 
 fn convert_rule(r: &t::Rule) -> Rule {
@@ -391,14 +469,15 @@ fn describe_redirect(r: &t::RedirectActionConfig) -> String {
     }
 }
 
-/// The forward's target groups. A group's attributes or targets that cannot be read are
-/// [`Unread`] on that group alone; the groups themselves are needed for anything else.
-pub(super) async fn target_groups(
+/// The target groups named by `arns` (what a forward names), each with its attributes and
+/// registered targets. A group's attributes or targets that cannot be read are [`Unread`] on
+/// that group alone; the groups themselves are needed for anything else. Weights are the
+/// forward's, set by the resolution.
+pub(super) async fn target_groups_by_arn(
     client: &Client,
-    f: &Forward,
+    arns: &[String],
     req: &AlbRequest,
 ) -> Read<Vec<TargetGroupSnapshot>> {
-    let arns: Vec<String> = f.target_groups.iter().map(|t| t.arn.clone()).collect();
     if arns.is_empty() {
         return Ok(Vec::new());
     }
@@ -406,52 +485,104 @@ pub(super) async fn target_groups(
         .call(DESCRIBE_TARGET_GROUPS, async {
             client
                 .describe_target_groups()
-                .set_target_group_arns(Some(arns))
+                .set_target_group_arns(Some(arns.to_vec()))
                 .send()
                 .await
                 .map_err(|e| classify(e, DESCRIBE_TARGET_GROUPS))
         })
         .await?;
-    let details = join_all(out.target_groups().iter().map(|tg| async move {
-        let arn = tg.target_group_arn().unwrap_or_default();
-        let (attrs, health) = tokio::join!(
-            req.call(DESCRIBE_TARGET_GROUP_ATTRIBUTES, async {
-                client
-                    .describe_target_group_attributes()
-                    .target_group_arn(arn)
-                    .send()
-                    .await
-                    .map(|o| kv(o.attributes().iter().map(|a| (a.key(), a.value()))))
-                    .map_err(|e| classify(e, DESCRIBE_TARGET_GROUP_ATTRIBUTES))
-            }),
-            req.call(DESCRIBE_TARGET_HEALTH, async {
-                client
-                    .describe_target_health()
-                    .target_group_arn(arn)
-                    .send()
-                    .await
-                    .map(|o| {
-                        u32::try_from(o.target_health_descriptions().len()).unwrap_or(u32::MAX)
-                    })
-                    .map_err(|e| classify(e, DESCRIBE_TARGET_HEALTH))
-            })
-        );
-        TargetGroupSnapshot {
-            arn: arn.to_string(),
-            name: tg.target_group_name().unwrap_or_default().to_string(),
-            protocol: tg.protocol().map(|p| p.as_str().to_string()),
-            protocol_version: tg.protocol_version().map(str::to_string),
-            target_type: tg.target_type().map(|t| t.as_str().to_string()),
-            target_control_port: tg.target_control_port(),
-            weight: f
-                .target_groups
-                .iter()
-                .find(|r| r.arn == arn)
-                .and_then(|r| r.weight),
-            attributes: attrs,
-            targets: health,
+    Ok(join_all(
+        out.target_groups()
+            .iter()
+            .map(|tg| group_details(client, tg, Some(req), None)),
+    )
+    .await)
+}
+
+/// Every target group of the client's region with its attributes and targets, each call
+/// first awaiting `budget`.
+pub(super) async fn all_target_groups(
+    client: &Client,
+    page_size: Option<i32>,
+    budget: &RateBudget,
+) -> Result<Vec<TargetGroupSnapshot>, AwsError> {
+    let mut marker = None;
+    let mut all = Vec::new();
+    loop {
+        budget.take().await;
+        let out = client
+            .describe_target_groups()
+            .set_page_size(page_size)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(|e| classify(e, DESCRIBE_TARGET_GROUPS))?;
+        all.extend(out.target_groups().iter().cloned());
+        marker = next_marker(out.next_marker(), &marker);
+        if marker.is_none() {
+            break;
         }
-    }))
-    .await;
-    Ok(details)
+    }
+    Ok(join_all(
+        all.iter()
+            .map(|tg| group_details(client, tg, None, Some(budget))),
+    )
+    .await)
+}
+
+/// One group's attributes and registered targets, read at once: bounded by the request's
+/// deadline for a live read, by the budget for a scan.
+async fn group_details(
+    client: &Client,
+    tg: &t::TargetGroup,
+    req: Option<&AlbRequest>,
+    budget: Option<&RateBudget>,
+) -> TargetGroupSnapshot {
+    let arn = tg.target_group_arn().unwrap_or_default();
+    let attrs = async {
+        spend(budget).await;
+        client
+            .describe_target_group_attributes()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .map(|o| kv(o.attributes().iter().map(|a| (a.key(), a.value()))))
+            .map_err(|e| classify(e, DESCRIBE_TARGET_GROUP_ATTRIBUTES))
+    };
+    let health = async {
+        spend(budget).await;
+        client
+            .describe_target_health()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .map(|o| u32::try_from(o.target_health_descriptions().len()).unwrap_or(u32::MAX))
+            .map_err(|e| classify(e, DESCRIBE_TARGET_HEALTH))
+    };
+    let (attributes, targets) = match req {
+        Some(req) => {
+            tokio::join!(
+                req.call(DESCRIBE_TARGET_GROUP_ATTRIBUTES, attrs),
+                req.call(DESCRIBE_TARGET_HEALTH, health)
+            )
+        }
+        None => {
+            let (a, h) = tokio::join!(attrs, health);
+            (
+                a.map_err(Unread::of(DESCRIBE_TARGET_GROUP_ATTRIBUTES)),
+                h.map_err(Unread::of(DESCRIBE_TARGET_HEALTH)),
+            )
+        }
+    };
+    TargetGroupSnapshot {
+        arn: arn.to_string(),
+        name: tg.target_group_name().unwrap_or_default().to_string(),
+        protocol: tg.protocol().map(|p| p.as_str().to_string()),
+        protocol_version: tg.protocol_version().map(str::to_string),
+        target_type: tg.target_type().map(|t| t.as_str().to_string()),
+        target_control_port: tg.target_control_port(),
+        weight: None,
+        attributes,
+        targets,
+    }
 }

@@ -10,10 +10,12 @@
 //! filled: the settings that depend on it become unknown, the layer keeps everything else,
 //! and the reading carries one gap per failure.
 //!
-//! This file decides which listener and rule the handshake meets; the SDK calls are in
-//! `describe.rs`, what a read yields (free of SDK types) in `snapshot.rs`.
+//! `inventory.rs` holds what was read of a region and decides, without I/O, which listener and
+//! rule the handshake meets; the SDK calls are in `describe.rs`, what a read yields (free of
+//! SDK types) in `snapshot.rs`.
 
 mod describe;
+mod inventory;
 mod rules;
 mod snapshot;
 mod translate;
@@ -27,13 +29,13 @@ pub use snapshot::{
     TargetGroupSnapshot, Unread, CLEARTEXT_PORT,
 };
 
-use crate::providers::aws::AwsError;
-use aws_sdk_elasticloadbalancingv2::types as t;
-use aws_sdk_elasticloadbalancingv2::Client;
-use describe::{
-    default_rule, describe_rules, find_load_balancer, lb_attributes, listener_attributes,
-    listeners, target_groups, DESCRIBE_LISTENERS, DESCRIBE_LISTENER_ATTRIBUTES, DESCRIBE_RULES,
+pub use inventory::{
+    fetch, find, read_region, resolve, selects, AlbNeed, LbEntry, ListenerEntry, RegionInventory,
+    TargetGroupEntry,
 };
+
+use crate::providers::aws::AwsError;
+use aws_sdk_elasticloadbalancingv2::Client;
 
 /// How the load balancer is named.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,167 +116,34 @@ pub fn layer_of(snapshot: &AlbSnapshot) -> crate::model::Layer {
 
 /// Reads one load balancer and translates it into a layer (`alb` or `nlb`). Fails only when
 /// the load balancer or its attributes cannot be read; see the module note for the rest.
+///
+/// The read is the inventory's: resolve over what is read so far, read what the resolution
+/// names as missing, resolve again (a scan resolves the same way over a whole region).
 pub async fn read_alb(client: &Client, req: &AlbRequest) -> Result<AlbReading, AwsError> {
-    let mut lb = find_load_balancer(client, &req.selector, req.page_size).await?;
-    if lb.kind == LbKind::Gateway {
-        return Err(AwsError::Unsupported(format!(
-            "{} is a Gateway Load Balancer: it passes packets to inspection appliances over \
-             GENEVE and answers no HTTP or TCP connection itself, so it is not a hop of the \
-             WebSocket's path (pin the ALB or NLB the traffic reaches with --alb)",
-            lb.name
-        )));
+    let region = client
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let mut inv = RegionInventory::new(&region);
+    // Each round reads at least one missing part; a handshake needs at most four rounds (the
+    // load balancer, its listeners' rules and attributes, the target groups).
+    for _ in 0..MAX_ROUNDS {
+        match resolve(&inv, req) {
+            Ok(result) => return result,
+            Err(needs) => fetch(client, &mut inv, needs, req).await,
+        }
     }
-    let (attributes, listeners) = tokio::join!(
-        lb_attributes(client, &lb.arn),
-        req.call(
-            DESCRIBE_LISTENERS,
-            listeners(client, &lb.arn, req.page_size)
-        )
-    );
-    lb.attributes = attributes?;
-
-    let (listener, rule) = match &listeners {
-        Err(u) => (Err(u.clone()), Err(u.clone())),
-        Ok(all) => match choose_listener(all, req.port) {
-            None => (Ok(None), Ok(None)),
-            Some((chosen, sdk_listener)) => {
-                let mut l = chosen.clone();
-                // TCP_UDP listeners carry TCP flows too, with the TCP idle timeout.
-                if lb.kind == LbKind::Network
-                    && matches!(l.protocol.as_deref(), Some("TCP") | Some("TCP_UDP"))
-                {
-                    l.attributes = req
-                        .call(
-                            DESCRIBE_LISTENER_ATTRIBUTES,
-                            listener_attributes(client, &l.arn),
-                        )
-                        .await;
-                }
-                let rule = req
-                    .within(
-                        DESCRIBE_RULES,
-                        rule_for(client, lb.kind, &l, sdk_listener, req),
-                    )
-                    .await;
-                (Ok(Some(l)), rule.map(Some))
-            }
-        },
-    };
-
-    let cleartext = async {
-        match (&listener, &rule) {
-            // An HTTP listener carries cleartext by definition. A TCP listener may carry TLS
-            // for the backend to terminate, so it says nothing about `ws://` clients, who dial
-            // port 80.
-            (Ok(Some(l)), Ok(Some(r))) if l.protocol.as_deref() == Some("HTTP") => {
-                Ok(CleartextEntry::Plain {
-                    listener: l.clone(),
-                    rule: r.clone(),
-                })
-            }
-            (Ok(Some(l)), Err(u)) if l.protocol.as_deref() == Some("HTTP") => Err(u.clone()),
-            _ => match &listeners {
-                Ok(all) => {
-                    req.within(DESCRIBE_RULES, cleartext_entry(client, lb.kind, all, req))
-                        .await
-                }
-                Err(u) => Err(u.clone()),
-            },
-        }
-    };
-    let groups = async {
-        match &rule {
-            Ok(r) => match r.as_ref().and_then(|r| r.forward.as_ref()) {
-                Some(f) => target_groups(client, f, req).await,
-                None => Ok(Vec::new()),
-            },
-            Err(u) => Err(u.clone()),
-        }
-    };
-    let (target_groups, cleartext) = tokio::join!(groups, cleartext);
-    let snapshot = AlbSnapshot {
-        lb,
-        request_host: req.host.clone(),
-        request_path: req.path.clone(),
-        listeners: listeners.map(|all| all.into_iter().map(|l| l.0).collect()),
-        listener,
-        rule,
-        target_groups,
-        cleartext,
-    };
-    let layer = translate::to_layer(&snapshot);
-    let gaps = snapshot
-        .failures()
-        .into_iter()
-        .map(|u| u.error.to_gap(&layer.id, layer.provider))
-        .collect();
-    Ok(AlbReading {
-        layer,
-        snapshot,
-        gaps,
+    resolve(&inv, req).unwrap_or_else(|needs| {
+        Err(AwsError::Malformed {
+            action: "the load balancer reads".into(),
+            detail: format!(
+                "the answers never completed the load balancer ({needs:?} still missing)"
+            ),
+        })
     })
 }
 
-fn speaks_tls(l: &ListenerSnapshot) -> bool {
-    matches!(l.protocol.as_deref(), Some("HTTPS") | Some("TLS"))
-}
-
-/// The rule a listener applies to the handshake. NLB listeners have no rules: their default
-/// action applies to every connection.
-async fn rule_for(
-    client: &Client,
-    kind: LbKind,
-    l: &ListenerSnapshot,
-    sdk_listener: &t::Listener,
-    req: &AlbRequest,
-) -> Read<Rule> {
-    let default = || default_rule(&l.arn, sdk_listener.default_actions());
-    if kind == LbKind::Network {
-        return Ok(default());
-    }
-    let all = describe_rules(client, &l.arn, req.page_size)
-        .await
-        .map_err(Unread::of(DESCRIBE_RULES))?;
-    // DescribeRules lists the default rule too; the listener's default actions stand in for it
-    // if a response leaves it out.
-    Ok(pick_rule(&all, &req.host, &req.path)
-        .cloned()
-        .unwrap_or_else(default))
-}
-
-/// Where a cleartext handshake lands when the handshake itself did not reach an HTTP listener:
-/// the listener on port 80, if any.
-async fn cleartext_entry(
-    client: &Client,
-    kind: LbKind,
-    listeners: &[(ListenerSnapshot, t::Listener)],
-    req: &AlbRequest,
-) -> Read<CleartextEntry> {
-    let Some((l, sdk_listener)) = listeners.iter().find(|l| l.0.port == Some(CLEARTEXT_PORT))
-    else {
-        return Ok(CleartextEntry::NoListener {
-            port: CLEARTEXT_PORT,
-        });
-    };
-    if speaks_tls(l) {
-        return Ok(CleartextEntry::TlsListener(l.clone()));
-    }
-    let rule = rule_for(client, kind, l, sdk_listener, req).await?;
-    Ok(CleartextEntry::Plain {
-        listener: l.clone(),
-        rule,
-    })
-}
-
-/// The listener a client reaches: the given port, else 443/HTTPS, else 80, else the first.
-fn choose_listener(
-    listeners: &[(ListenerSnapshot, t::Listener)],
-    port: Option<u16>,
-) -> Option<&(ListenerSnapshot, t::Listener)> {
-    let by_port = |p: i32| listeners.iter().find(|l| l.0.port == Some(p));
-    port.and_then(|p| by_port(i32::from(p)))
-        .or_else(|| by_port(443))
-        .or_else(|| listeners.iter().find(|l| speaks_tls(&l.0)))
-        .or_else(|| by_port(80))
-        .or_else(|| listeners.first())
-}
+/// More rounds than any resolution needs; a bound so a service answering inconsistently
+/// cannot keep the read going.
+const MAX_ROUNDS: usize = 8;

@@ -12,12 +12,18 @@
 //! waits for a response to complete; viewer-request functions and a continuous-deployment
 //! policy may send some requests another way.
 
+mod inventory;
 mod matching;
 mod translate;
 
+pub use inventory::{
+    fetch, read_all, resolve, snapshot_for, CfNeed, CloudFrontInventory, Distribution,
+    DistributionSummary, TenantEntry,
+};
+
 pub use matching::{alias_rank, legacy_forwards_ws, pick_behavior, policy_forwards_ws, WS_HEADERS};
 
-use crate::model::{Gap, Layer, Provider, Scheme};
+use crate::model::{Gap, Layer, Scheme};
 use crate::providers::aws::{classify, AwsError};
 use aws_sdk_cloudfront::types as t;
 use aws_sdk_cloudfront::Client;
@@ -189,256 +195,106 @@ pub fn layer_of(snapshot: &DistributionSnapshot, scheme: Scheme) -> Layer {
 
 /// Reads the distribution for the request. `Ok(None)`: no distribution has the host as an
 /// alternate domain name (CloudFront is not in this chain).
+///
+/// The read is the inventory's: resolve over what is read so far, read what the resolution
+/// names as missing (the listing up to the match, the distribution, its VPC origin and
+/// origin request policy), resolve again.
 pub async fn read_cloudfront(
     client: &Client,
     req: &CloudFrontRequest,
 ) -> Result<Option<CloudFrontReading>, AwsError> {
-    let mut tenant = None;
-    let id = match &req.selector {
-        DistributionSelector::Id(id) => id.clone(),
-        other => match find_distribution(client, other, req.page_size).await? {
-            Some(id) => id,
-            None => {
-                let DistributionSelector::Alias(host) = other else {
-                    return Ok(None);
-                };
-                match tenant_by_domain(client, host).await? {
-                    Some(t) => {
-                        let id = t.0;
-                        tenant = Some(t.1);
-                        id
-                    }
-                    None => return Ok(None),
-                }
-            }
-        },
-    };
-    let out = client
-        .get_distribution()
-        .id(&id)
-        .send()
-        .await
-        .map_err(|e| match classify(e, "cloudfront:GetDistribution") {
-            AwsError::Service { code, .. } if code == "NoSuchDistribution" => {
-                AwsError::NotFound(format!("no CloudFront distribution with ID {id}"))
-            }
-            other => other,
-        })?;
-    let dist = out.distribution().ok_or_else(|| AwsError::Malformed {
-        action: "cloudfront:GetDistribution".into(),
-        detail: "no Distribution in the response".into(),
-    })?;
-    let config = dist
-        .distribution_config()
-        .ok_or_else(|| AwsError::Malformed {
-            action: "cloudfront:GetDistribution".into(),
-            detail: "no DistributionConfig in the response".into(),
-        })?;
-    let mut snapshot = snapshot(dist, config, &req.path)?;
-    snapshot.tenant = tenant;
-
-    let mut gaps = Vec::new();
-    let vpc = snapshot
-        .origin
-        .as_ref()
-        .and_then(|o| o.vpc_origin_id.clone());
-    if let Some(vpc_id) = vpc {
-        match vpc_origin(client, &vpc_id).await {
-            Ok((endpoint_arn, http_port, https_port, policy)) => {
-                if let Some(o) = snapshot.origin.as_mut() {
-                    o.vpc_endpoint_arn = Some(endpoint_arn);
-                    if let Some(c) = o.custom.as_mut() {
-                        c.http_port = http_port;
-                        c.https_port = https_port;
-                        c.protocol_policy = policy;
-                    }
-                }
-            }
-            Err(e) => {
-                if let Some(o) = snapshot.origin.as_mut() {
-                    o.custom = None;
-                }
-                gaps.push(Gap {
-                    layer: "cloudfront".into(),
-                    provider: Provider::Cloudfront,
-                    reason: format!("VPC origin {vpc_id} of {}: {e}", snapshot.behavior.label()),
-                    code: e.code(),
-                });
-            }
+    let mut inv = CloudFrontInventory::default();
+    // Each round reads at least one missing part: the listing, a tenant, the distribution,
+    // then its VPC origin and policy.
+    for _ in 0..8 {
+        match resolve(&inv, req) {
+            Ok(r) => return r,
+            Err(needs) => fetch(client, &mut inv, needs, req.page_size).await,
         }
     }
-    if let Some(pid) = snapshot.behavior.origin_request_policy_id.clone() {
-        match origin_request_policy(client, &pid).await {
-            Ok(p) => snapshot.policy = Some(p),
-            Err(e) => gaps.push(Gap {
-                layer: "cloudfront".into(),
-                provider: Provider::Cloudfront,
-                reason: format!(
-                    "origin request policy {pid} of {}: {e}",
-                    snapshot.behavior.label()
-                ),
-                code: e.code(),
-            }),
-        }
-    }
-    let layer = translate::to_layer(&snapshot, req.scheme);
-    Ok(Some(CloudFrontReading {
-        layer,
-        snapshot,
-        gaps,
-    }))
-}
-
-/// The ID of the distribution serving `selector`, scanning every page of `ListDistributions`.
-async fn find_distribution(
-    client: &Client,
-    selector: &DistributionSelector,
-    page_size: Option<i32>,
-) -> Result<Option<String>, AwsError> {
-    let mut marker: Option<String> = None;
-    let mut best: Option<(usize, String)> = None;
-    loop {
-        let out = client
-            .list_distributions()
-            .set_marker(marker.clone())
-            .set_max_items(page_size)
-            .send()
-            .await
-            .map_err(|e| classify(e, "cloudfront:ListDistributions"))?;
-        let Some(list) = out.distribution_list() else {
-            return Ok(best.map(|b| b.1));
-        };
-        for d in list.items() {
-            let rank = match selector {
-                DistributionSelector::DomainName(name) => d
-                    .domain_name()
-                    .trim_end_matches('.')
-                    .eq_ignore_ascii_case(name.trim_end_matches('.'))
-                    .then_some(usize::MAX),
-                DistributionSelector::Alias(host) => d
-                    .aliases()
-                    .map(|a| a.items())
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|a| alias_rank(a, host))
-                    .max(),
-                DistributionSelector::Id(id) => (d.id() == id).then_some(usize::MAX),
-            };
-            if let Some(r) = rank {
-                if best.as_ref().is_none_or(|(b, _)| r > *b) {
-                    best = Some((r, d.id().to_string()));
-                }
-            }
-        }
-        if best.as_ref().is_some_and(|(r, _)| *r == usize::MAX) {
-            return Ok(best.map(|b| b.1));
-        }
-        marker = list
-            .next_marker()
-            .filter(|m| list.is_truncated() && !m.is_empty())
-            .map(str::to_string);
-        if marker.is_none() {
-            return Ok(best.map(|b| b.1));
-        }
-    }
+    resolve(&inv, req).unwrap_or_else(|needs| {
+        Err(AwsError::Malformed {
+            action: "the CloudFront reads".into(),
+            detail: format!(
+                "the answers never completed the distribution ({needs:?} still missing)"
+            ),
+        })
+    })
 }
 
 // `ForwardedValues` is deprecated in favour of policies, but distributions that still use it
 // are exactly the ones whose headers must be read from it.
 #[allow(deprecated)]
-fn snapshot(
-    dist: &t::Distribution,
-    config: &t::DistributionConfig,
-    path: &str,
-) -> Result<DistributionSnapshot, AwsError> {
-    let behaviors: &[t::CacheBehavior] = config
-        .cache_behaviors()
-        .map(|b| b.items())
-        .unwrap_or_default();
-    let behavior = match pick_behavior(behaviors.iter().map(|b| b.path_pattern()), path) {
-        Some(i) => {
-            let b = &behaviors[i];
-            BehaviorSnapshot {
-                path_pattern: Some(b.path_pattern().to_string()),
-                target_origin_id: b.target_origin_id().to_string(),
-                viewer_protocol_policy: b.viewer_protocol_policy().as_str().to_string(),
-                origin_request_policy_id: non_empty(b.origin_request_policy_id()),
-                forwarded_headers: b
-                    .forwarded_values()
-                    .map(|f| f.headers().map(|h| h.items().to_vec()).unwrap_or_default()),
-                viewer_request_code: viewer_request_code(
-                    b.function_associations(),
-                    b.lambda_function_associations(),
-                ),
+fn behavior_of<B: BehaviorFields>(b: &B) -> BehaviorSnapshot {
+    BehaviorSnapshot {
+        path_pattern: b.pattern(),
+        target_origin_id: b.origin().to_string(),
+        viewer_protocol_policy: b.viewer_policy().to_string(),
+        origin_request_policy_id: non_empty(b.policy_id()),
+        forwarded_headers: b.forwarded(),
+        viewer_request_code: viewer_request_code(b.functions(), b.lambdas()),
+    }
+}
+
+/// The fields a cache behavior and the default behavior share (two SDK types).
+trait BehaviorFields {
+    fn pattern(&self) -> Option<String>;
+    fn origin(&self) -> &str;
+    fn viewer_policy(&self) -> &str;
+    fn policy_id(&self) -> Option<&str>;
+    fn forwarded(&self) -> Option<Vec<String>>;
+    fn functions(&self) -> Option<&t::FunctionAssociations>;
+    fn lambdas(&self) -> Option<&t::LambdaFunctionAssociations>;
+}
+
+macro_rules! behavior_fields {
+    ($ty:ty, $pattern:expr) => {
+        #[allow(deprecated)]
+        impl BehaviorFields for $ty {
+            fn pattern(&self) -> Option<String> {
+                ($pattern)(self)
             }
-        }
-        None => {
-            let b = config
-                .default_cache_behavior()
-                .ok_or_else(|| AwsError::Malformed {
-                    action: "cloudfront:GetDistribution".into(),
-                    detail: "no DefaultCacheBehavior".into(),
-                })?;
-            BehaviorSnapshot {
-                path_pattern: None,
-                target_origin_id: b.target_origin_id().to_string(),
-                viewer_protocol_policy: b.viewer_protocol_policy().as_str().to_string(),
-                origin_request_policy_id: non_empty(b.origin_request_policy_id()),
-                forwarded_headers: b
-                    .forwarded_values()
-                    .map(|f| f.headers().map(|h| h.items().to_vec()).unwrap_or_default()),
-                viewer_request_code: viewer_request_code(
-                    b.function_associations(),
-                    b.lambda_function_associations(),
-                ),
+            fn origin(&self) -> &str {
+                self.target_origin_id()
+            }
+            fn viewer_policy(&self) -> &str {
+                self.viewer_protocol_policy().as_str()
+            }
+            fn policy_id(&self) -> Option<&str> {
+                self.origin_request_policy_id()
+            }
+            fn forwarded(&self) -> Option<Vec<String>> {
+                self.forwarded_values()
+                    .map(|f| f.headers().map(|h| h.items().to_vec()).unwrap_or_default())
+            }
+            fn functions(&self) -> Option<&t::FunctionAssociations> {
+                self.function_associations()
+            }
+            fn lambdas(&self) -> Option<&t::LambdaFunctionAssociations> {
+                self.lambda_function_associations()
             }
         }
     };
+}
+
+behavior_fields!(t::CacheBehavior, |b: &t::CacheBehavior| Some(
+    b.path_pattern().to_string()
+));
+behavior_fields!(t::DefaultCacheBehavior, |_: &t::DefaultCacheBehavior| None);
+
+/// A distribution's whole configuration, free of SDK types (what the inventory keeps).
+fn distribution_of(
+    dist: &t::Distribution,
+    config: &t::DistributionConfig,
+) -> Result<Distribution, AwsError> {
+    let default = config
+        .default_cache_behavior()
+        .ok_or_else(|| AwsError::Malformed {
+            action: "cloudfront:GetDistribution".into(),
+            detail: "no DefaultCacheBehavior".into(),
+        })?;
     let origins: &[t::Origin] = config.origins().map(|o| o.items()).unwrap_or_default();
-    // A behavior may target an origin group (failover): its primary member serves first.
-    let origin_id = config
-        .origin_groups()
-        .map(|g| g.items())
-        .unwrap_or_default()
-        .iter()
-        .find(|g| g.id() == behavior.target_origin_id)
-        .and_then(|g| {
-            g.members()?
-                .items()
-                .first()
-                .map(|m| m.origin_id().to_string())
-        })
-        .unwrap_or_else(|| behavior.target_origin_id.clone());
-    let origin = origins
-        .iter()
-        .find(|o| o.id() == origin_id)
-        .map(|o| OriginSnapshot {
-            id: o.id().to_string(),
-            domain_name: o.domain_name().to_string(),
-            custom: o
-                .custom_origin_config()
-                .map(|c| CustomOrigin {
-                    http_port: c.http_port(),
-                    https_port: c.https_port(),
-                    protocol_policy: c.origin_protocol_policy().as_str().to_string(),
-                    read_timeout: c.origin_read_timeout(),
-                    keepalive_timeout: c.origin_keepalive_timeout(),
-                })
-                // The ports and protocol policy are the VPC origin's, read next.
-                .or_else(|| {
-                    o.vpc_origin_config().map(|v| CustomOrigin {
-                        http_port: 80,
-                        https_port: 443,
-                        protocol_policy: String::new(),
-                        read_timeout: v.origin_read_timeout(),
-                        keepalive_timeout: v.origin_keepalive_timeout(),
-                    })
-                }),
-            vpc_origin_id: o.vpc_origin_config().map(|v| v.vpc_origin_id().to_string()),
-            vpc_endpoint_arn: None,
-            response_completion_timeout: o.response_completion_timeout(),
-        });
-    Ok(DistributionSnapshot {
+    Ok(Distribution {
         id: dist.id().to_string(),
         arn: dist.arn().to_string(),
         domain_name: dist.domain_name().to_string(),
@@ -455,12 +311,60 @@ fn snapshot(
             };
             (l.enabled(), dest)
         }),
-        behavior,
-        origin,
-        policy: None,
+        default_behavior: behavior_of(default),
+        behaviors: config
+            .cache_behaviors()
+            .map(|b| b.items())
+            .unwrap_or_default()
+            .iter()
+            .map(behavior_of)
+            .collect(),
+        origins: origins.iter().map(origin_of).collect(),
+        origin_groups: config
+            .origin_groups()
+            .map(|g| g.items())
+            .unwrap_or_default()
+            .iter()
+            .map(|g| {
+                (
+                    g.id().to_string(),
+                    g.members()
+                        .and_then(|m| m.items().first())
+                        .map(|m| m.origin_id().to_string()),
+                )
+            })
+            .collect(),
         continuous_deployment_policy_id: non_empty(config.continuous_deployment_policy_id()),
-        tenant: None,
     })
+}
+
+fn origin_of(o: &t::Origin) -> OriginSnapshot {
+    OriginSnapshot {
+        id: o.id().to_string(),
+        domain_name: o.domain_name().to_string(),
+        custom: o
+            .custom_origin_config()
+            .map(|c| CustomOrigin {
+                http_port: c.http_port(),
+                https_port: c.https_port(),
+                protocol_policy: c.origin_protocol_policy().as_str().to_string(),
+                read_timeout: c.origin_read_timeout(),
+                keepalive_timeout: c.origin_keepalive_timeout(),
+            })
+            // The ports and protocol policy are the VPC origin's, read next.
+            .or_else(|| {
+                o.vpc_origin_config().map(|v| CustomOrigin {
+                    http_port: 80,
+                    https_port: 443,
+                    protocol_policy: String::new(),
+                    read_timeout: v.origin_read_timeout(),
+                    keepalive_timeout: v.origin_keepalive_timeout(),
+                })
+            }),
+        vpc_origin_id: o.vpc_origin_config().map(|v| v.vpc_origin_id().to_string()),
+        vpc_endpoint_arn: None,
+        response_completion_timeout: o.response_completion_timeout(),
+    }
 }
 
 /// The behavior's viewer-request code: CloudFront Functions and Lambda@Edge functions.

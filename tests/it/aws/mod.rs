@@ -8,4 +8,5 @@ mod cloudfront;
 mod discover;
 mod faults;
 mod fidelity;
+mod inventory;
 mod scan;

@@ -5,6 +5,7 @@
 //! it cost more than half of a clean CI build (its one crate compiled for ~4 minutes).
 
 use aws_config::SdkConfig;
+use aws_credential_types::provider::ProvideCredentials;
 use std::process::Command;
 
 /// Creates a VPC with two subnets in two availability zones of the SDK's region; returns the
@@ -27,24 +28,23 @@ pub async fn vpc(sdk: &SdkConfig) -> (String, Vec<String>) {
     )
     .expect("moto_url() was set, so scripts/test.sh made the venv");
     let script = crate::support::repo().join("tests/it/support/aws/vpc.py");
-    // The SDK's own credentials: an assumed role's put the VPC in that role's account, where
-    // its load balancers are.
-    let creds = aws_credential_types::provider::ProvideCredentials::provide_credentials(
-        &sdk.credentials_provider()
-            .expect("the test SDK config has credentials"),
-    )
-    .await
-    .expect("the test credentials resolve");
+    // The VPC belongs to the account the SDK's credentials name (the emulator keys by it).
+    let creds = sdk
+        .credentials_provider()
+        .expect("the test SDK config has credentials")
+        .provide_credentials()
+        .await
+        .expect("test credentials");
     let out = tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new(python);
         cmd.arg(script)
             .args([&endpoint, &region])
             .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
-            .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
-            .env_remove("AWS_SESSION_TOKEN");
-        if let Some(t) = creds.session_token() {
-            cmd.env("AWS_SESSION_TOKEN", t);
-        }
+            .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key());
+        match creds.session_token() {
+            Some(t) => cmd.env("AWS_SESSION_TOKEN", t),
+            None => cmd.env_remove("AWS_SESSION_TOKEN"),
+        };
         cmd.output()
     })
     .await

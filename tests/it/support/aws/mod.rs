@@ -51,6 +51,57 @@ pub async fn sdk_config(endpoint: &str, opts: &AwsOptions) -> SdkConfig {
         .await
 }
 
+/// The SDK configuration of a fresh emulator account of its own (STS AssumeRole through
+/// boto3, `assume.py`): what a test creates there, and only that, is what it reads, so exact
+/// API call counts do not depend on the tests running beside it.
+pub async fn own_account_config(endpoint: &str, opts: &AwsOptions) -> (SdkConfig, String) {
+    use std::hash::BuildHasher;
+    let n = std::collections::hash_map::RandomState::new().hash_one("account");
+    let account = format!("{:012}", n % 1_000_000_000_000);
+    let python = super::required(
+        std::env::var_os("WSAUDIT_VENV")
+            .map(|v| std::path::PathBuf::from(v).join("bin/python3"))
+            .filter(|p| p.is_file()),
+        "the venv with moto and boto3",
+        "WSAUDIT_VENV",
+    )
+    .expect("moto_url() was set, so scripts/test.sh made the venv");
+    let script = super::repo().join("tests/it/support/aws/assume.py");
+    let (endpoint_s, account_s) = (endpoint.to_string(), account.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .arg(script)
+            .args([&endpoint_s, &account_s])
+            .env("AWS_ACCESS_KEY_ID", TEST_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "assume.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(parts.len(), 3, "assume.py prints key, secret, token");
+    let sdk = sdk_loader(opts)
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            parts[0],
+            parts[1],
+            Some(parts[2].to_string()),
+            None,
+            "wsaudit-tests-assumed",
+        ))
+        .load()
+        .await;
+    (sdk, account)
+}
+
 /// A name unique to this call (tests run in parallel against one emulator): ALB and
 /// target-group names allow 32 characters of letters, digits and hyphens. The suffix is a
 /// fresh random hash key, so no counter is shared between tests.
