@@ -119,10 +119,19 @@ impl Route53Inventory {
         self.zone_scope.merge(other.zone_scope);
         self.zones.extend(other.zones);
         for (id, r) in other.records {
-            let mine = self.records.entry(id).or_default();
-            mine.scope.merge(r.scope);
-            mine.sets.extend(r.sets);
-            mine.names.extend(r.names);
+            // A zone only the other account read keeps its own scope: merged into an empty
+            // (never read, so incomplete) default it would look unread.
+            match self.records.entry(id) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(r);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    let mine = o.get_mut();
+                    mine.scope.merge(r.scope);
+                    mine.sets.extend(r.sets);
+                    mine.names.extend(r.names);
+                }
+            }
         }
     }
 
@@ -547,4 +556,37 @@ fn best_zone<'z>(zones: &'z [Zone], fqdn: &str) -> Option<&'z Zone> {
         .rev()
         .filter(|z| fqdn == z.name || fqdn.ends_with(&format!(".{}", z.name)))
         .max_by_key(|z| z.name.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(zone: &str) -> Route53Inventory {
+        let mut inv = Route53Inventory {
+            zone_scope: Scope::complete(),
+            zones: vec![Zone {
+                id: zone.into(),
+                name: format!("{zone}.example.org."),
+            }],
+            records: BTreeMap::new(),
+        };
+        inv.records.insert(
+            zone.into(),
+            ZoneRecords {
+                scope: Scope::complete(),
+                ..Default::default()
+            },
+        );
+        inv
+    }
+
+    #[test]
+    fn merged_accounts_keep_each_zone_read_whole() {
+        let mut a = account("Z1");
+        a.merge(account("Z2"));
+        assert!(a.zone_scope.complete);
+        assert!(a.records["Z1"].scope.complete);
+        assert!(a.records["Z2"].scope.complete, "the second account's zone is read");
+    }
 }
