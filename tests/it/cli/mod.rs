@@ -7,4 +7,6 @@ mod chain_walk;
 mod config;
 mod docs;
 mod golden;
+mod merge;
 mod reports;
+mod scan_reports;

@@ -1,0 +1,292 @@
+//! The scan as SARIF 2.1.0 for GitHub code scanning: ONE run, a result per finding of every
+//! target, located by the target and the layer (logical locations) and by the file or
+//! resource to change (the physical location GitHub requires of every result), tracked across
+//! runs by the stable fingerprint (`partialFingerprints`), with the baseline's verdict in
+//! `baselineState`. Kept under GitHub's upload limits (25,000 results per run, 10 MB
+//! gzipped): beyond them the most severe results are kept and the run says how many were
+//! left out.
+
+use super::{FindingStatus, ScanFinding, ScanReport, ScanTarget};
+use crate::policy::{RuleMeta, Severity};
+use crate::report::sarif::{descriptor, level, message, SCHEMA_URI};
+use serde_json::{json, Value};
+use std::io::Write;
+
+/// GitHub code scanning accepts at most this many results in one run (and stores and shows
+/// the 5,000 most severe); a run over it is rejected whole.
+pub const GITHUB_MAX_RESULTS: usize = 25_000;
+/// GitHub's limit on an uploaded SARIF file, gzip-compressed ("10 MB"; counted here in
+/// decimal megabytes, the smaller reading).
+pub const GITHUB_MAX_GZIP_BYTES: usize = 10_000_000;
+
+/// The key under `partialFingerprints`: GitHub reserves `primaryLocationLineHash` (the upload
+/// action computes it from a file's text), so the scan's own fingerprint has a key of its own.
+pub const FINGERPRINT_KEY: &str = "wsauditFingerprint/v1";
+
+struct Candidate {
+    /// Current findings first, fixed ones (baseline `absent`) after: the cap drops those first.
+    fixed: bool,
+    severity: Severity,
+    value: Value,
+}
+
+pub fn render(report: &ScanReport, rules: &[RuleMeta]) -> String {
+    render_with_limits(report, rules, GITHUB_MAX_RESULTS, GITHUB_MAX_GZIP_BYTES)
+}
+
+/// `render` with the limits as parameters (the tests use small ones).
+pub fn render_with_limits(
+    report: &ScanReport,
+    rules: &[RuleMeta],
+    max_results: usize,
+    max_gzip_bytes: usize,
+) -> String {
+    let index = |rule: &str| rules.iter().position(|r| r.id == rule);
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for t in &report.scan.targets {
+        for f in &t.findings {
+            candidates.push(Candidate {
+                fixed: false,
+                severity: f.finding.severity,
+                value: result(&t.target, Some(t), f, index(&f.finding.rule)),
+            });
+        }
+    }
+    for f in &report.scan.fixed {
+        let target = f.target.as_deref().unwrap_or("");
+        candidates.push(Candidate {
+            fixed: true,
+            severity: f.finding.severity,
+            value: result(target, None, f, index(&f.finding.rule)),
+        });
+    }
+    // Stable: within one severity, the report's order (targets by id, then the policy's).
+    candidates.sort_by(|a, b| {
+        a.fixed
+            .cmp(&b.fixed)
+            .then_with(|| b.severity.cmp(&a.severity))
+    });
+    let total = candidates.len();
+    let mut keep = total.min(max_results);
+    loop {
+        let text = document(report, rules, &candidates[..keep], total);
+        if keep == 0 || fits(&text, max_gzip_bytes) {
+            return text;
+        }
+        // Too large compressed: drop the least severe tenth and measure again.
+        keep -= (keep / 10).max(1);
+    }
+}
+
+fn document(report: &ScanReport, rules: &[RuleMeta], kept: &[Candidate], total: usize) -> String {
+    let omitted = total - kept.len();
+    let mut notifications: Vec<Value> = Vec::new();
+    if omitted > 0 {
+        let least = kept
+            .iter()
+            .filter(|c| !c.fixed)
+            .map(|c| c.severity)
+            .min()
+            .map(|s| format!("; the least severe kept is {s}"))
+            .unwrap_or_default();
+        notifications.push(json!({
+            "level": "warning",
+            "message": {"text": format!(
+                "{omitted} of {total} results left out: GitHub code scanning accepts at most \
+                 {GITHUB_MAX_RESULTS} results per run and {GITHUB_MAX_GZIP_BYTES} bytes of \
+                 gzipped SARIF; the most severe were kept{least}. The JSON report has them all."
+            )},
+        }));
+    }
+    for t in &report.scan.targets {
+        if let Some(why) = &t.unresolved {
+            notifications.push(json!({
+                "level": "error",
+                "message": {"text": format!("{}: could not be resolved: {why}", t.target)},
+            }));
+        }
+        for g in &t.chain.gaps {
+            notifications.push(json!({
+                "level": "error",
+                "message": {"text": format!(
+                    "{}: {} ({}) could not be read: {}",
+                    t.target, g.layer, g.provider.as_str(), g.reason
+                )},
+            }));
+        }
+    }
+    for s in &report.scan.missing_shards {
+        notifications.push(json!({
+            "level": "error",
+            "message": {"text": format!("shard {s} was not merged: its targets were not audited")},
+        }));
+    }
+    let summary = &report.scan.summary;
+    let mut properties = json!({
+        "targets": summary.targets,
+        "incomplete": summary.incomplete,
+        "findings": summary.findings,
+        "new": summary.new,
+        "fixed": summary.fixed,
+        "api_calls": report.scan.api_calls,
+        "results_total": total,
+        "results_omitted": omitted,
+    });
+    if let Some(s) = &report.scan.shard {
+        properties["shard"] = json!(s);
+    }
+    if !report.scan.missing_shards.is_empty() {
+        properties["missing_shards"] = json!(report.scan.missing_shards);
+    }
+    let results: Vec<&Value> = kept.iter().map(|c| &c.value).collect();
+    let doc = json!({
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "wsaudit",
+                "version": report.tool.version,
+                "informationUri": "https://github.com/wsaudit/wsaudit",
+                "rules": rules.iter().map(descriptor).collect::<Vec<_>>(),
+            }},
+            "invocations": [{
+                "executionSuccessful": summary.incomplete == 0 && report.scan.missing_shards.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "properties": properties,
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("SARIF is plain JSON");
+    s.push('\n');
+    s
+}
+
+/// One finding of one target. `t` is absent for a fixed finding (its target may be gone).
+fn result(target: &str, t: Option<&ScanTarget>, f: &ScanFinding, index: Option<usize>) -> Value {
+    let finding = &f.finding;
+    let mut r = json!({
+        "ruleId": finding.rule,
+        "message": {"text": format!("{target}: {}", message(finding))},
+        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
+        "locations": [location(target, f)],
+        "properties": {
+            "severity": finding.severity,
+            "target": target,
+            "layer": finding.layer,
+            "provider": finding.provider,
+            "fingerprint": f.fingerprint,
+        },
+    });
+    if f.status == Some(FindingStatus::Fixed) {
+        // Present in the baseline, gone now: SARIF's `absent`, and not a failure (a result
+        // whose kind is not `fail` has level `none`, §3.27.9).
+        r["kind"] = json!("pass");
+        r["level"] = json!("none");
+    } else {
+        r["level"] = json!(level(finding.severity));
+    }
+    if let Some(state) = f.status.map(|s| match s {
+        FindingStatus::New => "new",
+        FindingStatus::Unchanged => "unchanged",
+        FindingStatus::Fixed => "absent",
+    }) {
+        r["baselineState"] = json!(state);
+    }
+    if let Some(i) = index {
+        r["ruleIndex"] = json!(i);
+    }
+    if let Some(t) = t {
+        r["properties"]["source"] = json!(super::render::source_text(t));
+    }
+    // The fix is in the message (what code scanning shows); the JSON report has it as data.
+    r
+}
+
+/// The file (and line) or cloud resource to change as the physical location GitHub requires
+/// (a result with logical locations only is rejected at upload), the target and the layer as
+/// logical ones.
+fn location(target: &str, f: &ScanFinding) -> Value {
+    let finding = &f.finding;
+    let mut logical = vec![
+        json!({"name": target, "fullyQualifiedName": target, "kind": "module"}),
+        json!({
+            "name": finding.layer,
+            "fullyQualifiedName": format!("{target}#{}", finding.layer),
+            "kind": "resource",
+        }),
+    ];
+    let physical = match &finding.locator {
+        Some(l) if l.kind == "file" => {
+            let mut region = json!({"startLine": l.line.unwrap_or(1).max(1)});
+            if let Some(c) = l.column {
+                region["startColumn"] = json!(c.max(1));
+            }
+            json!({"artifactLocation": {"uri": uri(&l.target)}, "region": region})
+        }
+        Some(l) => {
+            logical.push(json!({
+                "name": l.field.clone().unwrap_or_else(|| finding.layer.clone()),
+                "fullyQualifiedName": l.display(),
+                "kind": "resource",
+            }));
+            json!({"artifactLocation": {"uri": uri(&l.target)}})
+        }
+        None => json!({"artifactLocation": {"uri": uri(target)}}),
+    };
+    json!({"physicalLocation": physical, "logicalLocations": logical})
+}
+
+/// A locator as a URI reference: an ARN, a path or `ws.example.com/ws/` pass as they are;
+/// what a URI cannot hold (a space in a zone's name) is percent-encoded.
+fn uri(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&b);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Whether the document gzips within `max` bytes at the default level (the upload action's).
+/// JSON text always compresses, so a text no longer than `max` fits without compressing it.
+fn fits(text: &str, max: usize) -> bool {
+    text.len() <= max || gzipped_len(text) <= max
+}
+
+fn gzipped_len(text: &str) -> usize {
+    struct Count(usize);
+    impl Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut gz = flate2::write::GzEncoder::new(Count(0), flate2::Compression::default());
+    gz.write_all(text.as_bytes())
+        .expect("counting bytes cannot fail");
+    gz.finish().expect("counting bytes cannot fail").0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri;
+
+    #[test]
+    fn locators_become_uri_references() {
+        assert_eq!(
+            uri("arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/a/b"),
+            "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/a/b"
+        );
+        assert_eq!(uri("zone example.com"), "zone%20example.com");
+        assert_eq!(uri("100%"), "100%25");
+        assert_eq!(uri("ws.example.com/ws/"), "ws.example.com/ws/");
+    }
+}
