@@ -20,7 +20,15 @@ pub fn run(global: &GlobalArgs, args: &MergeArgs) -> Result<u8, CommandError> {
         shards.push((path.display().to_string(), read_scan(path)?));
     }
     let baseline = args.baseline.as_deref().map(read_scan).transpose()?;
-    let missing = check_shards(&shards)?;
+    let mut missing = check_shards(&shards)?;
+    // A merged report merged again (to render it in another format) keeps what it lacked.
+    for (_, s) in &shards {
+        for m in &s.scan.missing_shards {
+            if !missing.contains(m) {
+                missing.push(m.clone());
+            }
+        }
+    }
     let with_statuses = shards
         .iter()
         .flat_map(|(_, s)| &s.scan.targets)

@@ -277,7 +277,103 @@ fn gzipped_len(text: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::uri;
+    use super::*;
+    use crate::model::{Chain, Scheme, Target};
+    use crate::policy::Finding;
+    use crate::report::scan::{ScanTarget, TargetSource};
+    use crate::report::{SeverityCounts, Summary};
+
+    fn scan(findings: usize) -> ScanReport {
+        let chain = Chain::new(Target {
+            domain: "ws.example.com".into(),
+            path: "/ws/".into(),
+            scheme: Scheme::Wss,
+        });
+        let severities = [Severity::Low, Severity::High, Severity::Medium];
+        let findings = (0..findings)
+            .map(|n| ScanFinding {
+                finding: Finding {
+                    rule: "WS401".into(),
+                    title: "t".into(),
+                    severity: severities[n % 3],
+                    category: "idle".into(),
+                    layer: "alb".into(),
+                    provider: None,
+                    // Distinct text per finding, so that it does not compress to nothing.
+                    message: format!("finding {n}: {:x}", n.wrapping_mul(2654435761)),
+                    headline: None,
+                    evidence: serde_json::Value::Null,
+                    remediation: "r".into(),
+                    locator: None,
+                    root_cause: Some(format!("s{n}")),
+                    fix: None,
+                },
+                fingerprint: String::new(),
+                status: None,
+                target: None,
+            })
+            .collect();
+        let target = ScanTarget {
+            target: "ws.example.com/ws/".into(),
+            source: TargetSource {
+                kind: "declared".into(),
+                from: "wsaudit.toml:1".into(),
+            },
+            chain,
+            findings,
+            summary: Summary {
+                findings: SeverityCounts::default(),
+                total: 0,
+                suppressed: 0,
+                effective_idle_s: None,
+                cuts_first: None,
+                incomplete: false,
+                fail_on: "never".into(),
+                failed: false,
+                exit_code: 0,
+            },
+            unresolved: None,
+        };
+        ScanReport::new(vec![target], None, None, false, Default::default(), None)
+    }
+
+    fn results(text: &str) -> Vec<serde_json::Value> {
+        let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+        doc["runs"][0]["results"].as_array().unwrap().clone()
+    }
+
+    /// Past the gzipped-size limit, results are dropped least severe first until the
+    /// document fits, and the run says how many.
+    #[test]
+    fn the_gzipped_limit_drops_the_least_severe() {
+        let report = scan(600);
+        let full = render_with_limits(&report, &[], 10_000, usize::MAX);
+        assert_eq!(results(&full).len(), 600);
+        let limit = gzipped_len(&full) / 2;
+        let capped = render_with_limits(&report, &[], 10_000, limit);
+        assert!(gzipped_len(&capped) <= limit);
+        let kept = results(&capped);
+        assert!(kept.len() < 600 && kept.len() > 100, "{}", kept.len());
+        let levels: Vec<&str> = kept.iter().map(|r| r["level"].as_str().unwrap()).collect();
+        // Most severe first: the 200 highs (error), then mediums (warning), then lows.
+        let rank = |l: &str| ["error", "warning", "note"].iter().position(|x| *x == l);
+        assert!(
+            levels.windows(2).all(|w| rank(w[0]) <= rank(w[1])),
+            "{levels:?}"
+        );
+        assert_eq!(levels.iter().filter(|l| **l == "error").count(), 200);
+        let doc: serde_json::Value = serde_json::from_str(&capped).unwrap();
+        assert_eq!(
+            doc["runs"][0]["properties"]["results_omitted"],
+            600 - kept.len()
+        );
+        assert!(
+            doc["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{} of 600 results left out", 600 - kept.len()))
+        );
+    }
 
     #[test]
     fn locators_become_uri_references() {

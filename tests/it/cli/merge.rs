@@ -192,6 +192,31 @@ fn a_missing_shard_makes_the_merge_incomplete() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("shard 2/3 was not given"), "{}", r.stderr);
     assert_eq!(json_of(&r)["scan"]["missing_shards"], json!(["2/3"]));
+    // Merged again (to render the merged JSON in another format), it is still incomplete.
+    let merged = merge_in(
+        dir.path(),
+        &[
+            &a,
+            &b,
+            "--fail-on",
+            "never",
+            "--format",
+            "json",
+            "-o",
+            "merged.json",
+        ],
+    );
+    assert_eq!(merged.code, 3);
+    let again = merge_in(
+        dir.path(),
+        &["merged.json", "--fail-on", "never", "--format", "sarif"],
+    );
+    assert_eq!(again.code, 3, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("shard 2/3 was not merged"),
+        "{}",
+        again.stdout
+    );
     let md = merge_in(
         dir.path(),
         &[&a, &b, "--fail-on", "never", "--format", "markdown"],

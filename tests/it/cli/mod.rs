@@ -9,4 +9,5 @@ mod docs;
 mod golden;
 mod merge;
 mod reports;
+mod scan_examples;
 mod scan_reports;
