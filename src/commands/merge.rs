@@ -198,6 +198,25 @@ fn parse_spec(spec: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::parse_spec;
+    use proptest::prelude::*;
+
+    proptest! {
+        // Any text: no panic, and what is accepted is exactly `I/N` with 1 <= I <= N.
+        #[test]
+        fn a_shard_spec_is_i_of_n_or_refused(text in "\\PC{0,12}") {
+            if let Some((i, n)) = parse_spec(&text) {
+                prop_assert!(1 <= i && i <= n);
+                prop_assert_eq!(parse_spec(&format!("{i}/{n}")), Some((i, n)));
+            }
+        }
+
+        #[test]
+        fn every_valid_spec_is_accepted(n in 1u32..10_000, k in 0u32..10_000) {
+            let i = k % n + 1;
+            prop_assert_eq!(parse_spec(&format!("{i}/{n}")), Some((i, n)));
+            prop_assert_eq!(parse_spec(&format!("{}/{n}", n + 1)), None);
+        }
+    }
 
     #[test]
     fn shard_specs() {

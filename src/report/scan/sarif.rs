@@ -2,9 +2,12 @@
 //! target, located by the target and the layer (logical locations) and by the file or
 //! resource to change (the physical location GitHub requires of every result), tracked across
 //! runs by the stable fingerprint (`partialFingerprints`), with the baseline's verdict in
-//! `baselineState`. Kept under GitHub's upload limits (25,000 results per run, 10 MB
-//! gzipped): beyond them the most severe results are kept and the run says how many were
-//! left out.
+//! `baselineState` (`new`, `unchanged`). Findings fixed since the baseline are not results:
+//! GitHub code scanning opens an alert for every result whatever its `kind` or
+//! `baselineState` (microsoft/PSRule#955, complytime/complyctl#868), and closes an alert by
+//! itself when its result is no longer uploaded; they are listed in the run's `fixed` property.
+//! Kept under GitHub's upload limits (25,000 results per run, 10 MB gzipped): beyond them the
+//! most severe results are kept and the run says how many were left out.
 
 use super::{FindingStatus, ScanFinding, ScanReport, ScanTarget};
 use crate::policy::{RuleMeta, Severity};
@@ -24,8 +27,6 @@ pub const GITHUB_MAX_GZIP_BYTES: usize = 10_000_000;
 pub const FINGERPRINT_KEY: &str = "wsauditFingerprint/v1";
 
 struct Candidate {
-    /// Current findings first, fixed ones (baseline `absent`) after: the cap drops those first.
-    fixed: bool,
     severity: Severity,
     value: Value,
 }
@@ -46,26 +47,13 @@ pub fn render_with_limits(
     for t in &report.scan.targets {
         for f in &t.findings {
             candidates.push(Candidate {
-                fixed: false,
                 severity: f.finding.severity,
-                value: result(&t.target, Some(t), f, index(&f.finding.rule)),
+                value: result(t, f, index(&f.finding.rule)),
             });
         }
     }
-    for f in &report.scan.fixed {
-        let target = f.target.as_deref().unwrap_or("");
-        candidates.push(Candidate {
-            fixed: true,
-            severity: f.finding.severity,
-            value: result(target, None, f, index(&f.finding.rule)),
-        });
-    }
     // Stable: within one severity, the report's order (targets by id, then the policy's).
-    candidates.sort_by(|a, b| {
-        a.fixed
-            .cmp(&b.fixed)
-            .then_with(|| b.severity.cmp(&a.severity))
-    });
+    candidates.sort_by(|a, b| b.severity.cmp(&a.severity));
     let total = candidates.len();
     let mut keep = total.min(max_results);
     loop {
@@ -84,7 +72,6 @@ fn document(report: &ScanReport, rules: &[RuleMeta], kept: &[Candidate], total: 
     if omitted > 0 {
         let least = kept
             .iter()
-            .filter(|c| !c.fixed)
             .map(|c| c.severity)
             .min()
             .map(|s| format!("; the least severe kept is {s}"))
@@ -132,6 +119,22 @@ fn document(report: &ScanReport, rules: &[RuleMeta], kept: &[Candidate], total: 
         "results_total": total,
         "results_omitted": omitted,
     });
+    if !report.scan.fixed.is_empty() {
+        properties["fixed"] = report
+            .scan
+            .fixed
+            .iter()
+            .map(|f| {
+                json!({
+                    "fingerprint": f.fingerprint,
+                    "ruleId": f.finding.rule,
+                    "severity": f.finding.severity,
+                    "target": f.target,
+                    "layer": f.finding.layer,
+                })
+            })
+            .collect();
+    }
     if let Some(s) = &report.scan.shard {
         properties["shard"] = json!(s);
     }
@@ -162,8 +165,9 @@ fn document(report: &ScanReport, rules: &[RuleMeta], kept: &[Candidate], total: 
     s
 }
 
-/// One finding of one target. `t` is absent for a fixed finding (its target may be gone).
-fn result(target: &str, t: Option<&ScanTarget>, f: &ScanFinding, index: Option<usize>) -> Value {
+/// One finding of one target.
+fn result(t: &ScanTarget, f: &ScanFinding, index: Option<usize>) -> Value {
+    let target = t.target.as_str();
     let finding = &f.finding;
     let mut r = json!({
         "ruleId": finding.rule,
@@ -178,14 +182,9 @@ fn result(target: &str, t: Option<&ScanTarget>, f: &ScanFinding, index: Option<u
             "fingerprint": f.fingerprint,
         },
     });
-    if f.status == Some(FindingStatus::Fixed) {
-        // Present in the baseline, gone now: SARIF's `absent`, and not a failure (a result
-        // whose kind is not `fail` has level `none`, §3.27.9).
-        r["kind"] = json!("pass");
-        r["level"] = json!("none");
-    } else {
-        r["level"] = json!(level(finding.severity));
-    }
+    r["level"] = json!(level(finding.severity));
+    // A fixed finding is no result (see the top of this file); should one come here, it says
+    // what SARIF calls it.
     if let Some(state) = f.status.map(|s| match s {
         FindingStatus::New => "new",
         FindingStatus::Unchanged => "unchanged",
@@ -196,9 +195,7 @@ fn result(target: &str, t: Option<&ScanTarget>, f: &ScanFinding, index: Option<u
     if let Some(i) = index {
         r["ruleIndex"] = json!(i);
     }
-    if let Some(t) = t {
-        r["properties"]["source"] = json!(super::render::source_text(t));
-    }
+    r["properties"]["source"] = json!(super::render::source_text(t));
     // The fix is in the message (what code scanning shows); the JSON report has it as data.
     r
 }
