@@ -53,7 +53,7 @@ pub fn render_with_limits(
         }
     }
     // Stable: within one severity, the report's order (targets by id, then the policy's).
-    candidates.sort_by(|a, b| b.severity.cmp(&a.severity));
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.severity));
     let total = candidates.len();
     let mut keep = total.min(max_results);
     loop {
