@@ -1,9 +1,9 @@
 //! `wsaudit merge`: the JSON reports of a scan's shards (`scan --shard I/N --format json`)
 //! into one report, in any format. Shards are checked before anything is merged: each must be
 //! a scan report of this binary's schema version (so shards of different versions are
-//! refused, the first one that differs named), and together they must not overlap (one count, each
-//! index once); a shard that is missing makes the merged report incomplete (exit 3), never
-//! clean.
+//! refused, the first one that differs named), and together they must not overlap (one count,
+//! each index once); a shard that is missing makes the merged report incomplete (exit 3),
+//! never clean.
 
 use super::run_context::fail_on_severity;
 use super::{CommandError, Context};
