@@ -12,6 +12,7 @@
 use super::{FindingStatus, ScanFinding, ScanReport, ScanTarget};
 use crate::policy::{RuleMeta, Severity};
 use crate::report::sarif::{descriptor, level, message, SCHEMA_URI};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -141,25 +142,40 @@ fn document(report: &ScanReport, rules: &[RuleMeta], kept: &[Candidate], total: 
     if !report.scan.missing_shards.is_empty() {
         properties["missing_shards"] = json!(report.scan.missing_shards);
     }
-    let results: Vec<&Value> = kept.iter().map(|c| &c.value).collect();
-    let doc = json!({
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
+    // Serialized through borrowing structs: `json!` would deep-copy every result (tens of
+    // thousands of them) into the document before writing it.
+    #[derive(Serialize)]
+    struct Log<'a> {
+        #[serde(rename = "$schema")]
+        schema: &'a str,
+        version: &'a str,
+        runs: [Run<'a>; 1],
+    }
+    #[derive(Serialize)]
+    struct Run<'a> {
+        tool: Value,
+        invocations: Value,
+        properties: Value,
+        results: Vec<&'a Value>,
+    }
+    let doc = Log {
+        schema: SCHEMA_URI,
+        version: "2.1.0",
+        runs: [Run {
+            tool: json!({"driver": {
                 "name": "wsaudit",
                 "version": report.tool.version,
                 "informationUri": "https://github.com/wsaudit/wsaudit",
                 "rules": rules.iter().map(descriptor).collect::<Vec<_>>(),
-            }},
-            "invocations": [{
+            }}),
+            invocations: json!([{
                 "executionSuccessful": summary.incomplete == 0 && report.scan.missing_shards.is_empty(),
                 "toolExecutionNotifications": notifications,
-            }],
-            "properties": properties,
-            "results": results,
+            }]),
+            properties,
+            results: kept.iter().map(|c| &c.value).collect(),
         }],
-    });
+    };
     let mut s = serde_json::to_string_pretty(&doc).expect("SARIF is plain JSON");
     s.push('\n');
     s
