@@ -134,7 +134,12 @@ pub enum Command {
     /// Print the man page (roff), generated from this command line definition.
     Man,
     /// Print the JSON Schema of the JSON report (also published as schema/report.schema.json).
-    Schema,
+    Schema {
+        /// The scan report's schema instead (`scan`/`merge --format json`; published as
+        /// schema/scan.schema.json).
+        #[arg(long)]
+        scan: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -65,8 +65,13 @@ pub fn man() -> Result<u8, CommandError> {
     Ok(super::exit::CLEAN)
 }
 
-pub fn schema() -> Result<u8, CommandError> {
+pub fn schema(scan: bool) -> Result<u8, CommandError> {
     use std::io::Write;
-    let _ = std::io::stdout().write_all(crate::report::json::schema().as_bytes());
+    let text = if scan {
+        crate::report::scan::schema()
+    } else {
+        crate::report::json::schema()
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
     Ok(super::exit::CLEAN)
 }

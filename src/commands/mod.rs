@@ -49,6 +49,6 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Explain { id } => docs::explain(&cli.global, &id),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man => docs::man(),
-        Command::Schema => docs::schema(),
+        Command::Schema { scan } => docs::schema(scan),
     }
 }

@@ -171,6 +171,43 @@ impl Context {
         Ok(judged.report.summary.exit_code)
     }
 
+    /// Renders a scan (or merged shards) in the chosen format, writes it, and returns the
+    /// scan's exit code.
+    pub fn emit_scan(&self, scan: &crate::report::scan::ScanReport) -> Result<u8, CommandError> {
+        let render = RenderOptions {
+            color: self.use_color(),
+            verbose: self.global.verbose >= 1,
+            width: terminal_width(),
+        };
+        let rules: Vec<_> = self.pack.rules().iter().map(|r| r.meta.clone()).collect();
+        let rules_evaluated = self.rules_evaluated();
+        let opts = crate::report::scan::ScanRenderOptions {
+            rules: &rules,
+            rules_evaluated: &rules_evaluated,
+            render: &render,
+        };
+        let format = self.global.format;
+        self.write_with(|out| crate::report::scan::write_scan(scan, format, &opts, out))?;
+        Ok(scan.scan.summary.exit_code)
+    }
+
+    /// The rule ids a judgement runs: the pack's, less those wsaudit.toml disables (what
+    /// `Evaluation::rules_evaluated` says of one chain, for reports read back from JSON).
+    pub fn rules_evaluated(&self) -> Vec<String> {
+        self.pack
+            .rules()
+            .iter()
+            .filter(|r| {
+                !self
+                    .config
+                    .disabled_rules
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&r.meta.id))
+            })
+            .map(|r| r.meta.id.clone())
+            .collect()
+    }
+
     pub fn write(&self, text: &str) -> Result<(), CommandError> {
         match &self.global.output {
             Some(path) => {

@@ -1,5 +1,6 @@
 //! JUnit XML for CI dashboards: one test case per rule × layer, failed where that rule found
-//! something on that layer. Chain-wide findings (layer `chain`) get a case of their own.
+//! something on that layer. Chain-wide findings (layer `chain`) get a case of their own; a
+//! layer that could not be read, and a scan target that could not be resolved, is an error.
 
 use super::Report;
 use crate::model::GapCode;
@@ -10,18 +11,39 @@ pub fn render(report: &Report) -> String {
     render_many(&[(report.target_url(), report)])
 }
 
-/// One `testsuite` per report (a scan's targets), in one `testsuites`.
+/// One `testsuite` per report, in one `testsuites`.
 pub fn render_many(reports: &[(String, &Report)]) -> String {
-    let suites: Vec<Suite<'_>> = reports.iter().map(|(name, r)| suite(name, r)).collect();
+    let inputs: Vec<SuiteInput<'_>> = reports
+        .iter()
+        .map(|(name, report)| SuiteInput {
+            name: name.clone(),
+            report,
+            unresolved: None,
+        })
+        .collect();
+    render_suites(&inputs)
+}
+
+/// One report as a `testsuite`; `unresolved` (a scan target that could not be resolved at
+/// all) becomes an error case of its own, so the suite never passes for want of a chain.
+pub struct SuiteInput<'r> {
+    pub name: String,
+    pub report: &'r Report,
+    pub unresolved: Option<&'r str>,
+}
+
+/// One `testsuite` per input (a scan's targets), in one `testsuites`.
+pub fn render_suites(inputs: &[SuiteInput<'_>]) -> String {
+    let suites: Vec<Suite<'_>> = inputs
+        .iter()
+        .map(|i| suite(&i.name, i.report, i.unresolved))
+        .collect();
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
     let mut all = BytesStart::new("testsuites");
-    let tests: usize = suites
-        .iter()
-        .map(|s| s.cases.len() + s.report.chain.gaps.len())
-        .sum();
+    let tests: usize = suites.iter().map(|s| s.cases.len() + s.errors()).sum();
     let failures: usize = suites.iter().map(Suite::failures).sum();
-    let errors: usize = suites.iter().map(|s| s.report.chain.gaps.len()).sum();
+    let errors: usize = suites.iter().map(Suite::errors).sum();
     all.push_attribute(("name", "wsaudit"));
     all.push_attribute(("tests", tests.to_string().as_str()));
     all.push_attribute(("failures", failures.to_string().as_str()));
@@ -42,15 +64,20 @@ struct Suite<'r> {
     name: String,
     report: &'r Report,
     cases: Vec<Case<'r>>,
+    unresolved: Option<&'r str>,
 }
 
 impl Suite<'_> {
     fn failures(&self) -> usize {
         self.cases.iter().filter(|c| !c.2.is_empty()).count()
     }
+
+    fn errors(&self) -> usize {
+        self.report.chain.gaps.len() + usize::from(self.unresolved.is_some())
+    }
 }
 
-fn suite<'r>(name: &str, report: &'r Report) -> Suite<'r> {
+fn suite<'r>(name: &str, report: &'r Report, unresolved: Option<&'r str>) -> Suite<'r> {
     let mut layers: Vec<String> = report.chain.layers.iter().map(|l| l.id.clone()).collect();
     layers.push("chain".to_string());
     let mut cases = Vec::new();
@@ -73,12 +100,13 @@ fn suite<'r>(name: &str, report: &'r Report) -> Suite<'r> {
         name: name.to_string(),
         report,
         cases,
+        unresolved,
     }
 }
 
 fn write_suite(w: &mut Writer<Vec<u8>>, s: &Suite<'_>) {
     let report = s.report;
-    let errors = report.chain.gaps.len();
+    let errors = s.errors();
     let mut suite = BytesStart::new("testsuite");
     suite.push_attribute(("name", s.name.as_str()));
     suite.push_attribute(("tests", (s.cases.len() + errors).to_string().as_str()));
@@ -124,6 +152,18 @@ fn write_suite(w: &mut Writer<Vec<u8>>, s: &Suite<'_>) {
             code => code.as_str(),
         };
         err.push_attribute(("type", kind));
+        let _ = w.write_event(Event::Empty(err));
+        let _ = w.write_event(Event::End(BytesEnd::new("testcase")));
+    }
+    if let Some(why) = s.unresolved {
+        let mut tc = BytesStart::new("testcase");
+        let name = format!("resolve {}", s.name);
+        tc.push_attribute(("name", name.as_str()));
+        tc.push_attribute(("classname", "wsaudit.resolve"));
+        let _ = w.write_event(Event::Start(tc));
+        let mut err = BytesStart::new("error");
+        err.push_attribute(("message", why));
+        err.push_attribute(("type", "unresolved"));
         let _ = w.write_event(Event::Empty(err));
         let _ = w.write_event(Event::End(BytesEnd::new("testcase")));
     }

@@ -16,7 +16,7 @@ pub fn level(s: Severity) -> &'static str {
 }
 
 /// GitHub code scanning ranks by `security-severity` (a CVSS-like number as a string).
-fn security_severity(s: Severity) -> &'static str {
+pub(crate) fn security_severity(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "9.5",
         Severity::High => "8.0",
@@ -74,7 +74,7 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
     s
 }
 
-fn descriptor(r: &RuleMeta) -> Value {
+pub(crate) fn descriptor(r: &RuleMeta) -> Value {
     json!({
         "id": r.id,
         "name": pascal(&r.title),
@@ -137,7 +137,7 @@ fn result(f: &Finding, index: Option<usize>) -> Value {
 /// The finding and, when there is one, the concrete fix: code scanning shows only the message
 /// of a result, and SARIF's own `fixes` need the exact bytes to replace, which a setting that
 /// is not written yet does not have.
-fn message(f: &Finding) -> String {
+pub(crate) fn message(f: &Finding) -> String {
     match &f.fix {
         Some(fix) => format!("{}\n\nFix ({}):\n{}", f.message, fix.kind, fix.text),
         None => f.message.clone(),

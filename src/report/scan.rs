@@ -3,6 +3,17 @@
 //! stable fingerprint (rule + target + layer locator + setting) and, against a baseline, a
 //! status (new / unchanged), with the baseline's findings that are gone listed as fixed.
 
+mod json;
+mod junit;
+mod markdown;
+mod render;
+mod sarif;
+mod table;
+
+pub use json::{schema, write as write_json};
+pub use render::{render_scan, write_scan, ScanRenderOptions};
+pub use sarif::{GITHUB_MAX_GZIP_BYTES, GITHUB_MAX_RESULTS};
+
 use super::{Report, Summary, Tool};
 use crate::model::{Chain, SCHEMA_VERSION};
 use crate::policy::{Finding, Severity};
@@ -30,6 +41,10 @@ pub struct Scan {
     /// Baseline findings no target has any more.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixed: Vec<ScanFinding>,
+    /// Shards of a merged scan that were not given to `wsaudit merge` (`3/4`): their targets
+    /// were not audited, so the merged report is incomplete (exit 3 unless a finding fails it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_shards: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -218,6 +233,7 @@ impl ScanReport {
                 api_calls,
                 shard,
                 fixed,
+                missing_shards: Vec::new(),
             },
         }
     }

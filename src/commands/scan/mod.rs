@@ -239,7 +239,7 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandError> {
     for (op, n) in counter.per_operation() {
         ctx.debug(&format!("API {op}: {n}"));
     }
-    emit(&ctx, &report)
+    ctx.emit_scan(&report)
 }
 
 /// `elasticloadbalancing 120, cloudfront 14, route53 9`.
@@ -480,11 +480,4 @@ fn scan_target(
         summary: report.summary,
         unresolved,
     }
-}
-
-/// Until the scan renderers land every format is the JSON document.
-fn emit(ctx: &Context, report: &ScanReport) -> Result<u8, CommandError> {
-    let text = serde_json::to_string_pretty(report).expect("the scan report serializes");
-    ctx.write(&(text + "\n"))?;
-    Ok(report.scan.summary.exit_code)
 }

@@ -7,5 +7,8 @@ mod chain_walk;
 mod config;
 mod docs;
 mod golden;
+mod merge;
 mod reports;
 mod scan;
+mod scan_examples;
+mod scan_reports;

@@ -4,7 +4,7 @@
 use crate::support::run::*;
 use serde_json::Value;
 
-fn validate(schema: &Value, doc: &Value) -> Vec<String> {
+pub(super) fn validate(schema: &Value, doc: &Value) -> Vec<String> {
     let v = jsonschema::validator_for(schema).expect("schema compiles");
     v.iter_errors(doc)
         .map(|e| format!("{} at {}", e, e.instance_path()))
@@ -51,7 +51,7 @@ fn json_report_validates_against_the_published_schema() {
     assert!(!validate(&schema, &doc).is_empty());
 }
 
-fn sarif_schema() -> Value {
+pub(super) fn sarif_schema() -> Value {
     // The official schema ships inside the serde-sarif crate; ask cargo where it is.
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)

@@ -7,6 +7,7 @@ pub mod cloudflare;
 pub mod nginx_corpus;
 pub mod probe;
 pub mod run;
+pub mod scan;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
