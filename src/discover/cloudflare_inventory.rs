@@ -78,6 +78,16 @@ impl CloudflareInventory {
     }
 }
 
+impl CloudflareInventory {
+    /// A token that could not be used at all (its variable unset, a malformed token): its
+    /// zones are unknown, so a name no other token holds is a gap naming it.
+    pub fn unreadable(label: &str, reason: String) -> CloudflareInventory {
+        CloudflareInventory {
+            inv: Inventory::unreadable(label, reason),
+        }
+    }
+}
+
 fn tls(req: &ChainRequest) -> bool {
     req.scheme == Scheme::Wss
 }
@@ -467,15 +477,5 @@ mod tests {
         let narrow = CloudflareInventory::read_for(&client, &r, None);
         send(&narrow);
         shared::<CloudflareInventory>();
-    }
-}
-
-impl CloudflareInventory {
-    /// A token that could not be used at all (its variable unset, a malformed token): its
-    /// zones are unknown, so a name no other token holds is a gap naming it.
-    pub fn unreadable(label: &str, reason: String) -> CloudflareInventory {
-        CloudflareInventory {
-            inv: Inventory::unreadable(label, reason),
-        }
     }
 }

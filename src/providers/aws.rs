@@ -430,7 +430,11 @@ fn credentials_fault(e: &CredentialsError) -> AwsError {
         CredentialsError::InvalidConfiguration(_) => {
             "the AWS configuration (profile) is invalid".to_string()
         }
-        CredentialsError::ProviderError(_) => "the credentials provider failed".to_string(),
+        // An assumed role's STS answer (AccessDenied on sts:AssumeRole, an invalid external
+        // id) is in the chain: it is what the user has to fix.
+        CredentialsError::ProviderError(_) => {
+            format!("the credentials provider failed: {}", chain_text(e))
+        }
         _ => "the credentials provider failed".to_string(),
     };
     AwsError::NoCredentials { detail }

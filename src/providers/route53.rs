@@ -587,6 +587,9 @@ mod tests {
         a.merge(account("Z2"));
         assert!(a.zone_scope.complete);
         assert!(a.records["Z1"].scope.complete);
-        assert!(a.records["Z2"].scope.complete, "the second account's zone is read");
+        assert!(
+            a.records["Z2"].scope.complete,
+            "the second account's zone is read"
+        );
     }
 }

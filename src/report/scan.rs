@@ -45,6 +45,10 @@ pub struct Scan {
     /// were not audited, so the merged report is incomplete (exit 3 unless a finding fails it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_shards: Vec<String>,
+    /// Accounts, tokens and scopes (a region's listing, CloudFront, Route 53, a zone) that
+    /// could not be read: a gap on each target they could serve, and the scan incomplete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -143,6 +147,15 @@ impl ScanTarget {
 }
 
 impl ScanReport {
+    /// What the scan could not read; unless a finding already fails it, the scan is then
+    /// incomplete (exit 3) even if no target needed what is missing.
+    pub fn set_unread(&mut self, unread: Vec<String>) {
+        if !unread.is_empty() && self.scan.summary.exit_code == 0 {
+            self.scan.summary.exit_code = 3;
+        }
+        self.scan.unread = unread;
+    }
+
     /// Assembles the scan: fingerprints, the baseline's statuses, the summary and the exit
     /// code. With `fail_on_new`, only new findings (against the baseline) fail the scan.
     pub fn new(
@@ -234,6 +247,7 @@ impl ScanReport {
                 shard,
                 fixed,
                 missing_shards: Vec::new(),
+                unread: Vec::new(),
             },
         }
     }
@@ -247,7 +261,13 @@ impl ScanReport {
         let mut targets = Vec::new();
         let mut calls: BTreeMap<String, u64> = BTreeMap::new();
         let mut fixed = Vec::new();
+        let mut unread: Vec<String> = Vec::new();
         for s in shards {
+            for u in s.scan.unread {
+                if !unread.contains(&u) {
+                    unread.push(u);
+                }
+            }
             for (k, v) in s.scan.api_calls {
                 *calls.entry(k).or_default() += v;
             }
@@ -278,6 +298,7 @@ impl ScanReport {
         } else {
             0
         };
+        merged.set_unread(unread);
         merged
     }
 }

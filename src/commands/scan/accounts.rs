@@ -29,16 +29,21 @@ fn loader(opts: &AwsOptions) -> aws_config::ConfigLoader {
     )
 }
 
+/// How reports name an account: the role's account id, `profile NAME`, or `ambient`.
+pub fn label(account: &AwsAccount) -> String {
+    match (&account.role_arn, &account.profile) {
+        (Some(_), _) => account.account_id().unwrap_or("role").to_string(),
+        (None, Some(p)) => format!("profile {p}"),
+        (None, None) => "ambient".to_string(),
+    }
+}
+
 pub async fn aws_account(
     account: &AwsAccount,
     opts: &AwsOptions,
     counter: &CallCounter,
 ) -> AwsTarget {
-    let label = match (&account.role_arn, &account.profile) {
-        (Some(_), _) => account.account_id().unwrap_or("role").to_string(),
-        (None, Some(p)) => format!("profile {p}"),
-        (None, None) => "ambient".to_string(),
-    };
+    let label = label(account);
     let mut l = loader(opts);
     if let Some(p) = &account.profile {
         l = l.profile_name(p);

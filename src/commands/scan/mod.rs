@@ -92,14 +92,14 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandError> {
         scan.aws_accounts.clone()
     };
     let cf_accounts = if scan.cloudflare_accounts.is_empty()
-        && env::var(crate::providers::cloudflare::TOKEN_ENV).is_some()
+        && env::var(crate::providers::cloudflare::TOKEN_ENV).is_some_and(|t| !t.trim().is_empty())
     {
         vec![accounts::ambient_cloudflare()]
     } else {
         scan.cloudflare_accounts.clone()
     };
     progress.phase("inventory", (aws_accounts.len() + cf_accounts.len()) as u64);
-    let inventories = runtime.block_on(read_inventories(
+    let read = runtime.block_on(read_inventories(
         &aws_accounts,
         &cf_accounts,
         &counter,
@@ -108,6 +108,11 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandError> {
         &progress,
     ));
     progress.finish();
+    let unread = read.unread();
+    for u in &unread {
+        ctx.info(&format!("could not read: {u}"));
+    }
+    let (inventories, readable) = read.inventories();
     let mut nginx: BTreeMap<String, NginxInventory> = BTreeMap::new();
     let nginx_files = scan
         .nginx_confs
@@ -117,11 +122,6 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandError> {
         nginx
             .entry(f.clone())
             .or_insert_with(|| NginxInventory::read(&nginx_source(f)));
-    }
-    if let Some(cf) = &inventories.cloudflare {
-        for u in cf.unread() {
-            ctx.info(&format!("Cloudflare: {u}"));
-        }
     }
     ctx.info(&format!(
         "inventory read in {:.1} s: {}",
@@ -184,7 +184,7 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandError> {
     progress.phase("targets", specs.len() as u64);
     let chains = runtime.block_on(resolve_all(
         &specs,
-        &inventories,
+        (&inventories, &readable),
         &nginx,
         timeout,
         concurrency,
@@ -225,6 +225,8 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandError> {
         counter.per_service(),
         shard.map(|(i, n)| format!("{}/{n}", i + 1)),
     );
+    let mut report = report;
+    report.set_unread(unread);
     let s = &report.scan.summary;
     ctx.info(&format!(
         "scanned {} targets in {:.1} s: {} findings ({} new, {} fixed), {} incomplete; API calls: {}",
@@ -271,13 +273,29 @@ async fn read_inventories(
     timeout: Duration,
     concurrency: usize,
     progress: &Progress,
-) -> Inventories {
+) -> Read {
     let opts = AwsOptions::default();
     let aws = futures_util::stream::iter(aws_accounts)
         .map(|a| {
             let opts = &opts;
             async move {
-                let target = accounts::aws_account(a, opts, counter).await;
+                // Credentials (an assumed role) share the account's deadline: an STS that
+                // never answers is that account's fault, not a hung scan.
+                let target =
+                    match tokio::time::timeout(timeout, accounts::aws_account(a, opts, counter))
+                        .await
+                    {
+                        Ok(t) => t,
+                        Err(_) => accounts::AwsTarget {
+                            label: accounts::label(a),
+                            clients: Err(format!(
+                                "its credentials did not resolve within {} s (--timeout; {})",
+                                timeout.as_secs_f64(),
+                                a.origin
+                            )),
+                            regions: a.regions.clone(),
+                        },
+                    };
                 let inv = match &target.clients {
                     Err(reason) => AwsInventory::unreadable(&target.label, reason.clone()),
                     Ok(clients) => {
@@ -341,9 +359,64 @@ async fn read_inventories(
         .buffer_unordered(concurrency.max(1))
         .collect::<Vec<_>>();
     let (aws, cf) = tokio::join!(aws, cf);
-    Inventories {
-        aws: (!aws.is_empty()).then(|| AwsInventory::merge(aws)),
-        cloudflare: (!cf.is_empty()).then(|| CloudflareInventory::merge(cf)),
+    Read { aws, cf }
+}
+
+/// Every account's and token's inventory, as read.
+struct Read {
+    aws: Vec<AwsInventory>,
+    cf: Vec<CloudflareInventory>,
+}
+
+impl Read {
+    /// What could not be read, account by account and scope by scope: each is a gap on the
+    /// targets it could serve, and the scan is incomplete for it even when no target
+    /// happened to need it.
+    fn unread(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for a in &self.aws {
+            out.extend(a.unreadable.iter().map(|e| e.to_string()));
+            let scopes = a
+                .regions
+                .values()
+                .flat_map(|r| r.listing.failures.iter())
+                .chain(a.cloudfront.listing.failures.iter())
+                .chain(a.route53.zone_scope.failures.iter());
+            for e in scopes {
+                let e = e.to_string();
+                if !out.contains(&e) {
+                    out.push(e);
+                }
+            }
+        }
+        for c in &self.cf {
+            out.extend(c.unread());
+        }
+        out
+    }
+
+    /// All accounts as one (declared targets may live in any), and the readable ones only: an
+    /// entry point discovered in an account is audited in it, so another account that could
+    /// not be read is no gap on it (the scan lists that account as unread either way).
+    fn inventories(self) -> (Inventories, Inventories) {
+        let readable_aws: Vec<AwsInventory> = self
+            .aws
+            .iter()
+            .filter(|a| a.unreadable.is_empty())
+            .cloned()
+            .collect();
+        let merge_aws = |v: Vec<AwsInventory>| (!v.is_empty()).then(|| AwsInventory::merge(v));
+        let cloudflare = (!self.cf.is_empty()).then(|| CloudflareInventory::merge(self.cf));
+        (
+            Inventories {
+                aws: merge_aws(self.aws),
+                cloudflare: cloudflare.clone(),
+            },
+            Inventories {
+                aws: merge_aws(readable_aws),
+                cloudflare,
+            },
+        )
     }
 }
 
@@ -379,7 +452,7 @@ fn request(t: &TargetSpec, timeout: Duration) -> ChainRequest {
 /// per target, as `chain` reads them).
 async fn resolve_all(
     specs: &[TargetSpec],
-    inv: &Inventories,
+    (all, readable): (&Inventories, &Inventories),
     nginx: &BTreeMap<String, NginxInventory>,
     timeout: Duration,
     concurrency: usize,
@@ -388,6 +461,9 @@ async fn resolve_all(
         .map(|t| async move {
             let req = request(t, timeout);
             let pin = t.pins.cloudflare_zone.as_deref().map(ZonePin::parse);
+            let from_aws = t.source.kind == "discovered"
+                && (t.source.from.starts_with("alb ") || t.source.from.starts_with("cloudfront "));
+            let inv = if from_aws { readable } else { all };
             let mut found = walk_inventories(&req, inv, pin.as_ref()).await;
             let inner = request_for_proxies(&req, &found);
             let mut tasks = Vec::new();

@@ -30,8 +30,9 @@ fn normalize_domain(d: &str) -> String {
     d.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// Declared targets and discovered routes as one list, sorted by id. A route without paths
-/// (the layer routes every path alike) is audited at `websocket_paths`, else at `/`.
+/// Declared targets and discovered routes as one list, sorted by id. A discovered route is
+/// audited at `websocket_paths` when the settings name them, else at the paths its layer
+/// routes (their literal prefix), else at `/`; a declared target without paths likewise.
 pub fn plan(
     declared: &[TargetDecl],
     discovered: &[DiscoveredRoute],
@@ -79,7 +80,9 @@ pub fn plan(
         if domain.is_empty() || domain.contains('*') {
             continue;
         }
-        let paths: Vec<String> = if r.paths.is_empty() {
+        // The user's `websocket_paths` say where their WebSockets are; without them, the
+        // paths the layer routes for the name.
+        let paths: Vec<String> = if r.paths.is_empty() || !websocket_paths.is_empty() {
             default_paths.clone()
         } else {
             let mut p: Vec<String> = r.paths.iter().map(|p| dialable_path(p)).collect();
@@ -230,7 +233,7 @@ mod tests {
     }
 
     #[test]
-    fn declared_win_discovered_merge_and_paths_default_to_websocket_paths() {
+    fn declared_win_discovered_merge_and_websocket_paths_set_the_paths() {
         let declared = [
             decl("WS.Example.com.", &["/ws/"]),
             decl("api.example.com", &[]),
@@ -255,14 +258,14 @@ mod tests {
                 RoutePins::default(),
             ),
         ];
-        let t = plan(&declared, &discovered, &["/socket".into()]);
+        let t = plan(&declared, &discovered, &[]);
         let ids: Vec<&str> = t.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(
             ids,
             [
-                "api.example.com/socket",
+                "api.example.com/",
                 "chat.example.com/cable",
-                "live.example.com/socket",
+                "live.example.com/",
                 "ws.example.com/ws/"
             ]
         );
@@ -274,6 +277,21 @@ mod tests {
         assert_eq!(live.pins.alb.as_deref(), Some("arn:lb"));
         assert_eq!(live.pins.cloudflare_zone.as_deref(), Some("example.com"));
         assert_eq!(t[1].nginx_conf.as_deref(), Some("conf/nginx.conf:12"));
+
+        // The settings' websocket_paths say where the WebSockets are: every discovered route
+        // and every declared target without paths is audited there.
+        let t = plan(&declared, &discovered, &["/socket".into()]);
+        let ids: Vec<&str> = t.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "api.example.com/socket",
+                "chat.example.com/socket",
+                "live.example.com/socket",
+                "ws.example.com/socket",
+                "ws.example.com/ws/"
+            ]
+        );
     }
 
     #[test]

@@ -5,8 +5,7 @@
 //!   WebSocket. A behavior can when its origin (an origin group's primary member) is a
 //!   custom origin or a VPC origin: an S3 origin serves objects and answers no `Upgrade`, so
 //!   its paths are left out. The paths are the path patterns of the behaviors that can carry
-//!   one, verbatim (`/ws/*`); the default behavior adds `/` when other behaviors cannot;
-//!   empty when every behavior can (every path routes alike).
+//!   one, verbatim (`/ws/*`), and `/` for the default behavior when it can.
 //! - ALB/NLB: each listener rule's host conditions × its path conditions (an NLB listener has
 //!   no rules: the load balancer's DNS name alone), and the load balancer's own DNS name with
 //!   the path conditions of all its rules. Rules that only redirect or answer fixed responses
@@ -41,14 +40,12 @@ pub(super) fn routes(inv: &AwsInventory) -> Vec<DiscoveredRoute> {
         if capable.is_empty() {
             continue;
         }
-        let paths: Vec<String> = if capable.len() == behaviors.len() {
-            Vec::new()
-        } else {
-            capable
-                .iter()
-                .map(|b| b.path_pattern.clone().unwrap_or_else(|| "/".into()))
-                .collect()
-        };
+        // Each behavior is its own route (its origin, policies and timeouts), so each
+        // capable one is listed, the default as `/`.
+        let paths: Vec<String> = capable
+            .iter()
+            .map(|b| b.path_pattern.clone().unwrap_or_else(|| "/".into()))
+            .collect();
         for alias in &d.aliases {
             if is_wildcard(alias) {
                 continue;

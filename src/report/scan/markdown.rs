@@ -50,7 +50,10 @@ pub fn render(report: &ScanReport, rules_evaluated: &[String]) -> String {
             "- **Shard {s} was not merged**: its targets were not audited.\n"
         ));
     }
-    if !report.scan.missing_shards.is_empty() {
+    for u in &report.scan.unread {
+        o.push_str(&format!("- **Could not read**: {u}.\n"));
+    }
+    if !report.scan.missing_shards.is_empty() || !report.scan.unread.is_empty() {
         o.push('\n');
     }
     for t in &report.scan.targets {

@@ -158,6 +158,12 @@ pub(super) fn headline(report: &ScanReport) -> String {
             plural(s.incomplete, "target")
         ));
     }
+    if !report.scan.unread.is_empty() {
+        out.push_str(&format!(
+            "; INCOMPLETE: could not read {}",
+            report.scan.unread.join("; ")
+        ));
+    }
     if !report.scan.missing_shards.is_empty() {
         out.push_str(&format!(
             "; INCOMPLETE: shard{} {} not merged",

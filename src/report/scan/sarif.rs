@@ -103,6 +103,12 @@ fn document(report: &ScanReport, rules: &[RuleMeta], kept: &[Candidate], total: 
             }));
         }
     }
+    for u in &report.scan.unread {
+        notifications.push(json!({
+            "level": "error",
+            "message": {"text": format!("could not read {u}")},
+        }));
+    }
     for s in &report.scan.missing_shards {
         notifications.push(json!({
             "level": "error",
