@@ -40,6 +40,7 @@ async fn account_sdk(moto: &str, account: &str, region: &str) -> SdkConfig {
         .build()
         .await;
     sdk_loader(&fast_options())
+        .timeout_config(crate::support::aws::test_timeouts())
         .endpoint_url(moto)
         .region(Region::new(region.to_string()))
         .credentials_provider(provider)

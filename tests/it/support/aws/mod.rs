@@ -34,10 +34,19 @@ pub fn fast_options() -> AwsOptions {
     }
 }
 
+/// A request the emulator never answers fails and is retried instead of hanging the test run
+/// (the product's reads carry their own deadline; fixtures and direct reads have none).
+pub fn test_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_secs(15))
+        .build()
+}
+
 /// The standard-chain loader, with only the endpoint and the credentials replaced, as
 /// `AWS_ENDPOINT_URL` and key variables would.
 pub async fn sdk_config(endpoint: &str, opts: &AwsOptions) -> SdkConfig {
     sdk_loader(opts)
+        .timeout_config(test_timeouts())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
@@ -88,6 +97,7 @@ pub async fn own_account_config(endpoint: &str, opts: &AwsOptions) -> (SdkConfig
     let parts: Vec<&str> = text.split_whitespace().collect();
     assert_eq!(parts.len(), 3, "assume.py prints key, secret, token");
     let sdk = sdk_loader(opts)
+        .timeout_config(test_timeouts())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
