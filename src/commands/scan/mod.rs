@@ -17,9 +17,7 @@ use crate::discover::{
     walk_inventories, AwsInventory, ChainRequest, CloudflareInventory, Inventories, NginxInventory,
     NginxSource,
 };
-use crate::model::{
-    parse_duration, Chain, Heartbeat, HeartbeatSource, NotConsulted, Provider, Scheme,
-};
+use crate::model::{parse_duration, Chain, NotConsulted, Provider, Scheme};
 use crate::policy::{suppress_per_chain, Evaluation, Severity};
 use crate::providers::aws::AwsOptions;
 use crate::providers::calls::{CallCounter, RateBudget};
@@ -193,7 +191,9 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandError> {
         .into_iter()
         .zip(&specs)
         .map(|(mut c, t)| {
-            apply_heartbeat(&ctx, &mut c, t);
+            // The target's own heartbeat stands where `chain`'s --heartbeat would.
+            let declared = t.heartbeat.as_ref().map(|h| (h.interval, h.direction));
+            ctx.apply_heartbeat(&mut c, declared);
             c
         })
         .collect();
@@ -499,20 +499,6 @@ async fn resolve_all(
         .buffered(concurrency.max(1))
         .collect()
         .await
-}
-
-/// The target's own heartbeat, else the settings' one.
-fn apply_heartbeat(ctx: &Context, chain: &mut Chain, t: &TargetSpec) {
-    match &t.heartbeat {
-        Some(h) => {
-            chain.heartbeat = Some(Heartbeat {
-                interval_s: h.interval,
-                direction: h.direction,
-                source: HeartbeatSource::Declared,
-            })
-        }
-        None => ctx.apply_heartbeat(chain, None),
-    }
 }
 
 fn scan_target(
