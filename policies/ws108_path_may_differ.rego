@@ -17,7 +17,7 @@ metadata := {
 		"clean verdict for the audited path says nothing about the others; intermittent failures that",
 		"hit only some users often live there.",
 	]),
-	"remediation": "Audit the other paths too: pin each target (`--alb`, `--cloudfront`) and run the chain again, and check what the edge function does with an `Upgrade: websocket` request.",
+	"remediation": "Audit the other paths too: `wsaudit chain` audits each Route 53 record set's CloudFront or load balancer target as a chain of its own; pin any other target (`--alb`, `--cloudfront`) and run the chain again, and check what the edge function does with an `Upgrade: websocket` request.",
 	"snippet": "wsaudit chain --domain ws.example.com --path /ws/ --alb other-alb",
 	"references": [
 		"https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions.html",
@@ -29,6 +29,8 @@ metadata := {
 findings contains f if {
 	some layer in input.layers
 	some v in object.get(layer, "path_variants", [])
+	# A record set's target audited as its own chain in the same report is no blind spot.
+	not object.get(v, "audited", false)
 	f := {
 		"layer": layer.id,
 		"headline": sprintf("some requests may go another way: %s", [v.kind]),

@@ -2,7 +2,8 @@
 
 use super::{CommandError, Context};
 use crate::cli::{AuditArgs, GlobalArgs, HeartbeatFrom};
-use crate::model::{load_chain, parse_duration, HeartbeatDirection};
+use crate::model::{load_chains, parse_duration, HeartbeatDirection};
+use crate::report::RouteReport;
 use std::io::Read;
 
 pub fn run(global: &GlobalArgs, args: &AuditArgs) -> Result<u8, CommandError> {
@@ -18,15 +19,30 @@ pub fn run(global: &GlobalArgs, args: &AuditArgs) -> Result<u8, CommandError> {
         let s = std::fs::read_to_string(&args.file).map_err(|e| CommandError::io(&name, e))?;
         (s, name)
     };
-    let mut chain = load_chain(&text, &name)?;
+    let (mut chain, routes) = load_chains(&text, &name)?;
     let flag = heartbeat_flag(args.heartbeat.as_deref(), args.heartbeat_from)?;
     ctx.apply_heartbeat(&mut chain, flag);
     ctx.debug(&format!(
-        "{name}: {} layers, {} gaps",
+        "{name}: {} layers, {} gaps, {} other routes",
         chain.layers.len(),
-        chain.gaps.len()
+        chain.gaps.len(),
+        routes.len()
     ));
-    let judged = ctx.judge(chain)?;
+    let mut judged = ctx.judge(chain)?;
+    // A saved report's other routes are judged again too: dropping them would hide their
+    // findings.
+    let mut others = Vec::new();
+    for mut r in routes {
+        ctx.apply_heartbeat(&mut r, flag);
+        let j = ctx.judge(r)?;
+        match RouteReport::from_report(j.report) {
+            Some(r) => others.push(r),
+            None => return Err(CommandError::Usage(format!(
+                "{name}: a chain under `routes` has no `route`: it is not a route of this report"
+            ))),
+        }
+    }
+    judged.report.add_routes(others);
     ctx.emit(&judged)
 }
 

@@ -6,15 +6,16 @@ use super::{env, CommandError, Context};
 use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
-    aws_task, caddy_task, cloudflare_task, discover, haproxy_task, k8s_task, nginx_task,
-    request_after_edge, request_for_proxies, AwsSource, ChainRequest, K8sSource, NginxSource,
-    DEFAULT_NGINX_CONF,
+    aws_task, caddy_task, cloudflare_task, discover, haproxy_task, k8s_task, mark_audited,
+    nginx_task, other_routes, request_after_edge, request_for_proxies, AwsSource, ChainRequest,
+    K8sSource, NginxSource, DEFAULT_NGINX_CONF,
 };
 use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
 use crate::providers::aws::AwsOptions;
 use crate::providers::cloudflare::ZonePin;
 use crate::providers::nginx::Input;
 use crate::providers::probe::{merge_probe, probe, ProbeOptions};
+use crate::report::RouteReport;
 use std::time::Duration;
 
 pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
@@ -29,17 +30,18 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     ctx.info(&format!("reading the chain for {}{}", req.domain, req.path));
     let probe_opts = probe_options(&req, args)?;
     let cloudflare = env::cloudflare_client().map_err(|e| e.to_string());
-    let walk_from_cloudflare = cloudflare.as_ref().is_ok_and(|c| c.is_configured());
     let pin = args.cloudflare_zone.as_deref().map(ZonePin::parse);
-    let nginx = nginx_source(args);
-    let haproxy = args.haproxy_conf.clone().map(|f| (f, env::haproxy_bin()));
-    let k8s = k8s_source(args);
-    let caddy = args
-        .caddy_conf
-        .as_deref()
-        .map(|f| super::caddy::read_input(f).map(|i| (i.file, i.json, i.version)));
+    let behind = Behind {
+        nginx: nginx_source(args),
+        haproxy: args.haproxy_conf.clone().map(|f| (f, env::haproxy_bin())),
+        k8s: k8s_source(args),
+        caddy: args
+            .caddy_conf
+            .as_deref()
+            .map(|f| super::caddy::read_input(f).map(|i| (i.file, i.json, i.version))),
+    };
     // The probe runs beside the providers: an idle hold of minutes should not wait for them.
-    let (found, probed) = runtime.block_on(async {
+    let ((found, routes), probed) = runtime.block_on(async {
         let probing = async {
             match &probe_opts {
                 Some(o) => Some(probe(o).await),
@@ -47,45 +49,26 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             }
         };
         let reading = async {
-            // Cloudflare first when it is configured: its record names the next hop (an
-            // ALB's DNS name, or a host name Route 53 leads to one), which is where the AWS
-            // walk starts. Otherwise the edge and AWS at once. The proxies behind (nginx,
+            // The edge first: a Cloudflare record names the next hop (an ALB's DNS name, or a
+            // host name Route 53 leads to one), which is where the AWS walk starts. Without
+            // Cloudflare configured this step answers at once. The proxies behind (nginx,
             // HAProxy, Caddy) come last: an Origin Rule or pool origin may rewrite the Host
             // they select by, a load balancer's rule the host and path (ALB transforms), and
             // their configurations are read in milliseconds.
-            let cf = cloudflare_task(&req, cloudflare, pin);
             let started = std::time::Instant::now();
-            let mut found = if walk_from_cloudflare {
-                let mut first = discover(&req, vec![cf]).await;
-                let next = request_after_edge(&req, &first);
-                let aws = discover(
-                    &next,
-                    vec![aws_task(
-                        &next,
-                        AwsSource::StandardChain,
-                        AwsOptions::default(),
-                    )],
-                )
-                .await;
-                first.absorb(aws);
-                first
-            } else {
-                let tasks = vec![
-                    cf,
-                    aws_task(&req, AwsSource::StandardChain, AwsOptions::default()),
-                ];
-                discover(&req, tasks).await
-            };
-            let inner = request_for_proxies(&req, &found);
-            let mut inner_tasks = vec![
-                nginx_task(&inner, nginx),
-                haproxy_task(&inner, haproxy),
-                caddy_task(&inner, caddy),
-            ];
-            inner_tasks.extend(k8s.map(|k| k8s_task(&inner, k)));
-            found.absorb(discover(&inner, inner_tasks).await);
+            let edge = discover(&req, vec![cloudflare_task(&req, cloudflare, pin)]).await;
+            let mut found = walk_behind(&req, &edge, &behind, None).await;
+            // Every other target the domain's record sets send clients to is walked the same
+            // way, at once, from the same edge.
+            let others = other_routes(&req, &found);
+            let routes = futures_util::future::join_all(
+                others
+                    .iter()
+                    .map(|r| walk_behind(&req, &edge, &behind, Some(r.target.clone()))),
+            )
+            .await;
             found.elapsed = started.elapsed();
-            found
+            (found, others.into_iter().zip(routes).collect::<Vec<_>>())
         };
         tokio::join!(reading, probing)
     });
@@ -127,9 +110,71 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     if !args.logs.is_empty() {
         super::logs::chain_logs(&ctx, &mut chain, args, nginx_source(args).map(|n| n.input))?;
     }
+    // A route whose own Route 53 read failed still says which record set it stands for.
+    let mut routes: Vec<crate::model::Chain> = routes
+        .into_iter()
+        .map(|(choice, d)| {
+            let mut c = d.chain;
+            c.route.get_or_insert(choice);
+            c
+        })
+        .collect();
+    mark_audited(&mut chain, &mut routes);
+    for r in &mut routes {
+        crate::providers::k8s::fold_declared(r);
+        ctx.apply_heartbeat(r, flag);
+    }
     ctx.apply_heartbeat(&mut chain, flag);
-    let judged = ctx.judge(chain)?;
+    let mut judged = ctx.judge(chain)?;
+    let mut judged_routes = Vec::new();
+    for r in routes {
+        let label = r.route.as_ref().map(|c| c.label()).unwrap_or_default();
+        let j = ctx.judge(r)?;
+        ctx.info(&format!("route {label}: {}", j.report.headline()));
+        judged_routes.extend(RouteReport::from_report(j.report));
+    }
+    judged.report.add_routes(judged_routes);
     ctx.emit(&judged)
+}
+
+/// What the proxies behind the edge and AWS are read from, for each route walked.
+struct Behind {
+    nginx: Option<NginxSource>,
+    haproxy: Option<(String, String)>,
+    k8s: Option<K8sSource>,
+    caddy: Option<crate::discover::CaddyConfig>,
+}
+
+/// The AWS layers behind the edge (following the record set that sends clients to
+/// `route53_target`, else the preferred one), then the proxies behind them.
+async fn walk_behind(
+    req: &ChainRequest,
+    edge: &crate::discover::Discovered,
+    behind: &Behind,
+    route53_target: Option<String>,
+) -> crate::discover::Discovered {
+    let mut found = edge.clone();
+    let mut next = request_after_edge(req, edge);
+    next.route53_target = route53_target;
+    let aws = discover(
+        &next,
+        vec![aws_task(
+            &next,
+            AwsSource::StandardChain,
+            AwsOptions::default(),
+        )],
+    )
+    .await;
+    found.absorb(aws);
+    let inner = request_for_proxies(req, &found);
+    let mut inner_tasks = vec![
+        nginx_task(&inner, behind.nginx.clone()),
+        haproxy_task(&inner, behind.haproxy.clone()),
+        caddy_task(&inner, behind.caddy.clone()),
+    ];
+    inner_tasks.extend(behind.k8s.clone().map(|k| k8s_task(&inner, k)));
+    found.absorb(discover(&inner, inner_tasks).await);
+    found
 }
 
 /// `--terraform-plan`/`--cloudformation`: the planned chain for the same domain and path fills
@@ -208,6 +253,7 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
         cloudfront: args.cloudfront.clone(),
         via: None,
         host_header: None,
+        route53_target: None,
         regions: args.regions.clone(),
         timeout: Duration::from_secs_f64(timeout.0),
         aws_in_env: env::aws_in_env(),

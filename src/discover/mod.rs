@@ -26,12 +26,13 @@ pub use k8s_task::{k8s_task, read_k8s, K8sSource};
 pub use nginx_task::{nginx_task, resolve_nginx, NginxInventory, NginxSource, DEFAULT_NGINX_CONF};
 pub use route::{DiscoveredRoute, RoutePins};
 pub use walk::{
-    ready_task, request_after_edge, request_for_proxies, walk_inventories, Inventories,
+    mark_audited, other_routes, ready_task, request_after_edge, request_for_proxies,
+    walk_inventories, Inventories, MAX_ROUTES,
 };
 
 use crate::model::{
-    Chain, Gap, GapCode, Heartbeat, Layer, LayerKind, NotConsulted, Notice, Provider, Scheme,
-    Target,
+    Chain, Gap, GapCode, Heartbeat, Layer, LayerKind, NotConsulted, Notice, Provider, RouteChoice,
+    Scheme, Target,
 };
 use crate::providers::aws::AwsOptions;
 use aws_config::SdkConfig;
@@ -58,6 +59,9 @@ pub struct ChainRequest {
     /// Cloudflare Origin Rule or a pool origin's Host header): what nginx selects its server
     /// by.
     pub host_header: Option<String>,
+    /// The Route 53 record set to follow where the domain has several: the one sending clients
+    /// to this target (a CloudFront or load balancer DNS name) instead of the preferred one.
+    pub route53_target: Option<String>,
     /// `--regions`: where to look for a load balancer whose region is not otherwise known.
     pub regions: Vec<String>,
     /// `--timeout`: the total deadline of each provider.
@@ -78,6 +82,7 @@ impl ChainRequest {
             cloudfront: None,
             via: None,
             host_header: None,
+            route53_target: None,
             regions: Vec::new(),
             timeout: Duration::from_secs(30),
             aws_in_env: false,
@@ -101,6 +106,15 @@ pub struct ProviderOutput {
     /// Declared values the running layer does not have (Kubernetes manifests against the
     /// generated configuration).
     pub drift: Vec<crate::model::Drift>,
+    /// The domain's DNS has several record sets: the one this walk followed and the others.
+    pub routes: Option<RouteSplit>,
+}
+
+/// Where a name's record sets send clients: the one a walk followed, and every other.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteSplit {
+    pub followed: RouteChoice,
+    pub others: Vec<RouteChoice>,
 }
 
 pub type ProviderFuture = Pin<Box<dyn Future<Output = ProviderOutput> + Send>>;
@@ -133,6 +147,8 @@ pub struct Discovered {
     pub next_hops: Vec<String>,
     /// The first task's rewritten `Host` header for them, if any.
     pub next_host_header: Option<String>,
+    /// The domain's record sets, when it has several (the followed one is `chain.route`).
+    pub routes: Option<RouteSplit>,
 }
 
 impl Discovered {
@@ -149,6 +165,10 @@ impl Discovered {
         self.chain.notices.extend(later.chain.notices);
         if self.next_host_header.is_none() {
             self.next_host_header = later.next_host_header;
+        }
+        if self.routes.is_none() {
+            self.chain.route = later.chain.route;
+            self.routes = later.routes;
         }
     }
 }
@@ -221,7 +241,11 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
     let mut timings = Vec::new();
     let mut next_hops = Vec::new();
     let mut next_host_header = None;
+    let mut routes: Option<RouteSplit> = None;
     for (timing, out) in results {
+        if routes.is_none() {
+            routes = out.routes;
+        }
         next_hops.extend(out.next_hops);
         next_host_header = next_host_header.or(out.next_host_header);
         chain.notices.extend(out.notices);
@@ -232,12 +256,14 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
         chain.not_consulted.extend(out.not_consulted);
     }
     chain.layers.sort_by_key(layer_rank);
+    chain.route = routes.as_ref().map(|r| r.followed.clone());
     Discovered {
         chain,
         timings,
         elapsed: started.elapsed(),
         next_hops,
         next_host_header,
+        routes,
     }
 }
 

@@ -7,7 +7,7 @@ use super::{
     discover, request_for_next_layer, resolve_aws, resolve_cloudflare, AwsInventory, ChainRequest,
     CloudflareInventory, Discovered, ProviderOutput, ProviderTask,
 };
-use crate::model::{NotConsulted, Provider};
+use crate::model::{Chain, NotConsulted, Provider, RouteChoice};
 use crate::providers::aws::is_elb_dns;
 use crate::providers::cloudflare::ZonePin;
 
@@ -103,4 +103,51 @@ pub async fn walk_inventories(
     );
     found.absorb(discover(&next, vec![aws]).await);
     found
+}
+
+/// At most this many other routes are walked (a multivalue name may have dozens of record
+/// sets); the rest stay path variants that WS108 reports as not audited.
+pub const MAX_ROUTES: usize = 16;
+
+/// The record sets besides the followed one whose target a walk can read (a CloudFront
+/// distribution or a load balancer; a name outside AWS stays a path variant). None when a pin
+/// chose the entry point.
+pub fn other_routes(req: &ChainRequest, found: &Discovered) -> Vec<RouteChoice> {
+    if req.alb.is_some() || req.cloudfront.is_some() {
+        return Vec::new();
+    }
+    let Some(split) = &found.routes else {
+        return Vec::new();
+    };
+    split
+        .others
+        .iter()
+        .filter(|r| {
+            let t = r.target.as_str();
+            t.ends_with(".cloudfront.net") || crate::providers::aws::is_elb_dns(t)
+        })
+        .take(MAX_ROUTES)
+        .cloned()
+        .collect()
+}
+
+/// Each chain's Route 53 path variants that another chain of the report audits are marked so:
+/// they are covered, not blind spots.
+pub fn mark_audited(chain: &mut Chain, routes: &mut [Chain]) {
+    let audited: Vec<(String, String)> = std::iter::once(&*chain)
+        .chain(routes.iter())
+        .filter_map(|c| c.route.as_ref())
+        .map(|r| (r.locator.clone(), r.field.clone()))
+        .collect();
+    for c in std::iter::once(chain).chain(routes.iter_mut()) {
+        for v in c.layers.iter_mut().flat_map(|l| l.path_variants.iter_mut()) {
+            if v.kind == "dns_routing"
+                && audited
+                    .iter()
+                    .any(|(loc, field)| *loc == v.locator && v.field.as_deref() == Some(field))
+            {
+                v.audited = true;
+            }
+        }
+    }
 }

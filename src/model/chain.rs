@@ -48,6 +48,45 @@ pub struct Chain {
     /// Facts read from access logs, when `wsaudit logs` or `chain --logs` read some.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logs: Option<LogFacts>,
+    /// Which of the domain's DNS record sets this chain follows, when there are several
+    /// (Route 53 weighted, latency, failover, geolocation): each one is a chain of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<RouteChoice>,
+}
+
+/// One record set of several that answer for a name, and where it sends clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteChoice {
+    /// `weighted`, `latency`, `failover`, `geolocation`, `geoproximity`, `multivalue`,
+    /// `ip-based`, `simple`.
+    pub policy: String,
+    /// The record set's `SetIdentifier`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_identifier: Option<String>,
+    /// `weight 10`, `region eu-west-1`, `failover SECONDARY`, `country DE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Where it sends clients: a CloudFront domain name, a load balancer's DNS name.
+    pub target: String,
+    /// The hosted zone (`hostedzone/Z1`).
+    pub locator: String,
+    /// `ResourceRecordSets[ws.example.com. green]`.
+    pub field: String,
+}
+
+impl RouteChoice {
+    /// `weighted record set green (weight 10) → alb-green-1.eu-west-1.elb.amazonaws.com`.
+    pub fn label(&self) -> String {
+        let mut s = format!("{} record set", self.policy);
+        if let Some(id) = &self.set_identifier {
+            s.push_str(&format!(" {id}"));
+        }
+        if let Some(d) = &self.detail {
+            s.push_str(&format!(" ({d})"));
+        }
+        format!("{s} \u{2192} {}", self.target)
+    }
 }
 
 /// One thing a provider wants the reader to know about its read.
@@ -503,6 +542,10 @@ pub struct PathVariant {
     pub locator: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// This path was audited as a chain of its own in the same report (a Route 53 record
+    /// set's target): it is not a blind spot of the audit.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audited: bool,
 }
 
 /// A line of a configuration file.
@@ -565,6 +608,7 @@ impl Chain {
             notices: Vec::new(),
             drift: Vec::new(),
             logs: None,
+            route: None,
         }
     }
 

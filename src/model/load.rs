@@ -25,20 +25,51 @@ pub enum ChainError {
 /// Parses a chain JSON document. A saved report (`{"chain": …, "findings": …}`) is accepted
 /// too, so `wsaudit chain --format json > c.json; wsaudit audit c.json` works.
 pub fn load_chain(text: &str, source_name: &str) -> Result<Chain, ChainError> {
+    load_chains(text, source_name).map(|(c, _)| c)
+}
+
+/// [`load_chain`], and the chains of a saved report's other routes (`routes[].chain`: the
+/// other targets the domain's DNS sends clients to), which a re-judgement must not drop.
+pub fn load_chains(text: &str, source_name: &str) -> Result<(Chain, Vec<Chain>), ChainError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ChainError::Syntax {
         source_name: source_name.to_string(),
         line: e.line(),
         column: e.column(),
         message: strip_position(&e.to_string()),
     })?;
-    let (value, prefix) = match value {
+    let (value, prefix, routes) = match value {
         serde_json::Value::Object(mut map)
             if map.contains_key("chain") && map.contains_key("findings") =>
         {
-            (map.remove("chain").unwrap_or_default(), "chain.")
+            let routes = match map.remove("routes") {
+                Some(serde_json::Value::Array(a)) => a,
+                _ => Vec::new(),
+            };
+            (
+                map.remove("chain").unwrap_or_default(),
+                "chain.".to_string(),
+                routes,
+            )
         }
-        other => (other, ""),
+        other => (other, String::new(), Vec::new()),
     };
+    let chain = one_chain(value, &prefix, source_name)?;
+    let mut others = Vec::new();
+    for (i, mut r) in routes.into_iter().enumerate() {
+        let c = r
+            .get_mut("chain")
+            .map(serde_json::Value::take)
+            .unwrap_or_default();
+        others.push(one_chain(c, &format!("routes[{i}].chain."), source_name)?);
+    }
+    Ok((chain, others))
+}
+
+fn one_chain(
+    value: serde_json::Value,
+    prefix: &str,
+    source_name: &str,
+) -> Result<Chain, ChainError> {
     if let Some(v) = value.get("schema_version") {
         let found = match v {
             serde_json::Value::String(s) => s.clone(),

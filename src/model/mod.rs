@@ -13,7 +13,7 @@ mod setting;
 pub use chain::*;
 pub use drift::Drift;
 pub use gap::GapCode;
-pub use load::{load_chain, ChainError};
+pub use load::{load_chain, load_chains, ChainError};
 pub use logs::*;
 pub use probe::*;
 pub use seconds::{parse_duration, Seconds};

@@ -314,10 +314,21 @@ pub fn resolve_name(
     inv: &Route53Inventory,
     domain: &str,
 ) -> Result<Result<Option<Resolved>, AwsError>, R53Need> {
+    resolve_name_preferring(inv, domain, None)
+}
+
+/// [`resolve_name`], taking the record set that sends clients to `prefer` (a target's DNS
+/// name) wherever one of the names' record sets does, instead of the preferred one: how each
+/// candidate is audited in turn.
+pub fn resolve_name_preferring(
+    inv: &Route53Inventory,
+    domain: &str,
+    prefer: Option<&str>,
+) -> Result<Result<Option<Resolved>, AwsError>, R53Need> {
     if !inv.zone_scope.complete && inv.zone_scope.failures.is_empty() {
         return Err(R53Need::Zones);
     }
-    let found = follow(inv, domain)?;
+    let found = follow(inv, domain, prefer)?;
     // A zone that could not be listed (another account's) may hold what was not found here.
     match (&found, inv.zone_scope.failure()) {
         (Ok(None), Some(e)) => Ok(Err(e.clone())),
@@ -328,18 +339,23 @@ pub fn resolve_name(
 fn follow(
     inv: &Route53Inventory,
     domain: &str,
+    prefer: Option<&str>,
 ) -> Result<Result<Option<Resolved>, AwsError>, R53Need> {
     let mut name = domain.trim_end_matches('.').to_ascii_lowercase();
     let mut last: Option<Resolved> = None;
     let mut others = Vec::new();
     for _ in 0..MAX_HOPS {
         let mut all = match resolve_record(inv, &name)? {
-            Ok(all) => all.into_iter(),
+            Ok(all) => all,
             Err(e) => return Ok(Err(e)),
         };
-        let Some(chosen) = all.next() else {
+        if all.is_empty() {
             return Ok(Ok(last));
-        };
+        }
+        let at = prefer
+            .and_then(|p| all.iter().position(|c| c.target.name() == p))
+            .unwrap_or(0);
+        let chosen = all.remove(at);
         others.extend(all);
         let done = !matches!(&chosen.target, DnsTarget::Other(next) if *next != name);
         name = chosen.target.name().to_string();

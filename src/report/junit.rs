@@ -7,8 +7,21 @@ use crate::model::GapCode;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
+/// One `testsuite` for the chain, and one for each other route the domain's DNS has.
 pub fn render(report: &Report) -> String {
-    render_many(&[(report.target_url(), report)])
+    let routes: Vec<(String, Report)> = report
+        .routes
+        .iter()
+        .map(|r| {
+            (
+                format!("{} via {}", report.target_url(), r.route.label()),
+                r.as_report(report),
+            )
+        })
+        .collect();
+    let mut all = vec![(report.target_url(), report)];
+    all.extend(routes.iter().map(|(n, r)| (n.clone(), r)));
+    render_many(&all)
 }
 
 /// One `testsuite` per report, in one `testsuites`.

@@ -2,10 +2,33 @@
 
 use super::{idle_cell, Report};
 
+/// The chain clients mostly get, then each other route the domain's DNS has, the same way.
 pub fn render(report: &Report) -> String {
+    let mut o = render_one(report);
+    for (i, r) in report.routes.iter().enumerate() {
+        o.push_str(&format!(
+            "\n---\n\n# Route {} of {}: {}\n\n",
+            i + 2,
+            report.routes.len() + 1,
+            cell(&r.route.label())
+        ));
+        o.push_str(&render_one(&r.as_report(report)));
+    }
+    o
+}
+
+fn render_one(report: &Report) -> String {
     let mut o = String::new();
     o.push_str(&format!("## wsaudit: `{}`\n\n", report.target_url()));
     o.push_str(&format!("**{}**\n\n", capitalise(&report.headline())));
+    if let Some(r) = &report.chain.route {
+        o.push_str(&format!(
+            "Route: {} (`{} {}`)\n\n",
+            cell(&r.label()),
+            r.locator,
+            r.field
+        ));
+    }
     o.push_str("### Chain (client first)\n\n");
     o.push_str("| # | Layer | Provider | Idle timeout | Set at |\n|---|---|---|---|---|\n");
     let cutter = report.summary.cuts_first.as_deref();

@@ -60,12 +60,60 @@ pub struct Report {
     /// The live probe's facts, when one ran (also in `chain.probe`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeFacts>,
+    /// The other entry points the domain's DNS sends clients to (Route 53 weighted, latency,
+    /// failover, geolocation record sets), each judged as a chain of its own; `chain` is the
+    /// one most clients get (`chain.route` names it). `summary` counts the findings of all of
+    /// them, and its exit code is the worst; `effective_idle_s` and `cuts_first` stay
+    /// `chain`'s, each route has its own summary.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteReport>,
     /// Rule ids that ran, for JUnit's rule × layer cases.
     #[serde(skip)]
     pub rules_evaluated: Vec<String>,
     /// Where `wsaudit logs --plot` wrote its SVG, for the Markdown report to link.
     #[serde(skip)]
     pub plot: Option<String>,
+}
+
+/// One more entry point of the same domain, judged on its own.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RouteReport {
+    /// Which record set leads there (also `chain.route`).
+    pub route: crate::model::RouteChoice,
+    pub chain: Chain,
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<SuppressedFinding>,
+    pub summary: Summary,
+}
+
+impl RouteReport {
+    /// A judged chain that `chain.route` names.
+    pub fn from_report(r: Report) -> Option<RouteReport> {
+        Some(RouteReport {
+            route: r.chain.route.clone()?,
+            chain: r.chain,
+            findings: r.findings,
+            suppressed: r.suppressed,
+            summary: r.summary,
+        })
+    }
+
+    /// This route as a report of its own, for the renderers that show each route like a chain.
+    pub fn as_report(&self, parent: &Report) -> Report {
+        Report {
+            schema_version: parent.schema_version.clone(),
+            tool: parent.tool.clone(),
+            chain: self.chain.clone(),
+            findings: self.findings.clone(),
+            suppressed: self.suppressed.clone(),
+            notices: Vec::new(),
+            summary: self.summary.clone(),
+            probe: None,
+            routes: Vec::new(),
+            rules_evaluated: parent.rules_evaluated.clone(),
+            plot: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -201,9 +249,37 @@ impl Report {
             suppressed,
             notices,
             summary,
+            routes: Vec::new(),
             rules_evaluated,
             plot: None,
         }
+    }
+
+    /// Adds the other routes' judged chains: the summary then counts their findings too, and
+    /// the exit code is the worst of all (a route that fails fails the run; one that could not
+    /// be read makes it incomplete).
+    pub fn add_routes(&mut self, routes: Vec<RouteReport>) {
+        for r in &routes {
+            let (s, o) = (&mut self.summary, &r.summary);
+            s.findings.critical += o.findings.critical;
+            s.findings.high += o.findings.high;
+            s.findings.medium += o.findings.medium;
+            s.findings.low += o.findings.low;
+            s.findings.info += o.findings.info;
+            s.total += o.total;
+            s.suppressed += o.suppressed;
+            s.failed |= o.failed;
+            s.incomplete |= o.incomplete;
+        }
+        let s = &mut self.summary;
+        s.exit_code = if s.failed {
+            1
+        } else if s.incomplete {
+            3
+        } else {
+            0
+        };
+        self.routes.extend(routes);
     }
 
     /// `wss://ws.example.com/ws/`
@@ -257,16 +333,51 @@ impl Report {
             }
             _ => "; no layer's idle timeout is known".to_string(),
         };
+        let gaps = self.chain.gaps.len()
+            + self
+                .routes
+                .iter()
+                .map(|r| r.chain.gaps.len())
+                .sum::<usize>();
         let incomplete = if s.incomplete {
             format!(
                 "; INCOMPLETE: {} layer{} could not be read",
-                self.chain.gaps.len(),
-                if self.chain.gaps.len() == 1 { "" } else { "s" }
+                gaps,
+                if gaps == 1 { "" } else { "s" }
             )
         } else {
             String::new()
         };
-        format!("{counts}{cut}{incomplete}")
+        let routes = if self.routes.is_empty() {
+            String::new()
+        } else {
+            let mut t = format!(
+                "; DNS sends clients to {} entry points, each audited (counts cover all)",
+                self.routes.len() + 1
+            );
+            // The primary's cut is not the one every client gets: say when a route cuts sooner.
+            let sooner = self
+                .routes
+                .iter()
+                .filter_map(|r| Some((r, r.summary.effective_idle_s?)))
+                .filter(|(_, t)| s.effective_idle_s.is_none_or(|mine| *t < mine))
+                .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0));
+            if let Some((r, t_s)) = sooner {
+                let layer = r
+                    .summary
+                    .cuts_first
+                    .as_deref()
+                    .and_then(|id| r.chain.layers.iter().find(|l| l.id == id))
+                    .map(|l| format!("{} ({})", layer_title(l), l.provider.as_str()))
+                    .unwrap_or_default();
+                t.push_str(&format!(
+                    "; via {} they are cut sooner, by {layer} after {t_s}",
+                    r.route.label()
+                ));
+            }
+            t
+        };
+        format!("{counts}{cut}{routes}{incomplete}")
     }
 }
 

@@ -28,19 +28,36 @@ pub(crate) fn security_severity(s: Severity) -> &'static str {
 
 pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
     let descriptors: Vec<Value> = rules.iter().map(descriptor).collect();
+    let index = |f: &Finding| rules.iter().position(|r| r.id == f.rule);
+    // Each other route's findings, said to be of that route: the same rule on the same layer
+    // id is a different result when it is another load balancer.
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, rules.iter().position(|r| r.id == f.rule)))
+        .map(|f| result(f, index(f)))
+        .chain(report.routes.iter().flat_map(|r| {
+            r.findings.iter().map(move |f| {
+                let mut v = result(f, index(f));
+                v["message"]["text"] = json!(format!("Via {}: {}", r.route.label(), message(f)));
+                v["properties"]["route"] = json!(r.route);
+                v
+            })
+        }))
         .collect();
-    let notifications: Vec<Value> = report
-        .chain
-        .gaps
-        .iter()
-        .map(|g| {
+    let gaps = report.chain.gaps.iter().map(|g| (None, g)).chain(
+        report
+            .routes
+            .iter()
+            .flat_map(|r| r.chain.gaps.iter().map(move |g| (Some(r.route.label()), g))),
+    );
+    let complete =
+        report.chain.gaps.is_empty() && report.routes.iter().all(|r| r.chain.gaps.is_empty());
+    let notifications: Vec<Value> = gaps
+        .map(|(via, g)| {
+            let via = via.map(|v| format!("via {v}: ")).unwrap_or_default();
             json!({
                 "level": "error",
-                "message": {"text": format!("{} ({}) could not be read: {}", g.layer, g.provider.as_str(), g.reason)},
+                "message": {"text": format!("{via}{} ({}) could not be read: {}", g.layer, g.provider.as_str(), g.reason)},
             })
         })
         .chain(report.notices.iter().map(|n| {
@@ -58,7 +75,7 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
                 "rules": descriptors,
             }},
             "invocations": [{
-                "executionSuccessful": report.chain.gaps.is_empty(),
+                "executionSuccessful": complete,
                 "toolExecutionNotifications": notifications,
             }],
             "properties": {

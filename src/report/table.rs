@@ -7,11 +7,29 @@ use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table,
 };
 
+/// The chain clients mostly get, then each other route the domain's DNS has, the same way.
 pub fn render(report: &Report, opts: &RenderOptions) -> String {
+    let mut out = render_one(report, opts);
+    for (i, r) in report.routes.iter().enumerate() {
+        out.push_str(&format!(
+            "\n== Route {} of {}: {} ==\n",
+            i + 2,
+            report.routes.len() + 1,
+            r.route.label()
+        ));
+        out.push_str(&render_one(&r.as_report(report), opts));
+    }
+    out
+}
+
+fn render_one(report: &Report, opts: &RenderOptions) -> String {
     let mut out = String::new();
     out.push_str(&format!("wsaudit: {}\n", report.target_url()));
     let width = opts.width.map_or(120, usize::from);
     super::diagnostics::push_wrapped(&mut out, &report.headline(), "  ", width);
+    if let Some(r) = &report.chain.route {
+        out.push_str(&format!("  Route: {} ({})\n", r.label(), r.locator));
+    }
     out.push('\n');
 
     let mut chain = new_table(opts);

@@ -187,16 +187,25 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandError> {
         timeout,
         concurrency,
     ));
-    let chains: Vec<Chain> = chains
-        .into_iter()
-        .zip(&specs)
-        .map(|(mut c, t)| {
+    // A target whose DNS sends clients to several entry points is one scan target per entry
+    // point, each with its own chain, findings and fingerprints: the one most clients get keeps
+    // the target's id, the others are `ID via TARGET`.
+    let mut flat_specs = Vec::new();
+    let mut flat_chains: Vec<Chain> = Vec::new();
+    for (cs, t) in chains.into_iter().zip(specs) {
+        for (i, mut c) in cs.into_iter().enumerate() {
+            let mut spec = t.clone();
+            if let (true, Some(r)) = (i > 0, &c.route) {
+                spec.id = format!("{} via {}", t.id, r.target);
+            }
             // The target's own heartbeat stands where `chain`'s --heartbeat would.
-            let declared = t.heartbeat.as_ref().map(|h| (h.interval, h.direction));
+            let declared = spec.heartbeat.as_ref().map(|h| (h.interval, h.direction));
             ctx.apply_heartbeat(&mut c, declared);
-            c
-        })
-        .collect();
+            flat_specs.push(spec);
+            flat_chains.push(c);
+        }
+    }
+    let (specs, chains) = (flat_specs, flat_chains);
 
     // 4. Judged, each on its own, then reported as one scan.
     let evaluations = ctx.pack.evaluate_each(
@@ -456,7 +465,7 @@ async fn resolve_all(
     nginx: &BTreeMap<String, NginxInventory>,
     timeout: Duration,
     concurrency: usize,
-) -> Vec<Chain> {
+) -> Vec<Vec<Chain>> {
     futures_util::stream::iter(specs)
         .map(|t| async move {
             let req = request(t, timeout);
@@ -464,41 +473,66 @@ async fn resolve_all(
             let from_aws = t.source.kind == "discovered"
                 && (t.source.from.starts_with("alb ") || t.source.from.starts_with("cloudfront "));
             let inv = if from_aws { readable } else { all };
-            let mut found = walk_inventories(&req, inv, pin.as_ref()).await;
-            let inner = request_for_proxies(&req, &found);
-            let mut tasks = Vec::new();
-            match t
-                .nginx_conf
-                .as_deref()
-                .map(nginx_file)
-                .and_then(|f| nginx.get(f))
-            {
-                Some(n) => tasks.push(ready_task(
-                    "nginx",
-                    vec![("nginx".into(), Provider::Nginx)],
-                    resolve_nginx(n, &inner),
-                )),
-                None => found.chain.not_consulted.push(NotConsulted {
-                    provider: Provider::Nginx,
-                    reason: "the target names no nginx_conf and was not discovered in one".into(),
-                }),
+            let found = resolve_one(t, &req, inv, pin.as_ref(), nginx).await;
+            // Each other target the domain's record sets send clients to, as `chain` walks
+            // them: over the same inventories, so at no extra API call.
+            let others = crate::discover::other_routes(&req, &found);
+            let mut chains = vec![found.chain];
+            for choice in others {
+                let mut r = req.clone();
+                r.route53_target = Some(choice.target.clone());
+                let mut c = resolve_one(t, &r, inv, pin.as_ref(), nginx).await.chain;
+                c.route.get_or_insert(choice);
+                chains.push(c);
             }
-            if let Some(f) = &t.haproxy_conf {
-                tasks.push(haproxy_task(&inner, Some((f.clone(), env::haproxy_bin()))));
-            }
-            if let Some(f) = &t.caddy_conf {
-                let input = super::caddy::read_input(f).map(|i| (i.file, i.json, i.version));
-                tasks.push(caddy_task(&inner, Some(input)));
-            }
-            if !tasks.is_empty() {
-                found.absorb(discover(&inner, tasks).await);
-            }
-            crate::providers::k8s::fold_declared(&mut found.chain);
-            found.chain
+            let (first, rest) = chains.split_at_mut(1);
+            crate::discover::mark_audited(&mut first[0], rest);
+            chains
         })
         .buffered(concurrency.max(1))
         .collect()
         .await
+}
+
+/// One target's chain over the inventories, following `req`'s record set choice.
+async fn resolve_one(
+    t: &TargetSpec,
+    req: &ChainRequest,
+    inv: &Inventories,
+    pin: Option<&ZonePin>,
+    nginx: &BTreeMap<String, NginxInventory>,
+) -> crate::discover::Discovered {
+    let mut found = walk_inventories(req, inv, pin).await;
+    let inner = request_for_proxies(req, &found);
+    let mut tasks = Vec::new();
+    match t
+        .nginx_conf
+        .as_deref()
+        .map(nginx_file)
+        .and_then(|f| nginx.get(f))
+    {
+        Some(n) => tasks.push(ready_task(
+            "nginx",
+            vec![("nginx".into(), Provider::Nginx)],
+            resolve_nginx(n, &inner),
+        )),
+        None => found.chain.not_consulted.push(NotConsulted {
+            provider: Provider::Nginx,
+            reason: "the target names no nginx_conf and was not discovered in one".into(),
+        }),
+    }
+    if let Some(f) = &t.haproxy_conf {
+        tasks.push(haproxy_task(&inner, Some((f.clone(), env::haproxy_bin()))));
+    }
+    if let Some(f) = &t.caddy_conf {
+        let input = super::caddy::read_input(f).map(|i| (i.file, i.json, i.version));
+        tasks.push(caddy_task(&inner, Some(input)));
+    }
+    if !tasks.is_empty() {
+        found.absorb(discover(&inner, tasks).await);
+    }
+    crate::providers::k8s::fold_declared(&mut found.chain);
+    found
 }
 
 fn scan_target(

@@ -6,8 +6,8 @@
 //! reads them and walks again; a scan's inventory holds everything.
 
 use super::AwsInventory;
-use crate::discover::{ChainRequest, ProviderOutput};
-use crate::model::{NotConsulted, PathVariant, Provider, Scheme};
+use crate::discover::{ChainRequest, ProviderOutput, RouteSplit};
+use crate::model::{NotConsulted, PathVariant, Provider, RouteChoice, Scheme};
 use crate::providers::alb::{self, AlbNeed, AlbReading, AlbRequest, AlbSelector, RegionInventory};
 use crate::providers::aws::{is_elb_dns, region_from_arn, region_from_elb_dns, AwsError};
 use crate::providers::cloudfront::{
@@ -59,7 +59,7 @@ pub fn walk(inv: &AwsInventory, req: &ChainRequest) -> Result<ProviderOutput, Ve
         Some(None)
     } else {
         let name = req.via.as_deref().unwrap_or(&req.domain);
-        r53(inv, name, &r53_step(name), &mut needs).map(Some)
+        r53(inv, req, name, &r53_step(name), &mut needs).map(Some)
     };
     let pinned = match &req.alb {
         None => Some(None),
@@ -95,7 +95,10 @@ pub fn walk(inv: &AwsInventory, req: &ChainRequest) -> Result<ProviderOutput, Ve
     // Other targets the domain's record sets send some clients to: the outermost AWS layer
     // read says so.
     let mut edge_variants = match &dns {
-        Some(Ok(Some(r))) => dns_variants(r),
+        Some(Ok(Some(r))) => {
+            out.routes = route_split(r);
+            dns_variants(r)
+        }
         _ => Vec::new(),
     };
     let mut alb_variants = Vec::new();
@@ -167,7 +170,7 @@ pub fn walk(inv: &AwsInventory, req: &ChainRequest) -> Result<ProviderOutput, Ve
         }
     }
     if let Some((origin, host, port)) = origin_by_name {
-        let Some(found) = r53(inv, &origin, &r53_origin_step(&origin), &mut needs) else {
+        let Some(found) = r53(inv, req, &origin, &r53_origin_step(&origin), &mut needs) else {
             return Err(needs);
         };
         match found {
@@ -177,6 +180,9 @@ pub fn walk(inv: &AwsInventory, req: &ChainRequest) -> Result<ProviderOutput, Ve
                     ..
                 },
             )) => {
+                if out.routes.is_none() {
+                    out.routes = route_split(&r);
+                }
                 alb_variants = dns_variants(&r);
                 plan = AlbPlan::Read(
                     AlbSelector::DnsName(r.target.name().to_string()),
@@ -297,6 +303,7 @@ fn cf_step(
 /// What `name` resolves to in Route 53 (`None`: its need was pushed).
 fn r53(
     inv: &AwsInventory,
+    req: &ChainRequest,
     name: &str,
     step: &str,
     needs: &mut Vec<AwsNeed>,
@@ -304,7 +311,7 @@ fn r53(
     if let Some(e) = inv.deadline(step) {
         return Some(Err(e));
     }
-    match route53::resolve_name(&inv.route53, name) {
+    match route53::resolve_name_preferring(&inv.route53, name, req.route53_target.as_deref()) {
         Ok(r) => Some(r),
         Err(need) => {
             needs.push(AwsNeed::R53 {
@@ -413,19 +420,41 @@ fn describe(selector: &AlbSelector) -> String {
     }
 }
 
+/// A candidate as the model names it: the same locator and field its path variant has.
+fn route_choice(c: &Candidate) -> RouteChoice {
+    RouteChoice {
+        policy: c.policy.clone(),
+        set_identifier: c.set_identifier.clone(),
+        detail: c.detail.clone(),
+        target: c.target.name().to_string(),
+        locator: format!(
+            "hostedzone/{}",
+            c.zone_id.trim_start_matches("/hostedzone/")
+        ),
+        field: format!(
+            "ResourceRecordSets[{}{}]",
+            c.name,
+            c.set_identifier
+                .as_deref()
+                .map(|i| format!(" {i}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// The followed record set and the others, when a name has more than one.
+fn route_split(r: &Resolved) -> Option<RouteSplit> {
+    (!r.others.is_empty()).then(|| RouteSplit {
+        followed: route_choice(&r.chosen),
+        others: r.others.iter().map(route_choice).collect(),
+    })
+}
+
 /// The record sets not followed, as path variants of the layer the followed one led to. A
-/// `--alb` or `--cloudfront` pin audits one of them.
+/// `chain` run audits each as a chain of its own (and marks the variant `audited`); a `--alb`
+/// or `--cloudfront` pin audits one of them.
 fn dns_variants(r: &Resolved) -> Vec<PathVariant> {
-    let describe = |c: &Candidate| {
-        let mut s = format!("{} record set", c.policy);
-        if let Some(id) = &c.set_identifier {
-            s.push_str(&format!(" {id}"));
-        }
-        if let Some(d) = &c.detail {
-            s.push_str(&format!(" ({d})"));
-        }
-        s
-    };
+    let chosen = route_choice(&r.chosen);
     let pin = |t: &DnsTarget| match t {
         DnsTarget::Elb(n) => format!("--alb {n}"),
         DnsTarget::CloudFront(_) => "--cloudfront ID".to_string(),
@@ -433,32 +462,38 @@ fn dns_variants(r: &Resolved) -> Vec<PathVariant> {
     };
     r.others
         .iter()
-        .map(|c| PathVariant {
-            kind: "dns_routing".into(),
-            detail: format!(
-                "Route 53 {} for {} sends some clients to {} instead of {} ({}), the path \
-                 audited here; audit it with {}",
-                describe(c),
-                c.name.trim_end_matches('.'),
-                c.target.name(),
-                r.chosen.target.name(),
-                describe(&r.chosen),
-                pin(&c.target),
-            ),
-            locator: format!(
-                "hostedzone/{}",
-                c.zone_id.trim_start_matches("/hostedzone/")
-            ),
-            field: Some(format!(
-                "ResourceRecordSets[{}{}]",
-                c.name,
-                c.set_identifier
-                    .as_deref()
-                    .map(|i| format!(" {i}"))
-                    .unwrap_or_default()
-            )),
+        .map(|c| {
+            let choice = route_choice(c);
+            PathVariant {
+                kind: "dns_routing".into(),
+                detail: format!(
+                    "Route 53 {} for {} sends some clients to {} instead of {} ({}), the path \
+                     audited here; audit it with {}",
+                    describe_route(&choice),
+                    c.name.trim_end_matches('.'),
+                    c.target.name(),
+                    r.chosen.target.name(),
+                    describe_route(&chosen),
+                    pin(&c.target),
+                ),
+                locator: choice.locator,
+                field: Some(choice.field),
+                audited: false,
+            }
         })
         .collect()
+}
+
+/// `weighted record set green (weight 10)`.
+fn describe_route(c: &RouteChoice) -> String {
+    let mut s = format!("{} record set", c.policy);
+    if let Some(id) = &c.set_identifier {
+        s.push_str(&format!(" {id}"));
+    }
+    if let Some(d) = &c.detail {
+        s.push_str(&format!(" ({d})"));
+    }
+    s
 }
 
 enum AlbPlan {

@@ -163,6 +163,7 @@ pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
             ),
             locator: s.arn.clone(),
             field: Some(format!("{behavior}.{field}[viewer-request]")),
+            audited: false,
         });
     }
     if let Some(policy) = &s.continuous_deployment_policy_id {
@@ -174,6 +175,7 @@ pub(super) fn to_layer(s: &DistributionSnapshot, scheme: Scheme) -> Layer {
             ),
             locator: s.arn.clone(),
             field: Some("ContinuousDeploymentPolicyId".into()),
+            audited: false,
         });
     }
 

@@ -580,15 +580,24 @@ async fn tenants_vpc_origins_and_what_cloudfront_does_per_request() {
     );
 }
 
-/// Item 5: every record set of a name is read; the failover PRIMARY (else the heaviest
-/// weight) is audited and the others are reported as paths not followed.
+/// Item 5: every record set of a name is read, and each target is audited: the failover
+/// PRIMARY (else the heaviest weight) is the report's chain, every other target a route of
+/// its own with its own findings, and the exit code the worst of them.
 #[tokio::test]
-async fn route53_routing_policies_name_every_target() {
+async fn route53_routing_policies_audit_every_target() {
     use aws_sdk_route53::types as r53;
     let Some(moto) = moto_url() else { return };
     let sdk = sdk_config(&moto, &fast_options()).await;
     let blue = fixtures::simple_alb(&sdk, "blue", 1, 443).await;
     let green = fixtures::simple_alb(&sdk, "green", 1, 443).await;
+    // Only the light route cuts idle sockets before the heartbeat: 10% of clients reconnect.
+    fixtures::lb_attributes(&sdk, &blue.arn, &[("idle_timeout.timeout_seconds", "20")]).await;
+    fixtures::lb_attributes(
+        &sdk,
+        &green.arn,
+        &[("idle_timeout.timeout_seconds", "3600")],
+    )
+    .await;
     let zone = format!("{}.test", unique("r53"));
     let c = fixtures::route53(&sdk);
     let zone_id = c
@@ -659,31 +668,136 @@ async fn route53_routing_policies_name_every_target() {
         .await
         .unwrap();
 
-    // Weighted: green carries 90 of 100 and is audited; blue is named with its pin.
-    let r = report(&chain(args(&["--domain", &weighted]), &moto).await);
-    let alb = layer(&r, "alb");
-    assert_eq!(alb["name"], green.name.as_str(), "{alb}");
-    let other = findings(&r, "WS108");
-    assert_eq!(other.len(), 1, "{:?}", r["findings"]);
-    let msg = other[0]["message"].as_str().unwrap();
+    // Weighted: green carries 90 of 100 and is the report's chain; blue is a route of its own,
+    // audited in the same run, and the only one the heartbeat does not keep open.
+    let hb = ["--heartbeat", "30s"];
+    let out = chain(
+        args(&[&["--domain", weighted.as_str()][..], &hb[..]].concat()),
+        &moto,
+    )
+    .await;
+    let r = report(&out);
+    assert_eq!(
+        layer(&r, "alb")["name"],
+        green.name.as_str(),
+        "{}",
+        r["chain"]
+    );
+    assert_eq!(
+        r["chain"]["route"]["set_identifier"], "green",
+        "{}",
+        r["chain"]
+    );
+    assert_eq!(r["chain"]["route"]["detail"], "weight 90");
+    let routes = r["routes"].as_array().expect("routes");
+    assert_eq!(routes.len(), 1, "{routes:?}");
+    let blue_route = &routes[0];
+    assert_eq!(blue_route["route"]["set_identifier"], "blue");
+    assert_eq!(blue_route["route"]["policy"], "weighted");
+    assert_eq!(
+        blue_route["route"]["target"],
+        blue.dns.to_ascii_lowercase().as_str()
+    );
+    let blue_alb = blue_route["chain"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "alb")
+        .expect("the blue route reads its load balancer");
+    assert_eq!(blue_alb["name"], blue.name.as_str());
+    assert_eq!(blue_alb["idle_timeout"]["value"], 20);
+    let rules = |fs: &Value| -> Vec<String> {
+        fs.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The cut is found on the route that has it, and only there.
     assert!(
-        msg.contains("weighted record set blue (weight 10)")
-            && msg.contains(&format!("--alb {}", blue.dns.to_ascii_lowercase())),
-        "{msg}"
+        rules(&blue_route["findings"]).contains(&"WS202".to_string()),
+        "{}",
+        blue_route["findings"]
+    );
+    assert!(
+        !rules(&r["findings"]).contains(&"WS202".to_string()),
+        "{}",
+        r["findings"]
+    );
+    // Both targets audited: neither reports the other as a path not followed.
+    assert!(findings(&r, "WS108").is_empty(), "{:?}", r["findings"]);
+    assert!(!rules(&blue_route["findings"]).contains(&"WS108".to_string()));
+    // The summary counts every route's findings.
+    let total =
+        r["findings"].as_array().unwrap().len() + blue_route["findings"].as_array().unwrap().len();
+    assert_eq!(r["summary"]["total"], total);
+
+    // The exit code is the worst route's: blue's high finding fails the run.
+    let env = aws_env(&moto);
+    let failing = {
+        let weighted = weighted.clone();
+        tokio::task::spawn_blocking(move || {
+            wsaudit(
+                &[
+                    "chain",
+                    "--domain",
+                    &weighted,
+                    "--heartbeat",
+                    "30s",
+                    "--fail-on",
+                    "high",
+                ],
+                &as_refs(&env),
+            )
+        })
+        .await
+        .unwrap()
+    };
+    let table = String::from_utf8_lossy(&failing.stdout).to_string();
+    assert_eq!(failing.status.code(), Some(1), "{table}");
+    assert!(
+        table.contains(&format!(
+            "== Route 2 of 2: weighted record set blue (weight 10) \u{2192} {} ==",
+            blue.dns.to_ascii_lowercase()
+        )),
+        "{table}"
     );
 
-    // Failover: the PRIMARY is audited even though the SECONDARY is listed first.
+    // A saved report re-judges every route: the blue route's finding is not lost.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("report.json");
+    std::fs::write(&saved, &out.stdout).unwrap();
+    let again = wsaudit(
+        &[
+            "audit",
+            saved.to_str().unwrap(),
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
+        ],
+        &[],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        rules(&again["routes"][0]["findings"]),
+        rules(&blue_route["findings"])
+    );
+    assert_eq!(again["summary"]["total"], total);
+
+    // Failover: the PRIMARY is the report's chain even though the SECONDARY is listed first;
+    // the standby is audited as a route.
     let r = report(&chain(args(&["--domain", &failover]), &moto).await);
     assert_eq!(layer(&r, "alb")["name"], blue.name.as_str());
-    let other = findings(&r, "WS108");
-    assert_eq!(other.len(), 1, "{:?}", r["findings"]);
-    assert!(other[0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("failover record set a-standby (failover SECONDARY)"));
+    assert_eq!(r["chain"]["route"]["detail"], "failover PRIMARY");
+    assert_eq!(r["routes"][0]["route"]["detail"], "failover SECONDARY");
+    assert_eq!(r["routes"][0]["route"]["set_identifier"], "a-standby");
+    assert!(findings(&r, "WS108").is_empty(), "{:?}", r["findings"]);
 
     // --alb pins one of them: nothing else is followed or reported.
     let r = report(&chain(args(&["--domain", &weighted, "--alb", &blue.name]), &moto).await);
     assert_eq!(layer(&r, "alb")["name"], blue.name.as_str());
+    assert!(r.get("routes").is_none(), "{:?}", r["routes"]);
     assert!(findings(&r, "WS108").is_empty(), "{:?}", r["findings"]);
 }

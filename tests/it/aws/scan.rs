@@ -315,3 +315,85 @@ async fn an_account_whose_role_cannot_be_assumed_is_a_gap_on_its_targets_the_oth
         "{unread}"
     );
 }
+
+/// A declared target whose Route 53 name is weighted over two load balancers is audited at
+/// both, as `chain` does: the heavy route keeps the target's id, the light one is
+/// `ID via TARGET` with its own findings, and the scan fails on the route that cuts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weighted_name_is_one_scan_target_per_load_balancer_it_sends_clients_to() {
+    let Some(moto) = moto_url() else { return };
+    let id = account_id();
+    let sdk = account_sdk(&moto, &id, "us-east-1").await;
+    let blue = fixtures::simple_alb(&sdk, "blue", 1, 80).await;
+    let green = fixtures::simple_alb(&sdk, "green", 1, 80).await;
+    fixtures::lb_attributes(&sdk, &blue.arn, &[("idle_timeout.timeout_seconds", "20")]).await;
+    fixtures::lb_attributes(
+        &sdk,
+        &green.arn,
+        &[("idle_timeout.timeout_seconds", "3600")],
+    )
+    .await;
+    let zone = format!("w{id}.example.org");
+    let name = format!("ws.{zone}");
+    fixtures::weighted_aliases(
+        &sdk,
+        &zone,
+        &name,
+        &[("blue", &blue.dns, 10), ("green", &green.dns, 90)],
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("wsaudit.toml"),
+        format!(
+            "[[aws.account]]\nrole_arn = \"{}\"\nregions = [\"us-east-1\"]\n\n[[target]]\ndomain = \"{name}\"\npath = \"/ws/\"\nheartbeat = \"30s\"\n",
+            role(&id)
+        ),
+    )
+    .unwrap();
+    let (out, v) = scan(dir.path(), &moto, &["--fail-on", "high"]);
+    assert_no_secret(&out);
+    assert_eq!(
+        v["scan"]["targets"].as_array().unwrap().len(),
+        2,
+        "{}",
+        v["scan"]["targets"]
+    );
+    let heavy = target(&v, &format!("{name}/ws/"));
+    let light = target(
+        &v,
+        &format!("{name}/ws/ via {}", blue.dns.to_ascii_lowercase()),
+    );
+    assert_eq!(heavy["chain"]["route"]["set_identifier"], "green");
+    assert_eq!(light["chain"]["route"]["set_identifier"], "blue");
+    let rules = |t: &Value| -> Vec<String> {
+        t["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        rules(light).contains(&"WS202".to_string()),
+        "{}",
+        light["findings"]
+    );
+    assert!(
+        !rules(heavy).contains(&"WS202".to_string()),
+        "{}",
+        heavy["findings"]
+    );
+    // Each audited, so neither is a path not followed.
+    assert!(
+        !rules(heavy).contains(&"WS108".to_string())
+            && !rules(light).contains(&"WS108".to_string())
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

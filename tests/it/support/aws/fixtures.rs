@@ -478,3 +478,58 @@ pub async fn alias_record(sdk: &SdkConfig, zone: &str, domain: &str, target_dns:
         .await
         .expect("create alias record");
 }
+
+/// A hosted zone `zone` whose name `domain` has one weighted alias record set per
+/// `(set identifier, load balancer DNS name, weight)`.
+pub async fn weighted_aliases(
+    sdk: &SdkConfig,
+    zone: &str,
+    domain: &str,
+    sets: &[(&str, &str, i64)],
+) {
+    let c = route53(sdk);
+    let z = c
+        .create_hosted_zone()
+        .name(zone)
+        .caller_reference(super::unique("zone"))
+        .send()
+        .await
+        .expect("create hosted zone");
+    let zone_id = z.hosted_zone().unwrap().id().to_string();
+    let changes = sets
+        .iter()
+        .map(|(set, dns, weight)| {
+            let rrs = r53::ResourceRecordSet::builder()
+                .name(domain)
+                .r#type(r53::RrType::A)
+                .set_identifier(*set)
+                .weight(*weight)
+                .alias_target(
+                    r53::AliasTarget::builder()
+                        .hosted_zone_id("Z35SXDOTRQ7X7K")
+                        .dns_name(*dns)
+                        .evaluate_target_health(false)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap();
+            r53::Change::builder()
+                .action(r53::ChangeAction::Create)
+                .resource_record_set(rrs)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    c.change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(
+            r53::ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("create weighted record sets");
+}
