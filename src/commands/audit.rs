@@ -37,9 +37,11 @@ pub fn run(global: &GlobalArgs, args: &AuditArgs) -> Result<u8, CommandError> {
         let j = ctx.judge(r)?;
         match RouteReport::from_report(j.report) {
             Some(r) => others.push(r),
-            None => return Err(CommandError::Usage(format!(
+            None => {
+                return Err(CommandError::Usage(format!(
                 "{name}: a chain under `routes` has no `route`: it is not a route of this report"
-            ))),
+            )))
+            }
         }
     }
     judged.report.add_routes(others);

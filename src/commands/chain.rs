@@ -80,13 +80,43 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     // The load balancer the manifests declare and the live one: one layer, and drift where
     // they differ.
     crate::providers::k8s::fold_declared(&mut chain);
+    // A route whose own Route 53 read failed still says which record set it stands for.
+    let mut routes: Vec<crate::model::Chain> = routes
+        .into_iter()
+        .map(|(choice, d)| {
+            let mut c = d.chain;
+            c.route.get_or_insert(choice);
+            c
+        })
+        .collect();
     match probed {
         None => {}
         Some(Ok(facts)) => {
             let tolerance = Seconds(ctx.config.thresholds.explain_tolerance_s);
-            let merged = merge_probe(&mut chain, facts, tolerance);
+            // The probe's connection took one of the routes: the one whose layers explain the
+            // cut it measured (else the primary, as without routes). Judged on another route,
+            // that cut would pass for an unseen hop.
+            let took = std::iter::once(&chain)
+                .chain(routes.iter())
+                .position(|c| {
+                    merge_probe(&mut c.clone(), facts.clone(), tolerance)
+                        .explained_by
+                        .is_some()
+                })
+                .unwrap_or(0);
+            let into = match took {
+                0 => &mut chain,
+                n => &mut routes[n - 1],
+            };
+            let via = into
+                .route
+                .as_ref()
+                .filter(|_| took > 0)
+                .map(|r| format!(" on the route {}", r.label()))
+                .unwrap_or_default();
+            let merged = merge_probe(into, facts, tolerance);
             if let Some(layer) = merged.explained_by {
-                ctx.info(&format!("the measured idle cut matches {layer}"));
+                ctx.info(&format!("the measured idle cut matches {layer}{via}"));
             }
             if let (Some(layer), Some(cut)) = (merged.added_layer, merged.unexplained_cut_s) {
                 ctx.info(&format!(
@@ -110,15 +140,6 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     if !args.logs.is_empty() {
         super::logs::chain_logs(&ctx, &mut chain, args, nginx_source(args).map(|n| n.input))?;
     }
-    // A route whose own Route 53 read failed still says which record set it stands for.
-    let mut routes: Vec<crate::model::Chain> = routes
-        .into_iter()
-        .map(|(choice, d)| {
-            let mut c = d.chain;
-            c.route.get_or_insert(choice);
-            c
-        })
-        .collect();
     mark_audited(&mut chain, &mut routes);
     for r in &mut routes {
         crate::providers::k8s::fold_declared(r);

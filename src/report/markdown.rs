@@ -61,7 +61,7 @@ fn render_one(report: &Report) -> String {
         Some(h) => o.push_str(&format!("Heartbeat: every {}.\n\n", h.interval_s)),
         None => o.push_str("Heartbeat: none declared.\n\n"),
     }
-    if let Some(p) = &report.probe {
+    if let Some(p) = &report.chain.probe {
         o.push_str(&format!("### Live probe (`{}`)\n\n", p.url));
         for l in super::probe::lines(p) {
             o.push_str(&format!("- {}\n", l.trim()));

@@ -57,7 +57,8 @@ pub struct Report {
     /// Expired or unused suppressions and similar things to act on.
     pub notices: Vec<String>,
     pub summary: Summary,
-    /// The live probe's facts, when one ran (also in `chain.probe`).
+    /// The live probe's facts, when one ran (also in `chain.probe`, or in the `chain.probe`
+    /// of the route whose layers explain the cut it measured).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeFacts>,
     /// The other entry points the domain's DNS sends clients to (Route 53 weighted, latency,
@@ -108,7 +109,7 @@ impl RouteReport {
             suppressed: self.suppressed.clone(),
             notices: Vec::new(),
             summary: self.summary.clone(),
-            probe: None,
+            probe: self.chain.probe.clone(),
             routes: Vec::new(),
             rules_evaluated: parent.rules_evaluated.clone(),
             plot: None,
@@ -270,6 +271,9 @@ impl Report {
             s.suppressed += o.suppressed;
             s.failed |= o.failed;
             s.incomplete |= o.incomplete;
+            if self.probe.is_none() {
+                self.probe.clone_from(&r.chain.probe);
+            }
         }
         let s = &mut self.summary;
         s.exit_code = if s.failed {

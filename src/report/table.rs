@@ -79,7 +79,7 @@ fn render_one(report: &Report, opts: &RenderOptions) -> String {
         )),
         None => out.push_str("Heartbeat: none declared (--heartbeat or wsaudit.toml)\n"),
     }
-    if let Some(p) = &report.probe {
+    if let Some(p) = &report.chain.probe {
         out.push_str(&format!("\nLive probe ({}):\n", p.url));
         for l in super::probe::lines(p) {
             out.push_str(&format!("  {l}\n"));

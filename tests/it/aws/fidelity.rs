@@ -583,7 +583,7 @@ async fn tenants_vpc_origins_and_what_cloudfront_does_per_request() {
 /// Item 5: every record set of a name is read, and each target is audited: the failover
 /// PRIMARY (else the heaviest weight) is the report's chain, every other target a route of
 /// its own with its own findings, and the exit code the worst of them.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn route53_routing_policies_audit_every_target() {
     use aws_sdk_route53::types as r53;
     let Some(moto) = moto_url() else { return };
@@ -591,7 +591,7 @@ async fn route53_routing_policies_audit_every_target() {
     let blue = fixtures::simple_alb(&sdk, "blue", 1, 443).await;
     let green = fixtures::simple_alb(&sdk, "green", 1, 443).await;
     // Only the light route cuts idle sockets before the heartbeat: 10% of clients reconnect.
-    fixtures::lb_attributes(&sdk, &blue.arn, &[("idle_timeout.timeout_seconds", "20")]).await;
+    fixtures::lb_attributes(&sdk, &blue.arn, &[("idle_timeout.timeout_seconds", "1")]).await;
     fixtures::lb_attributes(
         &sdk,
         &green.arn,
@@ -705,7 +705,7 @@ async fn route53_routing_policies_audit_every_target() {
         .find(|l| l["id"] == "alb")
         .expect("the blue route reads its load balancer");
     assert_eq!(blue_alb["name"], blue.name.as_str());
-    assert_eq!(blue_alb["idle_timeout"]["value"], 20);
+    assert_eq!(blue_alb["idle_timeout"]["value"], 1);
     let rules = |fs: &Value| -> Vec<String> {
         fs.as_array()
             .unwrap()
@@ -785,6 +785,30 @@ async fn route53_routing_policies_audit_every_target() {
         rules(&blue_route["findings"])
     );
     assert_eq!(again["summary"]["total"], total);
+
+    // A live probe's connection took one route: the cut it measures (1 s) is blue's, so it is
+    // judged there, not as an unseen hop in front of green.
+    let backend = support::probe::start_backend(support::probe::Backend::CloseAfter(
+        std::time::Duration::from_secs(1),
+        1000,
+    ))
+    .await;
+    let url = format!("ws://{backend}/ws/");
+    let probe_args = [
+        "--domain",
+        weighted.as_str(),
+        "--probe",
+        "--probe-url",
+        url.as_str(),
+        "--probe-idle",
+        "4s",
+    ];
+    let r = report(&chain(args(&probe_args), &moto).await);
+    assert!(r["chain"].get("probe").is_none(), "{}", r["chain"]);
+    assert!(findings(&r, "WS203").is_empty(), "{:?}", r["findings"]);
+    let probe = &r["routes"][0]["chain"]["probe"];
+    assert_eq!(probe["idle"]["explained_by"], "alb", "{probe}");
+    assert_eq!(&r["probe"], probe);
 
     // Failover: the PRIMARY is the report's chain even though the SECONDARY is listed first;
     // the standby is audited as a route.
