@@ -7,8 +7,8 @@ use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
     aws_task, caddy_task, cloudflare_task, discover, haproxy_task, k8s_task, nginx_task,
-    request_after_edge, request_for_proxies, AwsSource, ChainRequest, K8sSource, NginxSource,
-    DEFAULT_NGINX_CONF,
+    request_after_edge, request_behind_haproxy, request_for_proxies, AwsSource, ChainRequest,
+    K8sSource, NginxSource, DEFAULT_NGINX_CONF,
 };
 use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
 use crate::providers::aws::AwsOptions;
@@ -78,7 +78,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             };
             let inner = request_for_proxies(&req, &found);
             let mut inner_tasks = vec![
-                nginx_task(&inner, nginx),
+                nginx_task(&request_behind_haproxy(&inner, haproxy.is_some()), nginx),
                 haproxy_task(&inner, haproxy),
                 caddy_task(&inner, caddy),
             ];
@@ -208,6 +208,7 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
         cloudfront: args.cloudfront.clone(),
         via: None,
         host_header: None,
+        port: None,
         regions: args.regions.clone(),
         timeout: Duration::from_secs_f64(timeout.0),
         aws_in_env: env::aws_in_env(),

@@ -26,7 +26,8 @@ pub use k8s_task::{k8s_task, read_k8s, K8sSource};
 pub use nginx_task::{nginx_task, resolve_nginx, NginxInventory, NginxSource, DEFAULT_NGINX_CONF};
 pub use route::{DiscoveredRoute, RoutePins};
 pub use walk::{
-    ready_task, request_after_edge, request_for_proxies, walk_inventories, Inventories,
+    ready_task, request_after_edge, request_behind_haproxy, request_for_proxies, walk_inventories,
+    Inventories,
 };
 
 use crate::model::{
@@ -58,6 +59,10 @@ pub struct ChainRequest {
     /// Cloudflare Origin Rule or a pool origin's Host header): what nginx selects its server
     /// by.
     pub host_header: Option<String>,
+    /// The port an outer layer connects to the proxies on, when it says so (a pool origin's
+    /// `port`, an Origin Rule's `origin.port`, a tunnel service's URL): the listen socket a
+    /// proxy selects its server on. `None`: nothing says, the proxy's own default applies.
+    pub port: Option<u16>,
     /// `--regions`: where to look for a load balancer whose region is not otherwise known.
     pub regions: Vec<String>,
     /// `--timeout`: the total deadline of each provider.
@@ -78,6 +83,7 @@ impl ChainRequest {
             cloudfront: None,
             via: None,
             host_header: None,
+            port: None,
             regions: Vec::new(),
             timeout: Duration::from_secs(30),
             aws_in_env: false,
@@ -97,6 +103,9 @@ pub struct ProviderOutput {
     pub next_hops: Vec<String>,
     /// The `Host` header those next hops receive, when the layer rewrites it.
     pub next_host_header: Option<String>,
+    /// The port those next hops are connected to on, when the layer says (not past a load
+    /// balancer of another provider: see [`request_for_next_layer`]).
+    pub next_port: Option<u16>,
     pub notices: Vec<Notice>,
     /// Declared values the running layer does not have (Kubernetes manifests against the
     /// generated configuration).
@@ -133,6 +142,8 @@ pub struct Discovered {
     pub next_hops: Vec<String>,
     /// The first task's rewritten `Host` header for them, if any.
     pub next_host_header: Option<String>,
+    /// The first task's port for them, if any.
+    pub next_port: Option<u16>,
 }
 
 impl Discovered {
@@ -150,14 +161,27 @@ impl Discovered {
         if self.next_host_header.is_none() {
             self.next_host_header = later.next_host_header;
         }
+        if self.next_port.is_none() {
+            self.next_port = later.next_port;
+        }
     }
 }
 
 /// The request the layers behind the read ones receive: the original, unless a load balancer's
 /// rule rewrote its host or path (ALB `Transforms`), in which case nginx is asked for the
-/// rewritten one, as it would receive it.
+/// rewritten one, as it would receive it. The port an edge connects to is the load balancer's
+/// listener when one is read behind it: the proxies then receive on the target group's port,
+/// which the edge does not say.
 pub fn request_for_next_layer(chain: &Chain, req: &ChainRequest) -> ChainRequest {
     let mut next = req.clone();
+    if chain.layers.iter().any(|l| {
+        matches!(
+            l.provider,
+            Provider::Alb | Provider::Nlb | Provider::Cloudfront
+        )
+    }) {
+        next.port = None;
+    }
     let rewrite = chain
         .layers
         .iter()
@@ -221,9 +245,11 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
     let mut timings = Vec::new();
     let mut next_hops = Vec::new();
     let mut next_host_header = None;
+    let mut next_port = None;
     for (timing, out) in results {
         next_hops.extend(out.next_hops);
         next_host_header = next_host_header.or(out.next_host_header);
+        next_port = next_port.or(out.next_port);
         chain.notices.extend(out.notices);
         chain.drift.extend(out.drift);
         timings.push(timing);
@@ -238,6 +264,7 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
         elapsed: started.elapsed(),
         next_hops,
         next_host_header,
+        next_port,
     }
 }
 

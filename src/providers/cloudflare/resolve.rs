@@ -660,6 +660,9 @@ fn apply_tunnel(
             if let Some(h) = &host_header {
                 hop.host_header = Some(zone::normalize_host(h));
             }
+            // cloudflared dials the service's port (its scheme's when the URL names none):
+            // that is the socket the proxy behind selects its server on.
+            hop.port = url.port_or_known_default();
             notices.push(format!(
                 "cloudflared sends {host}{path} to {service} ({locator} config.ingress[{i}]){}",
                 host_header
