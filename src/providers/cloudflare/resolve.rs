@@ -467,11 +467,19 @@ fn in_zone(
         .cloned()
         .collect();
     let account_str = account.clone().unwrap_or_default();
+    // Load-balancing rules decide stickiness and steering for the handshakes they match.
+    let lb_rules = details
+        .load_balancer
+        .as_ref()
+        .map(|lb| layer::rule_overrides(lb, &lb.locator(&zone_id), Some(&req)))
+        .unwrap_or_default();
+    notices.extend(lb_rules.notices.iter().cloned());
     let backends = match &details.load_balancer {
         Some(lb) => Backends::LoadBalancer {
             lb,
             account_id: &account_str,
             pools: &details.pools,
+            overrides: &lb_rules,
         },
         None => Backends::Records(&proxied_records),
     };

@@ -654,6 +654,122 @@ async fn the_port_cloudflare_connects_to_picks_the_haproxy_frontend_and_stops_th
     assert_eq!(nginx_idle(&v), 30.0);
 }
 
+/// A load balancer with cookie affinity for 1800 s, least-connections steering, and `rules`.
+fn lb_with_rules(rules: Value) -> Value {
+    let lb = json!({
+        "id": "699d98642c564d2e855e9661899b7252", "name": "ws.example.com", "enabled": true,
+        "proxied": true, "ttl": 30, "steering_policy": "least_connections",
+        "default_pools": [POOL_ID], "fallback_pool": POOL_ID,
+        "session_affinity": "cookie", "session_affinity_ttl": 1800,
+        "session_affinity_attributes": {"drain_duration": 300},
+        "rules": rules
+    });
+    list(
+        json!([lb]),
+        json!({"page": 1, "per_page": 20, "count": 1, "total_count": 1}),
+    )
+}
+
+async fn lb_zone(rules: Value) -> FakeCloudflare {
+    let cf = FakeCloudflare::start().await;
+    cf.zone_example_com().await;
+    cf.settings(&[]).await;
+    cf.get(
+        &format!("/zones/{ZONE_ID}/load_balancers"),
+        json_ok(lb_with_rules(rules)),
+    )
+    .await;
+    cf.pool().await; // two enabled origins
+    cf
+}
+
+/// A rule whose condition matches the handshake gives it the rule's `session_affinity_ttl` and
+/// `steering_policy`, with the rule's field as provenance; a rule whose condition does not
+/// match (`/api`) changes nothing for `/ws/`, and applies, with its consequence (WS301), to
+/// the handshakes it matches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_overrides_reach_stickiness_and_steering_for_the_handshakes_they_match() {
+    let rules = json!([
+        {"name": "api unsticky", "condition": "http.request.uri.path eq \"/api\"",
+         "disabled": false, "priority": 0, "overrides": {"session_affinity": "none"}},
+        {"name": "ws short", "condition": "starts_with(http.request.uri.path, \"/ws/\")",
+         "disabled": false, "priority": 1,
+         "overrides": {"session_affinity_ttl": 60, "steering_policy": "random"}}
+    ]);
+    let cf = lb_zone(rules.clone()).await;
+    let (_, v) = chain(&cf, &[]).await;
+    assert!(gaps(&v).is_empty(), "{:?}", gaps(&v));
+    let l = layer(&v, "cloudflare");
+    assert_eq!(l["stickiness"]["value"]["mode"], "cookie", "{l:#}");
+    assert_eq!(l["stickiness"]["value"]["ttl_s"], 60.0, "{l:#}");
+    let field = l["stickiness"]["origin"]["field"].as_str().unwrap();
+    assert!(
+        field.contains(
+            "rules[1].overrides.session_affinity_ttl (rule \"ws short\", when starts_with("
+        ),
+        "{field}"
+    );
+    assert_eq!(l["balancing"]["value"], "random");
+    assert!(l["balancing"]["origin"]["field"]
+        .as_str()
+        .unwrap()
+        .starts_with("rules[1].overrides.steering_policy"));
+    assert!(!support::has_finding(&v, "WS301", "cloudflare"));
+
+    let cf = lb_zone(rules).await;
+    let (_, v) = chain(&cf, &["--domain", "ws.example.com", "--path", "/api"]).await;
+    let l = layer(&v, "cloudflare");
+    assert_eq!(l["stickiness"]["value"]["mode"], "none", "{l:#}");
+    assert_eq!(l["balancing"]["value"], "least_connections");
+    assert!(support::has_finding(&v, "WS301", "cloudflare"));
+}
+
+/// Rules run by `priority` and a later override replaces an earlier one, until a matching rule
+/// `terminates`. One whose condition wsaudit cannot evaluate (`ip.src`) is a notice: its
+/// shorter TTL is taken (worse for WebSockets; a verdict is never clean on a guess), its
+/// steering policy is not (nothing ranks it worse), and a rule after the terminating one never
+/// applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_run_by_priority_until_one_terminates_and_undecided_ones_are_notices() {
+    let rules = json!([
+        {"name": "office", "condition": "ip.src in {192.0.2.0/24}", "disabled": false,
+         "priority": 1,
+         "overrides": {"session_affinity_ttl": 30, "steering_policy": "random"}},
+        {"name": "ws", "condition": "starts_with(http.request.uri.path, \"/ws/\")",
+         "disabled": false, "priority": 0, "overrides": {"session_affinity_ttl": 600}},
+        {"name": "stop", "condition": "http.host eq \"ws.example.com\"", "disabled": false,
+         "priority": 3, "terminates": true, "overrides": {}},
+        {"name": "after stop", "condition": "", "disabled": false, "priority": 4,
+         "overrides": {"session_affinity": "none"}}
+    ]);
+    let cf = lb_zone(rules).await;
+    let (_, v) = chain(&cf, &[]).await;
+    assert!(gaps(&v).is_empty(), "{:?}", gaps(&v));
+    let l = layer(&v, "cloudflare");
+    assert_eq!(l["stickiness"]["value"]["mode"], "cookie", "{l:#}");
+    assert_eq!(l["stickiness"]["value"]["ttl_s"], 30.0, "{l:#}");
+    let field = l["stickiness"]["origin"]["field"].as_str().unwrap();
+    assert!(
+        field.contains("rules[0].overrides.session_affinity_ttl (rule \"office\"")
+            && field.contains("ip.src"),
+        "{field}"
+    );
+    assert_eq!(l["balancing"]["value"], "least_connections", "{l:#}");
+    assert_eq!(l["balancing"]["origin"]["field"], "steering_policy");
+    assert!(!support::has_finding(&v, "WS301", "cloudflare"));
+    let n = notices(&v);
+    assert!(
+        n.contains("rules[0].overrides.steering_policy (rule \"office\"")
+            && n.contains("value without it is kept"),
+        "{n}"
+    );
+    assert!(
+        n.contains("rules[0].overrides.session_affinity_ttl (rule \"office\"")
+            && n.contains("taken as applying"),
+        "{n}"
+    );
+}
+
 // ---- 9. the settings that decide the edge --------------------------------------------------
 
 /// `ssl: off`: no TLS between visitors and Cloudflare, so wss:// fails at the edge (WS505),
