@@ -688,6 +688,46 @@ mod tests {
     }
 
     #[test]
+    fn rules_after_one_that_may_have_ended_the_evaluation_apply_only_when_worse() {
+        let lb: LoadBalancer = serde_json::from_value(serde_json::json!({
+            "id": "lb", "name": "ws.example.com", "session_affinity": "cookie",
+            "session_affinity_ttl": 600, "steering_policy": "random",
+            "rules": [
+                {"name": "blocked", "condition": "ip.src in {192.0.2.0/24}",
+                 "fixed_response": {"status_code": 403}},
+                {"name": "longer", "overrides": {"session_affinity_ttl": 86400}},
+                {"name": "none", "overrides": {"session_affinity": "none"}}
+            ]
+        }))
+        .unwrap();
+        let req = Request {
+            host: "ws.example.com",
+            path: "/ws/",
+            tls: true,
+        };
+        let ov = rule_overrides(&lb, "zone/z/load_balancers/lb", Some(&req));
+        let s = stickiness(&lb, "zone/z/load_balancers/lb", &ov);
+        assert_eq!(s.value, Some(Stickiness::none()));
+        let Origin::Explicit {
+            field: Some(field), ..
+        } = &s.origin
+        else {
+            panic!("{:?}", s.origin)
+        };
+        assert!(
+            field.starts_with("rules[2].overrides.session_affinity (rule \"none\", when always)")
+                && field.contains("rule \"blocked\" (rules[0]) before it ends the evaluation"),
+            "{field}"
+        );
+        assert_eq!(ov.notices.len(), 2, "{:?}", ov.notices);
+        assert!(ov.notices[0].contains("value without it is kept"));
+
+        // Without a handshake (a plan has none), a condition is undecided.
+        let ov = rule_overrides(&lb, "zone/z/load_balancers/lb", None);
+        assert!(ov.notices[0].contains("no handshake to evaluate it for"));
+    }
+
+    #[test]
     fn gaps_are_grouped_by_kind() {
         let denied = CloudflareError::Forbidden {
             what: "x".into(),
