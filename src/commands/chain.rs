@@ -7,8 +7,8 @@ use crate::cli::SchemeArg;
 use crate::cli::{ChainArgs, GlobalArgs};
 use crate::discover::{
     aws_task, caddy_task, cloudflare_task, discover, haproxy_task, k8s_task, mark_audited,
-    nginx_task, other_routes, request_after_edge, request_for_proxies, AwsSource, ChainRequest,
-    K8sSource, NginxSource, DEFAULT_NGINX_CONF,
+    nginx_task, other_routes, request_after_edge, request_behind_haproxy, request_for_proxies,
+    AwsSource, ChainRequest, K8sSource, NginxSource, DEFAULT_NGINX_CONF,
 };
 use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
 use crate::providers::aws::AwsOptions;
@@ -189,7 +189,10 @@ async fn walk_behind(
     found.absorb(aws);
     let inner = request_for_proxies(req, &found);
     let mut inner_tasks = vec![
-        nginx_task(&inner, behind.nginx.clone()),
+        nginx_task(
+            &request_behind_haproxy(&inner, behind.haproxy.is_some()),
+            behind.nginx.clone(),
+        ),
         haproxy_task(&inner, behind.haproxy.clone()),
         caddy_task(&inner, behind.caddy.clone()),
     ];
@@ -275,6 +278,7 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
         via: None,
         host_header: None,
         route53_target: None,
+        port: None,
         regions: args.regions.clone(),
         timeout: Duration::from_secs_f64(timeout.0),
         aws_in_env: env::aws_in_env(),

@@ -151,6 +151,40 @@ fn output_of(req: &ChainRequest, outcome: &CloudflareOutcome) -> ProviderOutput 
             message: m.clone(),
         })
         .collect();
+    // An ALB or CloudFront next hop listens on the port Cloudflare connects to; what reaches
+    // the proxies behind it is its own target's port.
+    let direct: Vec<_> = outcome
+        .next_hops
+        .iter()
+        .filter(|h| {
+            !matches!(
+                h.kind,
+                NextHopKind::AwsLoadBalancer | NextHopKind::Cloudfront
+            )
+        })
+        .collect();
+    out.next_port = direct.iter().find_map(|h| h.port);
+    if let Some(p) = out.next_port {
+        let others: Vec<String> = direct
+            .iter()
+            .filter(|h| h.port != Some(p))
+            .map(|h| match h.port {
+                Some(q) => format!("{} (port {q})", h.host),
+                None => format!("{} (the scheme's default port)", h.host),
+            })
+            .collect();
+        if !others.is_empty() {
+            out.notices.push(Notice {
+                layer: LAYER_ID.into(),
+                provider: Provider::Cloudflare,
+                message: format!(
+                    "Cloudflare connects to its next hops on different ports: the proxies behind \
+                     are routed for port {p}, while {} receive on another",
+                    others.join(", ")
+                ),
+            });
+        }
+    }
     out.layers.extend(outcome.layer.clone());
     out.layers.extend(outcome.tunnel.clone());
     out.gaps.extend(outcome.gaps.iter().cloned());
@@ -280,6 +314,10 @@ mod tests {
         inv.inv.tokens[0].data.get_mut("z1").unwrap().origin_rules = Some(Ok(Some(rules)));
         let ws = resolve_cloudflare(&inv, &req("ws.example.com", "/ws/chat"), None);
         assert_eq!(ws.next_host_header.as_deref(), Some("chat.internal"));
+        // The next hop is an ALB: it listens on 8443, and what reaches the proxies behind it is
+        // its target group's port, which Cloudflare does not say.
+        assert_eq!(ws.next_hops, vec![ALB.to_string()]);
+        assert_eq!(ws.next_port, None);
         assert!(ws
             .notices
             .iter()

@@ -41,7 +41,8 @@ fn read_haproxy(req: &ChainRequest, conf: Option<(String, String)>) -> ProviderO
                 host: req.domain.clone(),
                 path: req.path.clone(),
                 scheme: None,
-                port: None,
+                // The port the outer layer connects to picks the frontend that binds it.
+                port: req.port,
             },
         )
     });

@@ -26,8 +26,8 @@ pub use k8s_task::{k8s_task, read_k8s, K8sSource};
 pub use nginx_task::{nginx_task, resolve_nginx, NginxInventory, NginxSource, DEFAULT_NGINX_CONF};
 pub use route::{DiscoveredRoute, RoutePins};
 pub use walk::{
-    mark_audited, other_routes, ready_task, request_after_edge, request_for_proxies,
-    walk_inventories, Inventories, MAX_ROUTES,
+    mark_audited, other_routes, ready_task, request_after_edge, request_behind_haproxy,
+    request_for_proxies, walk_inventories, Inventories, MAX_ROUTES,
 };
 
 use crate::model::{
@@ -62,6 +62,10 @@ pub struct ChainRequest {
     /// The Route 53 record set to follow where the domain has several: the one sending clients
     /// to this target (a CloudFront or load balancer DNS name) instead of the preferred one.
     pub route53_target: Option<String>,
+    /// The port an outer layer connects to the proxies on, when it says so (a pool origin's
+    /// `port`, an Origin Rule's `origin.port`, a tunnel service's URL): the listen socket a
+    /// proxy selects its server on. `None`: nothing says, the proxy's own default applies.
+    pub port: Option<u16>,
     /// `--regions`: where to look for a load balancer whose region is not otherwise known.
     pub regions: Vec<String>,
     /// `--timeout`: the total deadline of each provider.
@@ -83,6 +87,7 @@ impl ChainRequest {
             via: None,
             host_header: None,
             route53_target: None,
+            port: None,
             regions: Vec::new(),
             timeout: Duration::from_secs(30),
             aws_in_env: false,
@@ -102,6 +107,9 @@ pub struct ProviderOutput {
     pub next_hops: Vec<String>,
     /// The `Host` header those next hops receive, when the layer rewrites it.
     pub next_host_header: Option<String>,
+    /// The port those next hops are connected to on, when the layer says (not past a load
+    /// balancer of another provider: see [`request_for_next_layer`]).
+    pub next_port: Option<u16>,
     pub notices: Vec<Notice>,
     /// Declared values the running layer does not have (Kubernetes manifests against the
     /// generated configuration).
@@ -149,6 +157,8 @@ pub struct Discovered {
     pub next_host_header: Option<String>,
     /// The domain's record sets, when it has several (the followed one is `chain.route`).
     pub routes: Option<RouteSplit>,
+    /// The first task's port for them, if any.
+    pub next_port: Option<u16>,
 }
 
 impl Discovered {
@@ -170,14 +180,27 @@ impl Discovered {
             self.chain.route = later.chain.route;
             self.routes = later.routes;
         }
+        if self.next_port.is_none() {
+            self.next_port = later.next_port;
+        }
     }
 }
 
 /// The request the layers behind the read ones receive: the original, unless a load balancer's
 /// rule rewrote its host or path (ALB `Transforms`), in which case nginx is asked for the
-/// rewritten one, as it would receive it.
+/// rewritten one, as it would receive it. The port an edge connects to is the load balancer's
+/// listener when one is read behind it: the proxies then receive on the target group's port,
+/// which the edge does not say.
 pub fn request_for_next_layer(chain: &Chain, req: &ChainRequest) -> ChainRequest {
     let mut next = req.clone();
+    if chain.layers.iter().any(|l| {
+        matches!(
+            l.provider,
+            Provider::Alb | Provider::Nlb | Provider::Cloudfront
+        )
+    }) {
+        next.port = None;
+    }
     let rewrite = chain
         .layers
         .iter()
@@ -242,12 +265,14 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
     let mut next_hops = Vec::new();
     let mut next_host_header = None;
     let mut routes: Option<RouteSplit> = None;
+    let mut next_port = None;
     for (timing, out) in results {
         if routes.is_none() {
             routes = out.routes;
         }
         next_hops.extend(out.next_hops);
         next_host_header = next_host_header.or(out.next_host_header);
+        next_port = next_port.or(out.next_port);
         chain.notices.extend(out.notices);
         chain.drift.extend(out.drift);
         timings.push(timing);
@@ -264,6 +289,7 @@ pub async fn discover(req: &ChainRequest, tasks: Vec<ProviderTask>) -> Discovere
         next_hops,
         next_host_header,
         routes,
+        next_port,
     }
 }
 

@@ -139,11 +139,21 @@ pub fn resolve_nginx(inv: &NginxInventory, req: &ChainRequest) -> ProviderOutput
             .clone()
             .unwrap_or_else(|| req.domain.clone()),
         path: req.path.clone(),
-        port: None,
+        // The port the outer layer connects to picks the listen socket, and so the servers
+        // `server_name` chooses among; without one, nginx's reader takes 443, else 80.
+        port: req.port,
     };
     match route(cfg, &q, version) {
         Ok(routed) => out.layers.push(routed.layer),
-        Err(e) => out.gaps.push(gap(e.to_string(), GapCode::NoRoute)),
+        Err(e) => {
+            let why = match req.port {
+                Some(p) => {
+                    format!("{e} (port {p} is the one the layer in front of nginx connects to)")
+                }
+                None => e.to_string(),
+            };
+            out.gaps.push(gap(why, GapCode::NoRoute))
+        }
     }
     out
 }

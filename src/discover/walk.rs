@@ -25,12 +25,25 @@ pub fn request_after_edge(req: &ChainRequest, edge: &Discovered) -> ChainRequest
     next
 }
 
-/// The request the proxies behind the read layers receive: the Host an Origin Rule or pool
-/// origin sends on, unless a load balancer's rule rewrote the request after it.
+/// The request the proxies behind the read layers receive: the Host and port an Origin Rule,
+/// pool origin or tunnel service sends on, unless a load balancer's rule rewrote the request
+/// after it (or, for the port, any AWS load balancer sits between).
 pub fn request_for_proxies(req: &ChainRequest, found: &Discovered) -> ChainRequest {
     let mut inner = req.clone();
     inner.host_header = found.next_host_header.clone();
+    inner.port = found.next_port;
     request_for_next_layer(&found.chain, &inner)
+}
+
+/// The request nginx receives when HAProxy is configured too: HAProxy sits in front of it (the
+/// order the chain assumes) and connects to nginx on the port of its `server` line, not the one
+/// the edge connected to HAProxy on. The Host header passes through HAProxy unchanged.
+pub fn request_behind_haproxy(inner: &ChainRequest, haproxy_configured: bool) -> ChainRequest {
+    let mut next = inner.clone();
+    if haproxy_configured {
+        next.port = None;
+    }
+    next
 }
 
 /// A result already in hand, as a task: pure resolutions join the same assembly as live reads.
@@ -149,5 +162,52 @@ pub fn mark_audited(chain: &mut Chain, routes: &mut [Chain]) {
                 v.audited = true;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Chain, Layer, LayerKind, Target};
+
+    fn found(layers: Vec<Layer>, port: Option<u16>) -> Discovered {
+        let mut chain = Chain::new(Target {
+            domain: "ws.example.com".into(),
+            path: "/ws/".into(),
+            scheme: crate::model::Scheme::Wss,
+        });
+        chain.layers = layers;
+        Discovered {
+            chain,
+            timings: Vec::new(),
+            elapsed: Default::default(),
+            next_hops: Vec::new(),
+            next_host_header: Some("app.internal".into()),
+            next_port: port,
+            routes: None,
+        }
+    }
+
+    #[test]
+    fn the_edges_port_reaches_the_proxies_unless_a_load_balancer_or_haproxy_is_between() {
+        let req = ChainRequest::new("ws.example.com", "/ws/");
+        let cdn = Layer::new("cloudflare", LayerKind::Cdn, Provider::Cloudflare, "z");
+        let inner = request_for_proxies(&req, &found(vec![cdn.clone()], Some(8443)));
+        assert_eq!(inner.port, Some(8443));
+        assert_eq!(inner.host_header.as_deref(), Some("app.internal"));
+        assert_eq!(request_behind_haproxy(&inner, false).port, Some(8443));
+        assert_eq!(request_behind_haproxy(&inner, true).port, None);
+
+        // The ALB listens on the edge's port and connects to its target group's: the Host
+        // passes through, the port does not.
+        let alb = Layer::new("alb", LayerKind::LoadBalancer, Provider::Alb, "a");
+        let inner = request_for_proxies(&req, &found(vec![cdn, alb], Some(8443)));
+        assert_eq!(inner.port, None);
+        assert_eq!(inner.host_header.as_deref(), Some("app.internal"));
+
+        assert_eq!(
+            request_for_proxies(&req, &found(Vec::new(), None)).port,
+            None
+        );
     }
 }

@@ -13,9 +13,9 @@ use super::run_context::fail_on_severity;
 use super::{CommandError, Context};
 use crate::cli::{GlobalArgs, ScanArgs};
 use crate::discover::{
-    caddy_task, discover, haproxy_task, ready_task, request_for_proxies, resolve_nginx,
-    walk_inventories, AwsInventory, ChainRequest, CloudflareInventory, Inventories, NginxInventory,
-    NginxSource,
+    caddy_task, discover, haproxy_task, ready_task, request_behind_haproxy, request_for_proxies,
+    resolve_nginx, walk_inventories, AwsInventory, ChainRequest, CloudflareInventory, Inventories,
+    NginxInventory, NginxSource,
 };
 use crate::model::{parse_duration, Chain, NotConsulted, Provider, Scheme};
 use crate::policy::{suppress_per_chain, Evaluation, Severity};
@@ -514,7 +514,7 @@ async fn resolve_one(
         Some(n) => tasks.push(ready_task(
             "nginx",
             vec![("nginx".into(), Provider::Nginx)],
-            resolve_nginx(n, &inner),
+            resolve_nginx(n, &request_behind_haproxy(&inner, t.haproxy_conf.is_some())),
         )),
         None => found.chain.not_consulted.push(NotConsulted {
             provider: Provider::Nginx,

@@ -2,6 +2,7 @@
 //! provenance, every value Cloudflare does not publish labelled as such.
 
 use super::error::CloudflareError;
+use super::expression::{self, Request};
 use super::load_balancers::{pool_locator, LoadBalancer, Pool};
 use super::rulesets::RuleValue;
 use super::settings::ZoneSettings;
@@ -43,6 +44,8 @@ pub(crate) enum Backends<'a> {
         lb: &'a LoadBalancer,
         account_id: &'a str,
         pools: &'a [(String, Result<Pool, CloudflareError>)],
+        /// What its rules override for the handshake ([`rule_overrides`]).
+        overrides: &'a RuleOverrides,
     },
 }
 
@@ -160,7 +163,15 @@ pub(crate) fn build_layer(
             lb,
             account_id,
             pools,
-        } => map_load_balancer(&mut layer, zone, lb, account_id, pools, &mut failures),
+            overrides,
+        } => map_load_balancer(
+            &mut layer,
+            zone,
+            (lb, overrides),
+            account_id,
+            pools,
+            &mut failures,
+        ),
     }
 
     (layer, group_gaps(failures))
@@ -282,14 +293,14 @@ fn map_records(layer: &mut Layer, zone: &Zone, records: &[DnsRecord]) {
 fn map_load_balancer(
     layer: &mut Layer,
     zone: &Zone,
-    lb: &LoadBalancer,
+    (lb, overrides): (&LoadBalancer, &RuleOverrides),
     account_id: &str,
     pools: &[(String, Result<Pool, CloudflareError>)],
     failures: &mut Vec<(String, CloudflareError)>,
 ) {
     let lb_loc = lb.locator(&zone.id);
-    layer.stickiness = stickiness(lb, &lb_loc);
-    layer.balancing = steering(lb, &lb_loc);
+    layer.stickiness = stickiness(lb, &lb_loc, overrides);
+    layer.balancing = steering(lb, &lb_loc, overrides);
     layer.drain_timeout = match lb
         .session_affinity_attributes
         .as_ref()
@@ -349,15 +360,19 @@ fn map_load_balancer(
 
 /// `steering_policy`: how the load balancer picks a pool (and so an origin) for a new
 /// connection. `""` and `off` are failover in pool order.
-fn steering(lb: &LoadBalancer, lb_loc: &str) -> Setting<String> {
-    match lb.steering_policy.as_deref() {
-        None | Some("") => Setting::default_documented(
+fn steering(lb: &LoadBalancer, lb_loc: &str, ov: &RuleOverrides) -> Setting<String> {
+    let (policy, field) = match &ov.steering {
+        Some(o) => (Some(o.value.as_str()), o.field.clone()),
+        None => (lb.steering_policy.as_deref(), "steering_policy".to_string()),
+    };
+    match policy {
+        None | Some("") if ov.steering.is_none() => Setting::default_documented(
             "failover".to_string(),
             "steering_policy unset: pools are used in failover order",
             STEERING_DOC,
         ),
-        Some("off") => Setting::explicit_field("failover".to_string(), lb_loc, "steering_policy"),
-        Some(p) => Setting::explicit_field(p.to_string(), lb_loc, "steering_policy"),
+        None | Some("" | "off") => Setting::explicit_field("failover".to_string(), lb_loc, field),
+        Some(p) => Setting::explicit_field(p.to_string(), lb_loc, field),
     }
 }
 
@@ -368,63 +383,233 @@ fn affinity_mode(mode: Option<&str>) -> &str {
     }
 }
 
-fn stickiness(lb: &LoadBalancer, lb_loc: &str) -> Setting<Stickiness> {
-    // A rule that overrides the affinity to none sends the requests it matches to any
-    // origin: for those clients there is no stickiness, whatever the default says.
-    if affinity_mode(lb.session_affinity.as_deref()) != "none" {
-        for (i, r) in lb.rules.iter().enumerate().filter(|(_, r)| !r.disabled) {
-            let o = r
-                .overrides
-                .as_ref()
-                .and_then(|o| o.session_affinity.as_deref());
-            if o.is_some() && affinity_mode(o) == "none" {
-                return Setting::explicit_field(
-                    Stickiness::none(),
+/// The documented TTL defaults: 23 h for cookie affinities, 30 min for header affinity.
+fn default_ttl(mode: &str) -> Option<f64> {
+    match mode {
+        "cookie" | "ip_cookie" => Some(82_800.0),
+        "header" => Some(1_800.0),
+        _ => None,
+    }
+}
+
+fn valid_ttl(t: f64) -> bool {
+    t.is_finite() && t >= 0.0
+}
+
+/// A field a load-balancing rule overrides for this handshake, and the rule's field as its
+/// provenance: `rules[0].overrides.session_affinity_ttl (rule "ws", when COND)`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Overridden<T> {
+    value: T,
+    field: String,
+}
+
+/// What the load balancer's rules change, for one handshake, of the fields that decide
+/// stickiness and steering; and, in words, the rules that may or may not apply.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct RuleOverrides {
+    affinity: Option<Overridden<String>>,
+    ttl: Option<Overridden<f64>>,
+    steering: Option<Overridden<String>>,
+    pub(crate) notices: Vec<String>,
+}
+
+impl RuleOverrides {
+    fn mode<'a>(&'a self, lb: &'a LoadBalancer) -> &'a str {
+        match &self.affinity {
+            Some(o) => affinity_mode(Some(&o.value)),
+            None => affinity_mode(lb.session_affinity.as_deref()),
+        }
+    }
+
+    fn ttl(&self, lb: &LoadBalancer) -> Option<f64> {
+        self.ttl
+            .as_ref()
+            .map(|o| o.value)
+            .or(lb.session_affinity_ttl)
+            .filter(|t| valid_ttl(*t))
+            .or_else(|| default_ttl(self.mode(lb)))
+    }
+}
+
+/// The overrides of `session_affinity`, `session_affinity_ttl` and `steering_policy` that the
+/// load balancer's rules give the handshake `req` (`None`: no handshake is known, so every
+/// condition is undecided), in Cloudflare's order (see [`LbRule`](super::load_balancers::LbRule)):
+/// the last matching rule's override of a field wins, and a matching rule that terminates
+/// ends the evaluation.
+///
+/// A rule whose condition cannot be evaluated may or may not apply. Its override is taken when
+/// it is worse for WebSockets than what applies without it (no affinity where there was one, a
+/// shorter affinity TTL): reconnects of the clients it matches then do land on another
+/// backend, and a verdict must never be clean on a guess that they do not. An override that
+/// is not worse (another steering policy, which no ordering ranks for WebSockets, or more
+/// affinity) leaves the load balancer's own value. Either way a notice names the rule.
+pub(crate) fn rule_overrides(
+    lb: &LoadBalancer,
+    lb_loc: &str,
+    req: Option<&Request<'_>>,
+) -> RuleOverrides {
+    let mut out = RuleOverrides::default();
+    // Set once a rule that may have ended the evaluation is passed: the rules after it apply
+    // only if it did not match.
+    let mut maybe_ended: Option<String> = None;
+    for (i, r) in lb.rules_in_order() {
+        let cond = r
+            .condition
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        let decided = match (cond, req) {
+            (None, _) => Ok(true),
+            (Some(c), Some(req)) => expression::evaluate(c, req).map_err(|u| u.to_string()),
+            (Some(_), None) => Err("no handshake to evaluate it for".to_string()),
+        };
+        let doubt = match decided {
+            Ok(false) => continue,
+            Ok(true) => maybe_ended.clone(),
+            Err(why) => Some(format!("wsaudit cannot evaluate its condition ({why})")),
+        };
+        let name = r.name.as_deref().unwrap_or("");
+        let when = cond.unwrap_or("always");
+        let label = |f: &str| format!("rules[{i}].overrides.{f} (rule {name:?}, when {when})");
+        if let Some(o) = &r.overrides {
+            if let Some(m) = &o.session_affinity {
+                let m = affinity_mode(Some(m)).to_string();
+                let worse = m == "none" && out.mode(lb) != "none";
+                let what = format!("session_affinity to {m}");
+                let f = label("session_affinity");
+                out.affinity = take(
+                    out.affinity.take(),
+                    m,
+                    f,
+                    (&doubt, worse),
                     lb_loc,
-                    format!(
-                        "rules[{i}].overrides.session_affinity (rule {:?}, when {})",
-                        r.name.as_deref().unwrap_or(""),
-                        r.condition.as_deref().unwrap_or("always")
-                    ),
+                    &what,
+                    &mut out.notices,
+                );
+            }
+            if let Some(t) = o.session_affinity_ttl.filter(|t| valid_ttl(*t)) {
+                let worse = out.mode(lb) != "none" && out.ttl(lb).is_some_and(|now| t < now);
+                let what = format!("session_affinity_ttl to {t} s");
+                let f = label("session_affinity_ttl");
+                out.ttl = take(
+                    out.ttl.take(),
+                    t,
+                    f,
+                    (&doubt, worse),
+                    lb_loc,
+                    &what,
+                    &mut out.notices,
+                );
+            }
+            if let Some(p) = &o.steering_policy {
+                let what = format!("steering_policy to {p:?}");
+                let f = label("steering_policy");
+                out.steering = take(
+                    out.steering.take(),
+                    p.clone(),
+                    f,
+                    (&doubt, false),
+                    lb_loc,
+                    &what,
+                    &mut out.notices,
                 );
             }
         }
+        if r.terminates || r.fixed_response.is_some() {
+            match doubt {
+                None => break,
+                Some(d) => {
+                    maybe_ended.get_or_insert(format!(
+                        "rule {name:?} (rules[{i}]) before it ends the evaluation when it \
+                         matches, and {d}"
+                    ));
+                }
+            }
+        }
     }
-    let ttl = lb
-        .session_affinity_ttl
-        .filter(|t| t.is_finite() && *t >= 0.0);
-    let mode = match lb.session_affinity.as_deref() {
+    out
+}
+
+/// The override a rule gives a field: taken when the rule applies for sure, or when it may
+/// apply and is `worse` for WebSockets; else the field keeps what it had (`now`).
+fn take<T>(
+    now: Option<Overridden<T>>,
+    value: T,
+    field: String,
+    (doubt, worse): (&Option<String>, bool),
+    lb_loc: &str,
+    what: &str,
+    notices: &mut Vec<String>,
+) -> Option<Overridden<T>> {
+    let Some(d) = doubt else {
+        return Some(Overridden { value, field });
+    };
+    let outcome = if worse {
+        "it is taken as applying, since it is worse for WebSockets than what applies without it"
+    } else {
+        "the load balancer's value without it is kept"
+    };
+    notices.push(format!(
+        "load balancer {lb_loc} {field} sets {what} for the requests it matches; {d}, so it may \
+         or may not apply to this handshake: {outcome}"
+    ));
+    if worse {
+        Some(Overridden {
+            value,
+            field: format!("{field}; may not apply: {d}"),
+        })
+    } else {
+        now
+    }
+}
+
+fn stickiness(lb: &LoadBalancer, lb_loc: &str, ov: &RuleOverrides) -> Setting<Stickiness> {
+    let mode = match &ov.affinity {
+        Some(o) => o.value.as_str(),
         // Absent: the API's default applies.
-        None => {
+        None if lb.session_affinity.is_none() => {
             return Setting::default_documented(
                 Stickiness::none(),
                 "session_affinity defaults to none",
                 AFFINITY_DOC,
             )
         }
-        Some("" | "none") => Stickiness::none(),
-        // The documented TTL defaults: 23 h for cookie affinities, 30 min for header affinity.
-        Some(m @ ("cookie" | "ip_cookie")) => Stickiness {
-            mode: m.to_string(),
+        None => affinity_mode(lb.session_affinity.as_deref()),
+    };
+    let mut field = match &ov.affinity {
+        Some(o) => o.field.clone(),
+        None => "session_affinity".to_string(),
+    };
+    if mode != "none" {
+        if let Some(t) = &ov.ttl {
+            field = format!("{field}, {}", t.field);
+        }
+    }
+    let ttl = ov.ttl(lb);
+    let value = match mode {
+        "none" => Stickiness::none(),
+        "cookie" | "ip_cookie" => Stickiness {
+            mode: mode.to_string(),
             key: Some(AFFINITY_COOKIE.into()),
-            ttl_s: Some(Seconds(ttl.unwrap_or(82_800.0))),
+            ttl_s: ttl.map(Seconds),
         },
-        Some("header") => Stickiness {
+        "header" => Stickiness {
             mode: "header".into(),
             key: lb
                 .session_affinity_attributes
                 .as_ref()
                 .map(|a| a.headers.join(","))
                 .filter(|h| !h.is_empty()),
-            ttl_s: Some(Seconds(ttl.unwrap_or(1_800.0))),
+            ttl_s: ttl.map(Seconds),
         },
-        Some(other) => Stickiness {
+        other => Stickiness {
             mode: other.to_string(),
             key: None,
             ttl_s: ttl.map(Seconds),
         },
     };
-    Setting::explicit_field(mode, lb_loc, "session_affinity")
+    Setting::explicit_field(value, lb_loc, field)
 }
 
 /// The Cloudflare Tunnel hop: `cloudflared` receives the edge's requests over its outbound
@@ -500,6 +685,46 @@ mod tests {
         layer.idle_timeout = Setting::explicit_field(Seconds(600.0), "zone/x", "custom");
         apply_probed_idle(&mut layer, Seconds(215.0), "wss://ws.example.com/ws/", None);
         assert_eq!(layer.idle_timeout.value, Some(Seconds(600.0)));
+    }
+
+    #[test]
+    fn rules_after_one_that_may_have_ended_the_evaluation_apply_only_when_worse() {
+        let lb: LoadBalancer = serde_json::from_value(serde_json::json!({
+            "id": "lb", "name": "ws.example.com", "session_affinity": "cookie",
+            "session_affinity_ttl": 600, "steering_policy": "random",
+            "rules": [
+                {"name": "blocked", "condition": "ip.src in {192.0.2.0/24}",
+                 "fixed_response": {"status_code": 403}},
+                {"name": "longer", "overrides": {"session_affinity_ttl": 86400}},
+                {"name": "none", "overrides": {"session_affinity": "none"}}
+            ]
+        }))
+        .unwrap();
+        let req = Request {
+            host: "ws.example.com",
+            path: "/ws/",
+            tls: true,
+        };
+        let ov = rule_overrides(&lb, "zone/z/load_balancers/lb", Some(&req));
+        let s = stickiness(&lb, "zone/z/load_balancers/lb", &ov);
+        assert_eq!(s.value, Some(Stickiness::none()));
+        let Origin::Explicit {
+            field: Some(field), ..
+        } = &s.origin
+        else {
+            panic!("{:?}", s.origin)
+        };
+        assert!(
+            field.starts_with("rules[2].overrides.session_affinity (rule \"none\", when always)")
+                && field.contains("rule \"blocked\" (rules[0]) before it ends the evaluation"),
+            "{field}"
+        );
+        assert_eq!(ov.notices.len(), 2, "{:?}", ov.notices);
+        assert!(ov.notices[0].contains("value without it is kept"));
+
+        // Without a handshake (a plan has none), a condition is undecided.
+        let ov = rule_overrides(&lb, "zone/z/load_balancers/lb", None);
+        assert!(ov.notices[0].contains("no handshake to evaluate it for"));
     }
 
     #[test]

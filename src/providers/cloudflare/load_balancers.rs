@@ -77,17 +77,24 @@ pub struct SessionAffinityAttributes {
 }
 
 /// A load-balancing rule: when `condition` matches, `overrides` replace the load balancer's
-/// own fields (or `fixed_response` answers without any origin).
+/// own fields (or `fixed_response` answers without any origin). Rules run in `priority` order
+/// (lower first; the array's order when none says); overrides are non-terminating, so a later
+/// matching rule's override of a field replaces an earlier one's, until a matching rule that
+/// `terminates` (any rule with a `fixed_response` does) stops the evaluation (API reference,
+/// Load Balancers, `rules`; Load Balancing docs, "Create custom rules").
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LbRule {
     #[serde(default)]
     pub name: Option<String>,
+    /// Empty or absent: always true.
     #[serde(default)]
     pub condition: Option<String>,
     #[serde(default, deserialize_with = "null_default")]
     pub disabled: bool,
     #[serde(default)]
     pub priority: Option<i64>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub terminates: bool,
     #[serde(default)]
     pub overrides: Option<LbOverrides>,
     #[serde(default)]
@@ -203,6 +210,20 @@ impl LoadBalancer {
 
     pub fn enabled_rules(&self) -> impl Iterator<Item = &LbRule> {
         self.rules.iter().filter(|r| !r.disabled)
+    }
+
+    /// The enabled rules in the order Cloudflare evaluates them, each with its index in
+    /// `rules` (what a provenance names): by `priority`, ties (and rules without one) in
+    /// array order.
+    pub fn rules_in_order(&self) -> Vec<(usize, &LbRule)> {
+        let mut rules: Vec<(usize, &LbRule)> = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.disabled)
+            .collect();
+        rules.sort_by_key(|(_, r)| r.priority.unwrap_or(0));
+        rules
     }
 
     /// `zone/<zone>/load_balancers/<id>`: where `session_affinity` is changed.

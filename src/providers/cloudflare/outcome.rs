@@ -49,7 +49,8 @@ pub struct NextHop {
     /// `A`, `AAAA`, `CNAME`, or `pool <id>` for a load-balancer origin.
     pub via: String,
     /// The port Cloudflare connects to, when not the scheme's default (a pool origin's
-    /// `port`, an Origin Rule's `origin.port`).
+    /// `port`, an Origin Rule's `origin.port`), or the one cloudflared dials (a tunnel
+    /// service's URL).
     pub port: Option<u16>,
     /// The `Host` header the hop receives, when not the hostname (a pool origin's `header`,
     /// an Origin Rule's `host_header`).

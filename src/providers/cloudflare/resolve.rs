@@ -467,11 +467,19 @@ fn in_zone(
         .cloned()
         .collect();
     let account_str = account.clone().unwrap_or_default();
+    // Load-balancing rules decide stickiness and steering for the handshakes they match.
+    let lb_rules = details
+        .load_balancer
+        .as_ref()
+        .map(|lb| layer::rule_overrides(lb, &lb.locator(&zone_id), Some(&req)))
+        .unwrap_or_default();
+    notices.extend(lb_rules.notices.iter().cloned());
     let backends = match &details.load_balancer {
         Some(lb) => Backends::LoadBalancer {
             lb,
             account_id: &account_str,
             pools: &details.pools,
+            overrides: &lb_rules,
         },
         None => Backends::Records(&proxied_records),
     };
@@ -660,6 +668,9 @@ fn apply_tunnel(
             if let Some(h) = &host_header {
                 hop.host_header = Some(zone::normalize_host(h));
             }
+            // cloudflared dials the service's port (its scheme's when the URL names none):
+            // that is the socket the proxy behind selects its server on.
+            hop.port = url.port_or_known_default();
             notices.push(format!(
                 "cloudflared sends {host}{path} to {service} ({locator} config.ingress[{i}]){}",
                 host_header

@@ -881,6 +881,8 @@ pub(super) fn cloudflare_layer(inv: &Inventory, host: &str, backend: &CfBackend)
                     lb: &lb,
                     account_id: "-",
                     pools: &pools,
+                    // The planned load balancer carries no rules.
+                    overrides: &Default::default(),
                 },
                 &cloudflare::SslRule::None,
             )

@@ -431,15 +431,17 @@ async fn a_wildcard_load_balancer_wins_over_a_wildcard_record_only() {
     assert_eq!(l["targets"]["origin"]["field"], "content");
 }
 
+/// Two servers told apart by `server_name` only: both listen on every port the tests' edges
+/// connect to (80, a pool origin's 8080, an Origin Rule's 8443), so the Host header decides.
 fn nginx_two_servers(dir: &std::path::Path) -> String {
     let conf = dir.join("nginx.conf");
     std::fs::write(
         &conf,
         "events {}\nhttp {\n  map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n  \
-         server {\n    listen 80;\n    server_name ws.example.com;\n    location /ws/ {\n      \
+         server {\n    listen 80;\n    listen 8080;\n    listen 8443;\n    server_name ws.example.com;\n    location /ws/ {\n      \
          proxy_pass http://127.0.0.1:9001;\n      proxy_http_version 1.1;\n      \
          proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection $connection_upgrade;\n      \
-         proxy_read_timeout 30s;\n    }\n  }\n  server {\n    listen 80;\n    server_name app.internal;\n    \
+         proxy_read_timeout 30s;\n    }\n  }\n  server {\n    listen 80;\n    listen 8080;\n    listen 8443;\n    server_name app.internal;\n    \
          location /ws/ {\n      proxy_pass http://127.0.0.1:9002;\n      proxy_http_version 1.1;\n      \
          proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection $connection_upgrade;\n      \
          proxy_read_timeout 3600s;\n    }\n  }\n}\n",
@@ -473,6 +475,299 @@ async fn pool_origin_host_header_picks_the_nginx_server_and_weight_zero_does_not
     assert_eq!(layer(&v, "cloudflare")["targets"]["value"], 1);
     let ids = support::report_layer_ids(&v);
     assert!(ids.contains(&"nginx:app.internal/ws/"), "{ids:?}");
+}
+
+/// nginx on two ports for the same names, told apart by the port only: 443 cuts after 30 s,
+/// 8443 after an hour.
+fn nginx_by_port(dir: &std::path::Path) -> String {
+    let conf = dir.join("nginx-ports.conf");
+    let server = |port: u16, timeout: &str| {
+        format!(
+            "  server {{\n    listen {port};\n    server_name ws.example.com app.internal;\n    \
+             location /ws/ {{\n      proxy_pass http://127.0.0.1:9001;\n      \
+             proxy_http_version 1.1;\n      proxy_set_header Upgrade $http_upgrade;\n      \
+             proxy_set_header Connection $connection_upgrade;\n      \
+             proxy_read_timeout {timeout};\n    }}\n  }}\n"
+        )
+    };
+    std::fs::write(
+        &conf,
+        format!(
+            "events {{}}\nhttp {{\n  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}\n{}{}}}\n",
+            server(443, "30s"),
+            server(8443, "3600s")
+        ),
+    )
+    .unwrap();
+    conf.display().to_string()
+}
+
+fn nginx_idle(v: &Value) -> f64 {
+    let l = v["chain"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["provider"] == "nginx")
+        .unwrap_or_else(|| panic!("no nginx layer: {:#}", v["chain"]));
+    l["idle_timeout"]["value"].as_f64().unwrap()
+}
+
+/// The port Cloudflare connects to (a pool origin's `port`, an Origin Rule's `origin.port`) is
+/// the listen socket nginx picks its server on: the 8443 server's location is the one audited,
+/// not the 443 one's. Without a port, nginx's usual default (443) stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_port_cloudflare_connects_to_picks_the_nginx_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = nginx_by_port(dir.path());
+    let nginx = ["--nginx-conf", conf.as_str(), "--nginx-version", "1.26.0"];
+    for (port, idle) in [(json!(8443), 3600.0), (json!(0), 30.0), (json!(null), 30.0)] {
+        let cf = FakeCloudflare::start().await;
+        cf.zone_example_com().await;
+        cf.settings(&[]).await;
+        cf.load_balancers("load_balancers_cookie.json").await;
+        mount_pool(
+            &cf,
+            POOL_ID,
+            json!([{"name": "a", "address": "198.51.100.20", "enabled": true, "port": port}]),
+        )
+        .await;
+        let (_, v) = chain(&cf, &nginx).await;
+        assert!(gaps(&v).is_empty(), "{:?}", gaps(&v));
+        assert_eq!(nginx_idle(&v), idle, "pool origin port {port}");
+    }
+
+    // An Origin Rule's `origin.port` (8443, with Host: app.internal) does the same.
+    let cf = FakeCloudflare::start().await;
+    proxied_zone(&cf, &[]).await;
+    cf.first(
+        &format!("/zones/{ZONE_ID}/rulesets/phases/http_request_origin/entrypoint"),
+        json_ok(fixture("ruleset_origin_route.json")),
+    )
+    .await;
+    let (_, v) = chain(&cf, &nginx).await;
+    assert_eq!(nginx_idle(&v), 3600.0);
+
+    // cloudflared dials its service's port: 8443 when the URL names it, the scheme's (443 for
+    // https) when it does not.
+    let tunnel = "6ff42ae2-765d-4adf-8112-31c55c1551ef";
+    for (service, idle) in [
+        ("http://localhost:8443", 3600.0),
+        ("https://localhost", 30.0),
+    ] {
+        let cf = FakeCloudflare::start().await;
+        cf.zone_example_com().await;
+        cf.load_balancers("load_balancers_empty.json").await;
+        cf.settings(&[]).await;
+        cf.get_query(
+            &format!("/zones/{ZONE_ID}/dns_records"),
+            ("name", "ws.example.com"),
+            records_of(vec![record(
+                "rt1",
+                "ws.example.com",
+                "CNAME",
+                &format!("{tunnel}.cfargotunnel.com"),
+                true,
+            )]),
+        )
+        .await;
+        let mut config = fixture("tunnel_configuration.json");
+        config["result"]["config"]["ingress"][1]["service"] = json!(service);
+        cf.get(
+            &format!("/accounts/{ACCOUNT_ID}/cfd_tunnel/{tunnel}/configurations"),
+            json_ok(config),
+        )
+        .await;
+        let (_, v) = chain(&cf, &nginx).await;
+        assert!(gaps(&v).is_empty(), "{service}: {:?}", gaps(&v));
+        assert_eq!(nginx_idle(&v), idle, "{service}");
+    }
+
+    // A port nginx does not listen on is no route, and the gap says whose port it is.
+    let cf = FakeCloudflare::start().await;
+    cf.zone_example_com().await;
+    cf.settings(&[]).await;
+    cf.load_balancers("load_balancers_cookie.json").await;
+    mount_pool(
+        &cf,
+        POOL_ID,
+        json!([{"name": "a", "address": "198.51.100.20", "enabled": true, "port": 9443}]),
+    )
+    .await;
+    let (r, v) = chain(&cf, &nginx).await;
+    assert_eq!(r.code, 3, "incomplete: {}", r.stderr);
+    let g = gaps(&v);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0].0, "no-route");
+    assert!(
+        g[0].1.contains("port 9443") && g[0].1.contains("layer in front of nginx"),
+        "{}",
+        g[0].1
+    );
+}
+
+/// HAProxy's query takes the port too: the frontend binding 8443 is the one Cloudflare reaches.
+/// nginx behind HAProxy receives on the port of HAProxy's `server` line, not Cloudflare's: it
+/// keeps its default socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_port_cloudflare_connects_to_picks_the_haproxy_frontend_and_stops_there() {
+    if support::haproxy().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let conf = nginx_by_port(dir.path());
+    let cfg = dir.path().join("haproxy.cfg");
+    std::fs::write(
+        &cfg,
+        "defaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n\n\
+         frontend plain\n  bind :443\n  default_backend short\n\n\
+         frontend alt\n  bind :8443\n  timeout client 1h\n  default_backend long\n\n\
+         backend short\n  server s1 127.0.0.1:9001\n\n\
+         backend long\n  timeout server 1h\n  server l1 127.0.0.1:9002\n",
+    )
+    .unwrap();
+    let cf = FakeCloudflare::start().await;
+    cf.zone_example_com().await;
+    cf.settings(&[]).await;
+    cf.load_balancers("load_balancers_cookie.json").await;
+    mount_pool(
+        &cf,
+        POOL_ID,
+        json!([{"name": "a", "address": "198.51.100.20", "enabled": true, "port": 8443}]),
+    )
+    .await;
+    let cfg = cfg.display().to_string();
+    let (_, v) = chain(
+        &cf,
+        &[
+            "--haproxy-conf",
+            &cfg,
+            "--nginx-conf",
+            &conf,
+            "--nginx-version",
+            "1.26.0",
+        ],
+    )
+    .await;
+    assert!(gaps(&v).is_empty(), "{:?}", gaps(&v));
+    let ids = support::report_layer_ids(&v);
+    assert!(ids.contains(&"haproxy:alt>long"), "{ids:?}");
+    assert_eq!(nginx_idle(&v), 30.0);
+}
+
+/// A load balancer with cookie affinity for 1800 s, least-connections steering, and `rules`.
+fn lb_with_rules(rules: Value) -> Value {
+    let lb = json!({
+        "id": "699d98642c564d2e855e9661899b7252", "name": "ws.example.com", "enabled": true,
+        "proxied": true, "ttl": 30, "steering_policy": "least_connections",
+        "default_pools": [POOL_ID], "fallback_pool": POOL_ID,
+        "session_affinity": "cookie", "session_affinity_ttl": 1800,
+        "session_affinity_attributes": {"drain_duration": 300},
+        "rules": rules
+    });
+    list(
+        json!([lb]),
+        json!({"page": 1, "per_page": 20, "count": 1, "total_count": 1}),
+    )
+}
+
+async fn lb_zone(rules: Value) -> FakeCloudflare {
+    let cf = FakeCloudflare::start().await;
+    cf.zone_example_com().await;
+    cf.settings(&[]).await;
+    cf.get(
+        &format!("/zones/{ZONE_ID}/load_balancers"),
+        json_ok(lb_with_rules(rules)),
+    )
+    .await;
+    cf.pool().await; // two enabled origins
+    cf
+}
+
+/// A rule whose condition matches the handshake gives it the rule's `session_affinity_ttl` and
+/// `steering_policy`, with the rule's field as provenance; a rule whose condition does not
+/// match (`/api`) changes nothing for `/ws/`, and applies, with its consequence (WS301), to
+/// the handshakes it matches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_overrides_reach_stickiness_and_steering_for_the_handshakes_they_match() {
+    let rules = json!([
+        {"name": "api unsticky", "condition": "http.request.uri.path eq \"/api\"",
+         "disabled": false, "priority": 0, "overrides": {"session_affinity": "none"}},
+        {"name": "ws short", "condition": "starts_with(http.request.uri.path, \"/ws/\")",
+         "disabled": false, "priority": 1,
+         "overrides": {"session_affinity_ttl": 60, "steering_policy": "random"}}
+    ]);
+    let cf = lb_zone(rules.clone()).await;
+    let (_, v) = chain(&cf, &[]).await;
+    assert!(gaps(&v).is_empty(), "{:?}", gaps(&v));
+    let l = layer(&v, "cloudflare");
+    assert_eq!(l["stickiness"]["value"]["mode"], "cookie", "{l:#}");
+    assert_eq!(l["stickiness"]["value"]["ttl_s"], 60.0, "{l:#}");
+    let field = l["stickiness"]["origin"]["field"].as_str().unwrap();
+    assert!(
+        field.contains(
+            "rules[1].overrides.session_affinity_ttl (rule \"ws short\", when starts_with("
+        ),
+        "{field}"
+    );
+    assert_eq!(l["balancing"]["value"], "random");
+    assert!(l["balancing"]["origin"]["field"]
+        .as_str()
+        .unwrap()
+        .starts_with("rules[1].overrides.steering_policy"));
+    assert!(!support::has_finding(&v, "WS301", "cloudflare"));
+
+    let cf = lb_zone(rules).await;
+    let (_, v) = chain(&cf, &["--domain", "ws.example.com", "--path", "/api"]).await;
+    let l = layer(&v, "cloudflare");
+    assert_eq!(l["stickiness"]["value"]["mode"], "none", "{l:#}");
+    assert_eq!(l["balancing"]["value"], "least_connections");
+    assert!(support::has_finding(&v, "WS301", "cloudflare"));
+}
+
+/// Rules run by `priority` and a later override replaces an earlier one, until a matching rule
+/// `terminates`. One whose condition wsaudit cannot evaluate (`ip.src`) is a notice: its
+/// shorter TTL is taken (worse for WebSockets; a verdict is never clean on a guess), its
+/// steering policy is not (nothing ranks it worse), and a rule after the terminating one never
+/// applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_run_by_priority_until_one_terminates_and_undecided_ones_are_notices() {
+    let rules = json!([
+        {"name": "office", "condition": "ip.src in {192.0.2.0/24}", "disabled": false,
+         "priority": 1,
+         "overrides": {"session_affinity_ttl": 30, "steering_policy": "random"}},
+        {"name": "ws", "condition": "starts_with(http.request.uri.path, \"/ws/\")",
+         "disabled": false, "priority": 0, "overrides": {"session_affinity_ttl": 600}},
+        {"name": "stop", "condition": "http.host eq \"ws.example.com\"", "disabled": false,
+         "priority": 3, "terminates": true, "overrides": {}},
+        {"name": "after stop", "condition": "", "disabled": false, "priority": 4,
+         "overrides": {"session_affinity": "none"}}
+    ]);
+    let cf = lb_zone(rules).await;
+    let (_, v) = chain(&cf, &[]).await;
+    assert!(gaps(&v).is_empty(), "{:?}", gaps(&v));
+    let l = layer(&v, "cloudflare");
+    assert_eq!(l["stickiness"]["value"]["mode"], "cookie", "{l:#}");
+    assert_eq!(l["stickiness"]["value"]["ttl_s"], 30.0, "{l:#}");
+    let field = l["stickiness"]["origin"]["field"].as_str().unwrap();
+    assert!(
+        field.contains("rules[0].overrides.session_affinity_ttl (rule \"office\"")
+            && field.contains("ip.src"),
+        "{field}"
+    );
+    assert_eq!(l["balancing"]["value"], "least_connections", "{l:#}");
+    assert_eq!(l["balancing"]["origin"]["field"], "steering_policy");
+    assert!(!support::has_finding(&v, "WS301", "cloudflare"));
+    let n = notices(&v);
+    assert!(
+        n.contains("rules[0].overrides.steering_policy (rule \"office\"")
+            && n.contains("value without it is kept"),
+        "{n}"
+    );
+    assert!(
+        n.contains("rules[0].overrides.session_affinity_ttl (rule \"office\"")
+            && n.contains("taken as applying"),
+        "{n}"
+    );
 }
 
 // ---- 9. the settings that decide the edge --------------------------------------------------

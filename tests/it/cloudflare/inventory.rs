@@ -209,6 +209,7 @@ async fn the_inventory_is_read_once_and_resolves_like_the_live_walk() {
         assert_eq!(as_json(&scan.notices), as_json(&chain.notices), "{what}");
         assert_eq!(scan.next_hops, chain.next_hops, "{what}");
         assert_eq!(scan.next_host_header, chain.next_host_header, "{what}");
+        assert_eq!(scan.next_port, chain.next_port, "{what}");
     }
     // The Origin Rule applies to /ws/ only, and the load balancer's pool origins are the
     // next hops.
@@ -417,5 +418,6 @@ async fn a_tunnel_a_proxied_record_points_at_is_read_once_with_the_inventory() {
         assert_eq!(as_json(&scan.layers), as_json(&chain.layers), "{domain}");
         assert_eq!(as_json(&scan.notices), as_json(&chain.notices), "{domain}");
         assert_eq!(scan.next_host_header, chain.next_host_header, "{domain}");
+        assert_eq!(scan.next_port, chain.next_port, "{domain}");
     }
 }
