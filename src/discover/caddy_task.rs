@@ -23,7 +23,7 @@ pub fn caddy_task(req: &ChainRequest, input: Option<CaddyConfig>) -> ProviderTas
                     &file,
                     &json,
                     &Query {
-                        host: req.domain.clone(),
+                        host: req.selecting_host(),
                         path: req.path.clone(),
                         // The scheme clients dial is the outer layer's; Caddy may sit behind it on
                         // plain HTTP: its first server is taken.

@@ -38,7 +38,8 @@ fn read_haproxy(req: &ChainRequest, conf: Option<(String, String)>) -> ProviderO
         route(
             &cfg,
             &Query {
-                host: req.domain.clone(),
+                // `hdr(host)` ACLs see the Host the outer layer sends.
+                host: req.selecting_host(),
                 path: req.path.clone(),
                 scheme: None,
                 // The port the outer layer connects to picks the frontend that binds it.

@@ -27,14 +27,7 @@ pub fn k8s_task(req: &ChainRequest, source: K8sSource) -> ProviderTask {
         layers: vec![("ingress".into(), Provider::Kubernetes)],
         // Reading local files: CPU work of milliseconds, on the runtime's own thread.
         // The Host the controller selects by: what the outer layer sends, else the domain.
-        run: Box::pin(async move {
-            let host = req
-                .host_header
-                .as_deref()
-                .map(|h| h.split(':').next().unwrap_or(h).to_string())
-                .unwrap_or_else(|| req.domain.clone());
-            read_k8s(&host, &req.path, &source)
-        }),
+        run: Box::pin(async move { read_k8s(&req.selecting_host(), &req.path, &source) }),
     }
 }
 

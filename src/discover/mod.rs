@@ -76,6 +76,15 @@ pub struct ChainRequest {
 }
 
 impl ChainRequest {
+    /// The `Host` a proxy behind the read layers selects by: the one the outer layer sends (an
+    /// Origin Rule's or pool origin's Host header, without its port), else the domain.
+    pub fn selecting_host(&self) -> String {
+        match self.host_header.as_deref() {
+            Some(h) => h.split(':').next().unwrap_or(h).to_string(),
+            None => self.domain.clone(),
+        }
+    }
+
     pub fn new(domain: impl Into<String>, path: impl Into<String>) -> Self {
         ChainRequest {
             domain: domain.into(),

@@ -528,11 +528,36 @@ fn cloudflare(layer: &Layer, setting: &str, _want: &Json) -> Option<Fix> {
             ),
         )),
         "stickiness" => {
-            let Origin::Explicit { locator, .. } = &layer.stickiness.origin else {
+            let Origin::Explicit { locator, field, .. } = &layer.stickiness.origin else {
                 return None;
             };
             let lb = locator.strip_prefix("zone/")?;
             let (zone, id) = lb.split_once("/load_balancers/")?;
+            // The affinity comes from a load-balancing rule's override: patching the load
+            // balancer's own `session_affinity` would change nothing for the requests that
+            // rule matches. The API replaces `rules` whole, so the change is named on the rule.
+            if let Some(rule) = field.as_deref().filter(|f| f.starts_with("rules[")) {
+                let at = rule.split(" (").next().unwrap_or(rule);
+                return Some(
+                    fix(
+                        "dashboard",
+                        format!(
+                            "Traffic → Load Balancing → load balancer {id} → Custom rules → the rule at {at}{}: remove its Session affinity override, or set it to By Cloudflare cookie only",
+                            rule.strip_prefix(at).unwrap_or("")
+                        ),
+                    )
+                    .and(
+                        "cloudflare-api",
+                        format!(
+                            "GET {CF_API}/zones/{zone}/load_balancers/{id}, set {at}.session_affinity to \"cookie\" (or drop it) in the returned rules, and PUT the load balancer back: the API replaces rules as a whole"
+                        ),
+                    )
+                    .and(
+                        "terraform",
+                        "resource \"cloudflare_load_balancer\": rules { overrides { session_affinity = \"cookie\" } } on that rule".into(),
+                    ),
+                );
+            }
             Some(
                 fix(
                     "cloudflare-api",

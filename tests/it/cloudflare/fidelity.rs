@@ -390,6 +390,20 @@ async fn region_pop_and_rule_pools_count_and_rule_overrides_reach_stickiness() {
         .unwrap()
         .contains("rules[0].overrides.session_affinity"));
     assert!(support::has_finding(&v, "WS301", "cloudflare"));
+    // The fix is on the rule: the load balancer's own affinity is already a cookie.
+    let ws301 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "WS301")
+        .unwrap();
+    let fix = ws301["fix"]["text"].as_str().unwrap();
+    assert!(
+        fix.contains("the rule at rules[0].overrides.session_affinity")
+            && fix.contains("LAX goes elsewhere")
+            && !fix.contains("{\"session_affinity\":\"cookie\"}"),
+        "{fix}"
+    );
 }
 
 /// A wildcard load balancer takes precedence over a wildcard DNS record ("as specific"), and
@@ -652,6 +666,42 @@ async fn the_port_cloudflare_connects_to_picks_the_haproxy_frontend_and_stops_th
     let ids = support::report_layer_ids(&v);
     assert!(ids.contains(&"haproxy:alt>long"), "{ids:?}");
     assert_eq!(nginx_idle(&v), 30.0);
+}
+
+/// The Host a pool origin sends is what HAProxy's `hdr(host)` ACLs see: the handshake for
+/// ws.example.com arrives as app.internal and takes that backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_cloudflare_sends_picks_the_haproxy_backend() {
+    if support::haproxy().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("haproxy.cfg");
+    std::fs::write(
+        &cfg,
+        "defaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n\n\
+         frontend web\n  bind :443\n  timeout client 1h\n  acl internal hdr(host) -i app.internal\n  \
+         use_backend long if internal\n  default_backend short\n\n\
+         backend short\n  server s1 127.0.0.1:9001\n\n\
+         backend long\n  timeout server 1h\n  server l1 127.0.0.1:9002\n",
+    )
+    .unwrap();
+    let cf = FakeCloudflare::start().await;
+    cf.zone_example_com().await;
+    cf.settings(&[]).await;
+    cf.load_balancers("load_balancers_cookie.json").await;
+    mount_pool(
+        &cf,
+        POOL_ID,
+        json!([{"name": "a", "address": "198.51.100.20", "enabled": true,
+                "header": {"Host": ["app.internal"]}}]),
+    )
+    .await;
+    let cfg = cfg.display().to_string();
+    let (_, v) = chain(&cf, &["--haproxy-conf", &cfg]).await;
+    assert!(gaps(&v).is_empty(), "{:?}", gaps(&v));
+    let ids = support::report_layer_ids(&v);
+    assert!(ids.contains(&"haproxy:web>long"), "{ids:?}");
 }
 
 /// A load balancer with cookie affinity for 1800 s, least-connections steering, and `rules`.
