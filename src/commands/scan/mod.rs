@@ -206,6 +206,7 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<u8, CommandError> {
         }
     }
     let (specs, chains) = (flat_specs, flat_chains);
+    progress.set_total(chains.len() as u64);
 
     // 4. Judged, each on its own, then reported as one scan.
     let evaluations = ctx.pack.evaluate_each(

@@ -39,6 +39,11 @@ impl Progress {
         self.bar.set_message("");
     }
 
+    /// The phase turned out to have `total` steps (a target audited at several routes).
+    pub fn set_total(&self, total: u64) {
+        self.bar.set_length(total);
+    }
+
     /// One step done; `failed` when it could not be completed (a gap, an unresolved target).
     pub fn step(&self, failed: bool) {
         if failed {
