@@ -80,12 +80,13 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     // The load balancer the manifests declare and the live one: one layer, and drift where
     // they differ.
     crate::providers::k8s::fold_declared(&mut chain);
-    // A route whose own Route 53 read failed still says which record set it stands for.
+    // Each route's chain names the choice it was walked for (the edge's own split is in every
+    // clone of it; a route whose Route 53 read failed has none).
     let mut routes: Vec<crate::model::Chain> = routes
         .into_iter()
         .map(|(choice, d)| {
             let mut c = d.chain;
-            c.route.get_or_insert(choice);
+            c.route = Some(choice);
             c
         })
         .collect();
@@ -166,17 +167,18 @@ struct Behind {
     caddy: Option<crate::discover::CaddyConfig>,
 }
 
-/// The AWS layers behind the edge (following the record set that sends clients to
-/// `route53_target`, else the preferred one), then the proxies behind them.
+/// The AWS layers behind the edge (following the pool origin or record set that sends clients
+/// to `route_target`, else the preferred one), then the proxies behind them.
 async fn walk_behind(
     req: &ChainRequest,
     edge: &crate::discover::Discovered,
     behind: &Behind,
-    route53_target: Option<String>,
+    route_target: Option<String>,
 ) -> crate::discover::Discovered {
     let mut found = edge.clone();
-    let mut next = request_after_edge(req, edge);
-    next.route53_target = route53_target;
+    let mut routed = req.clone();
+    routed.route_target = route_target;
+    let next = request_after_edge(&routed, edge);
     let aws = discover(
         &next,
         vec![aws_task(
@@ -277,7 +279,7 @@ pub fn chain_request(args: &ChainArgs) -> Result<ChainRequest, CommandError> {
         cloudfront: args.cloudfront.clone(),
         via: None,
         host_header: None,
-        route53_target: None,
+        route_target: None,
         port: None,
         regions: args.regions.clone(),
         timeout: Duration::from_secs_f64(timeout.0),

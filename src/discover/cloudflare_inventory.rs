@@ -6,11 +6,12 @@
 //! reads one hostname needs, then [`resolve_cloudflare`]), so the on-call path and the scan
 //! cannot drift.
 
-use super::{ChainRequest, DiscoveredRoute, ProviderOutput, RoutePins};
-use crate::model::{Gap, NotConsulted, Notice, Provider, Scheme};
+use super::{ChainRequest, DiscoveredRoute, ProviderOutput, RoutePins, RouteSplit};
+use crate::model::{Gap, NotConsulted, Notice, Provider, RouteChoice, Scheme};
 use crate::providers::calls::RateBudget;
 use crate::providers::cloudflare::{
-    self, CloudflareClient, CloudflareOutcome, Inventory, NextHopKind, Presence, ZonePin, LAYER_ID,
+    self, CloudflareClient, CloudflareOutcome, Inventory, NextHop, NextHopKind, Presence, ZonePin,
+    LAYER_ID,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -185,10 +186,61 @@ fn output_of(req: &ChainRequest, outcome: &CloudflareOutcome) -> ProviderOutput 
             });
         }
     }
+    out.routes = pool_routes(outcome);
     out.layers.extend(outcome.layer.clone());
     out.layers.extend(outcome.tunnel.clone());
     out.gaps.extend(outcome.gaps.iter().cloned());
     out
+}
+
+/// A load balancer whose pools send clients to several AWS entry points (an ALB per region, a
+/// CloudFront distribution beside a load balancer): each is a route of its own. The one
+/// followed is the hop the walk continues from without a choice (`request_after_edge`: the
+/// first load balancer, else the first hop).
+fn pool_routes(outcome: &CloudflareOutcome) -> Option<RouteSplit> {
+    if outcome.presence != Presence::Proxied {
+        return None;
+    }
+    let details = outcome.details.as_ref()?;
+    let lb = details.load_balancer.as_ref()?;
+    let hops: Vec<&NextHop> = outcome
+        .next_hops
+        .iter()
+        .filter(|h| h.kind != NextHopKind::CloudflareTunnel)
+        .collect();
+    let walkable = |h: &NextHop| {
+        matches!(
+            h.kind,
+            NextHopKind::AwsLoadBalancer | NextHopKind::Cloudfront
+        )
+    };
+    if hops.iter().filter(|h| walkable(h)).count() < 2 {
+        return None;
+    }
+    let followed = hops
+        .iter()
+        .find(|h| h.kind == NextHopKind::AwsLoadBalancer)
+        .or(hops.first())?;
+    let choice = |h: &NextHop| {
+        let pool = h.via.strip_prefix("pool ").unwrap_or(&h.via).to_string();
+        RouteChoice {
+            source: "cloudflare".into(),
+            policy: "pool".into(),
+            field: format!("pools[{pool}].origins[{}]", h.host),
+            set_identifier: Some(pool),
+            detail: lb.steering_policy.as_ref().map(|p| format!("steering {p}")),
+            target: h.host.clone(),
+            locator: format!("zone/{}/load_balancers/{}", details.zone.id, lb.id),
+        }
+    };
+    Some(RouteSplit {
+        followed: choice(followed),
+        others: hops
+            .iter()
+            .filter(|h| walkable(h) && h.host != followed.host)
+            .map(|h| choice(h))
+            .collect(),
+    })
 }
 
 /// A Cloudflare client that could not be built, as the chain reports it.

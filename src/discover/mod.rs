@@ -59,9 +59,10 @@ pub struct ChainRequest {
     /// Cloudflare Origin Rule or a pool origin's Host header): what nginx selects its server
     /// by.
     pub host_header: Option<String>,
-    /// The Route 53 record set to follow where the domain has several: the one sending clients
-    /// to this target (a CloudFront or load balancer DNS name) instead of the preferred one.
-    pub route53_target: Option<String>,
+    /// The entry point to follow where several are offered (a Cloudflare load balancer's pool
+    /// origins, the domain's Route 53 record sets): the one sending clients to this target (a
+    /// CloudFront or load balancer DNS name) instead of the preferred one.
+    pub route_target: Option<String>,
     /// The port an outer layer connects to the proxies on, when it says so (a pool origin's
     /// `port`, an Origin Rule's `origin.port`, a tunnel service's URL): the listen socket a
     /// proxy selects its server on. `None`: nothing says, the proxy's own default applies.
@@ -95,7 +96,7 @@ impl ChainRequest {
             cloudfront: None,
             via: None,
             host_header: None,
-            route53_target: None,
+            route_target: None,
             port: None,
             regions: Vec::new(),
             timeout: Duration::from_secs(30),

@@ -16,6 +16,19 @@ use crate::providers::cloudflare::ZonePin;
 /// domain.
 pub fn request_after_edge(req: &ChainRequest, edge: &Discovered) -> ChainRequest {
     let mut next = req.clone();
+    // A route being walked names the hop it continues from.
+    let chosen = req
+        .route_target
+        .as_ref()
+        .filter(|t| edge.next_hops.contains(t));
+    if let (None, Some(t)) = (&next.alb, chosen) {
+        if is_elb_dns(t) {
+            next.alb = Some(t.clone());
+        } else {
+            next.via = Some(t.clone());
+        }
+        return next;
+    }
     if next.alb.is_none() {
         match edge.next_hops.iter().find(|h| is_elb_dns(h)) {
             Some(elb) => next.alb = Some(elb.clone()),

@@ -58,10 +58,13 @@ pub struct Chain {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteChoice {
-    /// `weighted`, `latency`, `failover`, `geolocation`, `geoproximity`, `multivalue`,
-    /// `ip-based`, `simple`.
+    /// `route53`: a record set of the domain's hosted zone; `cloudflare`: an origin of a
+    /// Cloudflare load balancer's pools.
+    pub source: String,
+    /// Route 53's routing policy (`weighted`, `latency`, `failover`, `geolocation`,
+    /// `geoproximity`, `multivalue`, `ip-based`, `simple`), or `pool` for a Cloudflare origin.
     pub policy: String,
-    /// The record set's `SetIdentifier`.
+    /// The record set's `SetIdentifier`, or the Cloudflare pool's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_identifier: Option<String>,
     /// `weight 10`, `region eu-west-1`, `failover SECONDARY`, `country DE`.
@@ -69,16 +72,19 @@ pub struct RouteChoice {
     pub detail: Option<String>,
     /// Where it sends clients: a CloudFront domain name, a load balancer's DNS name.
     pub target: String,
-    /// The hosted zone (`hostedzone/Z1`).
+    /// The hosted zone (`hostedzone/Z1`) or load balancer (`zone/Z/load_balancers/ID`).
     pub locator: String,
-    /// `ResourceRecordSets[ws.example.com. green]`.
+    /// `ResourceRecordSets[ws.example.com. green]`, `pools[ID].origins[HOST]`.
     pub field: String,
 }
 
 impl RouteChoice {
     /// `weighted record set green (weight 10) → alb-green-1.eu-west-1.elb.amazonaws.com`.
     pub fn label(&self) -> String {
-        let mut s = format!("{} record set", self.policy);
+        let mut s = match self.source.as_str() {
+            "cloudflare" => format!("Cloudflare load balancer {}", self.policy),
+            _ => format!("{} record set", self.policy),
+        };
         if let Some(id) = &self.set_identifier {
             s.push_str(&format!(" {id}"));
         }

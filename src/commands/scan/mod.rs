@@ -481,9 +481,9 @@ async fn resolve_all(
             let mut chains = vec![found.chain];
             for choice in others {
                 let mut r = req.clone();
-                r.route53_target = Some(choice.target.clone());
+                r.route_target = Some(choice.target.clone());
                 let mut c = resolve_one(t, &r, inv, pin.as_ref(), nginx).await.chain;
-                c.route.get_or_insert(choice);
+                c.route = Some(choice);
                 chains.push(c);
             }
             let (first, rest) = chains.split_at_mut(1);

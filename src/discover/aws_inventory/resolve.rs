@@ -311,7 +311,7 @@ fn r53(
     if let Some(e) = inv.deadline(step) {
         return Some(Err(e));
     }
-    match route53::resolve_name_preferring(&inv.route53, name, req.route53_target.as_deref()) {
+    match route53::resolve_name_preferring(&inv.route53, name, req.route_target.as_deref()) {
         Ok(r) => Some(r),
         Err(need) => {
             needs.push(AwsNeed::R53 {
@@ -423,6 +423,7 @@ fn describe(selector: &AlbSelector) -> String {
 /// A candidate as the model names it: the same locator and field its path variant has.
 fn route_choice(c: &Candidate) -> RouteChoice {
     RouteChoice {
+        source: "route53".into(),
         policy: c.policy.clone(),
         set_identifier: c.set_identifier.clone(),
         detail: c.detail.clone(),

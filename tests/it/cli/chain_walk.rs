@@ -117,3 +117,117 @@ async fn cloudflare_record_leads_to_the_alb_then_nginx() {
         v["findings"]
     );
 }
+
+/// A Cloudflare load balancer whose pool sends clients to two ALBs (one per region, say): each
+/// is walked as a route of its own behind the same edge, and the one whose idle timeout is
+/// below the heartbeat has the finding, with the exit code failing for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cloudflare_pool_over_two_albs_audits_each_as_a_route() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let blue = fixtures::simple_alb(&sdk, "pblue", 1, 80).await;
+    let green = fixtures::simple_alb(&sdk, "pgreen", 1, 80).await;
+    fixtures::lb_attributes(&sdk, &blue.arn, &[("idle_timeout.timeout_seconds", "3600")]).await;
+    fixtures::lb_attributes(&sdk, &green.arn, &[("idle_timeout.timeout_seconds", "10")]).await;
+
+    let cf = FakeCloudflare::start().await;
+    cf.zone_example_com().await;
+    cf.settings(&[]).await;
+    cf.load_balancers("load_balancers_cookie.json").await;
+    cf.get(
+        &format!(
+            "/accounts/{}/load_balancers/pools/{}",
+            cloudflare::ACCOUNT_ID,
+            cloudflare::POOL_ID
+        ),
+        json_ok(
+            json!({"success": true, "errors": [], "messages": [], "result": {
+            "id": cloudflare::POOL_ID, "name": "web", "enabled": true, "minimum_origins": 1,
+            "origins": [
+                {"name": "blue", "address": blue.dns, "enabled": true, "weight": 1},
+                {"name": "green", "address": green.dns, "enabled": true, "weight": 1}
+            ]}}),
+        ),
+    )
+    .await;
+    let base = cf.base_url();
+    let out = tokio::task::spawn_blocking(move || {
+        let home = tempfile::tempdir().unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_wsaudit"))
+            .args([
+                "chain",
+                "--domain",
+                "ws.example.com",
+                "--path",
+                "/ws/",
+                "--no-nginx",
+                "--format",
+                "json",
+                "--fail-on",
+                "high",
+                "--heartbeat",
+                "25s",
+            ])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", &moto)
+            .env("AWS_ACCESS_KEY_ID", TEST_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET)
+            .env("AWS_REGION", "us-east-1")
+            .env("CLOUDFLARE_API_TOKEN", TOKEN)
+            .env("WSAUDIT_CLOUDFLARE_API_URL", base)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    // The pool's first load balancer is the report's chain, the second a route.
+    let alb_name = |chain: &Value| {
+        chain["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == "alb")
+            .map(|l| l["name"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        alb_name(&v["chain"]).as_deref(),
+        Some(blue.name.as_str()),
+        "{stderr}"
+    );
+    assert_eq!(v["chain"]["route"]["source"], "cloudflare");
+    let routes = v["routes"].as_array().expect("routes");
+    assert_eq!(routes.len(), 1, "{routes:?}");
+    let r = &routes[0];
+    assert_eq!(
+        r["route"]["target"],
+        green.dns.to_ascii_lowercase().as_str()
+    );
+    assert_eq!(r["route"]["set_identifier"], cloudflare::POOL_ID);
+    assert_eq!(alb_name(&r["chain"]).as_deref(), Some(green.name.as_str()));
+    // Both behind the same Cloudflare edge.
+    assert_eq!(r["chain"]["layers"][0]["id"], "cloudflare");
+    let rules = |fs: &Value| -> Vec<String> {
+        fs.as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["layer"] == "alb")
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        rules(&r["findings"]).contains(&"WS202".to_string()),
+        "{}",
+        r["findings"]
+    );
+    assert!(
+        !rules(&v["findings"]).contains(&"WS202".to_string()),
+        "{}",
+        v["findings"]
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+}
