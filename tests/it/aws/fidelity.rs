@@ -706,13 +706,7 @@ async fn route53_routing_policies_audit_every_target() {
         .expect("the blue route reads its load balancer");
     assert_eq!(blue_alb["name"], blue.name.as_str());
     assert_eq!(blue_alb["idle_timeout"]["value"], 1);
-    let rules = |fs: &Value| -> Vec<String> {
-        fs.as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["rule"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let rules = support::rules_of;
     // The cut is found on the route that has it, and only there.
     assert!(
         rules(&blue_route["findings"]).contains(&"WS202".to_string()),

@@ -367,14 +367,7 @@ async fn a_weighted_name_is_one_scan_target_per_load_balancer_it_sends_clients_t
     );
     assert_eq!(heavy["chain"]["route"]["set_identifier"], "green");
     assert_eq!(light["chain"]["route"]["set_identifier"], "blue");
-    let rules = |t: &Value| -> Vec<String> {
-        t["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["rule"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let rules = |t: &Value| crate::support::rules_of(&t["findings"]);
     assert!(
         rules(light).contains(&"WS202".to_string()),
         "{}",

@@ -12,6 +12,33 @@ use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
 use cloudflare::{json_ok, FakeCloudflare, TOKEN, ZONE_ID};
 use serde_json::{json, Value};
 
+/// `wsaudit chain ARGS` with only the emulator's AWS credentials and the loopback Cloudflare
+/// API in its environment, off the async runtime so both keep answering.
+async fn run_chain(moto: &str, cf: &FakeCloudflare, args: &[&str]) -> std::process::Output {
+    let (moto, base) = (moto.to_string(), cf.base_url());
+    let mut all = vec!["chain".to_string()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    tokio::task::spawn_blocking(move || {
+        let home = tempfile::tempdir().unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_wsaudit"))
+            .args(&all)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", &moto)
+            .env("AWS_ACCESS_KEY_ID", TEST_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET)
+            .env("AWS_REGION", "us-east-1")
+            .env("CLOUDFLARE_API_TOKEN", TOKEN)
+            .env("WSAUDIT_CLOUDFLARE_API_URL", base)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloudflare_record_leads_to_the_alb_then_nginx() {
     let Some(moto) = moto_url() else { return };
@@ -39,40 +66,25 @@ async fn cloudflare_record_leads_to_the_alb_then_nginx() {
         .join("examples/nginx/nginx.conf")
         .display()
         .to_string();
-    let base = cf.base_url();
-    let out = tokio::task::spawn_blocking(move || {
-        let home = tempfile::tempdir().unwrap();
-        std::process::Command::new(env!("CARGO_BIN_EXE_wsaudit"))
-            .args([
-                "chain",
-                "--domain",
-                "ws.example.com",
-                "--path",
-                "/ws/",
-                "--nginx-conf",
-                &conf,
-                "--format",
-                "json",
-                "--fail-on",
-                "never",
-                "--heartbeat",
-                "20s",
-            ])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", home.path())
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ENDPOINT_URL", &moto)
-            .env("AWS_ACCESS_KEY_ID", TEST_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET)
-            .env("AWS_REGION", "us-east-1")
-            .env("CLOUDFLARE_API_TOKEN", TOKEN)
-            .env("WSAUDIT_CLOUDFLARE_API_URL", base)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = run_chain(
+        &moto,
+        &cf,
+        &[
+            "--domain",
+            "ws.example.com",
+            "--path",
+            "/ws/",
+            "--nginx-conf",
+            &conf,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--heartbeat",
+            "20s",
+        ],
+    )
+    .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     for secret in [TOKEN, TEST_SECRET] {
@@ -150,39 +162,24 @@ async fn a_cloudflare_pool_over_two_albs_audits_each_as_a_route() {
         ),
     )
     .await;
-    let base = cf.base_url();
-    let out = tokio::task::spawn_blocking(move || {
-        let home = tempfile::tempdir().unwrap();
-        std::process::Command::new(env!("CARGO_BIN_EXE_wsaudit"))
-            .args([
-                "chain",
-                "--domain",
-                "ws.example.com",
-                "--path",
-                "/ws/",
-                "--no-nginx",
-                "--format",
-                "json",
-                "--fail-on",
-                "high",
-                "--heartbeat",
-                "25s",
-            ])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", home.path())
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ENDPOINT_URL", &moto)
-            .env("AWS_ACCESS_KEY_ID", TEST_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET)
-            .env("AWS_REGION", "us-east-1")
-            .env("CLOUDFLARE_API_TOKEN", TOKEN)
-            .env("WSAUDIT_CLOUDFLARE_API_URL", base)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = run_chain(
+        &moto,
+        &cf,
+        &[
+            "--domain",
+            "ws.example.com",
+            "--path",
+            "/ws/",
+            "--no-nginx",
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
+            "--heartbeat",
+            "25s",
+        ],
+    )
+    .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     // The pool's first load balancer is the report's chain, the second a route.
@@ -211,14 +208,7 @@ async fn a_cloudflare_pool_over_two_albs_audits_each_as_a_route() {
     assert_eq!(alb_name(&r["chain"]).as_deref(), Some(green.name.as_str()));
     // Both behind the same Cloudflare edge.
     assert_eq!(r["chain"]["layers"][0]["id"], "cloudflare");
-    let rules = |fs: &Value| -> Vec<String> {
-        fs.as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["layer"] == "alb")
-            .map(|f| f["rule"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let rules = support::rules_of;
     assert!(
         rules(&r["findings"]).contains(&"WS202".to_string()),
         "{}",

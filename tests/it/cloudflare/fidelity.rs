@@ -328,6 +328,16 @@ fn pool_body(id: &str, origins: Value) -> Value {
         "created_on": "2014-01-01T05:20:00.12345Z", "modified_on": "2014-01-01T05:20:00.12345Z"}})
 }
 
+/// The cookie-affinity load balancer for ws.example.com over one pool with `origins`.
+async fn cookie_lb_over(origins: Value) -> FakeCloudflare {
+    let cf = FakeCloudflare::start().await;
+    cf.zone_example_com().await;
+    cf.settings(&[]).await;
+    cf.load_balancers("load_balancers_cookie.json").await;
+    mount_pool(&cf, POOL_ID, origins).await;
+    cf
+}
+
 async fn mount_pool(cf: &FakeCloudflare, id: &str, origins: Value) {
     cf.get(
         &format!("/accounts/{ACCOUNT_ID}/load_balancers/pools/{id}"),
@@ -468,20 +478,12 @@ fn nginx_two_servers(dir: &std::path::Path) -> String {
 /// of weight 0 is not a backend: nginx is routed for `app.internal`, and one target counts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_origin_host_header_picks_the_nginx_server_and_weight_zero_does_not_count() {
-    let cf = FakeCloudflare::start().await;
-    cf.zone_example_com().await;
-    cf.settings(&[]).await;
-    cf.load_balancers("load_balancers_cookie.json").await;
-    mount_pool(
-        &cf,
-        POOL_ID,
-        json!([
-            {"name": "a", "address": "198.51.100.20", "enabled": true, "weight": 1, "port": 8080,
-             "header": {"Host": ["app.internal"]}},
-            {"name": "standby", "address": "198.51.100.21", "enabled": true, "weight": 0,
-             "header": null}
-        ]),
-    )
+    let cf = cookie_lb_over(json!([
+        {"name": "a", "address": "198.51.100.20", "enabled": true, "weight": 1, "port": 8080,
+         "header": {"Host": ["app.internal"]}},
+        {"name": "standby", "address": "198.51.100.21", "enabled": true, "weight": 0,
+         "header": null}
+    ]))
     .await;
     let dir = tempfile::tempdir().unwrap();
     let conf = nginx_two_servers(dir.path());
@@ -568,22 +570,7 @@ async fn the_port_cloudflare_connects_to_picks_the_nginx_server() {
         ("http://localhost:8443", 3600.0),
         ("https://localhost", 30.0),
     ] {
-        let cf = FakeCloudflare::start().await;
-        cf.zone_example_com().await;
-        cf.load_balancers("load_balancers_empty.json").await;
-        cf.settings(&[]).await;
-        cf.get_query(
-            &format!("/zones/{ZONE_ID}/dns_records"),
-            ("name", "ws.example.com"),
-            records_of(vec![record(
-                "rt1",
-                "ws.example.com",
-                "CNAME",
-                &format!("{tunnel}.cfargotunnel.com"),
-                true,
-            )]),
-        )
-        .await;
+        let cf = tunnel_zone(tunnel).await;
         let mut config = fixture("tunnel_configuration.json");
         config["result"]["config"]["ingress"][1]["service"] = json!(service);
         cf.get(
@@ -597,13 +584,7 @@ async fn the_port_cloudflare_connects_to_picks_the_nginx_server() {
     }
 
     // A port nginx does not listen on is no route, and the gap says whose port it is.
-    let cf = FakeCloudflare::start().await;
-    cf.zone_example_com().await;
-    cf.settings(&[]).await;
-    cf.load_balancers("load_balancers_cookie.json").await;
-    mount_pool(
-        &cf,
-        POOL_ID,
+    let cf = cookie_lb_over(
         json!([{"name": "a", "address": "198.51.100.20", "enabled": true, "port": 9443}]),
     )
     .await;
@@ -639,13 +620,7 @@ async fn the_port_cloudflare_connects_to_picks_the_haproxy_frontend_and_stops_th
          backend long\n  timeout server 1h\n  server l1 127.0.0.1:9002\n",
     )
     .unwrap();
-    let cf = FakeCloudflare::start().await;
-    cf.zone_example_com().await;
-    cf.settings(&[]).await;
-    cf.load_balancers("load_balancers_cookie.json").await;
-    mount_pool(
-        &cf,
-        POOL_ID,
+    let cf = cookie_lb_over(
         json!([{"name": "a", "address": "198.51.100.20", "enabled": true, "port": 8443}]),
     )
     .await;
@@ -686,13 +661,7 @@ async fn the_host_cloudflare_sends_picks_the_haproxy_backend() {
          backend long\n  timeout server 1h\n  server l1 127.0.0.1:9002\n",
     )
     .unwrap();
-    let cf = FakeCloudflare::start().await;
-    cf.zone_example_com().await;
-    cf.settings(&[]).await;
-    cf.load_balancers("load_balancers_cookie.json").await;
-    mount_pool(
-        &cf,
-        POOL_ID,
+    let cf = cookie_lb_over(
         json!([{"name": "a", "address": "198.51.100.20", "enabled": true,
                 "header": {"Host": ["app.internal"]}}]),
     )
@@ -1035,30 +1004,33 @@ async fn a_cname_to_cfargotunnel_is_a_cloudflared_layer() {
     assert!(notices(&v).contains("managed locally"), "{}", notices(&v));
 }
 
+/// ws.example.com as a proxied CNAME to the tunnel `tunnel`, and nothing else in the zone.
+async fn tunnel_zone(tunnel: &str) -> FakeCloudflare {
+    let cf = FakeCloudflare::start().await;
+    cf.zone_example_com().await;
+    cf.load_balancers("load_balancers_empty.json").await;
+    cf.settings(&[]).await;
+    cf.get_query(
+        &format!("/zones/{ZONE_ID}/dns_records"),
+        ("name", "ws.example.com"),
+        records_of(vec![record(
+            "rt1",
+            "ws.example.com",
+            "CNAME",
+            &format!("{tunnel}.cfargotunnel.com"),
+            true,
+        )]),
+    )
+    .await;
+    cf
+}
+
 /// A remotely managed tunnel's ingress rule (cloudflare-go's configuration body) says where
 /// cloudflared forwards the hostname and with which Host header: nginx is routed by it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remotely_managed_tunnel_says_where_cloudflared_forwards() {
     let tunnel = "6ff42ae2-765d-4adf-8112-31c55c1551ef";
-    let setup = || async {
-        let cf = FakeCloudflare::start().await;
-        cf.zone_example_com().await;
-        cf.load_balancers("load_balancers_empty.json").await;
-        cf.settings(&[]).await;
-        cf.get_query(
-            &format!("/zones/{ZONE_ID}/dns_records"),
-            ("name", "ws.example.com"),
-            records_of(vec![record(
-                "rt1",
-                "ws.example.com",
-                "CNAME",
-                &format!("{tunnel}.cfargotunnel.com"),
-                true,
-            )]),
-        )
-        .await;
-        cf
-    };
+    let setup = || tunnel_zone(tunnel);
     let cf = setup().await;
     cf.get(
         &format!("/accounts/{ACCOUNT_ID}/cfd_tunnel/{tunnel}/configurations"),

@@ -135,7 +135,16 @@ pub fn report_layer_ids(report: &serde_json::Value) -> Vec<&str> {
         .collect()
 }
 
-/// Whether a JSON report has a finding of `rule` on `layer`.
+/// The rule ids of a findings array (a report's, a route's or a scan target's `findings`).
+pub fn rules_of(findings: &serde_json::Value) -> Vec<String> {
+    findings
+        .as_array()
+        .expect("a findings array")
+        .iter()
+        .map(|f| f["rule"].as_str().expect("a rule id").to_string())
+        .collect()
+}
+
 /// The report's first finding of `rule`; its absence fails the test with the findings there are.
 pub fn finding<'a>(report: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
     report["findings"]
@@ -146,6 +155,7 @@ pub fn finding<'a>(report: &'a serde_json::Value, rule: &str) -> &'a serde_json:
         .unwrap_or_else(|| panic!("no {rule} in {:#}", report["findings"]))
 }
 
+/// Whether a JSON report has a finding of `rule` on `layer`.
 pub fn has_finding(report: &serde_json::Value, rule: &str, layer: &str) -> bool {
     report["findings"]
         .as_array()

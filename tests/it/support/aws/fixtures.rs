@@ -436,16 +436,24 @@ pub async fn distribution(
 }
 
 /// A public hosted zone with one alias A record: `domain` → `target_dns`.
-pub async fn alias_record(sdk: &SdkConfig, zone: &str, domain: &str, target_dns: &str) {
-    let c = route53(sdk);
-    let z = c
+/// A new hosted zone named `zone`: its id.
+pub async fn hosted_zone(sdk: &SdkConfig, zone: &str) -> String {
+    route53(sdk)
         .create_hosted_zone()
         .name(zone)
         .caller_reference(super::unique("zone"))
         .send()
         .await
-        .expect("create hosted zone");
-    let zone_id = z.hosted_zone().unwrap().id().to_string();
+        .expect("create hosted zone")
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .to_string()
+}
+
+pub async fn alias_record(sdk: &SdkConfig, zone: &str, domain: &str, target_dns: &str) {
+    let c = route53(sdk);
+    let zone_id = hosted_zone(sdk, zone).await;
     c.change_resource_record_sets()
         .hosted_zone_id(zone_id)
         .change_batch(
@@ -488,14 +496,7 @@ pub async fn weighted_aliases(
     sets: &[(&str, &str, i64)],
 ) {
     let c = route53(sdk);
-    let z = c
-        .create_hosted_zone()
-        .name(zone)
-        .caller_reference(super::unique("zone"))
-        .send()
-        .await
-        .expect("create hosted zone");
-    let zone_id = z.hosted_zone().unwrap().id().to_string();
+    let zone_id = hosted_zone(sdk, zone).await;
     let changes = sets
         .iter()
         .map(|(set, dns, weight)| {
