@@ -164,12 +164,23 @@ fn output_of(req: &ChainRequest, outcome: &CloudflareOutcome) -> ProviderOutput 
             )
         })
         .collect();
-    out.next_port = direct.iter().find_map(|h| h.port);
+    // Without a port of its own, an origin is reached on the port of the protocol Cloudflare
+    // speaks to it: 80 in cleartext (SSL mode Off or Flexible), 443 over TLS for a `wss://`
+    // visitor. Full follows the visitor's scheme, so a `ws://` visitor's port is left to the
+    // proxy's own default.
+    let tls = outcome.layer.as_ref().and_then(|l| l.tls_to_origin.value);
+    let scheme_port = match (tls, req.scheme) {
+        (Some(false), _) => Some(80),
+        (Some(true), Scheme::Wss) => Some(443),
+        _ => None,
+    };
+    let port_of = |h: &NextHop| h.port.or(scheme_port);
+    out.next_port = direct.iter().find_map(|h| port_of(h));
     if let Some(p) = out.next_port {
         let others: Vec<String> = direct
             .iter()
-            .filter(|h| h.port != Some(p))
-            .map(|h| match h.port {
+            .filter(|h| port_of(h) != Some(p))
+            .map(|h| match port_of(h) {
                 Some(q) => format!("{} (port {q})", h.host),
                 None => format!("{} (the scheme's default port)", h.host),
             })

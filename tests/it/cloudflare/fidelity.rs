@@ -496,6 +496,11 @@ async fn pool_origin_host_header_picks_the_nginx_server_and_weight_zero_does_not
 /// nginx on two ports for the same names, told apart by the port only: 443 cuts after 30 s,
 /// 8443 after an hour.
 fn nginx_by_port(dir: &std::path::Path) -> String {
+    nginx_on_ports(dir, &[(443, "30s"), (8443, "3600s")])
+}
+
+/// nginx with one server per `(port, proxy_read_timeout)` for the same names.
+fn nginx_on_ports(dir: &std::path::Path, servers: &[(u16, &str)]) -> String {
     let conf = dir.join("nginx-ports.conf");
     let server = |port: u16, timeout: &str| {
         format!(
@@ -509,9 +514,11 @@ fn nginx_by_port(dir: &std::path::Path) -> String {
     std::fs::write(
         &conf,
         format!(
-            "events {{}}\nhttp {{\n  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}\n{}{}}}\n",
-            server(443, "30s"),
-            server(8443, "3600s")
+            "events {{}}\nhttp {{\n  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}\n{}}}\n",
+            servers
+                .iter()
+                .map(|(port, timeout)| server(*port, timeout))
+                .collect::<String>()
         ),
     )
     .unwrap();
@@ -641,6 +648,31 @@ async fn the_port_cloudflare_connects_to_picks_the_haproxy_frontend_and_stops_th
     let ids = support::report_layer_ids(&v);
     assert!(ids.contains(&"haproxy:alt>long"), "{ids:?}");
     assert_eq!(nginx_idle(&v), 30.0);
+}
+
+/// An origin without a port of its own is reached on the port of the protocol Cloudflare
+/// speaks to it: under Flexible (cleartext to the origin) nginx's `listen 80` server answers,
+/// under Full a `wss://` handshake arrives on 443.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ssl_mode_decides_the_port_an_origin_without_one_is_reached_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = nginx_on_ports(dir.path(), &[(80, "3600s"), (443, "30s")]);
+    let nginx = ["--nginx-conf", conf.as_str(), "--nginx-version", "1.26.0"];
+    for (mode, idle) in [("flexible", 3600.0), ("full", 30.0)] {
+        let cf = FakeCloudflare::start().await;
+        cf.zone_example_com().await;
+        cf.settings(&[("ssl", json!(mode))]).await;
+        cf.load_balancers("load_balancers_cookie.json").await;
+        mount_pool(
+            &cf,
+            POOL_ID,
+            json!([{"name": "a", "address": "198.51.100.20", "enabled": true}]),
+        )
+        .await;
+        let (_, v) = chain(&cf, &nginx).await;
+        assert!(gaps(&v).is_empty(), "{mode}: {:?}", gaps(&v));
+        assert_eq!(nginx_idle(&v), idle, "ssl {mode}");
+    }
 }
 
 /// The Host a pool origin sends is what HAProxy's `hdr(host)` ACLs see: the handshake for
