@@ -92,6 +92,28 @@ pub fn walk(inv: &AwsInventory, req: &ChainRequest) -> Result<ProviderOutput, Ve
             None => return Err(needs),
         }
     }
+    // DNS decides where clients go: a distribution that lists the domain as an alternate name
+    // is not on the path when the record set followed sends them straight to a load balancer
+    // (a weighted move off CloudFront, or a leftover alias).
+    let mut bypassed = None;
+    if let (
+        Ok(Some(reading)),
+        Some(Ok(Some(Resolved {
+            target: DnsTarget::Elb(elb),
+            chosen,
+            ..
+        }))),
+    ) = (&cf, &dns)
+    {
+        bypassed = Some(format!(
+            "distribution {} lists {} as an alternate domain name, but Route 53's {} sends \
+             clients to the load balancer {elb}: CloudFront is not on this path",
+            reading.snapshot.id,
+            req.domain,
+            describe_route(&route_choice(chosen)),
+        ));
+        cf = Ok(None);
+    }
     // Other targets the domain's record sets send some clients to: the outermost AWS layer
     // read says so.
     let mut edge_variants = match &dns {
@@ -157,10 +179,12 @@ pub fn walk(inv: &AwsInventory, req: &ChainRequest) -> Result<ProviderOutput, Ve
         }
         Ok(None) => out.not_consulted.push(NotConsulted {
             provider: Provider::Cloudfront,
-            reason: format!(
-                "no CloudFront distribution has {} as an alternate domain name",
-                req.domain
-            ),
+            reason: bypassed.unwrap_or_else(|| {
+                format!(
+                    "no CloudFront distribution has {} as an alternate domain name",
+                    req.domain
+                )
+            }),
         }),
         Err(e) => {
             cf_decided = true;

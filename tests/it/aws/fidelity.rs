@@ -580,6 +580,76 @@ async fn tenants_vpc_origins_and_what_cloudfront_does_per_request() {
     );
 }
 
+/// Item 5: DNS decides where clients go. A name weighted between a load balancer (90) and a
+/// CloudFront distribution that lists the name as an alias (10): the heavy route goes straight
+/// to the load balancer, without CloudFront, and the light one through CloudFront to its origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_weighted_between_a_load_balancer_and_cloudfront_is_audited_on_each_path() {
+    let Some(moto) = moto_url() else { return };
+    let sdk = sdk_config(&moto, &fast_options()).await;
+    let direct = fixtures::simple_alb(&sdk, "direct", 1, 443).await;
+    let origin = fixtures::simple_alb(&sdk, "origin", 1, 80).await;
+    let zone = format!("{}.test", unique("r53cf"));
+    let name = format!("ws.{zone}");
+    let (id, cf_domain) = fixtures::distribution(
+        &sdk,
+        &[&name],
+        &[Orig {
+            id: "alb",
+            domain: &origin.dns,
+            custom: Some((OriginProtocolPolicy::HttpOnly, 30, 5)),
+        }],
+        &[Behavior {
+            pattern: None,
+            origin: "alb",
+            origin_request_policy: None,
+            headers: &["*"],
+            viewer: None,
+        }],
+        HttpVersion::Http2,
+    )
+    .await;
+    fixtures::weighted_aliases(
+        &sdk,
+        &zone,
+        &name,
+        &[("direct", &direct.dns, 90), ("edge", &cf_domain, 10)],
+    )
+    .await;
+    let r = report(&chain(args(&["--domain", &name]), &moto).await);
+    let ids = |chain: &Value| -> Vec<String> {
+        chain["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&r["chain"]), ["alb"], "{}", r["chain"]);
+    assert_eq!(layer(&r, "alb")["name"], direct.name.as_str());
+    let why = r["chain"]["not_consulted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["provider"] == "cloudfront")
+        .expect("CloudFront is said not to be on the heavy path");
+    assert!(
+        why["reason"].as_str().unwrap().contains(&id)
+            && why["reason"].as_str().unwrap().contains("not on this path"),
+        "{why}"
+    );
+    let edge = &r["routes"][0];
+    assert_eq!(edge["route"]["set_identifier"], "edge");
+    assert_eq!(
+        ids(&edge["chain"]),
+        ["cloudfront", "alb"],
+        "{}",
+        edge["chain"]
+    );
+    let origin_alb = &edge["chain"]["layers"][1];
+    assert_eq!(origin_alb["name"], origin.name.as_str());
+}
+
 /// Item 5: every record set of a name is read, and each target is audited: the failover
 /// PRIMARY (else the heaviest weight) is the report's chain, every other target a route of
 /// its own with its own findings, and the exit code the worst of them.
