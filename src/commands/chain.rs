@@ -14,7 +14,7 @@ use crate::model::{parse_duration, Gap, GapCode, Provider, Scheme, Seconds};
 use crate::providers::aws::AwsOptions;
 use crate::providers::cloudflare::ZonePin;
 use crate::providers::nginx::Input;
-use crate::providers::probe::{merge_probe, probe, ProbeOptions};
+use crate::providers::probe::{explains_cut, merge_probe, probe, ProbeOptions};
 use crate::report::RouteReport;
 use std::time::Duration;
 
@@ -60,7 +60,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             let mut found = walk_behind(&req, &edge, &behind, None).await;
             // Every other target the domain's record sets send clients to is walked the same
             // way, at once, from the same edge.
-            let others = other_routes(&req, &found);
+            let others = other_routes(&req, &mut found);
             let routes = futures_util::future::join_all(
                 others
                     .iter()
@@ -99,11 +99,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
             // that cut would pass for an unseen hop.
             let took = std::iter::once(&chain)
                 .chain(routes.iter())
-                .position(|c| {
-                    merge_probe(&mut c.clone(), facts.clone(), tolerance)
-                        .explained_by
-                        .is_some()
-                })
+                .position(|c| explains_cut(c, &facts, tolerance))
                 .unwrap_or(0);
             let into = match took {
                 0 => &mut chain,

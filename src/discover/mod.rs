@@ -27,7 +27,7 @@ pub use nginx_task::{nginx_task, resolve_nginx, NginxInventory, NginxSource, DEF
 pub use route::{DiscoveredRoute, RoutePins};
 pub use walk::{
     mark_audited, other_routes, ready_task, request_after_edge, request_behind_haproxy,
-    request_for_proxies, walk_inventories, Inventories, MAX_ROUTES,
+    request_for_proxies, walk_inventories, Inventories,
 };
 
 use crate::model::{
@@ -124,11 +124,12 @@ pub struct ProviderOutput {
     /// Declared values the running layer does not have (Kubernetes manifests against the
     /// generated configuration).
     pub drift: Vec<crate::model::Drift>,
-    /// The domain's DNS has several record sets: the one this walk followed and the others.
+    /// The layer sends clients to several entry points (a Cloudflare load balancer's pool
+    /// origins, the domain's Route 53 record sets): the one this walk followed and the others.
     pub routes: Option<RouteSplit>,
 }
 
-/// Where a name's record sets send clients: the one a walk followed, and every other.
+/// The entry points a layer sends clients to: the one a walk followed, and every other.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteSplit {
     pub followed: RouteChoice,
@@ -165,7 +166,8 @@ pub struct Discovered {
     pub next_hops: Vec<String>,
     /// The first task's rewritten `Host` header for them, if any.
     pub next_host_header: Option<String>,
-    /// The domain's record sets, when it has several (the followed one is `chain.route`).
+    /// The entry points the outermost layer that has several sends clients to (the followed one
+    /// is `chain.route`).
     pub routes: Option<RouteSplit>,
     /// The first task's port for them, if any.
     pub next_port: Option<u16>,

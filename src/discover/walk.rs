@@ -135,26 +135,45 @@ pub async fn walk_inventories(
 /// sets); the rest stay path variants that WS108 reports as not audited.
 pub const MAX_ROUTES: usize = 16;
 
-/// The record sets besides the followed one whose target a walk can read (a CloudFront
-/// distribution or a load balancer; a name outside AWS stays a path variant). None when a pin
-/// chose the entry point.
-pub fn other_routes(req: &ChainRequest, found: &Discovered) -> Vec<RouteChoice> {
+/// The pool origins or record sets besides the followed one whose target a walk can read (a
+/// CloudFront distribution or a load balancer; a name outside AWS stays a path variant). None
+/// when a pin chose the entry point. Past [`MAX_ROUTES`], the rest are named in a notice on
+/// `found`'s chain (pool origins) or stay WS108 path variants (record sets): not audited, and
+/// said so.
+pub fn other_routes(req: &ChainRequest, found: &mut Discovered) -> Vec<RouteChoice> {
     if req.alb.is_some() || req.cloudfront.is_some() {
         return Vec::new();
     }
     let Some(split) = &found.routes else {
         return Vec::new();
     };
-    split
+    let mut walkable: Vec<RouteChoice> = split
         .others
         .iter()
         .filter(|r| {
             let t = r.target.as_str();
             t.ends_with(".cloudfront.net") || crate::providers::aws::is_elb_dns(t)
         })
-        .take(MAX_ROUTES)
         .cloned()
-        .collect()
+        .collect();
+    if walkable.len() > MAX_ROUTES {
+        let rest: Vec<String> = walkable.drain(MAX_ROUTES..).map(|r| r.label()).collect();
+        // Route 53's are still WS108 path variants (not marked audited); a pool origin has no
+        // variant, so the notice is what says it was not walked.
+        if split.followed.source == "cloudflare" {
+            found.chain.notices.push(crate::model::Notice {
+                layer: "cloudflare".into(),
+                provider: Provider::Cloudflare,
+                message: format!(
+                    "{} more pool origins were not audited (at most {MAX_ROUTES} routes are \
+                     walked): {}",
+                    rest.len(),
+                    rest.join("; ")
+                ),
+            });
+        }
+    }
+    walkable
 }
 
 /// Each chain's Route 53 path variants that another chain of the report audits are marked so:
@@ -222,5 +241,42 @@ mod tests {
             request_for_proxies(&req, &found(Vec::new(), None)).port,
             None
         );
+    }
+
+    fn pool_origin(i: usize) -> RouteChoice {
+        RouteChoice {
+            source: "cloudflare".into(),
+            policy: "pool".into(),
+            set_identifier: Some("p1".into()),
+            detail: None,
+            target: format!("lb{i}-1.eu-west-1.elb.amazonaws.com"),
+            locator: "zone/z/load_balancers/l".into(),
+            field: format!("pools[p1].origins[lb{i}]"),
+        }
+    }
+
+    #[test]
+    fn routes_past_the_bound_are_named_not_dropped_and_a_pin_walks_none() {
+        let mut f = found(Vec::new(), None);
+        f.routes = Some(super::super::RouteSplit {
+            followed: pool_origin(0),
+            others: (1..=MAX_ROUTES + 2).map(pool_origin).collect(),
+        });
+        let req = ChainRequest::new("ws.example.com", "/ws/");
+        let walked = other_routes(&req, &mut f);
+        assert_eq!(walked.len(), MAX_ROUTES);
+        let notice = &f.chain.notices[0].message;
+        assert!(
+            notice.starts_with("2 more pool origins were not audited"),
+            "{notice}"
+        );
+        assert!(
+            notice.contains(&pool_origin(MAX_ROUTES + 2).target),
+            "{notice}"
+        );
+
+        let mut pinned = req.clone();
+        pinned.alb = Some("web".into());
+        assert!(other_routes(&pinned, &mut f).is_empty());
     }
 }

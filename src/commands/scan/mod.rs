@@ -474,10 +474,10 @@ async fn resolve_all(
             let from_aws = t.source.kind == "discovered"
                 && (t.source.from.starts_with("alb ") || t.source.from.starts_with("cloudfront "));
             let inv = if from_aws { readable } else { all };
-            let found = resolve_one(t, &req, inv, pin.as_ref(), nginx).await;
+            let mut found = resolve_one(t, &req, inv, pin.as_ref(), nginx).await;
             // Each other target the domain's record sets send clients to, as `chain` walks
             // them: over the same inventories, so at no extra API call.
-            let others = crate::discover::other_routes(&req, &found);
+            let others = crate::discover::other_routes(&req, &mut found);
             let mut chains = vec![found.chain];
             for choice in others {
                 let mut r = req.clone();

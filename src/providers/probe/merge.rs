@@ -250,6 +250,17 @@ fn within(value: Option<Seconds>, cut: Seconds, tolerance: Seconds) -> bool {
 
 /// The layer whose idle timeout, or else hard maximum duration, is closest to the cut within
 /// the tolerance; among equals the outermost, which is the one that fires first.
+/// Whether a layer of `chain` explains the idle cut `facts` measured (what [`merge_probe`]
+/// would record as `explained_by`): how `chain` picks, among a domain's routes, the one the
+/// probe's connection took.
+pub fn explains_cut(chain: &Chain, facts: &ProbeFacts, tolerance: Seconds) -> bool {
+    facts
+        .idle
+        .as_ref()
+        .and_then(|i| i.closed_after_s)
+        .is_some_and(|cut| explaining_layer(chain, cut, tolerance).is_some())
+}
+
 fn explaining_layer(chain: &Chain, cut: Seconds, tolerance: Seconds) -> Option<usize> {
     let mut best: Option<(usize, f64)> = None;
     for (i, layer) in chain.layers.iter().enumerate() {

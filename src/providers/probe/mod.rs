@@ -18,7 +18,7 @@ mod target;
 mod tls;
 
 pub use fingerprint::fingerprint;
-pub use merge::{merge_probe, probe_chain, MergeOutcome, UNSEEN_LAYER_ID};
+pub use merge::{explains_cut, merge_probe, probe_chain, MergeOutcome, UNSEEN_LAYER_ID};
 pub use target::ProbeTarget;
 
 use crate::model::{
