@@ -3,7 +3,6 @@
 use super::{CommandError, Context};
 use crate::cli::{AuditArgs, GlobalArgs, HeartbeatFrom};
 use crate::model::{load_chains, parse_duration, HeartbeatDirection};
-use crate::report::RouteReport;
 use std::io::Read;
 
 pub fn run(global: &GlobalArgs, args: &AuditArgs) -> Result<u8, CommandError> {
@@ -31,19 +30,7 @@ pub fn run(global: &GlobalArgs, args: &AuditArgs) -> Result<u8, CommandError> {
     let mut judged = ctx.judge(chain)?;
     // A saved report's other routes are judged again too: dropping them would hide their
     // findings.
-    let mut others = Vec::new();
-    for mut r in routes {
-        ctx.apply_heartbeat(&mut r, flag);
-        let j = ctx.judge(r)?;
-        match RouteReport::from_report(j.report) {
-            Some(r) => others.push(r),
-            None => {
-                return Err(CommandError::Usage(format!(
-                "{name}: a chain under `routes` has no `route`: it is not a route of this report"
-            )))
-            }
-        }
-    }
+    let others = ctx.judge_routes(routes)?;
     judged.report.add_routes(others);
     ctx.emit(&judged)
 }

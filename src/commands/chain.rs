@@ -15,7 +15,6 @@ use crate::providers::aws::AwsOptions;
 use crate::providers::cloudflare::ZonePin;
 use crate::providers::nginx::Input;
 use crate::providers::probe::{explains_cut, merge_probe, probe, ProbeOptions};
-use crate::report::RouteReport;
 use std::time::Duration;
 
 pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
@@ -144,13 +143,7 @@ pub fn run(global: &GlobalArgs, args: &ChainArgs) -> Result<u8, CommandError> {
     }
     ctx.apply_heartbeat(&mut chain, flag);
     let mut judged = ctx.judge(chain)?;
-    let mut judged_routes = Vec::new();
-    for r in routes {
-        let label = r.route.as_ref().map(|c| c.label()).unwrap_or_default();
-        let j = ctx.judge(r)?;
-        ctx.info(&format!("route {label}: {}", j.report.headline()));
-        judged_routes.extend(RouteReport::from_report(j.report));
-    }
+    let judged_routes = ctx.judge_routes(routes)?;
     judged.report.add_routes(judged_routes);
     ctx.emit(&judged)
 }

@@ -127,6 +127,28 @@ impl Context {
     /// A listing's report (`nginx`, `haproxy`, `k8s`, `iac` without a domain): every chain was
     /// judged on its own (`judged`, in order); the layers are shown together in `all` and the
     /// findings merged, with the user's suppressions applied once over them all.
+    /// The other routes of a domain (chains `chain.route` names), each judged like the main
+    /// one, for [`crate::report::Report::add_routes`].
+    pub fn judge_routes(
+        &mut self,
+        routes: Vec<Chain>,
+    ) -> Result<Vec<crate::report::RouteReport>, CommandError> {
+        let mut judged = Vec::new();
+        for r in routes {
+            let j = self.judge(r)?;
+            let headline = j.report.headline();
+            let route = crate::report::RouteReport::from_report(j.report).ok_or_else(|| {
+                CommandError::Usage(
+                    "a chain under `routes` has no `route`: it is not a route of this report"
+                        .into(),
+                )
+            })?;
+            self.info(&format!("route {}: {headline}", route.route.label()));
+            judged.push(route);
+        }
+        Ok(judged)
+    }
+
     pub fn emit_listing(
         &self,
         all: Chain,

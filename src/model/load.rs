@@ -29,7 +29,7 @@ pub fn load_chain(text: &str, source_name: &str) -> Result<Chain, ChainError> {
 }
 
 /// [`load_chain`], and the chains of a saved report's other routes (`routes[].chain`: the
-/// other targets the domain's DNS sends clients to), which a re-judgement must not drop.
+/// other entry points the domain sends clients to), which a re-judgement must not drop.
 pub fn load_chains(text: &str, source_name: &str) -> Result<(Chain, Vec<Chain>), ChainError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ChainError::Syntax {
         source_name: source_name.to_string(),

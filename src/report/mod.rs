@@ -61,8 +61,9 @@ pub struct Report {
     /// of the route whose layers explain the cut it measured).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeFacts>,
-    /// The other entry points the domain's DNS sends clients to (Route 53 weighted, latency,
-    /// failover, geolocation record sets), each judged as a chain of its own; `chain` is the
+    /// The other entry points the domain sends clients to (a Cloudflare load balancer's pool
+    /// origins, Route 53 weighted, latency, failover, geolocation record sets), each judged as
+    /// a chain of its own; `chain` is the
     /// one most clients get (`chain.route` names it). `summary` counts the findings of all of
     /// them, and its exit code is the worst; `effective_idle_s` and `cuts_first` stay
     /// `chain`'s, each route has its own summary.
@@ -79,7 +80,7 @@ pub struct Report {
 /// One more entry point of the same domain, judged on its own.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RouteReport {
-    /// Which record set leads there (also `chain.route`).
+    /// Which pool origin or record set leads there (also `chain.route`).
     pub route: crate::model::RouteChoice,
     pub chain: Chain,
     pub findings: Vec<Finding>,
