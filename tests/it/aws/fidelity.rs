@@ -64,13 +64,13 @@ fn args(list: &[&str]) -> Vec<String> {
 }
 
 /// A CloudFront distribution for `domain` whose only origin is `lb_dns`, pooling idle
-/// connections to it for `keepalive` seconds (`OriginKeepaliveTimeout`).
+/// connections to it for `keepalive` seconds (`OriginKeepaliveTimeout`): its id and domain name.
 async fn behind_cloudfront(
     sdk: &aws_config::SdkConfig,
     domain: &str,
     lb_dns: &str,
     keepalive: i32,
-) {
+) -> (String, String) {
     fixtures::distribution(
         sdk,
         &[domain],
@@ -88,7 +88,7 @@ async fn behind_cloudfront(
         }],
         HttpVersion::Http2,
     )
-    .await;
+    .await
 }
 
 /// Item 1: the ALB's idle timeout is what closes an idle pooled connection from the layer in
@@ -591,24 +591,7 @@ async fn a_name_weighted_between_a_load_balancer_and_cloudfront_is_audited_on_ea
     let origin = fixtures::simple_alb(&sdk, "origin", 1, 80).await;
     let zone = format!("{}.test", unique("r53cf"));
     let name = format!("ws.{zone}");
-    let (id, cf_domain) = fixtures::distribution(
-        &sdk,
-        &[&name],
-        &[Orig {
-            id: "alb",
-            domain: &origin.dns,
-            custom: Some((OriginProtocolPolicy::HttpOnly, 30, 5)),
-        }],
-        &[Behavior {
-            pattern: None,
-            origin: "alb",
-            origin_request_policy: None,
-            headers: &["*"],
-            viewer: None,
-        }],
-        HttpVersion::Http2,
-    )
-    .await;
+    let (id, cf_domain) = behind_cloudfront(&sdk, &name, &origin.dns, 5).await;
     fixtures::weighted_aliases(
         &sdk,
         &zone,
