@@ -144,7 +144,9 @@ fn render_one(report: &Report, opts: &RenderOptions) -> String {
     out
 }
 
-fn new_table(opts: &RenderOptions) -> Table {
+/// The comfy-table every table report draws with: condensed borders, the width and colour the
+/// options give.
+pub(crate) fn new_table(opts: &RenderOptions) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);

@@ -5,9 +5,7 @@
 use super::render::{api_calls, headline, row};
 use super::ScanReport;
 use crate::report::RenderOptions;
-use comfy_table::{
-    presets::UTF8_FULL_CONDENSED, Attribute, Cell, Color, ContentArrangement, Table,
-};
+use comfy_table::{Attribute, Cell, Color};
 
 pub fn render(report: &ScanReport, opts: &RenderOptions) -> String {
     let width = opts.width.map_or(120, usize::from);
@@ -25,15 +23,7 @@ pub fn render(report: &ScanReport, opts: &RenderOptions) -> String {
         .iter()
         .flat_map(|t| &t.findings)
         .any(|f| f.status.is_some());
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if let Some(w) = opts.width {
-        t.set_width(w);
-    }
-    if !opts.color {
-        t.force_no_tty();
-    }
+    let mut t = crate::report::table::new_table(opts);
     let mut header = vec![
         "Target",
         "Source",

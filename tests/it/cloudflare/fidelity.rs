@@ -999,22 +999,7 @@ async fn argo_workers_routes_and_spectrum_are_reported() {
 /// walk to an "unknown origin" of that name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cname_to_cfargotunnel_is_a_cloudflared_layer() {
-    let cf = FakeCloudflare::start().await;
-    cf.zone_example_com().await;
-    cf.load_balancers("load_balancers_empty.json").await;
-    cf.settings(&[]).await;
-    cf.get_query(
-        &format!("/zones/{ZONE_ID}/dns_records"),
-        ("name", "ws.example.com"),
-        records_of(vec![record(
-            "rt1",
-            "ws.example.com",
-            "CNAME",
-            "6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com",
-            true,
-        )]),
-    )
-    .await;
+    let cf = tunnel_zone("6ff42ae2-765d-4adf-8112-31c55c1551ef").await;
     let (_, v) = chain(&cf, &[]).await;
     let t = layer(&v, "cloudflared");
     assert_eq!(t["provider"], "cloudflared");
